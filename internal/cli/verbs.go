@@ -1,0 +1,13 @@
+package cli
+
+import "os"
+
+// verbs is the explicit list of CLI commands. Add a verb by writing its file
+// (one file per verb, e.g. cvss.go with func cvssVerb() *Verb) and one line here.
+func verbs() []*Verb {
+	return []*Verb{
+		versionVerb(),
+	}
+}
+
+func osGetenv(k string) string { return os.Getenv(k) }
