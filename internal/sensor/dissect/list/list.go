@@ -1,0 +1,99 @@
+// Package list is the explicit registry of protocol dissectors. There is no
+// init() registration: a dissector exists for the sensor when, and only
+// when, its constructor is listed here.
+//
+// To add a dissector, add one line to All (and to Default when it should run
+// without being asked for). Keep each list sorted by name.
+package list
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/medwarden/medwarden/internal/sensor/dissect"
+)
+
+// Constructor builds a fresh dissector. Each sensor instance calls it once.
+type Constructor func() dissect.Dissector
+
+// All returns every dissector compiled into the binary, including the ones
+// that are off by default.
+func All() []Constructor {
+	return []Constructor{
+		// One line per dissector, sorted by package name.
+	}
+}
+
+// Default returns the dissectors the sensor runs when no selection is given.
+func Default() []Constructor {
+	return All()
+}
+
+// Build constructs the dissectors of list in order.
+func Build(list []Constructor) []dissect.Dissector {
+	out := make([]dissect.Dissector, 0, len(list))
+	for _, c := range list {
+		out = append(out, c())
+	}
+	return out
+}
+
+// Select applies a selection such as "+dicom,-smb" or "dhcp,dns" to the
+// default set: a bare list replaces the default set, "+name" adds a
+// dissector from All, "-name" removes one. An empty spec gives Default().
+func Select(spec string) ([]dissect.Dissector, error) {
+	all := map[string]dissect.Dissector{}
+	for _, d := range Build(All()) {
+		all[d.Name()] = d
+	}
+	chosen := map[string]bool{}
+	for _, d := range Build(Default()) {
+		chosen[d.Name()] = true
+	}
+	spec = strings.TrimSpace(spec)
+	if spec != "" {
+		replaced := false
+		for _, tok := range strings.Split(spec, ",") {
+			tok = strings.TrimSpace(tok)
+			if tok == "" {
+				continue
+			}
+			op := byte(0)
+			if tok[0] == '+' || tok[0] == '-' {
+				op, tok = tok[0], tok[1:]
+			}
+			if _, ok := all[tok]; !ok {
+				return nil, fmt.Errorf("dissector selection %q: unknown dissector %q (known: %s)", spec, tok, strings.Join(names(all), ", "))
+			}
+			switch op {
+			case '+':
+				chosen[tok] = true
+			case '-':
+				delete(chosen, tok)
+			default:
+				if !replaced {
+					chosen = map[string]bool{}
+					replaced = true
+				}
+				chosen[tok] = true
+			}
+		}
+	}
+	var out []dissect.Dissector
+	for _, n := range names(all) {
+		if chosen[n] {
+			out = append(out, all[n])
+		}
+	}
+	return out, nil
+}
+
+func names(m map[string]dissect.Dissector) []string {
+	out := make([]string, 0, len(m))
+	for n := range m {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
