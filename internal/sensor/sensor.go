@@ -1,0 +1,806 @@
+// Package sensor is the passive sensor core: it reads frames from captures
+// or a live interface, decodes link, network and transport layers,
+// reassembles IP fragments and TCP streams, tracks flows in a bounded table,
+// hands payloads to protocol dissectors and collects what they observe.
+//
+// The package is pure: sources take an io.Reader (or an interface name for
+// live capture, see live_linux.go), and nothing here writes files.
+package sensor
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/medwarden/medwarden/internal/sensor/dissect"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMaxFlows keeps 1,000,000 concurrent flows within 512 MB RSS
+	// (measured in BenchmarkFlowTableMillion / TestMillionFlowsMemory).
+	DefaultMaxFlows          = 1_000_000
+	DefaultIdleTimeout       = 5 * time.Minute
+	DefaultActiveTimeout     = time.Hour
+	DefaultStreamBuffer      = 256 << 10 // out-of-order bytes per direction
+	DefaultReassemblyMemory  = 64 << 20  // out-of-order bytes over all flows
+	DefaultFragmentDatagrams = 4096
+	DefaultFragmentMemory    = 16 << 20
+	DefaultFragmentTimeout   = 30 * time.Second
+	// maxDetectAttempts is how many payloads of a flow are offered to Detect
+	// before the flow is left without a dissector.
+	maxDetectAttempts = 4
+)
+
+// Config tunes a Sensor. The zero value of a field means its default.
+type Config struct {
+	MaxFlows          int
+	IdleTimeout       time.Duration
+	ActiveTimeout     time.Duration
+	StreamBuffer      int
+	ReassemblyMemory  int
+	FragmentDatagrams int
+	FragmentMemory    int
+	FragmentTimeout   time.Duration
+	EdgeInterval      time.Duration
+	// Dissectors to run (usually list.Build(list.Default())).
+	Dissectors []dissect.Dissector
+}
+
+func (c *Config) defaults() {
+	c.MaxFlows = cmp.Or(c.MaxFlows, DefaultMaxFlows)
+	c.IdleTimeout = cmp.Or(c.IdleTimeout, DefaultIdleTimeout)
+	c.ActiveTimeout = cmp.Or(c.ActiveTimeout, DefaultActiveTimeout)
+	c.StreamBuffer = cmp.Or(c.StreamBuffer, DefaultStreamBuffer)
+	c.ReassemblyMemory = cmp.Or(c.ReassemblyMemory, DefaultReassemblyMemory)
+	c.FragmentDatagrams = cmp.Or(c.FragmentDatagrams, DefaultFragmentDatagrams)
+	c.FragmentMemory = cmp.Or(c.FragmentMemory, DefaultFragmentMemory)
+	c.FragmentTimeout = cmp.Or(c.FragmentTimeout, DefaultFragmentTimeout)
+	c.EdgeInterval = cmp.Or(c.EdgeInterval, DefaultEdgeInterval)
+}
+
+// Stats counts what the sensor saw. Packets counts every frame read, even
+// the ones that could not be decoded.
+type Stats struct {
+	Packets          uint64 `json:"packets"`
+	Bytes            uint64 `json:"bytes"` // original frame lengths
+	Flows            uint64 `json:"flows"` // flows created
+	DecodeErrors     uint64 `json:"decode_errors"`
+	EvictedFlows     uint64 `json:"evicted_flows"`      // dropped because the table was full
+	FragmentsDropped uint64 `json:"fragments_dropped"`  // datagrams given up (limits, timeouts)
+	ReassemblyGaps   uint64 `json:"reassembly_gaps"`    // holes in TCP streams
+	DissectorErrors  uint64 `json:"dissector_errors"`   // payloads a dissector rejected
+	UnknownLinkTypes uint64 `json:"unknown_link_types"` // frames of link types the decoder does not know
+}
+
+// ObservationRecord is an observation with when it was first and last
+// seen and how often.
+type ObservationRecord struct {
+	dissect.Observation
+	FirstSeen, LastSeen time.Time
+	Count               uint64
+}
+
+// FindingRecord is a finding with when it was first and last seen.
+type FindingRecord struct {
+	dissect.Finding
+	FirstSeen, LastSeen time.Time
+	Count               uint64
+}
+
+// Binding sources: how the sensor learnt that a MAC uses an IP.
+const (
+	BindTraffic uint8 = 1 << iota // the MAC sent IP packets from the address
+	BindARP                       // ARP sender fields
+)
+
+// Host is a link-layer address and the IP addresses it sent from.
+type Host struct {
+	MAC string // "" for raw-IP captures
+	IPs map[netip.Addr]uint8
+}
+
+// Result is everything a sensor collected.
+type Result struct {
+	Observations []ObservationRecord
+	Findings     []FindingRecord
+	Hosts        []Host
+	Edges        []Edge
+	Buckets      []EdgeBucket
+	Stats        Stats
+}
+
+type obsKey struct {
+	mac   string
+	ip    netip.Addr
+	field string
+	value string
+}
+
+type findKey struct {
+	mac, kind, detail, proto string
+	ip                       netip.Addr
+	peer                     netip.AddrPort
+}
+
+// Sensor is the passive analysis pipeline. It is not safe for concurrent
+// use: one goroutine feeds it frames.
+type Sensor struct {
+	cfg    Config
+	flows  *flowTable
+	defrag *defragmenter
+	edges  *EdgeAggregator
+	stats  Stats
+	pkt    packet
+	nowNS  int64
+
+	obs      map[obsKey]*ObservationRecord
+	findings map[findKey]*FindingRecord
+	hosts    map[[6]byte]map[netip.Addr]uint8
+	ipHosts  map[netip.Addr]uint8
+
+	link     []dissect.PacketDissector
+	udpAll   []dissect.PacketDissector
+	tcpAll   []dissect.StreamDissector
+	udpPorts map[uint16][]dissect.PacketDissector
+	tcpPorts map[uint16][]dissect.StreamDissector
+	hinted   map[uint16]bool
+
+	reasmUsed int
+	// emit context
+	cur      *flowApp
+	curDir   dissect.Direction
+	curTime  time.Time
+	linkFlow dissect.Flow
+}
+
+// New returns a sensor with cfg (zero fields take their defaults).
+func New(cfg Config) *Sensor {
+	cfg.defaults()
+	s := &Sensor{
+		cfg:      cfg,
+		flows:    newFlowTable(cfg.MaxFlows),
+		defrag:   newDefragmenter(cfg.FragmentDatagrams, cfg.FragmentMemory, cfg.FragmentTimeout),
+		edges:    NewEdgeAggregator(cfg.EdgeInterval),
+		obs:      map[obsKey]*ObservationRecord{},
+		findings: map[findKey]*FindingRecord{},
+		hosts:    map[[6]byte]map[netip.Addr]uint8{},
+		ipHosts:  map[netip.Addr]uint8{},
+		udpPorts: map[uint16][]dissect.PacketDissector{},
+		tcpPorts: map[uint16][]dissect.StreamDissector{},
+		hinted:   map[uint16]bool{},
+	}
+	for _, d := range cfg.Dissectors {
+		switch d.Layer() {
+		case dissect.LayerLink:
+			if pd, ok := d.(dissect.PacketDissector); ok {
+				s.link = append(s.link, pd)
+			}
+		case dissect.LayerUDP:
+			if pd, ok := d.(dissect.PacketDissector); ok {
+				s.udpAll = append(s.udpAll, pd)
+				for _, p := range d.Ports() {
+					s.udpPorts[p] = append(s.udpPorts[p], pd)
+					s.hinted[p] = true
+				}
+			}
+		case dissect.LayerTCP:
+			if sd, ok := d.(dissect.StreamDissector); ok {
+				s.tcpAll = append(s.tcpAll, sd)
+				for _, p := range d.Ports() {
+					s.tcpPorts[p] = append(s.tcpPorts[p], sd)
+					s.hinted[p] = true
+				}
+			}
+		}
+	}
+	return s
+}
+
+// Stats returns the counters so far.
+func (s *Sensor) Stats() Stats {
+	st := s.stats
+	st.FragmentsDropped = s.defrag.dropped
+	return st
+}
+
+// Run reads src until it ends or ctx is cancelled. A read error other
+// than io.EOF is returned after everything read so far was processed; the
+// caller decides whether it is fatal (a truncated file usually is not).
+func (s *Sensor) Run(ctx context.Context, src Source) error {
+	for i := 0; ; i++ {
+		if i&1023 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		fr, err := src.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				return fmt.Errorf("capture truncated after %d frames: %w", i, err)
+			}
+			return fmt.Errorf("after %d frames: %w", i, err)
+		}
+		s.Frame(fr)
+	}
+}
+
+// Frame processes one frame.
+func (s *Sensor) Frame(fr Frame) {
+	s.stats.Packets++
+	s.stats.Bytes += uint64(max(fr.Length, len(fr.Data)))
+	t := fr.Time
+	ns := t.UnixNano()
+	if ns > s.nowNS {
+		s.nowNS = ns
+	}
+	s.expire()
+	p := &s.pkt
+	switch decodeFrame(p, fr.LinkType, fr.Data) {
+	case decodedIP:
+		s.ip(p, t, len(fr.Data))
+	case decodedFrag:
+		if data, ok := s.defrag.add(p, t); ok {
+			if decodeL4(p, data) == decodedIP {
+				s.ip(p, t, len(fr.Data))
+			} else {
+				s.stats.DecodeErrors++
+			}
+		}
+	case decodedARP:
+		s.arp(p)
+	case decodedLink:
+		s.linkFrame(p, t)
+	case decodedError:
+		s.stats.DecodeErrors++
+	case decodedNone:
+		if !knownLinkType(fr.LinkType) {
+			s.stats.UnknownLinkTypes++
+		}
+	}
+}
+
+func knownLinkType(lt layers.LinkType) bool {
+	switch lt {
+	case layers.LinkTypeEthernet, layers.LinkTypeLinuxSLL, layers.LinkTypeLinuxSLL2, layers.LinkTypeRaw, 12, 14,
+		layers.LinkTypeIPv4, layers.LinkTypeIPv6, layers.LinkTypeNull, layers.LinkTypeLoop:
+		return true
+	}
+	return false
+}
+
+func (s *Sensor) arp(p *packet) {
+	if !p.arpSPA.IsValid() || p.arpSPA.IsUnspecified() || isMulticastMAC(p.arpSHA) || p.arpSHA == ([6]byte{}) {
+		return
+	}
+	s.bind(p.arpSHA, p.arpSPA, BindARP)
+}
+
+func (s *Sensor) bind(mac [6]byte, ip netip.Addr, how uint8) {
+	m := s.hosts[mac]
+	if m == nil {
+		m = map[netip.Addr]uint8{}
+		s.hosts[mac] = m
+	}
+	m[ip] |= how
+}
+
+func isMulticastMAC(m [6]byte) bool { return m[0]&1 != 0 }
+
+func (s *Sensor) linkFrame(p *packet, t time.Time) {
+	if len(s.link) == 0 || !p.hasMAC {
+		return
+	}
+	f := &s.linkFlow
+	*f = dissect.Flow{
+		Client:       dissect.Endpoint{MAC: formatMAC(p.srcMAC)},
+		Server:       dissect.Endpoint{MAC: formatMAC(p.dstMAC)},
+		EtherType:    p.etherType,
+		LLC:          p.llc,
+		SNAPProtocol: p.snapProto,
+		DstMAC:       formatMAC(p.dstMAC),
+	}
+	app := flowApp{df: *f}
+	for _, d := range s.link {
+		if !s.safeDetect(d, &app.df, dissect.FromClient, p.linkPayload) {
+			continue
+		}
+		app.d, app.pd = d, d
+		s.packetToDissector(&app, dissect.FromClient, p.linkPayload, t)
+		return
+	}
+}
+
+// ip handles a decoded (and, if needed, reassembled) IP packet.
+func (s *Sensor) ip(p *packet, t time.Time, frameLen int) {
+	if !p.src.IsValid() || !p.dst.IsValid() {
+		s.stats.DecodeErrors++
+		return
+	}
+	k, srcIsA := makeKey(p.src, p.dst, p.sport, p.dport, p.proto)
+	f := s.flows.get(k)
+	ns := t.UnixNano()
+	if f != nil && ns-f.firstNS > int64(s.cfg.ActiveTimeout) {
+		s.endFlow(f)
+		f = nil
+	}
+	if f == nil {
+		if s.flows.n >= s.cfg.MaxFlows {
+			s.stats.EvictedFlows++
+			s.endFlow(s.flows.tail)
+		}
+		f = s.flows.insert(k)
+		s.stats.Flows++
+		f.firstNS = ns
+		f.bucket = ns - ns%int64(s.cfg.EdgeInterval)
+		f.bucketFirst = ns
+		f.clientIsA = s.guessClientIsA(p, srcIsA)
+	} else {
+		s.flows.touch(f)
+		if ns >= f.bucket+int64(s.cfg.EdgeInterval) {
+			s.flushEdge(f)
+			f.bucket = ns - ns%int64(s.cfg.EdgeInterval)
+			f.bucketFirst = ns
+		}
+	}
+	if ns > f.lastNS {
+		f.lastNS = ns
+	}
+	f.bucketPkts++
+	f.bucketBytes += uint64(frameLen)
+	if srcIsA {
+		if !f.seenA {
+			f.seenA = true
+			s.seen(p, f)
+		}
+	} else if !f.seenB {
+		f.seenB = true
+		s.seen(p, f)
+	}
+	if p.hasMAC {
+		f.hasMAC = true
+		if srcIsA {
+			f.macA, f.macB = p.srcMAC, p.dstMAC
+		} else {
+			f.macA, f.macB = p.dstMAC, p.srcMAC
+		}
+	}
+	dir := dissect.FromClient
+	if srcIsA != f.clientIsA {
+		dir = dissect.FromServer
+	}
+	switch p.proto {
+	case protoTCP:
+		s.tcp(f, p, dir, t)
+	case protoUDP:
+		s.udp(f, p, dir, t)
+	}
+}
+
+// seen records the MAC/IP binding of the first packet of each side.
+func (s *Sensor) seen(p *packet, f *flow) {
+	if !isHostAddr(p.src) {
+		return
+	}
+	if p.hasMAC && !isMulticastMAC(p.srcMAC) && p.srcMAC != ([6]byte{}) {
+		s.bind(p.srcMAC, p.src, BindTraffic)
+		return
+	}
+	if !p.hasMAC {
+		s.ipHosts[p.src] |= BindTraffic
+	}
+}
+
+func isHostAddr(a netip.Addr) bool {
+	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && !a.IsLoopback() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// portScore ranks how server-like a port is.
+func (s *Sensor) portScore(port uint16) int {
+	switch {
+	case s.hinted[port]:
+		return 2
+	case port < 1024:
+		return 1
+	}
+	return 0
+}
+
+// guessClientIsA decides which endpoint opened the flow: the SYN sender
+// when the handshake is seen, else the side talking to the more
+// server-like port, else the sender of the first packet.
+func (s *Sensor) guessClientIsA(p *packet, srcIsA bool) bool {
+	if p.proto == protoTCP && p.tcpFlags&tcpSYN != 0 {
+		if p.tcpFlags&tcpACK == 0 {
+			return srcIsA
+		}
+		return !srcIsA
+	}
+	ss, ds := s.portScore(p.sport), s.portScore(p.dport)
+	if ss > ds {
+		return !srcIsA // the source is the server
+	}
+	return srcIsA
+}
+
+func (s *Sensor) app(f *flow) *flowApp {
+	if f.app != nil {
+		return f.app
+	}
+	a := &flowApp{}
+	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.a, f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.b, f.key.pb)}
+	if f.hasMAC {
+		ca.MAC, cb.MAC = formatMAC(f.macA), formatMAC(f.macB)
+	}
+	if f.clientIsA {
+		a.df.Client, a.df.Server = ca, cb
+	} else {
+		a.df.Client, a.df.Server = cb, ca
+	}
+	f.app = a
+	return a
+}
+
+func (s *Sensor) udp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
+	if len(p.payload) == 0 || len(s.udpAll) == 0 {
+		return
+	}
+	a := s.app(f)
+	if !a.decided {
+		a.attempts++
+		srv := a.df.Server.Addr.Port()
+		cli := a.df.Client.Addr.Port()
+		var chosen dissect.PacketDissector
+		for _, d := range s.udpPorts[srv] {
+			if s.safeDetect(d, &a.df, dir, p.payload) {
+				chosen = d
+				break
+			}
+		}
+		if chosen == nil && cli != srv {
+			for _, d := range s.udpPorts[cli] {
+				if s.safeDetect(d, &a.df, dir, p.payload) {
+					chosen = d
+					break
+				}
+			}
+		}
+		if chosen == nil {
+			for _, d := range s.udpAll {
+				if s.safeDetect(d, &a.df, dir, p.payload) {
+					chosen = d
+					break
+				}
+			}
+		}
+		if chosen != nil {
+			a.decided, a.d, a.pd = true, chosen, chosen
+		} else if a.attempts >= maxDetectAttempts {
+			a.decided = true
+		}
+	}
+	if a.pd != nil {
+		s.packetToDissector(a, dir, p.payload, t)
+	}
+}
+
+func (s *Sensor) packetToDissector(a *flowApp, dir dissect.Direction, payload []byte, t time.Time) {
+	s.cur, s.curDir, s.curTime = a, dir, t
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.DissectorErrors++
+			a.pd = nil
+		}
+	}()
+	if err := a.pd.DissectPacket(&a.df, dir, payload, t, s); err != nil {
+		s.stats.DissectorErrors++
+	}
+}
+
+func (s *Sensor) safeDetect(d dissect.Dissector, f *dissect.Flow, dir dissect.Direction, payload []byte) (ok bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.DissectorErrors++
+			ok = false
+		}
+	}()
+	return d.Detect(f, dir, payload)
+}
+
+// tcpSink adapts reassembled bytes to the flow's stream dissector.
+type tcpSink struct {
+	s   *Sensor
+	a   *flowApp
+	dir dissect.Direction
+	t   time.Time
+}
+
+func (k *tcpSink) deliver(data []byte) { k.s.streamBytes(k.a, k.dir, data, k.t) }
+func (k *tcpSink) gap() {
+	k.s.stats.ReassemblyGaps++
+	if k.a.stream != nil {
+		k.s.safeStream(k.a, func() { k.a.stream.Gap(k.dir) })
+	}
+}
+
+func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
+	if len(s.tcpAll) == 0 {
+		return
+	}
+	if f.app == nil && len(p.payload) == 0 && p.tcpFlags&tcpSYN == 0 {
+		return // nothing to reassemble yet
+	}
+	a := s.app(f)
+	if a.decided && a.stream == nil {
+		return
+	}
+	if p.tcpFlags&tcpRST != 0 {
+		return
+	}
+	sink := tcpSink{s: s, a: a, dir: dir, t: t}
+	budget := s.cfg.ReassemblyMemory - s.reasmUsed
+	s.reasmUsed += a.tcp[dir].segment(p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &sink)
+}
+
+func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t time.Time) {
+	if !a.decided {
+		a.attempts++
+		var chosen dissect.StreamDissector
+		srv, cli := a.df.Server.Addr.Port(), a.df.Client.Addr.Port()
+		for _, d := range s.tcpPorts[srv] {
+			if s.safeDetect(d, &a.df, dir, data) {
+				chosen = d
+				break
+			}
+		}
+		if chosen == nil && cli != srv {
+			for _, d := range s.tcpPorts[cli] {
+				if s.safeDetect(d, &a.df, dir, data) {
+					chosen = d
+					break
+				}
+			}
+		}
+		if chosen == nil {
+			for _, d := range s.tcpAll {
+				if s.safeDetect(d, &a.df, dir, data) {
+					chosen = d
+					break
+				}
+			}
+		}
+		if chosen != nil {
+			a.decided, a.d = true, chosen
+			s.safeStream(a, func() { a.stream = chosen.NewStream(&a.df) })
+		} else if a.attempts >= maxDetectAttempts {
+			a.decided = true
+			s.releaseTCP(a)
+			return
+		}
+	}
+	if a.stream == nil {
+		return
+	}
+	s.cur, s.curDir, s.curTime = a, dir, t
+	s.safeStream(a, func() {
+		if err := a.stream.Feed(dir, data, t, s); err != nil {
+			s.stats.DissectorErrors++
+		}
+	})
+}
+
+// safeStream runs fn and turns a dissector panic into a counted error
+// that disables the dissector for the flow.
+func (s *Sensor) safeStream(a *flowApp, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.DissectorErrors++
+			a.stream = nil
+			a.decided = true
+		}
+	}()
+	fn()
+}
+
+func (s *Sensor) releaseTCP(a *flowApp) {
+	s.reasmUsed -= a.tcp[0].release() + a.tcp[1].release()
+}
+
+// endFlow finishes a flow: flushes counters and ends its dissector.
+func (s *Sensor) endFlow(f *flow) {
+	if f == nil {
+		return
+	}
+	s.flushEdge(f)
+	if a := f.app; a != nil {
+		s.releaseTCP(a)
+		if a.stream != nil && !a.ended {
+			a.ended = true
+			s.cur, s.curDir, s.curTime = a, dissect.FromClient, time.Unix(0, f.lastNS).UTC()
+			s.safeStream(a, func() { a.stream.End(s) })
+		}
+	}
+	s.flows.remove(f)
+}
+
+func (s *Sensor) expire() {
+	idle := int64(s.cfg.IdleTimeout)
+	for f := s.flows.tail; f != nil && s.nowNS-f.lastNS > idle; f = s.flows.tail {
+		s.endFlow(f)
+	}
+}
+
+func protoName(p uint8, v6 bool) string {
+	switch p {
+	case protoTCP:
+		return "tcp"
+	case protoUDP:
+		return "udp"
+	case protoICMP:
+		return "icmp"
+	case protoICMPv6:
+		return "icmpv6"
+	}
+	return fmt.Sprintf("ip-%d", p)
+}
+
+func (s *Sensor) flushEdge(f *flow) {
+	if f.bucketPkts == 0 {
+		return
+	}
+	k := f.key
+	var e EdgeKey
+	cm, sm := f.macA, f.macB
+	e.SrcIP, e.DstIP, e.DPort = k.a, k.b, k.pb
+	if !f.clientIsA {
+		cm, sm = f.macB, f.macA
+		e.SrcIP, e.DstIP, e.DPort = k.b, k.a, k.pa
+	}
+	if f.hasMAC {
+		e.SrcMAC, e.DstMAC = formatMAC(cm), formatMAC(sm)
+	}
+	e.Proto = protoName(k.proto, k.a.Is6())
+	if f.app != nil && f.app.d != nil {
+		e.App = f.app.d.Name()
+	}
+	s.edges.Add(e, uint64(f.bucketPkts), f.bucketBytes, time.Unix(0, f.bucketFirst).UTC(), time.Unix(0, f.lastNS).UTC())
+	f.bucketPkts, f.bucketBytes = 0, 0
+}
+
+// Observe implements dissect.Emitter.
+func (s *Sensor) Observe(o dissect.Observation) {
+	s.fillDevice(&o.MAC, &o.IP)
+	if o.Time.IsZero() {
+		o.Time = s.curTime
+	}
+	k := obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
+	r := s.obs[k]
+	if r == nil {
+		s.obs[k] = &ObservationRecord{Observation: o, FirstSeen: o.Time, LastSeen: o.Time, Count: 1}
+		return
+	}
+	r.Count++
+	if o.Time.Before(r.FirstSeen) {
+		r.FirstSeen = o.Time
+	}
+	if o.Time.After(r.LastSeen) {
+		r.LastSeen = o.Time
+	}
+}
+
+// Report implements dissect.Emitter.
+func (s *Sensor) Report(fd dissect.Finding) {
+	s.fillDevice(&fd.MAC, &fd.IP)
+	if fd.Time.IsZero() {
+		fd.Time = s.curTime
+	}
+	k := findKey{mac: fd.MAC, ip: fd.IP, kind: fd.Kind, detail: fd.Detail, proto: fd.Protocol, peer: fd.Peer}
+	r := s.findings[k]
+	if r == nil {
+		s.findings[k] = &FindingRecord{Finding: fd, FirstSeen: fd.Time, LastSeen: fd.Time, Count: 1}
+		return
+	}
+	r.Count++
+	if fd.Time.Before(r.FirstSeen) {
+		r.FirstSeen = fd.Time
+	}
+	if fd.Time.After(r.LastSeen) {
+		r.LastSeen = fd.Time
+	}
+}
+
+// fillDevice applies the attribution rule of the contract: an observation
+// with neither MAC nor IP belongs to the sender; one with only an IP gets
+// the sender's MAC when the IP is the sender's.
+func (s *Sensor) fillDevice(mac *string, ip *netip.Addr) {
+	if s.cur == nil {
+		return
+	}
+	snd := s.cur.df.Sender(s.curDir)
+	switch {
+	case *mac == "" && !ip.IsValid():
+		*mac = snd.MAC
+		if a := snd.Addr.Addr(); a.IsValid() {
+			*ip = a
+		}
+	case *mac == "" && *ip == snd.Addr.Addr():
+		*mac = snd.MAC
+	}
+	if ip.IsValid() {
+		*ip = ip.Unmap()
+	}
+}
+
+// Flush ends every flow (so stream dissectors see End and counters reach
+// the edges). Call it once after the last frame.
+func (s *Sensor) Flush() {
+	for f := s.flows.tail; f != nil; f = s.flows.tail {
+		s.endFlow(f)
+	}
+}
+
+// Result returns what was collected, in a deterministic order. Call Flush
+// first to include flows still open.
+func (s *Sensor) Result() *Result {
+	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(), Buckets: s.edges.Buckets()}
+	for _, o := range s.obs {
+		r.Observations = append(r.Observations, *o)
+	}
+	slices.SortFunc(r.Observations, func(x, y ObservationRecord) int {
+		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Value, y.Value))
+	})
+	for _, f := range s.findings {
+		r.Findings = append(r.Findings, *f)
+	}
+	slices.SortFunc(r.Findings, func(x, y FindingRecord) int {
+		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Detail, y.Detail), x.FirstSeen.Compare(y.FirstSeen))
+	})
+	for mac, ips := range s.hosts {
+		r.Hosts = append(r.Hosts, Host{MAC: formatMAC(mac), IPs: ips})
+	}
+	for ip, how := range s.ipHosts {
+		r.Hosts = append(r.Hosts, Host{IPs: map[netip.Addr]uint8{ip: how}})
+	}
+	slices.SortFunc(r.Hosts, func(x, y Host) int {
+		if c := cmp.Compare(x.MAC, y.MAC); c != 0 {
+			return c
+		}
+		return firstIP(x).Compare(firstIP(y))
+	})
+	return r
+}
+
+func firstIP(h Host) netip.Addr {
+	var m netip.Addr
+	for ip := range h.IPs {
+		if !m.IsValid() || ip.Less(m) {
+			m = ip
+		}
+	}
+	return m
+}
+
+const hexDigits = "0123456789abcdef"
+
+// formatMAC renders m as aa:bb:cc:dd:ee:ff.
+func formatMAC(m [6]byte) string {
+	var b [17]byte
+	for i, x := range m {
+		if i > 0 {
+			b[i*3-1] = ':'
+		}
+		b[i*3] = hexDigits[x>>4]
+		b[i*3+1] = hexDigits[x&0xf]
+	}
+	return string(b[:])
+}
