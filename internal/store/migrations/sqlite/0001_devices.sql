@@ -1,3 +1,5 @@
+-- Devices: intended values as columns; per-field provenance and observed
+-- values as JSON objects keyed by field name. Empty text means unknown.
 CREATE TABLE devices (
   id                INTEGER PRIMARY KEY,
   asset_id          TEXT UNIQUE,
@@ -19,19 +21,23 @@ CREATE TABLE devices (
   phi               INTEGER,
   zone              TEXT NOT NULL DEFAULT '',
   os                TEXT NOT NULL DEFAULT '',
-  end_of_support    TEXT,
-  end_of_life       TEXT,
-  first_seen        TEXT,
-  last_seen         TEXT,
+  end_of_support    TEXT NOT NULL DEFAULT '',
+  end_of_life       TEXT NOT NULL DEFAULT '',
+  first_seen        TEXT NOT NULL DEFAULT '',
+  last_seen         TEXT NOT NULL DEFAULT '',
   provenance        TEXT NOT NULL DEFAULT '{}',
   observed          TEXT NOT NULL DEFAULT '{}',
   revision          INTEGER NOT NULL DEFAULT 1,
   created_at        TEXT NOT NULL,
   updated_at        TEXT NOT NULL
 );
-CREATE INDEX devices_site ON devices(site, id);
-CREATE INDEX devices_vendor ON devices(vendor, id);
-CREATE INDEX devices_type ON devices(device_type, id);
-CREATE INDEX devices_department ON devices(department, id);
+CREATE INDEX devices_site ON devices(site COLLATE NOCASE, id);
+CREATE INDEX devices_vendor ON devices(vendor COLLATE NOCASE, id);
+CREATE INDEX devices_type ON devices(device_type COLLATE NOCASE, id);
+CREATE INDEX devices_department ON devices(department COLLATE NOCASE, id);
 CREATE INDEX devices_criticality ON devices(criticality_rank, id);
 CREATE INDEX devices_eos ON devices(end_of_support, id);
+CREATE INDEX devices_model ON devices(model COLLATE NOCASE, id);
+CREATE INDEX devices_serial ON devices(serial);
+CREATE INDEX devices_hostname ON devices(hostname COLLATE NOCASE, id);
+CREATE INDEX devices_updated ON devices(updated_at, id);

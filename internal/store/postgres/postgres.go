@@ -1,0 +1,167 @@
+// Package postgres is the store driver for PostgreSQL (pgx). Reads and
+// single writes go through database/sql with pgx's stdlib driver and the
+// SQL shared with SQLite; imports run on the native pgx connection so bulk
+// loads use COPY inside the same transaction.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store/sqldb"
+)
+
+// Open connects to the database at dsn (postgres://…) and migrates it.
+func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open postgres: %w", err)
+	}
+	db.SetMaxOpenConns(16)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to postgres: %w", err)
+	}
+	s, err := sqldb.New(ctx, db, Dialect{})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("postgres: %w", err)
+	}
+	return s, nil
+}
+
+// Dialect is PostgreSQL's side of sqldb.Dialect.
+type Dialect struct{}
+
+var _ sqldb.Dialect = Dialect{}
+
+// Name is "postgres".
+func (Dialect) Name() string { return "postgres" }
+
+// Fold matches the lower(col) expression indexes.
+func (Dialect) Fold(col string) string { return "lower(" + col + ")" }
+
+// FoldParam lower-cases the parameter.
+func (Dialect) FoldParam(p string) string { return "lower(" + p + ")" }
+
+// ILike is PostgreSQL's case-insensitive LIKE.
+func (Dialect) ILike() string { return "ILIKE" }
+
+// migrationLockID is an arbitrary constant for pg_advisory_xact_lock.
+const migrationLockID = 0x6d65647761726431
+
+// Lock takes a transaction-scoped advisory lock so concurrent starts migrate once.
+func (Dialect) Lock(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock($1)", int64(migrationLockID))
+	return err
+}
+
+// Import runs fn in one pgx transaction; InsertDevices uses COPY.
+func (Dialect) Import(ctx context.Context, db *sql.DB, fn func(tx sqldb.Tx) error) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		if err := fn(&txn{tx: tx}); err != nil {
+			tx.Rollback(ctx) //nolint:errcheck // the error that matters is err
+			return err
+		}
+		return tx.Commit(ctx)
+	})
+}
+
+type txn struct{ tx pgx.Tx }
+
+func (t *txn) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.Exec(ctx, q, args...)
+	return err
+}
+
+func (t *txn) QueryRow(ctx context.Context, q string, args ...any) sqldb.Row {
+	return t.tx.QueryRow(ctx, q, args...)
+}
+
+func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
+	rows, err := t.tx.Query(ctx, "SELECT nextval('devices_id_seq') FROM generate_series(1, $1)", n)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
+	if len(ds) == 1 { // a plain INSERT reports unique violations per row
+		a, err := sqldb.DeviceArgs(ds[0])
+		if err != nil {
+			return err
+		}
+		_, err = t.tx.Exec(ctx, insertOne, a...)
+		return err
+	}
+	i := 0
+	var ferr error
+	src := pgx.CopyFromFunc(func() ([]any, error) {
+		if i >= len(ds) {
+			return nil, nil
+		}
+		a, err := sqldb.DeviceArgs(ds[i])
+		if err != nil {
+			ferr = err
+			return nil, err
+		}
+		i++
+		return pgArgs(a), nil
+	})
+	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"devices"}, sqldb.DeviceColumns(), src); err != nil {
+		if ferr != nil {
+			return ferr
+		}
+		return fmt.Errorf("copy devices: %w", err)
+	}
+	return nil
+}
+
+// pgArgs converts database/sql-only value types for pgx's binary COPY.
+func pgArgs(a []any) []any {
+	for i, v := range a {
+		if nb, ok := v.(sql.NullBool); ok {
+			if nb.Valid {
+				a[i] = nb.Bool
+			} else {
+				a[i] = nil
+			}
+		}
+	}
+	return a
+}
+
+var insertOne = func() string {
+	cols := sqldb.DeviceColumns()
+	q := "INSERT INTO devices ("
+	v := ") VALUES ("
+	for i, c := range cols {
+		if i > 0 {
+			q += ", "
+			v += ", "
+		}
+		q += c
+		v += fmt.Sprintf("$%d", i+1)
+	}
+	return q + v + ")"
+}()

@@ -1,0 +1,296 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// DB implements store.Store over database/sql.
+type DB struct {
+	SQL     *sql.DB
+	dialect Dialect
+}
+
+var _ store.Store = (*DB)(nil)
+
+// New wraps an open database and migrates it to the current schema.
+func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
+	s := &DB{SQL: db, dialect: d}
+	if err := s.migrate(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Dialect returns "sqlite" or "postgres".
+func (s *DB) Dialect() string { return s.dialect.Name() }
+
+// Close closes the database.
+func (s *DB) Close() error { return s.SQL.Close() }
+
+// Ping checks the database answers.
+func (s *DB) Ping(ctx context.Context) error {
+	var one int
+	return s.SQL.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+}
+
+func (s *DB) migrate(ctx context.Context) error {
+	ms, err := store.Migrations(s.dialect.Name())
+	if err != nil {
+		return err
+	}
+	if _, err := s.SQL.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		if err := s.apply(ctx, m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *DB) apply(ctx context.Context, m store.Migration) error {
+	tx, err := s.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if err := s.dialect.Lock(ctx, tx); err != nil {
+		return fmt.Errorf("migration lock: %w", err)
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM schema_migrations WHERE version = $1", m.Version).Scan(&n); err != nil {
+		return fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+		return fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES ($1, $2, $3)",
+		m.Version, m.Name, store.Now().Format(time.RFC3339)); err != nil {
+		return fmt.Errorf("migration %s: %w", m.Name, err)
+	}
+	return tx.Commit()
+}
+
+// SchemaVersion returns the highest applied migration.
+func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	if err := s.SQL.QueryRowContext(ctx, "SELECT max(version) FROM schema_migrations").Scan(&v); err != nil {
+		return 0, err
+	}
+	return int(v.Int64), nil
+}
+
+// GetDevice returns one device by id.
+func (s *DB) GetDevice(ctx context.Context, id int64) (*inventory.Device, error) {
+	d, err := scanDevice(s.SQL.QueryRowContext(ctx, selectDevice+" WHERE id = $1", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("device %d: %w", id, store.ErrNotFound)
+	}
+	return d, err
+}
+
+// GetDeviceByAssetID returns one device by its asset id.
+func (s *DB) GetDeviceByAssetID(ctx context.Context, assetID string) (*inventory.Device, error) {
+	d, err := scanDevice(s.SQL.QueryRowContext(ctx, selectDevice+" WHERE asset_id = $1", assetID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("device %q: %w", assetID, store.ErrNotFound)
+	}
+	return d, err
+}
+
+// CountDevices counts all devices.
+func (s *DB) CountDevices(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM devices").Scan(&n)
+	return n, err
+}
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "$%d", from+i)
+	}
+	return b.String()
+}
+
+var updateDevice = func() string {
+	var sets []string
+	for i, c := range deviceColumns {
+		sets = append(sets, fmt.Sprintf("%s = $%d", c, i+2))
+	}
+	return "UPDATE devices SET " + strings.Join(sets, ", ") + " WHERE id = $1"
+}()
+
+// CreateDevice inserts a device.
+func (s *DB) CreateDevice(ctx context.Context, d *inventory.Device) error {
+	return s.Import(ctx, func(tx store.ImportTx) error {
+		return tx.Insert(ctx, []*inventory.Device{d})
+	})
+}
+
+// UpdateDevice writes d when the stored revision matches ifRevision (0: any).
+func (s *DB) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision int64) error {
+	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
+		var rev int64
+		if err := tx.QueryRow(ctx, "SELECT revision FROM devices WHERE id = $1", d.ID).Scan(&rev); err != nil {
+			if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
+				return fmt.Errorf("device %d: %w", d.ID, store.ErrNotFound)
+			}
+			return err
+		}
+		if ifRevision != 0 && rev != ifRevision {
+			return fmt.Errorf("device %d is at revision %d, not %d: %w", d.ID, rev, ifRevision, store.ErrConflict)
+		}
+		d.Revision = rev
+		return updateIn(ctx, tx, d)
+	})
+}
+
+func updateIn(ctx context.Context, tx Tx, d *inventory.Device) error {
+	d.Revision++
+	d.UpdatedAt = store.Now()
+	args, err := DeviceArgs(d)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec(ctx, updateDevice, args...); err != nil {
+		return uniqueErr(d, err)
+	}
+	return nil
+}
+
+func uniqueErr(d *inventory.Device, err error) error {
+	msg := strings.ToLower(err.Error())
+	if strings.Contains(msg, "unique") || strings.Contains(msg, "duplicate key") {
+		return fmt.Errorf("asset id %q: %w", d.AssetID, store.ErrExists)
+	}
+	return err
+}
+
+// DeleteDevice removes a device when its revision matches (0: any).
+func (s *DB) DeleteDevice(ctx context.Context, id int64, ifRevision int64) error {
+	q, args := "DELETE FROM devices WHERE id = $1", []any{id}
+	if ifRevision != 0 {
+		q, args = q+" AND revision = $2", append(args, ifRevision)
+	}
+	res, err := s.SQL.ExecContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.GetDevice(ctx, id); err != nil {
+			return err
+		}
+		return fmt.Errorf("device %d is not at revision %d: %w", id, ifRevision, store.ErrConflict)
+	}
+	return nil
+}
+
+// ScanIdentities streams identity fields of every device.
+func (s *DB) ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error {
+	rows, err := s.SQL.QueryContext(ctx, "SELECT id, asset_id, udi_di, vendor, serial, macs FROM devices ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var d inventory.Device
+		var asset sql.NullString
+		var macs string
+		if err := rows.Scan(&d.ID, &asset, &d.UDIDI, &d.Vendor, &d.Serial, &macs); err != nil {
+			return err
+		}
+		d.AssetID, d.MACs = asset.String, splitAddrs(macs)
+		if err := fn(&d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// ScanDevices streams every device in id order.
+func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) error {
+	rows, err := s.SQL.QueryContext(ctx, selectDevice+" ORDER BY id")
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(d); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// Import runs fn in one transaction.
+func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
+	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
+		return fn(&importTx{tx: tx})
+	})
+}
+
+type importTx struct{ tx Tx }
+
+func (t *importTx) Get(ctx context.Context, id int64) (*inventory.Device, error) {
+	d, err := scanDevice(t.tx.QueryRow(ctx, selectDevice+" WHERE id = $1", id))
+	if err != nil && (errors.Is(err, sql.ErrNoRows) || isNoRows(err)) {
+		return nil, fmt.Errorf("device %d: %w", id, store.ErrNotFound)
+	}
+	return d, err
+}
+
+func (t *importTx) Insert(ctx context.Context, ds []*inventory.Device) error {
+	if len(ds) == 0 {
+		return nil
+	}
+	ids, err := t.tx.NextIDs(ctx, len(ds))
+	if err != nil {
+		return fmt.Errorf("reserve device ids: %w", err)
+	}
+	now := store.Now()
+	for i, d := range ds {
+		d.ID = ids[i]
+		d.Revision = 1
+		if d.CreatedAt.IsZero() {
+			d.CreatedAt = now
+		}
+		d.UpdatedAt = now
+	}
+	if err := t.tx.InsertDevices(ctx, ds); err != nil {
+		if len(ds) == 1 {
+			return uniqueErr(ds[0], err)
+		}
+		return err
+	}
+	return nil
+}
+
+func (t *importTx) Update(ctx context.Context, d *inventory.Device) error {
+	return updateIn(ctx, t.tx, d)
+}
+
+// isNoRows recognises pgx's ErrNoRows without importing pgx here.
+func isNoRows(err error) bool {
+	return err != nil && err.Error() == "no rows in result set"
+}

@@ -1,0 +1,44 @@
+// Package sqldb is the SQL implementation of store.Store shared by the
+// sqlite and postgres drivers. The drivers supply a Dialect: how to open,
+// fold case, and bulk-insert; everything else is the same SQL ($n
+// placeholders work in both).
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+)
+
+// Dialect is what differs between the SQL databases.
+type Dialect interface {
+	Name() string // "sqlite" or "postgres"
+	// Fold returns a case-insensitive expression of column col that the
+	// dialect's indexes serve (sqlite: "col COLLATE NOCASE"; postgres: "lower(col)").
+	Fold(col string) string
+	// FoldParam returns the case-folded form of a parameter placeholder.
+	FoldParam(p string) string
+	// ILike is the case-insensitive LIKE operator.
+	ILike() string
+	// Lock serialises migrations across processes (postgres advisory lock).
+	Lock(ctx context.Context, tx *sql.Tx) error
+	// Import runs fn in one transaction with the dialect's fastest bulk insert.
+	Import(ctx context.Context, db *sql.DB, fn func(tx Tx) error) error
+}
+
+// Tx is the minimal transaction surface the shared code needs; *sql.Tx
+// has it, and the postgres driver adapts pgx.Tx to it for COPY.
+type Tx interface {
+	Exec(ctx context.Context, query string, args ...any) error
+	QueryRow(ctx context.Context, query string, args ...any) Row
+	// InsertDevices bulk-inserts devices whose IDs are already assigned.
+	InsertDevices(ctx context.Context, ds []*inventory.Device) error
+	// NextIDs reserves n device IDs.
+	NextIDs(ctx context.Context, n int) ([]int64, error)
+}
+
+// Row is a single-row result.
+type Row interface {
+	Scan(dest ...any) error
+}

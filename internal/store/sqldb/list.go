@@ -1,0 +1,235 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// filterColumn maps a field name to its column and whether it is compared
+// case-insensitively (text) or exactly.
+var filterColumn = map[string]struct {
+	col  string
+	fold bool
+}{
+	"asset_id": {"asset_id", false}, "vendor": {"vendor", true}, "model": {"model", true},
+	"device_type": {"device_type", true}, "version": {"version", true}, "serial": {"serial", false},
+	"udi_di": {"udi_di", false}, "hostname": {"hostname", true}, "site": {"site", true},
+	"location": {"location", true}, "department": {"department", true}, "criticality": {"criticality", false},
+	"zone": {"zone", true}, "os": {"os", true}, "end_of_support": {"end_of_support", false},
+	"end_of_life": {"end_of_life", false},
+}
+
+// sortColumn maps sort fields to the expression the indexes serve.
+func (s *DB) sortExpr(field string) (string, bool) {
+	switch field {
+	case "", "id":
+		return "", true
+	case "criticality":
+		return "criticality_rank", true
+	case "end_of_support", "updated_at", "asset_id":
+		return field, true
+	}
+	if fc, ok := filterColumn[field]; ok && slices.Contains(store.SortFields, field) {
+		if fc.fold {
+			return s.dialect.Fold(fc.col), true
+		}
+		return fc.col, true
+	}
+	return "", false
+}
+
+// QueryError is a bad list query, naming the parameter.
+type QueryError struct {
+	Param, Reason string
+}
+
+func (e *QueryError) Error() string { return fmt.Sprintf("query parameter %q: %s", e.Param, e.Reason) }
+
+// ListDevices returns one page of devices.
+func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.DevicePage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > 1000 {
+		limit = 1000
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	keys := make([]string, 0, len(q.Filters))
+	for k := range q.Filters {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, f := range keys {
+		v := q.Filters[f]
+		switch f {
+		case "mac":
+			m, err := inventory.NormalizeMAC(v)
+			if err != nil {
+				return nil, &QueryError{Param: f, Reason: err.Error()}
+			}
+			where = append(where, "macs LIKE "+arg("%;"+m+";%"))
+			continue
+		case "ip":
+			ip, err := inventory.NormalizeIP(v)
+			if err != nil {
+				return nil, &QueryError{Param: f, Reason: err.Error()}
+			}
+			where = append(where, "ips LIKE "+arg("%;"+ip+";%"))
+			continue
+		case "patient_connected", "phi":
+			b, err := parseBool(v)
+			if err != nil {
+				return nil, &QueryError{Param: f, Reason: err.Error()}
+			}
+			where = append(where, f+" = "+arg(b))
+			continue
+		case "criticality":
+			c, err := inventory.ParseCriticality(v)
+			if err != nil {
+				return nil, &QueryError{Param: f, Reason: err.Error()}
+			}
+			v = string(c)
+		}
+		fc, ok := filterColumn[f]
+		if !ok {
+			return nil, &QueryError{Param: f, Reason: "not a device field"}
+		}
+		if fc.fold {
+			where = append(where, s.dialect.Fold(fc.col)+" = "+s.dialect.FoldParam(arg(v)))
+		} else {
+			where = append(where, fc.col+" = "+arg(v))
+		}
+	}
+	if q.EOSBefore != "" {
+		if _, err := inventory.ParseDate(q.EOSBefore); err != nil {
+			return nil, &QueryError{Param: "eos_before", Reason: err.Error()}
+		}
+		where = append(where, "end_of_support <> '' AND end_of_support < "+arg(q.EOSBefore))
+	}
+	if t := strings.TrimSpace(q.Search); t != "" {
+		p := arg("%" + escapeLike(t) + "%")
+		var ors []string
+		for _, c := range []string{"asset_id", "vendor", "model", "device_type", "hostname", "serial", "site", "location", "department", "macs", "ips"} {
+			ors = append(ors, fmt.Sprintf("%s %s %s ESCAPE '\\'", c, s.dialect.ILike(), p))
+		}
+		where = append(where, "("+strings.Join(ors, " OR ")+")")
+	}
+	field, desc := strings.CutPrefix(q.Sort, "-")
+	expr, ok := s.sortExpr(field)
+	if !ok {
+		return nil, &QueryError{Param: "sort", Reason: fmt.Sprintf("cannot sort by %q (one of %s)", field, strings.Join(store.SortFields, ", "))}
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor)
+		if err != nil {
+			return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
+		}
+		if expr == "" {
+			where = append(where, "id "+op+" "+arg(c.ID))
+		} else {
+			var v any = c.Key
+			if expr == "criticality_rank" {
+				var n int
+				fmt.Sscan(c.Key, &n)
+				v = n
+			}
+			p := arg(v)
+			if strings.HasPrefix(expr, "lower(") {
+				p = s.dialect.FoldParam(p)
+			}
+			where = append(where, fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(c.ID)))
+		}
+	}
+	sqlText := selectDevice
+	if len(where) > 0 {
+		sqlText += " WHERE " + strings.Join(where, " AND ")
+	}
+	if expr == "" {
+		sqlText += " ORDER BY id " + dir
+	} else {
+		sqlText += fmt.Sprintf(" ORDER BY %s %s, id %s", expr, dir, dir)
+	}
+	sqlText += " LIMIT " + arg(limit+1)
+	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	page := &store.DevicePage{Devices: make([]*inventory.Device, 0, limit)}
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return nil, err
+		}
+		page.Devices = append(page.Devices, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(page.Devices) > limit {
+		page.Devices = page.Devices[:limit]
+		last := page.Devices[limit-1]
+		key := ""
+		switch {
+		case field == "criticality":
+			key = fmt.Sprint(last.Criticality.Rank())
+		case field == "updated_at":
+			key = last.UpdatedAt.UTC().Format(timeLayout)
+		case expr != "":
+			key = last.Get(field)
+		}
+		page.Next = encodeCursor(cursor{Key: key, ID: last.ID})
+	}
+	return page, nil
+}
+
+type cursor struct {
+	Key string `json:"k,omitempty"`
+	ID  int64  `json:"i"`
+}
+
+func encodeCursor(c cursor) string {
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeCursor(s string) (cursor, error) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return c, err
+	}
+	err = json.Unmarshal(b, &c)
+	return c, err
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "true", "yes", "y", "1":
+		return true, nil
+	case "false", "no", "n", "0":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not true or false", s)
+}

@@ -1,0 +1,190 @@
+// Package sqlite is the embedded store driver: one SQLite database file
+// (pure Go, modernc.org/sqlite) in WAL mode with foreign keys on and full
+// synchronous commits, so an acknowledged write survives a crash.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store/sqldb"
+
+	_ "modernc.org/sqlite" // registers driver "sqlite"
+)
+
+// FileName is the database file inside the data directory.
+const FileName = "medwarden.db"
+
+// Open opens (creating if needed) the database at path and migrates it.
+func Open(ctx context.Context, path string) (*sqldb.DB, error) {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory %s: %w", dir, err)
+		}
+	}
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	dsn := "file:" + path + "?" + q.Encode()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(8)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || !strings.EqualFold(mode, "wal") {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite %s: WAL mode not enabled (journal_mode=%q, %v)", path, mode, err)
+	}
+	s, err := sqldb.New(ctx, db, Dialect{})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// Dialect is SQLite's side of sqldb.Dialect.
+type Dialect struct{}
+
+var _ sqldb.Dialect = Dialect{}
+
+// Name is "sqlite".
+func (Dialect) Name() string { return "sqlite" }
+
+// Fold uses the NOCASE collation the indexes are built with.
+func (Dialect) Fold(col string) string { return col + " COLLATE NOCASE" }
+
+// FoldParam leaves the parameter alone; the column's collation decides.
+func (Dialect) FoldParam(p string) string { return p }
+
+// ILike: SQLite's LIKE is case-insensitive for ASCII.
+func (Dialect) ILike() string { return "LIKE" }
+
+// Lock: SQLite write transactions are already exclusive (_txlock=immediate).
+func (Dialect) Lock(context.Context, *sql.Tx) error { return nil }
+
+// Import runs fn in one immediate transaction with a prepared multi-row insert.
+func (Dialect) Import(ctx context.Context, db *sql.DB, fn func(tx sqldb.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	t := &txn{tx: tx}
+	if err := fn(t); err != nil {
+		t.close()
+		tx.Rollback() //nolint:errcheck // the error that matters is err
+		return err
+	}
+	t.close()
+	return tx.Commit()
+}
+
+type txn struct {
+	tx     *sql.Tx
+	nextID int64
+	stmts  map[int]*sql.Stmt
+	args   []any
+}
+
+func (t *txn) close() {
+	for _, s := range t.stmts {
+		s.Close()
+	}
+}
+
+func (t *txn) Exec(ctx context.Context, q string, args ...any) error {
+	_, err := t.tx.ExecContext(ctx, q, args...)
+	return err
+}
+
+func (t *txn) QueryRow(ctx context.Context, q string, args ...any) sqldb.Row {
+	return t.tx.QueryRowContext(ctx, q, args...)
+}
+
+func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
+	if t.nextID == 0 {
+		var max sql.NullInt64
+		if err := t.tx.QueryRowContext(ctx, "SELECT max(id) FROM devices").Scan(&max); err != nil {
+			return nil, err
+		}
+		t.nextID = max.Int64 + 1
+	}
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = t.nextID
+		t.nextID++
+	}
+	return ids, nil
+}
+
+// rowsPerInsert rows go in one INSERT; SQLite allows 32766 parameters.
+const rowsPerInsert = 64
+
+func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
+	cols := sqldb.DeviceColumns()
+	for len(ds) > 0 {
+		n := min(len(ds), rowsPerInsert)
+		st, err := t.stmt(ctx, n, cols)
+		if err != nil {
+			return err
+		}
+		t.args = t.args[:0]
+		for _, d := range ds[:n] {
+			a, err := sqldb.DeviceArgs(d)
+			if err != nil {
+				return err
+			}
+			t.args = append(t.args, a...)
+		}
+		if _, err := st.ExecContext(ctx, t.args...); err != nil {
+			return fmt.Errorf("insert devices: %w", err)
+		}
+		ds = ds[n:]
+	}
+	return nil
+}
+
+func (t *txn) stmt(ctx context.Context, rows int, cols []string) (*sql.Stmt, error) {
+	if s, ok := t.stmts[rows]; ok {
+		return s, nil
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO devices (" + strings.Join(cols, ", ") + ") VALUES ")
+	p := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(")
+		for c := range cols {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "$%d", p)
+			p++
+		}
+		b.WriteString(")")
+	}
+	s, err := t.tx.PrepareContext(ctx, b.String())
+	if err != nil {
+		return nil, err
+	}
+	if t.stmts == nil {
+		t.stmts = map[int]*sql.Stmt{}
+	}
+	t.stmts[rows] = s
+	return s, nil
+}

@@ -1,0 +1,94 @@
+// Package store declares what MedWarden persists and how callers reach it.
+// Two drivers implement it with the same SQL where the dialects agree:
+// store/sqlite (embedded, the default) and store/postgres (at scale). Both
+// are built on store/sqldb; storetest is the conformance suite they share.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+)
+
+// Sentinel errors every driver returns (wrapped) so callers can branch.
+var (
+	ErrNotFound = errors.New("not found")
+	// ErrConflict: the revision given with a write is not the stored one.
+	ErrConflict = errors.New("revision conflict")
+	// ErrExists: a unique key (asset id) is already taken.
+	ErrExists = errors.New("already exists")
+)
+
+// Store is the whole persistence layer.
+type Store interface {
+	DeviceStore
+	// Dialect is "sqlite" or "postgres".
+	Dialect() string
+	// SchemaVersion is the migration version the database is at.
+	SchemaVersion(ctx context.Context) (int, error)
+	// Ping checks the database answers (readiness).
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// DeviceStore keeps the device inventory.
+type DeviceStore interface {
+	GetDevice(ctx context.Context, id int64) (*inventory.Device, error)
+	GetDeviceByAssetID(ctx context.Context, assetID string) (*inventory.Device, error)
+	ListDevices(ctx context.Context, q DeviceQuery) (*DevicePage, error)
+	CountDevices(ctx context.Context) (int64, error)
+	// CreateDevice inserts d and sets its ID, Revision and timestamps.
+	CreateDevice(ctx context.Context, d *inventory.Device) error
+	// UpdateDevice writes d if the stored revision equals ifRevision (0:
+	// unconditional) and bumps d.Revision.
+	UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision int64) error
+	DeleteDevice(ctx context.Context, id int64, ifRevision int64) error
+	// ScanIdentities streams every device's identity fields (asset id, UDI,
+	// vendor, serial, MACs; other fields are empty) to build a merge index.
+	ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error
+	// ScanDevices streams every device in id order (exports).
+	ScanDevices(ctx context.Context, fn func(*inventory.Device) error) error
+	// Import runs fn inside one transaction: all of its writes land or none.
+	Import(ctx context.Context, fn func(ImportTx) error) error
+}
+
+// ImportTx is what an import may do inside its transaction.
+type ImportTx interface {
+	Get(ctx context.Context, id int64) (*inventory.Device, error)
+	// Insert queues new devices for a bulk insert (COPY on PostgreSQL) and
+	// assigns their IDs.
+	Insert(ctx context.Context, ds []*inventory.Device) error
+	Update(ctx context.Context, d *inventory.Device) error
+}
+
+// DeviceQuery selects a page of devices.
+type DeviceQuery struct {
+	// Filters: field name (inventory.Fields) → value, exact and
+	// case-insensitive; "mac" and "ip" match any of a device's addresses.
+	Filters map[string]string
+	// Search is free text matched (substring, case-insensitive) against
+	// asset id, vendor, model, type, hostname, serial, site, location,
+	// department, MACs and IPs.
+	Search string
+	// Sort is a field name, "-" prefixed for descending; "" sorts by id.
+	Sort   string
+	Limit  int    // default 50, at most 1000
+	Cursor string // opaque, from DevicePage.Next
+	// EOSBefore selects devices whose end of support is before this date.
+	EOSBefore string
+}
+
+// DevicePage is one page of a device list.
+type DevicePage struct {
+	Devices []*inventory.Device `json:"devices"`
+	Next    string              `json:"next,omitempty"` // cursor of the next page; "" at the end
+}
+
+// SortFields are the fields a device list can be sorted by.
+var SortFields = []string{"id", "asset_id", "vendor", "model", "device_type", "version", "site",
+	"department", "location", "hostname", "criticality", "end_of_support", "zone", "os", "updated_at"}
+
+// Now is the clock the drivers use; tests may replace it.
+var Now = func() time.Time { return time.Now().UTC() }
