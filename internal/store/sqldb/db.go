@@ -118,17 +118,6 @@ func (s *DB) CountDevices(ctx context.Context) (int64, error) {
 	return n, err
 }
 
-func placeholders(from, n int) string {
-	var b strings.Builder
-	for i := 0; i < n; i++ {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		fmt.Fprintf(&b, "$%d", from+i)
-	}
-	return b.String()
-}
-
 var updateDevice = func() string {
 	var sets []string
 	for i, c := range deviceColumns {
