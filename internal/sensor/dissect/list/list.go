@@ -12,6 +12,9 @@ import (
 	"strings"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dhcp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dns"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/http"
 )
 
 // Constructor builds a fresh dissector. Each sensor instance calls it once.
@@ -22,6 +25,9 @@ type Constructor func() dissect.Dissector
 func All() []Constructor {
 	return []Constructor{
 		// One line per dissector, sorted by package name.
+		dhcp.New,
+		dns.New,
+		http.New,
 	}
 }
 

@@ -1,0 +1,436 @@
+// Package http dissects HTTP/1.0 and HTTP/1.1 over TCP. It follows
+// requests and responses per direction (pipelining included), skips bodies
+// by Content-Length or chunked encoding, and reports the User-Agent and
+// Host a client sends (http.user_agent, http.host) and the Server header a
+// server answers with (http.server). Basic authentication is reported as a
+// cleartext-credentials finding naming the user, never the password.
+// Request targets are parsed but not reported: they may carry patient data.
+package http
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/medwarden/medwarden/internal/sensor/dissect"
+)
+
+// Name is the dissector name.
+const Name = "http"
+
+// Observation fields and finding kinds.
+const (
+	FieldUserAgent = "http.user_agent"
+	FieldHost      = "http.host"
+	FieldServer    = "http.server"
+	KindCleartext  = "cleartext-credentials"
+)
+
+// Limits of one direction's parser.
+const (
+	maxLine    = 16 << 10 // one start or header line
+	maxHeaders = 128      // header lines per message
+	maxPending = 64       // pipelined requests awaiting a response
+	maxValue   = 255
+)
+
+var methods = []string{"GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "TRACE", "PATCH",
+	"PROPFIND", "PROPPATCH", "MKCOL", "COPY", "MOVE", "LOCK", "UNLOCK", "REPORT", "SEARCH", "SUBSCRIBE",
+	"UNSUBSCRIBE", "NOTIFY", "M-SEARCH", "MKCALENDAR", "ACL", "BIND", "MERGE", "CHECKOUT", "VERSION-CONTROL"}
+
+// Dissector is the HTTP dissector.
+type Dissector struct{}
+
+// New returns the dissector.
+func New() dissect.Dissector { return &Dissector{} }
+
+var _ dissect.StreamDissector = (*Dissector)(nil)
+
+// Name implements dissect.Dissector.
+func (*Dissector) Name() string { return Name }
+
+// Layer implements dissect.Dissector.
+func (*Dissector) Layer() dissect.Layer { return dissect.LayerTCP }
+
+// Ports implements dissect.Dissector.
+func (*Dissector) Ports() []uint16 {
+	return []uint16{80, 591, 631, 3128, 8000, 8008, 8080, 8081, 8088, 8888}
+}
+
+// Detect implements dissect.Dissector: a request line or a status line.
+func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
+	return startsMessage(p)
+}
+
+func startsMessage(p []byte) bool {
+	if bytes.HasPrefix(p, []byte("HTTP/1.")) {
+		return true
+	}
+	sp := bytes.IndexByte(p[:min(len(p), 20)], ' ')
+	if sp < 3 {
+		return false
+	}
+	m := string(p[:sp])
+	for _, k := range methods {
+		if m == k {
+			return true
+		}
+	}
+	// An unknown extension method: upper-case token then a target.
+	for _, c := range p[:sp] {
+		if (c < 'A' || c > 'Z') && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return len(p) > sp+1 && (p[sp+1] == '/' || p[sp+1] == '*')
+}
+
+// NewStream implements dissect.StreamDissector.
+func (d *Dissector) NewStream(f *dissect.Flow) dissect.Stream {
+	s := &stream{flow: f}
+	s.dir[0].isServer = false
+	s.dir[1].isServer = true
+	return s
+}
+
+type state uint8
+
+const (
+	stStart     state = iota // expecting a start line
+	stHeaders                // in the header block
+	stBody                   // skipping remaining bytes of a body
+	stChunkSize              // expecting a chunk-size line
+	stChunkData              // skipping chunk data (+CRLF)
+	stTrailers               // chunked trailers until an empty line
+	stUntilEnd               // body delimited by connection close
+	stOpaque                 // after an upgrade (101, CONNECT): not HTTP any more
+	stLost                   // after a gap or garbage: wait for a message start
+)
+
+type direction struct {
+	isServer bool
+	st       state
+	line     []byte // partial line carried between Feed calls
+	remain   int64  // bytes left in a body or chunk
+	// current message
+	headers   int
+	method    string
+	status    int
+	chunked   bool
+	length    int64
+	hasLength bool
+	upgrade   bool
+	auth      string // user of a Basic Authorization header
+	authSeen  bool   // a Basic Authorization header was present (the user may be empty)
+	host      string
+}
+
+type stream struct {
+	flow    *dissect.Flow
+	dir     [2]direction
+	pending []string // methods of requests awaiting responses
+}
+
+// Feed implements dissect.Stream.
+func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out dissect.Emitter) error {
+	d := &s.dir[dir&1]
+	var err error
+	for len(data) > 0 {
+		switch d.st {
+		case stBody, stChunkData:
+			n := int64(len(data))
+			if n > d.remain {
+				n = d.remain
+			}
+			d.remain -= n
+			data = data[n:]
+			if d.remain == 0 {
+				if d.st == stBody {
+					s.endMessage(d)
+				} else {
+					d.st = stChunkSize
+				}
+			}
+		case stUntilEnd, stOpaque:
+			return err
+		case stLost:
+			i := findMessageStart(data)
+			if i < 0 {
+				return err
+			}
+			data = data[i:]
+			d.st = stStart
+			d.line = d.line[:0]
+		default:
+			line, rest, ok := s.nextLine(d, data)
+			data = rest
+			if !ok {
+				if len(d.line) > maxLine {
+					d.st, d.line = stLost, d.line[:0]
+					err = fmt.Errorf("http %s: line longer than %d bytes", dirName(d), maxLine)
+				}
+				return err
+			}
+			if e := s.line(d, dir, line, t, out); e != nil && err == nil {
+				err = e
+			}
+			d.line = d.line[:0]
+		}
+	}
+	return err
+}
+
+// nextLine returns the next complete line (without CR LF), joining bytes
+// carried over from earlier calls.
+func (s *stream) nextLine(d *direction, data []byte) ([]byte, []byte, bool) {
+	i := bytes.IndexByte(data, '\n')
+	if i < 0 {
+		room := maxLine + 1 - len(d.line)
+		if room > 0 {
+			d.line = append(d.line, data[:min(room, len(data))]...)
+		}
+		return nil, nil, false
+	}
+	var line []byte
+	if len(d.line) > 0 {
+		d.line = append(d.line, data[:i]...)
+		line = d.line
+	} else {
+		line = data[:i]
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if len(line) > maxLine {
+		line = line[:maxLine]
+	}
+	return line, data[i+1:], true
+}
+
+func dirName(d *direction) string {
+	if d.isServer {
+		return "response"
+	}
+	return "request"
+}
+
+func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.Time, out dissect.Emitter) error {
+	switch d.st {
+	case stStart:
+		if len(line) == 0 {
+			return nil // tolerate blank lines between messages
+		}
+		d.headers, d.chunked, d.hasLength, d.length, d.upgrade, d.status, d.method, d.auth, d.host, d.authSeen = 0, false, false, 0, false, 0, "", "", "", false
+		if d.isServer {
+			if !bytes.HasPrefix(line, []byte("HTTP/")) {
+				d.st = stLost
+				return fmt.Errorf("http response: bad status line %q", truncate(string(line)))
+			}
+			f := bytes.Fields(line)
+			if len(f) >= 2 {
+				d.status, _ = strconv.Atoi(string(f[1]))
+			}
+			d.method = "GET"
+			if len(s.pending) > 0 {
+				d.method = s.pending[0]
+				if d.status >= 200 || d.status == 101 {
+					s.pending = s.pending[1:]
+				}
+			}
+		} else {
+			if !startsMessage(line) || bytes.HasPrefix(line, []byte("HTTP/")) {
+				d.st = stLost
+				return fmt.Errorf("http request: bad request line %q", truncate(string(line)))
+			}
+			sp := bytes.IndexByte(line, ' ')
+			d.method = string(line[:sp])
+			if len(s.pending) < maxPending {
+				s.pending = append(s.pending, d.method)
+			}
+		}
+		d.st = stHeaders
+		return nil
+	case stTrailers:
+		if len(line) == 0 {
+			s.endMessage(d)
+		}
+		return nil
+	case stChunkSize:
+		ext := bytes.IndexByte(line, ';')
+		if ext >= 0 {
+			line = line[:ext]
+		}
+		n, err := strconv.ParseInt(strings.TrimSpace(string(line)), 16, 64)
+		if err != nil || n < 0 {
+			if len(line) == 0 {
+				return nil // the CRLF after chunk data
+			}
+			d.st = stLost
+			return fmt.Errorf("http %s: bad chunk size %q", dirName(d), truncate(string(line)))
+		}
+		if n == 0 {
+			d.st = stTrailers
+			return nil
+		}
+		d.remain = n
+		d.st = stChunkData
+		return nil
+	}
+	// stHeaders
+	if len(line) == 0 {
+		s.headersDone(d, dir, t, out)
+		return nil
+	}
+	d.headers++
+	if d.headers > maxHeaders {
+		d.st = stLost
+		return fmt.Errorf("http %s: more than %d header lines", dirName(d), maxHeaders)
+	}
+	name, value, ok := bytes.Cut(line, []byte(":"))
+	if !ok {
+		return nil // obsolete line folding or junk: ignore the line
+	}
+	v := strings.TrimSpace(string(value))
+	switch strings.ToLower(strings.TrimSpace(string(name))) {
+	case "user-agent":
+		if !d.isServer && v != "" {
+			s.observe(dir, FieldUserAgent, v, t, out)
+		}
+	case "host":
+		if !d.isServer && v != "" {
+			d.host = truncate(v)
+			s.observe(dir, FieldHost, v, t, out)
+		}
+	case "server":
+		if d.isServer && v != "" {
+			s.observe(dir, FieldServer, v, t, out)
+		}
+	case "content-length":
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n >= 0 {
+			d.length, d.hasLength = n, true
+		}
+	case "transfer-encoding":
+		if strings.Contains(strings.ToLower(v), "chunked") {
+			d.chunked = true
+		}
+	case "authorization", "proxy-authorization":
+		if !d.isServer {
+			if user, ok := basicUser(v); ok {
+				d.auth, d.authSeen = user, true
+			}
+		}
+	case "upgrade":
+		d.upgrade = true
+	}
+	return nil
+}
+
+func (s *stream) headersDone(d *direction, dir dissect.Direction, t time.Time, out dissect.Emitter) {
+	if d.authSeen {
+		snd := s.flow.Sender(dir)
+		peer := s.flow.Server.Addr
+		detail := fmt.Sprintf("HTTP Basic authentication in cleartext for user %q", d.auth)
+		if d.host != "" {
+			detail += fmt.Sprintf(" to host %q", d.host)
+		}
+		out.Report(dissect.Finding{Time: t, Protocol: Name, Kind: KindCleartext, Severity: "high", Detail: detail,
+			MAC: snd.MAC, IP: snd.Addr.Addr(), Peer: peer})
+	}
+	switch {
+	case d.isServer && d.status == 101:
+		d.st = stOpaque
+	case d.isServer && d.method == "CONNECT" && d.status >= 200 && d.status < 300:
+		d.st = stOpaque
+	case d.isServer && (d.status >= 100 && d.status < 200):
+		d.st = stStart // interim response; the final one follows
+	case d.isServer && (d.method == "HEAD" || d.status == 204 || d.status == 304):
+		s.endMessage(d)
+	case d.chunked:
+		d.st = stChunkSize
+	case d.hasLength:
+		if d.length == 0 {
+			s.endMessage(d)
+		} else {
+			d.remain, d.st = d.length, stBody
+		}
+	case d.isServer:
+		d.st = stUntilEnd
+	default:
+		s.endMessage(d) // requests without a length have no body
+	}
+}
+
+func (s *stream) endMessage(d *direction) { d.st = stStart }
+
+func (s *stream) observe(dir dissect.Direction, field, v string, t time.Time, out dissect.Emitter) {
+	v = truncate(strings.ToValidUTF8(v, ""))
+	if v == "" {
+		return
+	}
+	snd := s.flow.Sender(dir)
+	var ip netip.Addr
+	if snd.Addr.IsValid() {
+		ip = snd.Addr.Addr()
+	}
+	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: v, MAC: snd.MAC, IP: ip})
+}
+
+// Gap implements dissect.Stream: bytes were lost, so resynchronise on the
+// next message start.
+func (s *stream) Gap(dir dissect.Direction) {
+	d := &s.dir[dir&1]
+	if d.st == stOpaque || d.st == stUntilEnd {
+		return
+	}
+	d.st = stLost
+	d.line = d.line[:0]
+}
+
+// End implements dissect.Stream.
+func (s *stream) End(dissect.Emitter) {}
+
+// findMessageStart finds a request or status line starting at a line
+// boundary in p.
+func findMessageStart(p []byte) int {
+	for i := 0; i < len(p); {
+		if startsMessage(p[i:]) {
+			return i
+		}
+		j := bytes.IndexByte(p[i:], '\n')
+		if j < 0 {
+			return -1
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// basicUser extracts the user name of a Basic credential; the password is
+// dropped here and never stored.
+func basicUser(v string) (string, bool) {
+	scheme, cred, ok := strings.Cut(strings.TrimSpace(v), " ")
+	if !ok || !strings.EqualFold(scheme, "basic") {
+		return "", false
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimSpace(cred))
+	if err != nil {
+		return "", false
+	}
+	user, _, _ := strings.Cut(string(raw), ":")
+	user = truncate(strings.ToValidUTF8(user, ""))
+	return user, true
+}
+
+func truncate(s string) string {
+	if len(s) <= maxValue {
+		return s
+	}
+	s = s[:maxValue]
+	for len(s) > 0 && !utf8.ValidString(s) {
+		s = s[:len(s)-1]
+	}
+	return s
+}
