@@ -310,7 +310,7 @@ func checkJSON(data []byte, maxDepth int) *Error {
 		msg := "not well-formed JSON"
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
-			l, c := lineCol(data, se.Offset)
+			l, c := lineCol(data, max(se.Offset-1, 0))
 			msg = fmt.Sprintf("not well-formed JSON at line %d column %d: %v", l, c, se)
 		} else if err == nil {
 			l, c := lineCol(data, dec.InputOffset())
