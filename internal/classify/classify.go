@@ -1,0 +1,408 @@
+// Package classify turns what a sensor observed into devices: it groups
+// observations by MAC address (else IP address), looks the MAC up in the
+// IEEE registry and applies fingerprint rules (data files users can extend)
+// to infer vendor, model, type, operating system and software, each with a
+// confidence and the evidence behind it.
+//
+// Confidences of independent pieces of evidence for the same value are
+// combined as a noisy-OR, 1 − Π(1 − cᵢ): two rules at 0.6 give 0.84. Each
+// rule counts once per device however often it matched. The value with the
+// highest combined confidence wins (ties: alphabetical); the device's
+// confidence is the highest confidence among its vendor, model, type and
+// OS. The package is pure: no I/O.
+package classify
+
+import (
+	"cmp"
+	"maps"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Evidence is one observation of a device, as the sensor reported it.
+type Evidence struct {
+	MAC       string
+	IP        netip.Addr
+	Protocol  string
+	Field     string // e.g. "dhcp.hostname"
+	Value     string
+	FirstSeen time.Time
+	LastSeen  time.Time
+	Count     uint64
+}
+
+// Binding says that MAC sent from IP (or announced it in ARP).
+type Binding struct {
+	MAC string // "" when the capture has no link layer
+	IP  netip.Addr
+	ARP bool // from ARP rather than from traffic
+}
+
+// Input is everything classification looks at.
+type Input struct {
+	Evidence []Evidence
+	Bindings []Binding
+}
+
+// Attribute is one inferred attribute value with its support.
+type Attribute struct {
+	Name       string   `json:"name"`
+	Value      string   `json:"value"`
+	Confidence float64  `json:"confidence"`
+	Rules      []string `json:"rules"`    // rule ids (or "oui") that support it
+	Evidence   []string `json:"evidence"` // "field=value" observations behind it
+}
+
+// Device is one identified device.
+type Device struct {
+	MAC        string       // "" when identified by IP only
+	IPs        []netip.Addr // sorted
+	Hostname   string
+	Vendor     string
+	Model      string
+	Type       string
+	OS         string
+	Software   []string
+	Confidence float64
+	Attributes []Attribute // every candidate value, best first per attribute
+	Evidence   []Evidence  // observations, sorted by field then value
+}
+
+// Options tune classification.
+type Options struct {
+	// MaxIPsPerMAC: a MAC seen sending from more addresses than this is
+	// treated as a router, and only its ARP-announced and DHCP-assigned
+	// addresses are attached to it. Default 8.
+	MaxIPsPerMAC int
+}
+
+// Classifier holds the registry and rules.
+type Classifier struct {
+	oui   *OUI
+	rules *Rules
+	opt   Options
+}
+
+// New returns a classifier. oui may be nil (no vendor lookup).
+func New(oui *OUI, rules *Rules, opt Options) *Classifier {
+	if opt.MaxIPsPerMAC <= 0 {
+		opt.MaxIPsPerMAC = 8
+	}
+	if rules == nil {
+		rules = &Rules{byField: map[string][]*Rule{}}
+	}
+	return &Classifier{oui: oui, rules: rules, opt: opt}
+}
+
+type devAcc struct {
+	mac      string
+	ips      map[netip.Addr]bool
+	foreign  map[netip.Addr]bool // addresses routed through this MAC
+	evidence map[[2]string]*Evidence
+	routes   int
+}
+
+// Classify builds the devices of in, sorted by MAC then first IP.
+func (c *Classifier) Classify(in Input) []Device {
+	byMAC := map[string]*devAcc{}
+	byIP := map[netip.Addr]*devAcc{}
+	get := func(mac string, ip netip.Addr) *devAcc {
+		if mac != "" {
+			d := byMAC[mac]
+			if d == nil {
+				d = &devAcc{mac: mac, ips: map[netip.Addr]bool{}, foreign: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
+				byMAC[mac] = d
+			}
+			return d
+		}
+		d := byIP[ip]
+		if d == nil {
+			d = &devAcc{ips: map[netip.Addr]bool{ip: true}, foreign: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
+			byIP[ip] = d
+		}
+		return d
+	}
+	// IP attachment: all traffic addresses of a MAC unless it routes.
+	traffic := map[string][]netip.Addr{}
+	arp := map[string][]netip.Addr{}
+	for _, b := range in.Bindings {
+		if !b.IP.IsValid() || !usableMAC(b.MAC) && b.MAC != "" {
+			continue
+		}
+		if b.MAC == "" {
+			if isLocal(b.IP) {
+				get("", b.IP)
+			}
+			continue
+		}
+		if b.ARP {
+			arp[b.MAC] = append(arp[b.MAC], b.IP)
+		} else {
+			traffic[b.MAC] = append(traffic[b.MAC], b.IP)
+		}
+	}
+	for mac, ips := range traffic {
+		d := get(mac, netip.Addr{})
+		var local []netip.Addr
+		for _, ip := range ips {
+			if isLocal(ip) {
+				local = append(local, ip)
+			}
+		}
+		switch {
+		case len(ips) > c.opt.MaxIPsPerMAC:
+			// A router: keep only its own link-local addresses.
+			d.routes = len(ips)
+			for _, ip := range ips {
+				if ip.Is6() && ip.IsLinkLocalUnicast() {
+					d.ips[ip] = true
+				} else {
+					d.foreign[ip] = true
+				}
+			}
+		case len(local) > 0 && len(local) < len(ips):
+			// Site addresses plus public ones: the public ones are routed
+			// through this MAC (a gateway), not its own.
+			d.routes = len(ips) - len(local)
+			for _, ip := range ips {
+				if isLocal(ip) {
+					d.ips[ip] = true
+				} else {
+					d.foreign[ip] = true
+				}
+			}
+		default:
+			for _, ip := range ips {
+				d.ips[ip] = true
+			}
+		}
+	}
+	for mac, ips := range arp {
+		d := get(mac, netip.Addr{})
+		for _, ip := range ips {
+			d.ips[ip] = true
+		}
+	}
+	for _, e := range in.Evidence {
+		if e.MAC != "" && !usableMAC(e.MAC) {
+			e.MAC = ""
+		}
+		if e.MAC == "" && !e.IP.IsValid() {
+			continue
+		}
+		d := get(e.MAC, e.IP)
+		if e.MAC != "" && e.IP.IsValid() && d.foreign[e.IP] {
+			d = get("", e.IP) // said by a host behind a gateway, not by the gateway
+		}
+		if e.MAC != "" && e.IP.IsValid() && !e.IP.IsUnspecified() && d.routes == 0 {
+			d.ips[e.IP] = true
+		}
+		if e.Field == "dhcp.assigned_ip" {
+			if ip, err := netip.ParseAddr(e.Value); err == nil {
+				d.ips[ip] = true
+			}
+		}
+		k := [2]string{e.Field, e.Value}
+		if x := d.evidence[k]; x != nil {
+			if e.FirstSeen.Before(x.FirstSeen) {
+				x.FirstSeen = e.FirstSeen
+			}
+			if e.LastSeen.After(x.LastSeen) {
+				x.LastSeen = e.LastSeen
+			}
+			x.Count += e.Count
+			continue
+		}
+		ev := e
+		d.evidence[k] = &ev
+	}
+	// Merge IP-only devices into the MAC device that owns the address.
+	owner := map[netip.Addr]*devAcc{}
+	for _, d := range byMAC {
+		for ip := range d.ips {
+			owner[ip] = d
+		}
+	}
+	var accs []*devAcc
+	for ip, d := range byIP {
+		if o := owner[ip]; o != nil {
+			for k, e := range d.evidence {
+				if _, ok := o.evidence[k]; !ok {
+					o.evidence[k] = e
+				}
+			}
+			continue
+		}
+		accs = append(accs, d)
+	}
+	for _, d := range byMAC {
+		accs = append(accs, d)
+	}
+	out := make([]Device, 0, len(accs))
+	for _, d := range accs {
+		out = append(out, c.device(d))
+	}
+	slices.SortFunc(out, func(a, b Device) int {
+		return cmp.Or(cmp.Compare(a.MAC, b.MAC), firstAddr(a.IPs).Compare(firstAddr(b.IPs)))
+	})
+	return out
+}
+
+func firstAddr(ips []netip.Addr) netip.Addr {
+	if len(ips) == 0 {
+		return netip.Addr{}
+	}
+	return ips[0]
+}
+
+// usableMAC rejects broadcast, multicast and all-zero addresses.
+func usableMAC(mac string) bool {
+	if len(mac) < 2 || mac == "00:00:00:00:00:00" {
+		return false
+	}
+	v, err := strconv.ParseUint(mac[:2], 16, 8)
+	return err == nil && v&1 == 0
+}
+
+// isLocal reports addresses that belong to a site: private, link-local,
+// unique-local and shared (CGNAT) ranges.
+func isLocal(ip netip.Addr) bool {
+	if ip.IsPrivate() || ip.IsLinkLocalUnicast() {
+		return true
+	}
+	return netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+}
+
+type cand struct {
+	conf  float64
+	rules map[string]bool
+	evid  map[string]bool
+}
+
+func (c *Classifier) device(d *devAcc) Device {
+	dev := Device{MAC: d.mac}
+	for ip := range d.ips {
+		dev.IPs = append(dev.IPs, ip)
+	}
+	slices.SortFunc(dev.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
+	for _, e := range d.evidence {
+		dev.Evidence = append(dev.Evidence, *e)
+	}
+	slices.SortFunc(dev.Evidence, func(a, b Evidence) int {
+		return cmp.Or(cmp.Compare(a.Field, b.Field), cmp.Compare(a.Value, b.Value))
+	})
+	// Pseudo-observations that rules can match on too.
+	facts := make([][2]string, 0, len(dev.Evidence)+2)
+	for _, e := range dev.Evidence {
+		facts = append(facts, [2]string{e.Field, e.Value})
+	}
+	cands := map[string]map[string]*cand{}
+	add := func(attr, value, rule, evidence string, conf float64) {
+		m := cands[attr]
+		if m == nil {
+			m = map[string]*cand{}
+			cands[attr] = m
+		}
+		cd := m[value]
+		if cd == nil {
+			cd = &cand{rules: map[string]bool{}, evid: map[string]bool{}}
+			m[value] = cd
+		}
+		cd.evid[evidence] = true
+		if cd.rules[rule] {
+			return // a rule counts once per device
+		}
+		cd.rules[rule] = true
+		cd.conf = 1 - (1-cd.conf)*(1-conf)
+	}
+	if c.oui != nil && d.mac != "" {
+		if org := c.oui.Lookup(d.mac); org != "" {
+			add(AttrVendor, org, "oui", "oui.vendor="+org, 0.5)
+			facts = append(facts, [2]string{"oui.vendor", org})
+		}
+	}
+	if d.routes > 0 {
+		facts = append(facts, [2]string{"sensor.routes_for", strconv.Itoa(d.routes)})
+	}
+	var hits []hit
+	for _, f := range facts {
+		hits = c.rules.apply(f[0], f[1], hits[:0])
+		for _, h := range hits {
+			add(h.attr, h.value, h.rule.ID, h.field+"="+h.obs, h.rule.Confidence)
+		}
+	}
+	best := func(attr string) (string, float64) {
+		var v string
+		var bc float64
+		for _, val := range slices.Sorted(maps.Keys(cands[attr])) {
+			if cd := cands[attr][val]; cd.conf > bc {
+				v, bc = val, cd.conf
+			}
+		}
+		return v, bc
+	}
+	var conf float64
+	for _, attr := range []string{AttrVendor, AttrModel, AttrType, AttrOS} {
+		v, cf := best(attr)
+		switch attr {
+		case AttrVendor:
+			dev.Vendor = v
+		case AttrModel:
+			dev.Model = v
+		case AttrType:
+			dev.Type = v
+		case AttrOS:
+			dev.OS = v
+		}
+		conf = max(conf, cf)
+	}
+	dev.Confidence = round2(conf)
+	for _, v := range slices.Sorted(maps.Keys(cands[AttrSoftware])) {
+		dev.Software = append(dev.Software, v)
+	}
+	for _, attr := range []string{AttrVendor, AttrModel, AttrType, AttrOS, AttrSoftware} {
+		var list []Attribute
+		for v, cd := range cands[attr] {
+			list = append(list, Attribute{Name: attr, Value: v, Confidence: round2(cd.conf),
+				Rules: slices.Sorted(maps.Keys(cd.rules)), Evidence: slices.Sorted(maps.Keys(cd.evid))})
+		}
+		slices.SortFunc(list, func(a, b Attribute) int {
+			return cmp.Or(cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(a.Value, b.Value))
+		})
+		dev.Attributes = append(dev.Attributes, list...)
+	}
+	dev.Hostname = hostname(dev.Evidence)
+	return dev
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }
+
+// hostnameFields in order of preference.
+var hostnameFields = []string{"dhcp.hostname", "dhcp.client_fqdn", "mdns.name", "llmnr.name", "netbios.name", "snmp.sysname", "lldp.system_name", "cdp.device_id"}
+
+// hostname picks the device's name: the first field in preference order,
+// earliest seen, for mDNS only plain host names (no service instances).
+func hostname(ev []Evidence) string {
+	for _, f := range hostnameFields {
+		var best *Evidence
+		for i := range ev {
+			e := &ev[i]
+			if e.Field != f || e.Value == "" {
+				continue
+			}
+			if f == "mdns.name" && (strings.Contains(e.Value, "._") || !strings.HasSuffix(strings.ToLower(e.Value), ".local")) {
+				continue
+			}
+			if best == nil || e.FirstSeen.Before(best.FirstSeen) {
+				best = e
+			}
+		}
+		if best != nil {
+			return best.Value
+		}
+	}
+	return ""
+}
