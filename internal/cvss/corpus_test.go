@@ -165,3 +165,15 @@ func TestCorpusCISA(t *testing.T) {
 		}
 	}
 }
+
+// TestCorpusLocal scores the redistributable subset kept in testdata.
+func TestCorpusLocal(t *testing.T) {
+	t.Parallel()
+	for _, dir := range []string{"polycvss", "redhat"} {
+		cases := readCases(t, filepath.Join("testdata", dir))
+		if len(cases) < 40 {
+			t.Fatalf("testdata/%s: only %d vectors", dir, len(cases))
+		}
+		checkCases(t, cases)
+	}
+}

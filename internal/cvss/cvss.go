@@ -144,29 +144,40 @@ const maxMetrics = 32
 
 type versionDef struct {
 	metrics  []metricDef
-	required uint64 // bit mask of mandatory metrics
+	required uint64    // bit mask of mandatory metrics
+	groups   [4]uint64 // bit mask of the metrics of each group
+	keys     []uint64  // metric name keys, contiguous for the parse loop
 	names    []string
 }
 
-// pack turns a short token (at most 8 bytes) into an integer key; ok is false
-// for longer or empty tokens, which are never valid names or values.
-func pack(s string) (uint64, bool) {
-	if len(s) == 0 || len(s) > 8 {
-		return 0, false
+// maxToken is the longest metric name or value (v4.0 "Amber") rounded up;
+// longer tokens are never valid.
+const maxToken = 7
+
+// tag makes a packed token (bytes shifted in big-endian) unique by adding its
+// length in the top byte; tokens that are empty or too long get key 0, which
+// no metric or value has.
+func tag(packed uint64, n int) uint64 {
+	if n == 0 || n > maxToken {
+		return 0
 	}
+	return uint64(n)<<56 | packed
+}
+
+// pack turns a token into its integer key (see tag).
+func pack(s string) uint64 {
 	var k uint64
-	for i := 0; i < len(s); i++ {
+	for i := 0; i < len(s) && i < maxToken; i++ {
 		k = k<<8 | uint64(s[i])
 	}
-	return k, true
+	return tag(k, len(s))
 }
 
 func m(name string, g group, values ...string) metricDef {
 	d := metricDef{name: name, values: values, group: g, required: g == groupBase}
-	d.key, _ = pack(name)
+	d.key = pack(name)
 	for _, v := range values {
-		k, _ := pack(v)
-		d.vkeys = append(d.vkeys, k)
+		d.vkeys = append(d.vkeys, pack(v))
 	}
 	return d
 }
@@ -177,6 +188,8 @@ func newVersionDef(ms ...metricDef) *versionDef {
 		if d.required {
 			vd.required |= 1 << i
 		}
+		vd.groups[d.group] |= 1 << i
+		vd.keys = append(vd.keys, d.key)
 		vd.names = append(vd.names, d.name)
 	}
 	return vd
@@ -199,6 +212,7 @@ func defOf(v Version) *versionDef {
 type Vector struct {
 	ver Version
 	set uint64            // bit i: metric i was present in the input
+	nx  uint64            // bit i: optional metric i has a value other than X/ND
 	m   [maxMetrics]uint8 // value index per metric (0 = not defined for optional metrics)
 }
 
@@ -245,18 +259,36 @@ func Parse(s string) (Vector, error) {
 	}
 	vd := defOf(v.ver)
 	next := 0 // metrics usually come in canonical order: start looking there
-	for {
-		seg, rest, more := strings.Cut(body, "/")
-		if seg == "" {
-			if more || body == "" {
+	n := len(body)
+	for i := 0; ; {
+		// One pass per component: pack the name up to ':' and the value up
+		// to '/' into integer keys while scanning.
+		start := i
+		var nk uint64
+		for i < n && body[i] != ':' && body[i] != '/' {
+			nk = nk<<8 | uint64(body[i])
+			i++
+		}
+		name := body[start:i]
+		if i >= n || body[i] != ':' || name == "" {
+			if name == "" && (i >= n || body[i] == '/') {
 				return v, perr(ErrSyntax, "", "", "empty metric in vector %q (doubled or trailing '/')", s)
 			}
+			end := strings.IndexByte(body[start:], '/')
+			if end < 0 {
+				end = n - start
+			}
+			return v, perr(ErrSyntax, "", "", "component %q is not METRIC:VALUE", body[start:start+end])
 		}
-		name, val, ok := strings.Cut(seg, ":")
-		if !ok {
-			return v, perr(ErrSyntax, "", "", "component %q is not METRIC:VALUE", seg)
+		i++ // ':'
+		vstart := i
+		var vk uint64
+		for i < n && body[i] != '/' {
+			vk = vk<<8 | uint64(body[i])
+			i++
 		}
-		idx := vd.find(name, next)
+		val := body[vstart:i]
+		idx := vd.findKey(tag(nk, len(name)), next)
 		if idx < 0 {
 			return v, unknownMetric(v.ver, name)
 		}
@@ -264,20 +296,23 @@ func Parse(s string) (Vector, error) {
 		if v.set&(1<<idx) != 0 {
 			return v, perr(ErrDuplicateMetric, name, val, "metric %q appears more than once", name)
 		}
-		vi := d.value(val)
+		vi := d.valueKey(tag(vk, len(val)))
 		if vi < 0 {
 			return v, perr(ErrInvalidValue, name, val, "metric %q has invalid value %q (want one of %s)", name, val, strings.Join(d.values, ", "))
 		}
 		v.set |= 1 << idx
+		if vi != 0 && !d.required {
+			v.nx |= 1 << idx
+		}
 		v.m[idx] = uint8(vi)
 		next = idx + 1
-		if !more {
+		if i >= n {
 			break
 		}
-		if rest == "" {
+		i++ // '/'
+		if i >= n {
 			return v, perr(ErrSyntax, "", "", "trailing '/' in vector %q", s)
 		}
-		body = rest
 	}
 	if miss := vd.required &^ v.set; miss != 0 {
 		var names []string
@@ -311,30 +346,27 @@ func unknownMetric(ver Version, name string) error {
 }
 
 func (vd *versionDef) find(name string, start int) int {
-	k, ok := pack(name)
-	if !ok {
+	return vd.findKey(pack(name), start)
+}
+
+func (vd *versionDef) findKey(k uint64, start int) int {
+	if k == 0 {
 		return -1
 	}
-	n := len(vd.metrics)
-	if start >= n {
-		start = 0
+	keys := vd.keys
+	if start < len(keys) && keys[start] == k {
+		return start // the usual case: canonical order
 	}
-	for i := start; i < n; i++ {
-		if vd.metrics[i].key == k {
-			return i
-		}
-	}
-	for i := 0; i < start; i++ {
-		if vd.metrics[i].key == k {
+	for i, x := range keys {
+		if x == k {
 			return i
 		}
 	}
 	return -1
 }
 
-func (d *metricDef) value(val string) int {
-	k, ok := pack(val)
-	if !ok {
+func (d *metricDef) valueKey(k uint64) int {
+	if k == 0 {
 		return -1
 	}
 	for i, vk := range d.vkeys {
@@ -369,12 +401,7 @@ func (v Vector) defined(g group) bool {
 	if vd == nil {
 		return false
 	}
-	for i := range vd.metrics {
-		if vd.metrics[i].group == g && v.m[i] != 0 {
-			return true
-		}
-	}
-	return false
+	return v.nx&vd.groups[g] != 0
 }
 
 // HasTemporal reports whether a temporal (v2/v3) or threat (v4 E) metric is

@@ -50,9 +50,13 @@ var (
 	w2Req = [...]float64{1, 0.5, 1, 1.51}
 )
 
-// round1 rounds to one decimal, halves away from zero (the v2 guide's
-// round_to_1_decimal).
-func round1(x float64) float64 { return math.Round(x*10) / 10 }
+// round1 is the v2 guide's round_to_1_decimal: round half up on the exact
+// decimal value. Products of the v2 weights that are exactly x.x5 in decimal
+// (10 × 0.90 × 0.95 = 8.55) come out of float64 arithmetic a hair low
+// (8.549999…); the 1e-9 lift restores the decimal result, as in
+// implementations that compute in decimal (e.g. Red Hat's cvss library).
+// Pure floating-point calculators show 0.1 less on such ties.
+func round1(x float64) float64 { return math.Round(x*10+1e-9) / 10 }
 
 func (v *Vector) v2Exploitability() float64 {
 	return 20 * w2AV[v.m[v2AV]] * w2AC[v.m[v2AC]] * w2Au[v.m[v2Au]]

@@ -88,18 +88,18 @@ const (
 // Severity levels of the reference calculator (distance from the most severe
 // value, in tenths), indexed by effective value index.
 var (
-	lvAV = [...]float64{0.0, 0.1, 0.2, 0.3}      // N A L P
-	lvPR = [...]float64{0.0, 0.1, 0.2}           // N L H
-	lvUI = [...]float64{0.0, 0.1, 0.2}           // N P A
-	lvAC = [...]float64{0.0, 0.1}                // L H
-	lvAT = [...]float64{0.0, 0.1}                // N P
-	lvV  = [...]float64{0.0, 0.1, 0.2}           // H L N (VC, VI, VA)
-	lvSC = [...]float64{0.1, 0.2, 0.3}           // H L N
-	lvSS = [...]float64{0.1, 0.2, 0.3, 0.0}      // H L N S (SI, SA)
-	lvR  = [...]float64{0.0, 0.1, 0.2}           // H M L (CR, IR, AR)
-	v4D1 = [...]float64{1, 4, 5}                 // depth of EQ1 levels
-	v4D2 = [...]float64{1, 2}                    // EQ2
-	v4D4 = [...]float64{6, 5, 4}                 // EQ4
+	lvAV = [...]float64{0.0, 0.1, 0.2, 0.3}       // N A L P
+	lvPR = [...]float64{0.0, 0.1, 0.2}            // N L H
+	lvUI = [...]float64{0.0, 0.1, 0.2}            // N P A
+	lvAC = [...]float64{0.0, 0.1}                 // L H
+	lvAT = [...]float64{0.0, 0.1}                 // N P
+	lvV  = [...]float64{0.0, 0.1, 0.2}            // H L N (VC, VI, VA)
+	lvSC = [...]float64{0.1, 0.2, 0.3}            // H L N
+	lvSS = [...]float64{0.1, 0.2, 0.3, 0.0}       // H L N S (SI, SA)
+	lvR  = [...]float64{0.0, 0.1, 0.2}            // H M L (CR, IR, AR)
+	v4D1 = [...]float64{1, 4, 5}                  // depth of EQ1 levels
+	v4D2 = [...]float64{1, 2}                     // EQ2
+	v4D4 = [...]float64{6, 5, 4}                  // EQ4
 	v4D3 = [3][2]float64{{7, 6}, {8, 8}, {0, 10}} // EQ3 x EQ6
 )
 
