@@ -178,8 +178,8 @@ func (v *Validator) validateBytes(rep *Report, data []byte) {
 	}
 	if !o.SkipSchema {
 		generic, err := decodeGeneric(data)
-		if err != nil { // checkJSON passed, so this is unexpected; report it anyway
-			rep.add(o, Error{Test: TestJSON, Message: err.Error()})
+		if err != nil {
+			rep.add(o, syntaxError(data))
 			return
 		}
 		for _, e := range v.schemas.validate(generic) {
@@ -199,7 +199,7 @@ func (v *Validator) validateBytes(rep *Report, data []byte) {
 			}
 			return
 		}
-		rep.add(o, Error{Test: TestJSON, Message: err.Error()})
+		rep.add(o, syntaxError(data))
 		return
 	}
 	doc := w.Document
@@ -299,27 +299,31 @@ func splitNums(s string) []int {
 	return out
 }
 
-// checkJSON verifies that data is one well-formed JSON object whose nesting
-// does not exceed maxDepth, without building anything. It reports the
-// line and column of the first problem.
-func checkJSON(data []byte, maxDepth int) *Error {
-	if !json.Valid(data) {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		var x json.RawMessage
-		err := dec.Decode(&x)
-		msg := "not well-formed JSON"
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			l, c := lineCol(data, max(se.Offset-1, 0))
-			msg = fmt.Sprintf("not well-formed JSON at line %d column %d: %v", l, c, se)
-		} else if err == nil {
-			l, c := lineCol(data, dec.InputOffset())
-			msg = fmt.Sprintf("not well-formed JSON: unexpected data after the document at line %d column %d", l, c)
-		} else if err != nil {
-			msg = "not well-formed JSON: " + err.Error()
-		}
-		return &Error{Test: TestJSON, Message: msg}
+// syntaxError describes why data is not one well-formed JSON value, with
+// the line and column of the problem.
+func syntaxError(data []byte) Error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var x json.RawMessage
+	err := dec.Decode(&x)
+	msg := "not well-formed JSON"
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &se):
+		l, c := lineCol(data, max(se.Offset-1, 0))
+		msg = fmt.Sprintf("not well-formed JSON at line %d column %d: %v", l, c, se)
+	case err == nil:
+		l, c := lineCol(data, dec.InputOffset())
+		msg = fmt.Sprintf("not well-formed JSON: unexpected data after the document at line %d column %d", l, c)
+	default:
+		msg = "not well-formed JSON: " + err.Error()
 	}
+	return Error{Test: TestJSON, Message: msg}
+}
+
+// checkJSON verifies, without building anything, that data's nesting does
+// not exceed maxDepth and that it starts as a JSON object.
+func checkJSON(data []byte, maxDepth int) *Error {
+	// Syntax is checked by the decoders; syntaxError describes failures.
 	depth := 0
 	inStr := false
 	first := byte(0)
@@ -356,6 +360,10 @@ func checkJSON(data []byte, maxDepth int) *Error {
 		}
 	}
 	if first != '{' {
+		if !json.Valid(data) {
+			e := syntaxError(data)
+			return &e
+		}
 		return &Error{Test: TestSchema, Message: "document is not a JSON object"}
 	}
 	return nil
