@@ -1,0 +1,327 @@
+// Package jsonfile reads and writes device inventories as JSON: an array of
+// device objects (the JSON form of inventory.Device) or an object
+// {"devices": [...]}. Decoding streams one device at a time, so a large
+// file is read in constant memory, and validates every value exactly like
+// the CSV reader.
+package jsonfile
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/inventory/fileformat/fieldvalue"
+)
+
+// outputOnly are fields of inventory.Device that a file may carry (our own
+// exports do) but an import never sets: they are ignored without warning.
+var outputOnly = []string{"id", "first_seen", "last_seen", "provenance", "observed", "revision",
+	"created_at", "updated_at", "conflicts"}
+
+// stringFields are read as text (a JSON number is taken as its literal).
+var stringFields = []string{"asset_id", "vendor", "model", "version", "serial", "hostname", "site",
+	"location", "department", "device_type", "criticality", "os", "udi_di", "zone",
+	"end_of_support", "end_of_life"}
+
+// Decoder streams devices out of a JSON file. It implements
+// inventory.Decoder.
+type Decoder struct {
+	name     string
+	dec      *json.Decoder
+	prefix   string // "devices" or "" for a bare array
+	index    int
+	done     bool
+	warnings []string
+	unknown  map[string]bool
+}
+
+var _ inventory.Decoder = (*Decoder)(nil)
+
+// NewDecoder reads up to the first device. The input must be a JSON array
+// or an object with a "devices" array; anything else is an error.
+func NewDecoder(r io.Reader, name string) (*Decoder, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
+		_, _ = br.Discard(3)
+	}
+	d := &Decoder{name: name, dec: json.NewDecoder(br), unknown: map[string]bool{}}
+	d.dec.UseNumber()
+	tok, err := d.dec.Token()
+	if err == io.EOF {
+		return nil, &inventory.InputError{File: name, Reason: "file is empty: want a JSON array of devices or {\"devices\": [...]}"}
+	}
+	if err != nil {
+		return nil, d.syntax(err)
+	}
+	switch tok {
+	case json.Delim('['):
+		return d, nil
+	case json.Delim('{'):
+	default:
+		return nil, &inventory.InputError{File: name, Reason: fmt.Sprintf("want a JSON array of devices or {\"devices\": [...]}, found %v", tok)}
+	}
+	d.prefix = "devices"
+	for {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return nil, d.syntax(err)
+		}
+		if tok == json.Delim('}') {
+			return nil, &inventory.InputError{File: name, Column: "devices", Reason: "object has no \"devices\" array"}
+		}
+		key, _ := tok.(string)
+		if key == "devices" {
+			tok, err := d.dec.Token()
+			if err != nil {
+				return nil, d.syntax(err)
+			}
+			if tok != json.Delim('[') {
+				return nil, &inventory.InputError{File: name, Column: "devices", Reason: "\"devices\" is not an array"}
+			}
+			return d, nil
+		}
+		if key == "resourceType" {
+			return nil, &inventory.InputError{File: name, Column: key, Reason: "this is a FHIR resource, not a MedWarden device list; read it as FHIR"}
+		}
+		var skip json.RawMessage
+		if err := d.dec.Decode(&skip); err != nil {
+			return nil, d.syntax(err)
+		}
+		d.warnings = append(d.warnings, fmt.Sprintf("top-level field %q is not used; ignored", key))
+	}
+}
+
+func (d *Decoder) syntax(err error) error {
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		return fmt.Errorf("read %s: invalid JSON at byte %d: %w", d.name, se.Offset, err)
+	}
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("read %s: JSON ends early (truncated file?): %w", d.name, io.ErrUnexpectedEOF)
+	}
+	return fmt.Errorf("read %s: %w", d.name, err)
+}
+
+// Warnings returns what was ignored: unknown fields (each once, with the
+// first place it occurred) and unused top-level fields.
+func (d *Decoder) Warnings() []string { return d.warnings }
+
+func (d *Decoder) path(i int, field string) string {
+	p := d.prefix + "[" + strconv.Itoa(i) + "]"
+	if field != "" {
+		p += "." + field
+	}
+	return p
+}
+
+// Next returns the next device. See inventory.Decoder for the contract.
+func (d *Decoder) Next() (*inventory.Device, error) {
+	if d.done {
+		return nil, io.EOF
+	}
+	if !d.dec.More() {
+		if _, err := d.dec.Token(); err != nil { // the closing ']'
+			return nil, d.syntax(err)
+		}
+		if d.prefix != "" {
+			if err := d.finishObject(); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := d.dec.Token(); err != io.EOF {
+			if err != nil {
+				return nil, d.syntax(err)
+			}
+			return nil, fmt.Errorf("read %s: unexpected data after the device list", d.name)
+		}
+		d.done = true
+		return nil, io.EOF
+	}
+	i := d.index
+	d.index++
+	var m map[string]json.RawMessage
+	if err := d.dec.Decode(&m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, &inventory.InputError{File: d.name, Column: d.path(i, ""), Reason: "device is not a JSON object"}
+		}
+		return nil, d.syntax(err)
+	}
+	if m == nil {
+		return nil, &inventory.InputError{File: d.name, Column: d.path(i, ""), Reason: "device is null"}
+	}
+	return d.device(i, m)
+}
+
+// finishObject reads the fields after "devices" up to the closing brace.
+func (d *Decoder) finishObject() error {
+	for d.dec.More() {
+		tok, err := d.dec.Token()
+		if err != nil {
+			return d.syntax(err)
+		}
+		var skip json.RawMessage
+		if err := d.dec.Decode(&skip); err != nil {
+			return d.syntax(err)
+		}
+		d.warnings = append(d.warnings, fmt.Sprintf("top-level field %q is not used; ignored", tok))
+	}
+	if _, err := d.dec.Token(); err != nil {
+		return d.syntax(err)
+	}
+	return nil
+}
+
+func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device, error) {
+	dev := &inventory.Device{}
+	bad := func(field string, raw json.RawMessage, reason string) error {
+		return &inventory.InputError{File: d.name, Column: d.path(i, field), Value: string(raw), Reason: reason}
+	}
+	for _, f := range stringFields {
+		raw, ok := m[f]
+		if !ok {
+			continue
+		}
+		s, err := text(raw)
+		if err != nil {
+			return nil, bad(f, raw, err.Error())
+		}
+		if err := fieldvalue.Set(dev, f, s); err != nil {
+			return nil, bad(f, json.RawMessage(s), err.Error())
+		}
+	}
+	for _, f := range []string{"patient_connected", "phi"} {
+		raw, ok := m[f]
+		if !ok {
+			continue
+		}
+		var b *bool
+		if err := json.Unmarshal(raw, &b); err != nil {
+			s, err := text(raw)
+			if err != nil {
+				return nil, bad(f, raw, "want true, false or a yes/no string")
+			}
+			if b, err = fieldvalue.Bool(s); err != nil {
+				return nil, bad(f, raw, err.Error())
+			}
+		}
+		if f == "phi" {
+			dev.PHI = b
+		} else {
+			dev.PatientConnected = b
+		}
+	}
+	for _, f := range []struct{ key, field string }{{"macs", "mac"}, {"mac", "mac"}, {"ips", "ip"}, {"ip", "ip"}} {
+		raw, ok := m[f.key]
+		if !ok {
+			continue
+		}
+		var list []json.RawMessage
+		if err := json.Unmarshal(raw, &list); err != nil {
+			list = []json.RawMessage{raw}
+		}
+		for k, item := range list {
+			p := f.key
+			if len(list) > 1 || raw[0] == '[' {
+				p += "[" + strconv.Itoa(k) + "]"
+			}
+			s, err := text(item)
+			if err != nil {
+				return nil, bad(p, item, err.Error())
+			}
+			if err := fieldvalue.Set(dev, f.field, s); err != nil {
+				return nil, bad(p, json.RawMessage(s), err.Error())
+			}
+		}
+	}
+	for k := range m {
+		if slices.Contains(stringFields, k) || slices.Contains(outputOnly, k) || d.unknown[k] {
+			continue
+		}
+		switch k {
+		case "patient_connected", "phi", "macs", "mac", "ips", "ip":
+			continue
+		}
+		d.unknown[k] = true
+		d.warnings = append(d.warnings, fmt.Sprintf("field %q is not a MedWarden field; ignored (first seen at %s)", k, d.path(i, "")))
+	}
+	if err := fieldvalue.CheckIdentity(dev); err != nil {
+		return nil, &inventory.InputError{File: d.name, Column: d.path(i, ""), Reason: err.Error()}
+	}
+	return dev, nil
+}
+
+// text returns a JSON string's value, a number's literal, or "" for null.
+func text(raw json.RawMessage) (string, error) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", nil
+	}
+	switch raw[0] {
+	case '"':
+		var s string
+		if err := json.Unmarshal(raw, &s); err != nil {
+			return "", fmt.Errorf("invalid string: %w", err)
+		}
+		return s, nil
+	case '-', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9':
+		return string(raw), nil
+	}
+	return "", errors.New("want a string")
+}
+
+// Writer streams devices as {"devices": [...]}, one device per line.
+type Writer struct {
+	w     *bufio.Writer
+	n     int
+	close bool
+}
+
+// NewWriter returns a writer; call Close to finish the document.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: bufio.NewWriter(w)} }
+
+// Write writes one device.
+func (w *Writer) Write(d *inventory.Device) error {
+	b, err := json.Marshal(d)
+	if err != nil {
+		return fmt.Errorf("encode device %q: %w", d.AssetID, err)
+	}
+	sep := ",\n"
+	if w.n == 0 {
+		sep = "{\"devices\": [\n"
+	}
+	w.n++
+	if _, err := w.w.WriteString(sep); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if _, err := w.w.Write(b); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
+
+// Close ends the document and flushes it; it does not close the
+// underlying writer.
+func (w *Writer) Close() error {
+	if w.close {
+		return nil
+	}
+	w.close = true
+	end := "\n]}\n"
+	if w.n == 0 {
+		end = "{\"devices\": []}\n"
+	}
+	if _, err := w.w.WriteString(end); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	if err := w.w.Flush(); err != nil {
+		return fmt.Errorf("write json: %w", err)
+	}
+	return nil
+}
