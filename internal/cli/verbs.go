@@ -7,6 +7,11 @@ import "os"
 func verbs() []*Verb {
 	return []*Verb{
 		versionVerb(),
+		cvssVerb(),
+		importVerb(),
+		exportVerb(),
+		serveVerb(),
+		demoVerb(),
 	}
 }
 
