@@ -7,7 +7,7 @@ import (
 // evr is an epoch:version-release triple used by rpm and alpm.
 type evr struct {
 	epoch, version, release string
-	hasRelease               bool
+	hasRelease              bool
 }
 
 func parseEVR(s string) (any, error) {
