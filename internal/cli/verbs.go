@@ -8,6 +8,7 @@ func verbs() []*Verb {
 	return []*Verb{
 		versionVerb(),
 		cvssVerb(),
+		cvssVerb(),
 		importVerb(),
 		exportVerb(),
 		serveVerb(),
