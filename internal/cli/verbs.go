@@ -8,11 +8,6 @@ func verbs() []*Verb {
 	return []*Verb{
 		versionVerb(),
 		cvssVerb(),
-		cvssVerb(),
-		importVerb(),
-		exportVerb(),
-		serveVerb(),
-		demoVerb(),
 	}
 }
 
