@@ -1,0 +1,167 @@
+// Package api is MedWarden's REST API under /api/v1, with health, readiness
+// and Prometheus metrics beside it. Handlers decode, call the store or a
+// service, and encode; errors are RFC 9457 problem+json naming the field.
+package api
+
+import (
+	"context"
+	_ "embed"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// Limits on request bodies.
+const (
+	MaxJSONBody = 1 << 20 // 1 MiB for a device
+	// DefaultMaxImport bounds an uploaded inventory file.
+	DefaultMaxImport = 1 << 30
+)
+
+// Deps are what the API needs.
+type Deps struct {
+	Store  store.Store
+	Logger *slog.Logger
+	// MaxImportBytes bounds uploads to /api/v1/imports (default DefaultMaxImport).
+	MaxImportBytes int64
+	// Registry receives the metrics; nil makes a private one.
+	Registry *prometheus.Registry
+}
+
+// Route is one registered endpoint; the list is what the OpenAPI test checks.
+type Route struct {
+	Method, Path string
+	handler      http.HandlerFunc
+}
+
+// Server is the HTTP handler.
+type Server struct {
+	st        store.Store
+	log       *slog.Logger
+	maxImport int64
+	mux       *http.ServeMux
+	routes    []Route
+	reg       *prometheus.Registry
+	requests  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+}
+
+// New builds the API.
+func New(d Deps) *Server {
+	s := &Server{st: d.Store, log: d.Logger, maxImport: d.MaxImportBytes, mux: http.NewServeMux(), reg: d.Registry}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.maxImport <= 0 {
+		s.maxImport = DefaultMaxImport
+	}
+	if s.reg == nil {
+		s.reg = prometheus.NewRegistry()
+	}
+	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "medwarden_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
+	}, []string{"route", "method", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "medwarden_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"route"})
+	s.reg.MustRegister(s.requests, s.latency,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "medwarden_devices", Help: "Devices in the inventory."}, func() float64 {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			n, err := s.st.CountDevices(ctx)
+			if err != nil {
+				return -1
+			}
+			return float64(n)
+		}))
+
+	s.handle("GET", "/healthz", s.healthz)
+	s.handle("GET", "/readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.routes = append(s.routes, Route{Method: "GET", Path: "/metrics"})
+	s.handle("GET", "/api/v1/openapi.json", s.openapi)
+	s.handle("GET", "/api/v1/devices", s.listDevices)
+	s.handle("POST", "/api/v1/devices", s.createDevice)
+	s.handle("GET", "/api/v1/devices/{id}", s.getDevice)
+	s.handle("PUT", "/api/v1/devices/{id}", s.updateDevice)
+	s.handle("DELETE", "/api/v1/devices/{id}", s.deleteDevice)
+	s.handle("POST", "/api/v1/imports", s.importFile)
+	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, Problem{Type: typeNotFound, Title: "not found", Status: http.StatusNotFound, Detail: "no such API route: " + r.Method + " " + r.URL.Path})
+	})
+	return s
+}
+
+// Routes lists the registered endpoints.
+func (s *Server) Routes() []Route { return s.routes }
+
+// Handle lets other packages (the web UI) mount beside the API.
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+func (s *Server) handle(method, path string, h http.HandlerFunc) {
+	s.routes = append(s.routes, Route{Method: method, Path: path, handler: h})
+	route := path
+	s.mux.Handle(method+" "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		h(sw, r)
+		s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
+		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+	}))
+}
+
+// ServeHTTP adds the headers every response carries.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	s.mux.ServeHTTP(w, r)
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(c int) { w.code = c; w.ResponseWriter.WriteHeader(c) }
+
+// Flush passes through for server-sent events.
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.st.Ping(ctx); err != nil {
+		s.log.Warn("readiness check failed", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "unreachable"})
+		return
+	}
+	v, _ := s.st.SchemaVersion(ctx)
+	writeJSON(w, http.StatusOK, map[string]any{"status": "ready", "store": s.st.Dialect(), "schema": v})
+}
+
+//go:embed openapi.json
+var openapiDoc []byte
+
+func (s *Server) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(openapiDoc) //nolint:errcheck // client went away
+}

@@ -1,0 +1,76 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/sqldb"
+)
+
+// Problem is an RFC 9457 problem detail. Errors lists field-level problems.
+type Problem struct {
+	Type     string                  `json:"type"`
+	Title    string                  `json:"title"`
+	Status   int                     `json:"status"`
+	Detail   string                  `json:"detail,omitempty"`
+	Instance string                  `json:"instance,omitempty"`
+	Errors   []*inventory.InputError `json:"errors,omitempty"`
+}
+
+// problem type URIs (documented in the OpenAPI document).
+const (
+	typeValidation = "https://medwarden.org/problems/validation"
+	typeNotFound   = "https://medwarden.org/problems/not-found"
+	typeConflict   = "https://medwarden.org/problems/conflict"
+	typePrecond    = "https://medwarden.org/problems/precondition-required"
+	typeTooLarge   = "https://medwarden.org/problems/too-large"
+	typeInternal   = "https://medwarden.org/problems/internal"
+	typeMethod     = "https://medwarden.org/problems/method-not-allowed"
+)
+
+func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	if p.Instance == "" {
+		p.Instance = r.URL.Path
+	}
+	w.Header().Set("Content-Type", "application/problem+json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	json.NewEncoder(w).Encode(p) //nolint:errcheck // client went away
+}
+
+func badRequest(w http.ResponseWriter, r *http.Request, detail string, errs ...*inventory.InputError) {
+	writeProblem(w, r, Problem{Type: typeValidation, Title: "invalid request", Status: http.StatusBadRequest, Detail: detail, Errors: errs})
+}
+
+// storeError maps store errors to problems; unknown errors are 500s whose
+// detail is not shown to the client (it is logged).
+func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
+	var qe *sqldb.QueryError
+	switch {
+	case errors.As(err, &qe):
+		badRequest(w, r, qe.Error(), &inventory.InputError{Column: qe.Param, Reason: qe.Reason})
+	case errors.Is(err, store.ErrNotFound):
+		writeProblem(w, r, Problem{Type: typeNotFound, Title: "not found", Status: http.StatusNotFound, Detail: err.Error()})
+	case errors.Is(err, store.ErrConflict):
+		writeProblem(w, r, Problem{Type: typeConflict, Title: "revision conflict", Status: http.StatusPreconditionFailed,
+			Detail: err.Error() + "; fetch the device again and retry with its ETag"})
+	case errors.Is(err, store.ErrExists):
+		writeProblem(w, r, Problem{Type: typeConflict, Title: "already exists", Status: http.StatusConflict, Detail: err.Error(),
+			Errors: []*inventory.InputError{{Column: "asset_id", Reason: "asset id already used by another device"}}})
+	default:
+		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		writeProblem(w, r, Problem{Type: typeInternal, Title: "internal error", Status: http.StatusInternalServerError,
+			Detail: "the server could not complete the request; see the server log"})
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	enc.Encode(v) //nolint:errcheck // client went away
+}

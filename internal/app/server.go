@@ -1,0 +1,74 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/api"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// ServerConfig configures the HTTP server.
+type ServerConfig struct {
+	Addr string
+	// OnListening is called with the bound address once the server accepts.
+	OnListening func(addr net.Addr)
+}
+
+// Server timeouts: slow clients cannot hold connections open (slowloris).
+const (
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 5 * time.Minute // large inventory uploads
+	writeTimeout      = 5 * time.Minute
+	idleTimeout       = 2 * time.Minute
+	shutdownTimeout   = 15 * time.Second
+)
+
+// Serve runs the API and UI on cfg.Addr until ctx is cancelled, then shuts
+// down gracefully: it stops accepting, lets requests in flight finish (up
+// to shutdownTimeout) and returns.
+func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logger) error {
+	handler := api.New(api.Deps{Store: st, Logger: log})
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+		log.Warn("serving plain HTTP on a non-loopback address; put a TLS reverse proxy in front (built-in TLS is planned)", "addr", ln.Addr().String())
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("serving", "addr", ln.Addr().String(), "store", st.Dialect())
+	if cfg.OnListening != nil {
+		cfg.OnListening(ln.Addr())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
