@@ -7,6 +7,7 @@ import "os"
 func verbs() []*Verb {
 	return []*Verb{
 		versionVerb(),
+		scanVerb(), sensorVerb(),
 		cvssVerb(),
 	}
 }

@@ -223,6 +223,10 @@ func (s *Sensor) Run(ctx context.Context, src Source) error {
 		}
 		fr, err := src.Next()
 		if err != nil {
+			if errors.Is(err, ErrNoPacket) {
+				i |= 1023 // check ctx on the next turn
+				continue
+			}
 			if errors.Is(err, io.EOF) {
 				return nil
 			}

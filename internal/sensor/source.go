@@ -18,6 +18,9 @@ var (
 	// ErrUnknownFormat means the input is neither pcap, pcapng nor a gzip
 	// of one of them.
 	ErrUnknownFormat = errors.New("not a pcap or pcapng capture")
+	// ErrNoPacket is returned by a live Source when no packet arrived
+	// within its poll timeout; it is not an end of capture.
+	ErrNoPacket = errors.New("no packet within the poll timeout")
 )
 
 // Frame is one captured frame. Data is only valid until the next call to

@@ -1,0 +1,247 @@
+// Package report assembles the output of `medwarden scan` (and, until the
+// sensor streams to a server, `medwarden sensor`): devices from package
+// classify, edges, findings and counters from the sensor, in the JSON shape
+// of the scan contract, with a deterministic order.
+package report
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/classify"
+	"github.com/medwarden/medwarden/internal/sensor"
+)
+
+// Report is the scan output.
+type Report struct {
+	Devices  []Device     `json:"devices"`
+	Edges    []Edge       `json:"edges"`
+	Findings []Finding    `json:"findings"`
+	Stats    sensor.Stats `json:"stats"`
+}
+
+// Device is one device of the report.
+type Device struct {
+	MAC          string               `json:"mac"`
+	IPs          []string             `json:"ips"`
+	Hostname     string               `json:"hostname"`
+	Vendor       string               `json:"vendor"`
+	Model        string               `json:"model"`
+	Type         string               `json:"type"`
+	OS           string               `json:"os"`
+	Software     []string             `json:"software,omitempty"`
+	Confidence   float64              `json:"confidence"`
+	Attributes   []classify.Attribute `json:"attributes,omitempty"`
+	Observations []Observation        `json:"observations"`
+}
+
+// Observation is one distinct observed value. Field is the full dotted name
+// ("dhcp.hostname"); Protocol is its first part.
+type Observation struct {
+	Protocol  string `json:"protocol"`
+	Field     string `json:"field"`
+	Value     string `json:"value"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
+	Count     uint64 `json:"count"`
+}
+
+// Edge is an aggregated conversation between two devices (or a device and
+// an address that is not a device).
+type Edge struct {
+	Src       string `json:"src"`
+	Dst       string `json:"dst"`
+	Proto     string `json:"proto"`
+	DPort     uint16 `json:"dport"`
+	App       string `json:"app"`
+	Packets   uint64 `json:"packets"`
+	Bytes     uint64 `json:"bytes"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
+}
+
+// Finding is a security finding.
+type Finding struct {
+	Kind      string `json:"kind"`
+	Severity  string `json:"severity"`
+	Protocol  string `json:"protocol"`
+	Detail    string `json:"detail"`
+	Device    string `json:"device"`
+	MAC       string `json:"mac,omitempty"`
+	IP        string `json:"ip,omitempty"`
+	Peer      string `json:"peer,omitempty"`
+	FirstSeen string `json:"first_seen"`
+	LastSeen  string `json:"last_seen"`
+	Count     uint64 `json:"count"`
+}
+
+func ts(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339Nano)
+}
+
+// Input converts a sensor result into classification input.
+func Input(res *sensor.Result) classify.Input {
+	var in classify.Input
+	for _, o := range res.Observations {
+		in.Evidence = append(in.Evidence, classify.Evidence{MAC: o.MAC, IP: o.IP, Protocol: o.Protocol, Field: o.Field,
+			Value: o.Value, FirstSeen: o.FirstSeen, LastSeen: o.LastSeen, Count: o.Count})
+	}
+	for _, h := range res.Hosts {
+		for ip, how := range h.IPs {
+			if how&sensor.BindTraffic != 0 {
+				in.Bindings = append(in.Bindings, classify.Binding{MAC: h.MAC, IP: ip})
+			}
+			if how&sensor.BindARP != 0 {
+				in.Bindings = append(in.Bindings, classify.Binding{MAC: h.MAC, IP: ip, ARP: true})
+			}
+		}
+	}
+	slices.SortFunc(in.Bindings, func(a, b classify.Binding) int {
+		return cmp.Or(cmp.Compare(a.MAC, b.MAC), a.IP.Compare(b.IP))
+	})
+	return in
+}
+
+// Build assembles the report.
+func Build(res *sensor.Result, devs []classify.Device) *Report {
+	r := &Report{Devices: []Device{}, Edges: []Edge{}, Findings: []Finding{}, Stats: res.Stats}
+	macDev := map[string]bool{}
+	ipOwner := map[netip.Addr]string{}
+	for _, d := range devs {
+		rd := Device{MAC: d.MAC, IPs: []string{}, Hostname: d.Hostname, Vendor: d.Vendor, Model: d.Model, Type: d.Type,
+			OS: d.OS, Software: d.Software, Confidence: d.Confidence, Attributes: d.Attributes, Observations: []Observation{}}
+		for _, ip := range d.IPs {
+			rd.IPs = append(rd.IPs, ip.String())
+		}
+		for _, e := range d.Evidence {
+			proto, _, _ := strings.Cut(e.Field, ".")
+			rd.Observations = append(rd.Observations, Observation{Protocol: proto, Field: e.Field, Value: e.Value,
+				FirstSeen: ts(e.FirstSeen), LastSeen: ts(e.LastSeen), Count: e.Count})
+		}
+		key := d.MAC
+		if key != "" {
+			macDev[key] = true
+		} else if len(d.IPs) > 0 {
+			key = d.IPs[0].String()
+		}
+		for _, ip := range d.IPs {
+			ipOwner[ip] = key
+		}
+		r.Devices = append(r.Devices, rd)
+	}
+	// endpoint names an edge end: the device owning the IP, else the MAC
+	// when that MAC is a device whose addresses are unknown, else the IP.
+	endpoint := func(mac string, ip netip.Addr) string {
+		if k, ok := ipOwner[ip]; ok {
+			return k
+		}
+		if ip.IsUnspecified() && macDev[mac] {
+			return mac // a DHCP client before it has an address
+		}
+		return ip.String()
+	}
+	type ek struct {
+		src, dst, proto, app string
+		dport                uint16
+	}
+	agg := map[ek]*Edge{}
+	for _, e := range res.Edges {
+		k := ek{src: endpoint(e.SrcMAC, e.SrcIP), dst: endpoint(e.DstMAC, e.DstIP), proto: e.Proto, app: e.App, dport: e.DPort}
+		x := agg[k]
+		if x == nil {
+			x = &Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app, FirstSeen: ts(e.First), LastSeen: ts(e.Last)}
+			agg[k] = x
+		} else {
+			if f := ts(e.First); f < x.FirstSeen {
+				x.FirstSeen = f
+			}
+			if l := ts(e.Last); l > x.LastSeen {
+				x.LastSeen = l
+			}
+		}
+		x.Packets += e.Packets
+		x.Bytes += e.Bytes
+	}
+	for _, e := range agg {
+		r.Edges = append(r.Edges, *e)
+	}
+	slices.SortFunc(r.Edges, func(a, b Edge) int {
+		return cmp.Or(cmp.Compare(a.Src, b.Src), cmp.Compare(a.Dst, b.Dst), cmp.Compare(a.Proto, b.Proto),
+			cmp.Compare(a.DPort, b.DPort), cmp.Compare(a.App, b.App))
+	})
+	for _, f := range res.Findings {
+		rf := Finding{Kind: f.Kind, Severity: f.Severity, Protocol: f.Protocol, Detail: f.Detail, MAC: f.MAC,
+			FirstSeen: ts(f.FirstSeen), LastSeen: ts(f.LastSeen), Count: f.Count}
+		if f.IP.IsValid() {
+			rf.IP = f.IP.String()
+		}
+		if f.Peer.IsValid() {
+			rf.Peer = f.Peer.String()
+		}
+		switch {
+		case f.IP.IsValid() && ipOwner[f.IP] != "":
+			rf.Device = ipOwner[f.IP]
+		case macDev[f.MAC]:
+			rf.Device = f.MAC
+		case f.IP.IsValid():
+			rf.Device = f.IP.String()
+		default:
+			rf.Device = f.MAC
+		}
+		r.Findings = append(r.Findings, rf)
+	}
+	return r
+}
+
+// WriteTable writes a human-readable summary.
+func (r *Report) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVICE\tIPS\tHOSTNAME\tVENDOR\tMODEL\tTYPE\tOS\tCONF\tOBS")
+	for _, d := range r.Devices {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%.2f\t%d\n", dash(d.MAC), dash(strings.Join(d.IPs, ",")), dash(d.Hostname),
+			dash(d.Vendor), dash(d.Model), dash(d.Type), dash(d.OS), d.Confidence, len(d.Observations))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Findings) > 0 {
+		fmt.Fprintln(w)
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "FINDING\tSEVERITY\tDEVICE\tPEER\tDETAIL")
+		for _, f := range r.Findings {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", f.Kind, f.Severity, dash(f.Device), dash(f.Peer), f.Detail)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SRC\tDST\tPROTO\tDPORT\tAPP\tPACKETS\tBYTES")
+	for _, e := range r.Edges {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%d\t%d\n", e.Src, e.Dst, e.Proto, e.DPort, dash(e.App), e.Packets, e.Bytes)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	s := r.Stats
+	_, err := fmt.Fprintf(w, "\n%d packets, %d bytes, %d flows, %d decode errors, %d flows evicted\n",
+		s.Packets, s.Bytes, s.Flows, s.DecodeErrors, s.EvictedFlows)
+	return err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
