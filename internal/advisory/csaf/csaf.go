@@ -314,6 +314,9 @@ func syntaxError(data []byte) Error {
 	case err == nil:
 		l, c := lineCol(data, dec.InputOffset())
 		msg = fmt.Sprintf("not well-formed JSON: unexpected data after the document at line %d column %d", l, c)
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		l, c := lineCol(data, int64(len(data)))
+		msg = fmt.Sprintf("not well-formed JSON: unexpected end of input at line %d column %d", l, c)
 	default:
 		msg = "not well-formed JSON: " + err.Error()
 	}

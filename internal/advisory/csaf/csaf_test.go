@@ -68,7 +68,7 @@ func TestParseFindings(t *testing.T) {
 	}{
 		{name: "valid_minimal", v: v, in: doc(""), want: []Error{}},
 		{name: "not_json", v: v, in: []byte("<html>oops</html>"), want: []Error{{Test: TestJSON, Message: "not well-formed JSON at line 1 column 1: invalid character '<' looking for beginning of value"}}},
-		{name: "truncated_json", v: v, in: []byte("{\n \"document\": {"), want: []Error{{Test: TestJSON, Message: "not well-formed JSON: unexpected EOF"}}},
+		{name: "truncated_json", v: v, in: []byte("{\n \"document\": {"), want: []Error{{Test: TestJSON, Message: "not well-formed JSON: unexpected end of input at line 2 column 15"}}},
 		{name: "top_level_array", v: v, in: []byte(`[1,2]`), want: []Error{{Test: TestSchema, Message: "document is not a JSON object"}}},
 		{name: "too_large", v: small, in: doc(""), want: []Error{{Test: TestInput, Message: "document is larger than the 100 byte limit"}}},
 		{name: "json_nesting_too_deep", v: v, in: []byte(strings.Repeat("[", 300) + strings.Repeat("]", 300)), want: []Error{{Test: TestInput, Message: "JSON nesting deeper than 256 levels at line 1 column 257"}}},
@@ -78,7 +78,7 @@ func TestParseFindings(t *testing.T) {
 		},
 		{
 			name: "duplicate_product_id", v: v,
-			in: doc(`,"product_tree":{"full_product_names":[{"name":"A","product_id":"P1"},{"name":"B","product_id":"P1"}]}`),
+			in:   doc(`,"product_tree":{"full_product_names":[{"name":"A","product_id":"P1"},{"name":"B","product_id":"P1"}]}`),
 			want: []Error{{Test: "6.1.2", Path: "/product_tree/full_product_names/1/product_id", Message: `product id "P1" is already defined at /product_tree/full_product_names/0/product_id`}},
 		},
 		{
@@ -102,7 +102,7 @@ func TestParseFindings(t *testing.T) {
 		},
 		{
 			name: "version_range_in_product_version", v: v,
-			in: doc(`,"product_tree":{"branches":[{"category":"vendor","name":"V","branches":[{"category":"product_version","name":"All versions before 4.2","product":{"name":"V 4.2","product_id":"P1"}}]}]}`),
+			in:   doc(`,"product_tree":{"branches":[{"category":"vendor","name":"V","branches":[{"category":"product_version","name":"All versions before 4.2","product":{"name":"V 4.2","product_id":"P1"}}]}]}`),
 			want: []Error{{Test: "6.1.31", Path: "/product_tree/branches/0/branches/0/name", Message: `product_version "All versions before 4.2" contains a version range; use category product_version_range`}},
 		},
 		{
