@@ -185,30 +185,41 @@ func tcpStreams(pkts []pkt) (map[netip.AddrPort]*dissect.Flow, map[netip.AddrPor
 	return byClient, chunks, order
 }
 
-// tsharkFields runs tshark on a capture and returns the unique non-empty
-// values of one field, sorted; it skips when tshark is not installed.
-func tsharkFields(t testing.TB, path, filter, field string) []string {
+// tsharkFields runs tshark once on a capture and returns, per field, the
+// sorted unique non-empty values; it skips when tshark is not installed.
+func tsharkFields(t testing.TB, path, filter string, fields ...string) map[string][]string {
 	t.Helper()
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not on PATH")
 	}
-	out, err := exec.Command("tshark", "-n", "-r", path, "-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=|", "-e", field).Output()
+	args := []string{"-n", "-r", path, "-Y", filter, "-T", "fields", "-E", "occurrence=a", "-E", "aggregator=\x1f", "-E", "separator=\x1e"}
+	for _, f := range fields {
+		args = append(args, "-e", f)
+	}
+	out, err := exec.Command("tshark", args...).Output()
 	if err != nil {
 		t.Fatalf("tshark %s: %v", path, err)
 	}
+	res := map[string][]string{}
 	seen := map[string]bool{}
-	var vals []string
 	for _, line := range bytes.Split(out, []byte("\n")) {
-		for _, v := range bytes.Split(line, []byte("|")) {
-			s := string(bytes.TrimSpace(v))
-			if s != "" && !seen[s] {
-				seen[s] = true
-				vals = append(vals, s)
+		for i, col := range bytes.Split(line, []byte("\x1e")) {
+			if i >= len(fields) {
+				break
+			}
+			for _, v := range bytes.Split(col, []byte("\x1f")) {
+				s := string(bytes.TrimSpace(v))
+				if s != "" && !seen[fields[i]+"\x00"+s] {
+					seen[fields[i]+"\x00"+s] = true
+					res[fields[i]] = append(res[fields[i]], s)
+				}
 			}
 		}
 	}
-	sort.Strings(vals)
-	return vals
+	for _, v := range res {
+		sort.Strings(v)
+	}
+	return res
 }
 
 // uniq returns the sorted unique values of field in obs.

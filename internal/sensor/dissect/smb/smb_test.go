@@ -134,8 +134,13 @@ func TestAgainstTshark(t *testing.T) {
 		for _, r := range run(t, f) {
 			all = append(all, r.obs...)
 		}
+		var names []string
 		for _, c := range checks {
-			want := tsharkFields(t, f, c.tshark, c.tshark)
+			names = append(names, c.tshark)
+		}
+		ts := tsharkFields(t, f, "smb || smb2", names...)
+		for _, c := range checks {
+			want := ts[c.tshark]
 			want = removeValue(want, "NULL") // tshark's rendering of an empty field
 			if diff := cmp.Diff(want, uniq(all, c.ours)); diff != "" {
 				t.Errorf("%s %s (-tshark +got):\n%s", f, c.ours, diff)
