@@ -96,7 +96,7 @@ func validV6Options(p []byte) bool {
 // DissectPacket implements dissect.PacketDissector.
 func (d *Dissector) DissectPacket(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, out dissect.Emitter) error {
 	if isV6(f) && (len(p) < 236 || string(p[236:min(240, len(p))]) != string(magicCookie)) {
-		return dissectV6(f, dir, p, t, out, 0)
+		return dissectV6(f, dir, p, t, out, 0, netip.Addr{})
 	}
 	return dissectV4(p, t, out)
 }
@@ -221,7 +221,10 @@ var v6Types = [...]string{1: "solicit", 2: "advertise", 3: "request", 4: "confir
 
 const maxRelayDepth = 8
 
-func dissectV6(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, out dissect.Emitter, depth int) error {
+// dissectV6 decodes one DHCPv6 message. peer is the relay's peer-address
+// when the message was relayed (depth > 0): the message then belongs to
+// that client, whose MAC comes from its DUID when the DUID carries one.
+func dissectV6(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, out dissect.Emitter, depth int, peer netip.Addr) error {
 	if len(p) < 4 {
 		return fmt.Errorf("dhcpv6: %w: %d bytes", errMalformed, len(p))
 	}
@@ -247,6 +250,10 @@ func dissectV6(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, ou
 		}
 		mac, ip = c.MAC, c.Addr.Addr()
 	}
+	if depth > 0 {
+		mac, ip = "", peer
+	}
+	var duidMAC string
 	var obs []dissect.Observation
 	emit := func(field, value string) {
 		if value != "" {
@@ -274,6 +281,7 @@ func dissectV6(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, ou
 		case 1: // client identifier
 			if !relay && l > 0 {
 				emit(FieldDUID, hexString(v))
+				duidMAC = macFromDUID(v)
 			}
 		case 6: // option request
 			if !relay && l >= 2 {
@@ -298,16 +306,39 @@ func dissectV6(f *dissect.Flow, dir dissect.Direction, p []byte, t time.Time, ou
 			}
 		case 9: // relay message
 			if relay && depth < maxRelayDepth {
-				if e := dissectV6(f, dir, v, t, out, depth+1); e != nil && err == nil {
+				peerAddr := netip.AddrFrom16([16]byte(p[18:34]))
+				if e := dissectV6(f, dir, v, t, out, depth+1, peerAddr); e != nil && err == nil {
 					err = e
 				}
 			}
 		}
 	}
 	for _, o := range obs {
+		if depth > 0 && duidMAC != "" {
+			o.MAC = duidMAC
+		}
 		out.Observe(o)
 	}
 	return err
+}
+
+// macFromDUID returns the Ethernet address inside a DUID-LLT (type 1) or
+// DUID-LL (type 3), or "".
+func macFromDUID(v []byte) string {
+	if len(v) < 4 || binary.BigEndian.Uint16(v[2:4]) != 1 {
+		return ""
+	}
+	switch binary.BigEndian.Uint16(v[0:2]) {
+	case 1:
+		if len(v) == 14 {
+			return formatMAC(v[8:14])
+		}
+	case 3:
+		if len(v) == 10 {
+			return formatMAC(v[4:10])
+		}
+	}
+	return ""
 }
 
 func vendorClass6(v []byte) string {
