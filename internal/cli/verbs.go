@@ -9,6 +9,7 @@ func verbs() []*Verb {
 		versionVerb(),
 		scanVerb(), sensorVerb(),
 		cvssVerb(),
+		rubricVerb(),
 		feedsVerb(),
 	}
 }
