@@ -135,6 +135,7 @@ type metricDef struct {
 	key      uint64
 	values   []string
 	vkeys    []uint64
+	single   [128]int8 // value index of each one-letter value, -1 if none
 	required bool
 	group    group
 }
@@ -178,6 +179,14 @@ func m(name string, g group, values ...string) metricDef {
 	d.key = pack(name)
 	for _, v := range values {
 		d.vkeys = append(d.vkeys, pack(v))
+	}
+	for i := range d.single {
+		d.single[i] = -1
+	}
+	for i, v := range values {
+		if len(v) == 1 {
+			d.single[v[0]] = int8(i)
+		}
 	}
 	return d
 }
@@ -296,7 +305,12 @@ func Parse(s string) (Vector, error) {
 		if v.set&(1<<idx) != 0 {
 			return v, perr(ErrDuplicateMetric, name, val, "metric %q appears more than once", name)
 		}
-		vi := d.valueKey(tag(vk, len(val)))
+		vi := -1
+		if len(val) == 1 && val[0] < 128 {
+			vi = int(d.single[val[0]])
+		} else {
+			vi = d.valueKey(tag(vk, len(val)))
+		}
 		if vi < 0 {
 			return v, perr(ErrInvalidValue, name, val, "metric %q has invalid value %q (want one of %s)", name, val, strings.Join(d.values, ", "))
 		}
