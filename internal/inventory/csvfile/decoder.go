@@ -57,6 +57,7 @@ type Decoder struct {
 	cols     columnMap
 	kinds    []fieldvalue.Kind // per column
 	recStr   string            // the current record's fields, concatenated
+	last     int               // first line of the last record returned
 	long     []byte            // accumulates a line longer than the bufio buffer
 	rec      []byte            // unescaped field bytes of a quoted record
 	ends     []int             // field end offsets into rec
@@ -197,6 +198,10 @@ func detectDelim(line []byte) byte {
 	}
 	return ','
 }
+
+// Line returns the physical line where the last record returned by Next
+// starts (also for a record returned as an error).
+func (d *Decoder) Line() int { return d.last }
 
 // Encoding returns the text encoding found at the start of the file.
 func (d *Decoder) Encoding() Encoding { return d.enc }
@@ -447,11 +452,13 @@ func (d *Decoder) Next() (*inventory.Device, error) {
 	for {
 		fields, start, err := d.readRecord()
 		if err != nil {
+			d.last = start
 			return nil, err
 		}
 		if blank(fields) {
 			continue
 		}
+		d.last = start
 		return d.device(fields, start)
 	}
 }

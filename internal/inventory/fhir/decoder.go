@@ -110,14 +110,20 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 	return d, nil
 }
 
+// NDJSONDecoder is a Decoder over NDJSON that also knows line numbers.
+type NDJSONDecoder struct{ *Decoder }
+
+// Line returns the line of the last resource returned by Next.
+func (d NDJSONDecoder) Line() int { return d.line }
+
 // NewNDJSONDecoder reads FHIR NDJSON (bulk data): one resource per line.
 // Device resources are returned, other types are skipped and counted.
-func NewNDJSONDecoder(r io.Reader, name string) *Decoder {
+func NewNDJSONDecoder(r io.Reader, name string) NDJSONDecoder {
 	br := bufio.NewReaderSize(r, 64<<10)
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
-	return &Decoder{name: name, mode: modeNDJSON, br: br, skipped: map[string]int{}}
+	return NDJSONDecoder{&Decoder{name: name, mode: modeNDJSON, br: br, skipped: map[string]int{}}}
 }
 
 func resourceType(m map[string]json.RawMessage) string {

@@ -208,7 +208,7 @@ func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device
 				return nil, bad(f, raw, "want true, false or a yes/no string")
 			}
 			if b, err = fieldvalue.Bool(s); err != nil {
-				return nil, bad(f, raw, err.Error())
+				return nil, bad(f, json.RawMessage(s), err.Error())
 			}
 		}
 		if f == "phi" {
