@@ -359,9 +359,10 @@ func (g *generator) device(sp *sitePlan, j int) *inventory.Device {
 	var u *Unit
 	if t.Anywhere {
 		u = &sp.Units[g.rng.IntN(len(sp.Units))]
-	} else {
-		units := sp.unitsByDept[di]
+	} else if units := sp.unitsByDept[di]; len(units) > 0 {
 		u = &sp.Units[units[g.rng.IntN(len(units))]]
+	} else { // not reached with the built-in layouts (tested)
+		u = &sp.Units[g.rng.IntN(len(sp.Units))]
 	}
 	b = append(b, u.Building...)
 	b = append(b, " / "...)
@@ -428,7 +429,10 @@ func (g *generator) device(sp *sitePlan, j int) *inventory.Device {
 	}
 
 	// installation, first and last seen
-	age := l.minAge + g.rng.Float64()*l.spread
+	// explicit float64 conversions stop the compiler from fusing a
+	// multiply-add (allowed on arm64, ppc64, s390x), which would make the
+	// fleet differ between architectures
+	age := l.minAge + float64(g.rng.Float64()*l.spread)
 	installed := g.now.Add(-time.Duration(age) * time.Second)
 	first := installed.Add(time.Duration(g.rng.IntN(72*3600)) * time.Second)
 	if start := g.now.AddDate(0, 0, -monitoringDays); first.Before(start) {

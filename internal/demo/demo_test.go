@@ -1,11 +1,13 @@
 package demo
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -13,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/inventory/csvfile"
 )
 
 var testNow = time.Date(2026, 11, 28, 9, 30, 0, 0, time.UTC)
@@ -500,5 +503,75 @@ func TestMillionUnique(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]int{}, dups); diff != "" {
 		t.Errorf("repeated identifiers at 1,000,000 devices (-want +got):\n%s", diff)
+	}
+}
+
+// TestFleetImportsCleanly writes the default fleet as canonical CSV, reads
+// it back with the CSV importer's decoder and feeds it to the identity
+// index: every record must decode without error to the same field values,
+// and every device must be a new identity (no asset tag, UDI+serial,
+// vendor+serial or MAC shared with an earlier device).
+func TestFleetImportsCleanly(t *testing.T) {
+	t.Parallel()
+	var (
+		buf  bytes.Buffer
+		want []*inventory.Device
+	)
+	w := csvfile.NewWriter(&buf)
+	err := Generate(testConfig(), func(d *inventory.Device) error {
+		want = append(want, d)
+		return w.Write(d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	dec, err := csvfile.NewDecoder(&buf, "fleet.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if warn := dec.Warnings(); len(warn) > 0 {
+		t.Errorf("decoder warnings: %q", warn)
+	}
+	idx := inventory.NewIndex()
+	for i := 0; ; i++ {
+		got, err := dec.Next()
+		if err == io.EOF {
+			if i != len(want) {
+				t.Errorf("decoded %d devices, generated %d", i, len(want))
+			}
+			break
+		}
+		if err != nil {
+			t.Fatalf("record %d: %v", i+1, err)
+		}
+		if i >= len(want) {
+			t.Fatalf("decoded more devices than generated")
+		}
+		for _, f := range inventory.Fields {
+			if g, w := got.Get(f), want[i].Get(f); g != w {
+				t.Errorf("device %s field %s: imported %q, generated %q", want[i].AssetID, f, g, w)
+			}
+		}
+		id, rule, err := idx.Match(got)
+		if err != nil || id != 0 {
+			t.Errorf("device %s: identity index says %d by %q (%v), want a new device", got.AssetID, id, rule, err)
+		}
+		idx.Add(int64(i+1), got)
+	}
+}
+
+func TestEveryDepartmentHasUnits(t *testing.T) {
+	t.Parallel()
+	for _, devices := range []int{largeSiteDevices - 1, largeSiteDevices} {
+		sp := sitePlan{Site: Site{Devices: devices}}
+		sp.buildLayout()
+		for d, units := range sp.unitsByDept {
+			if len(units) == 0 {
+				t.Errorf("site of %d devices: department %s has no unit", devices, Departments[d].Name)
+			}
+		}
 	}
 }

@@ -188,7 +188,7 @@ func newPlan(cfg Config, cat *Catalog) *plan {
 	// site sizes: the first site is the flagship teaching hospital.
 	weights := make([]float64, n)
 	for i := range weights {
-		weights[i] = 0.6 + 1.2*rng.Float64()
+		weights[i] = 0.6 + float64(1.2*rng.Float64()) // no fused multiply-add: same fleet on every architecture
 	}
 	weights[0] = 2.5
 	if n == 1 {
