@@ -638,7 +638,6 @@ type revAt struct {
 // revisions runs the tracking tests 6.1.14, 6.1.16 – 6.1.22 and 6.1.30.
 func (c *checker) revisions() {
 	tr := &c.d.Document.Tracking
-	const rh = "/document/tracking/revision_history"
 	docVer := parseVersion(tr.Version)
 	revs := make([]revAt, len(tr.RevisionHistory))
 	for i, r := range tr.RevisionHistory {
@@ -646,11 +645,9 @@ func (c *checker) revisions() {
 	}
 
 	// 6.1.30 mixed integer and semantic versioning.
-	mixed := false
 	if docVer.ok {
 		for _, r := range revs {
 			if r.ver.ok && r.ver.integer != docVer.integer {
-				mixed = true
 				c.add("6.1.30", ptr("document", "tracking", "revision_history", r.i, "number"),
 					"revision number %q and document version %q mix integer and semantic versioning", r.rev.Number, tr.Version)
 			}
@@ -710,7 +707,7 @@ func (c *checker) revisions() {
 		}
 		return compareVersions(byDate[a].ver, byDate[b].ver) < 0
 	})
-	if !mixed {
+	{
 		for k := 1; k < len(byDate); k++ {
 			if compareVersions(byDate[k].ver, byDate[k-1].ver) < 0 {
 				c.add("6.1.14", ptr("document", "tracking", "revision_history", byDate[k].i, "number"),
@@ -732,30 +729,33 @@ func (c *checker) revisions() {
 			}
 		}
 		a, b := docVer, last.ver
-		if tr.Status != "draft" {
+		if tr.Status == "draft" {
 			a.pre, b.pre = nil, nil
 		}
-		if a.integer != b.integer || compareVersions(a, b) != 0 {
+		if a.integer != b.integer || compareVersions(a, b) != 0 || !slicesEqual(a.pre, b.pre) {
 			c.add("6.1.16", "/document/tracking/version", "version %q is not the number %q of the latest revision history item", tr.Version, last.rev.Number)
 		}
 	}
 
-	// 6.1.21 missing item in revision history.
-	if !mixed {
-		byNum := append([]revAt(nil), revs...)
-		sort.SliceStable(byNum, func(a, b int) bool { return compareVersions(byNum[a].ver, byNum[b].ver) < 0 })
-		first := byNum[0].ver.major()
-		if first != "0" && first != "1" {
-			c.add("6.1.21", ptr("document", "tracking", "revision_history", byNum[0].i, "number"),
-				"the lowest revision number %q does not start at 0 or 1", byNum[0].rev.Number)
+	// 6.1.21 missing item in revision history: walk the items sorted by
+	// date (then number); the first major must be 0 or 1 and no major may
+	// be skipped going up. A lower major later on is 6.1.14's business.
+	first := byDate[0]
+	if m := first.ver.major(); m != "0" && m != "1" {
+		c.add("6.1.21", ptr("document", "tracking", "revision_history", first.i, "number"),
+			"the first revision %q (by date) is not 0 or 1 (major version 0 or 1 for semantic versioning)", first.rev.Number)
+	}
+	prev := first.ver.major()
+	for _, r := range byDate[1:] {
+		cur := r.ver.major()
+		if cmpDigits(cur, prev) <= 0 {
+			continue
 		}
-		for k := 1; k < len(byNum); k++ {
-			prev, cur := byNum[k-1].ver.major(), byNum[k].ver.major()
-			if cur != prev && cur != incDigits(prev) {
-				c.add("6.1.21", ptr("document", "tracking", "revision_history", byNum[k].i, "number"),
-					"revision history skips from %q to %q", byNum[k-1].rev.Number, byNum[k].rev.Number)
-			}
+		if cur != incDigits(prev) {
+			c.add("6.1.21", ptr("document", "tracking", "revision_history", r.i, "number"),
+				"revision history skips from major version %s to %q: the item for version %s is missing", prev, r.rev.Number, incDigits(prev))
 		}
+		prev = cur
 	}
 }
 
@@ -881,4 +881,16 @@ func (c *checker) profiles() {
 			}
 		}
 	}
+}
+
+func slicesEqual(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
 }
