@@ -2,6 +2,7 @@ package cvss
 
 import (
 	"errors"
+	"math"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -248,6 +249,42 @@ func TestParseDoesNotAllocate(t *testing.T) {
 		})
 		if allocs != 0 {
 			t.Errorf("Parse+Score(%q) allocates %v times, want 0", s, allocs)
+		}
+	}
+}
+
+// TestPowMatchesMath checks that the fast powers are bit-identical to
+// math.Pow over every value the v3 impact formulas can feed them.
+func TestPowMatchesMath(t *testing.T) {
+	t.Parallel()
+	w := []float64{0, 0.22, 0.56}
+	req := []float64{0.5, 1, 1.5}
+	var xs []float64
+	for _, c := range w {
+		for _, i := range w {
+			for _, a := range w {
+				iss := 1 - (1-c)*(1-i)*(1-a)
+				xs = append(xs, iss-0.02)
+				for _, cr := range req {
+					for _, ir := range req {
+						for _, ar := range req {
+							miss := math.Min(1-(1-cr*c)*(1-ir*i)*(1-ar*a), 0.915)
+							xs = append(xs, miss-0.02, miss*0.9731-0.02)
+						}
+					}
+				}
+			}
+		}
+	}
+	for i := 0; i <= 10000; i++ {
+		xs = append(xs, -0.05+float64(i)*0.0001)
+	}
+	for _, x := range xs {
+		if got, want := pow15(x), math.Pow(x, 15); got != want {
+			t.Errorf("pow15(%v) = %v, math.Pow = %v", x, got, want)
+		}
+		if got, want := pow13(x), math.Pow(x, 13); got != want {
+			t.Errorf("pow13(%v) = %v, math.Pow = %v", x, got, want)
 		}
 	}
 }
