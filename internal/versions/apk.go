@@ -78,7 +78,9 @@ func apkGetToken(typ *int, s *string) int64 {
 	switch *typ {
 	case apkDigitOrZero, apkDigit, apkSuffixNo, apkRevisionNo:
 		if *typ == apkDigitOrZero && b[0] == '0' {
-			for i < len(b) && b[i] == '0' {
+			// Leading zeros: all but the last are consumed here and count
+			// against the version; the last is read as a number next.
+			for i+1 < len(b) && b[i+1] == '0' {
 				i++
 			}
 			nt = apkDigit

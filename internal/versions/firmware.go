@@ -41,7 +41,22 @@ const (
 type token struct {
 	kind tokKind
 	rank uint8
+	big  bool   // number with more than 19 digits: compare s, not n
+	n    uint64 // value of a number token
 	s    string // digits without leading zeros, or a lower-case word
+}
+
+// numToken builds a number token from a digit run without leading zeros.
+func numToken(d string) token {
+	t := token{kind: tkNum, s: d}
+	if len(d) > 19 {
+		t.big = true
+		return t
+	}
+	for i := 0; i < len(d); i++ {
+		t.n = t.n*10 + uint64(d[i]-'0')
+	}
+	return t
 }
 
 type tokVersion struct {
@@ -89,7 +104,7 @@ func tokenize(s string, keywords bool) ([]token, error) {
 			if d == "" {
 				d = "0"
 			}
-			toks = append(toks, token{kind: tkNum, s: d})
+			toks = append(toks, numToken(d))
 			i = j
 		case isAlpha(c):
 			j := i
@@ -140,7 +155,7 @@ func tokenize(s string, keywords bool) ([]token, error) {
 			j++
 		}
 		k := j
-		for k > i+1 && toks[k-1].s == "0" {
+		for k > i+1 && toks[k-1].kind == tkNum && !toks[k-1].big && toks[k-1].n == 0 {
 			k--
 		}
 		out = append(out, toks[i:k]...)
@@ -157,6 +172,9 @@ func cmpToken(a, b *token) int {
 	}
 	switch a.kind {
 	case tkNum:
+		if !a.big && !b.big {
+			return cmpInt(a.n, b.n)
+		}
 		if len(a.s) != len(b.s) {
 			return cmpInt(len(a.s), len(b.s))
 		}

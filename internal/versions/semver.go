@@ -9,8 +9,35 @@ import (
 // as digit strings so that no size limit applies.
 type semVersion struct {
 	nums  [4]string // major, minor, patch, (revision: nuget only)
+	n     [4]uint64 // nums as integers when small is set
+	small bool      // every number fits in 19 digits
 	pre   []string
+	preID []semIdent
 	build []string
+}
+
+// semIdent is a pre-classified pre-release identifier.
+type semIdent struct {
+	num bool
+	big bool
+	n   uint64
+	s   string
+}
+
+func makeIdent(s string) semIdent {
+	if !allDigits(s) {
+		return semIdent{s: s}
+	}
+	d := trimNum(s)
+	id := semIdent{num: true, s: d}
+	if len(d) > 19 {
+		id.big = true
+		return id
+	}
+	for i := 0; i < len(d); i++ {
+		id.n = id.n*10 + uint64(d[i]-'0')
+	}
+	return id
 }
 
 var (
@@ -74,6 +101,20 @@ func parseSemverOpts(s string, o semOpts) (*semVersion, error) {
 				v.pre[i] = strings.ToLower(v.pre[i])
 			}
 		}
+		v.preID = make([]semIdent, len(v.pre))
+		for i, p := range v.pre {
+			v.preID[i] = makeIdent(p)
+		}
+	}
+	v.small = true
+	for i, d := range v.nums {
+		if len(d) > 19 {
+			v.small = false
+			break
+		}
+		for j := 0; j < len(d); j++ {
+			v.n[i] = v.n[i]*10 + uint64(d[j]-'0')
+		}
 	}
 	return v, nil
 }
@@ -98,12 +139,56 @@ func checkIdents(s string, noLeadingZero bool) error {
 
 func compareSem(a, b any) int {
 	x, y := a.(*semVersion), b.(*semVersion)
-	for i := range x.nums {
-		if c := cmpDigits(x.nums[i], y.nums[i]); c != 0 {
-			return c
+	if x.small && y.small {
+		for i := range x.n {
+			if x.n[i] != y.n[i] {
+				return cmpInt(x.n[i], y.n[i])
+			}
+		}
+	} else {
+		for i := range x.nums {
+			if c := cmpDigits(x.nums[i], y.nums[i]); c != 0 {
+				return c
+			}
 		}
 	}
-	return comparePre(x.pre, y.pre)
+	return compareIdents(x.preID, y.preID)
+}
+
+// compareIdents orders pre-parsed pre-release identifiers per SemVer 2.0.0 §11.
+func compareIdents(a, b []semIdent) int {
+	switch {
+	case len(a) == 0 && len(b) == 0:
+		return 0
+	case len(a) == 0:
+		return 1
+	case len(b) == 0:
+		return -1
+	}
+	for i := 0; i < len(a) && i < len(b); i++ {
+		x, y := &a[i], &b[i]
+		switch {
+		case x.num && y.num:
+			if !x.big && !y.big {
+				if x.n != y.n {
+					return cmpInt(x.n, y.n)
+				}
+				continue
+			}
+			if c := cmpDigits(x.s, y.s); c != 0 {
+				return c
+			}
+		case x.num:
+			return -1
+		case y.num:
+			return 1
+		default:
+			if c := strings.Compare(x.s, y.s); c != 0 {
+				return c
+			}
+		}
+	}
+	return cmpInt(len(a), len(b))
 }
 
 // compareSemBuild is compareSem with build metadata as a final tie-break
@@ -126,36 +211,6 @@ func compareSemBuild(a, b any) int {
 		}
 	}
 	return cmpInt(len(x), len(y))
-}
-
-// comparePre orders pre-release identifier lists per SemVer 2.0.0 §11.
-func comparePre(a, b []string) int {
-	switch {
-	case len(a) == 0 && len(b) == 0:
-		return 0
-	case len(a) == 0:
-		return 1
-	case len(b) == 0:
-		return -1
-	}
-	for i := 0; i < len(a) && i < len(b); i++ {
-		an, bn := allDigits(a[i]), allDigits(b[i])
-		switch {
-		case an && bn:
-			if c := cmpDigits(a[i], b[i]); c != 0 {
-				return c
-			}
-		case an:
-			return -1
-		case bn:
-			return 1
-		default:
-			if c := strings.Compare(a[i], b[i]); c != 0 {
-				return c
-			}
-		}
-	}
-	return cmpInt(len(a), len(b))
 }
 
 func semParser(o semOpts) func(string) (any, error) {

@@ -94,6 +94,7 @@ type Range struct {
 	points    []Constraint // "=" and "!=" in canonical order
 	intervals []Interval
 	onlyNE    bool
+	disjoint  bool // intervals sorted and non-overlapping: binary search
 }
 
 // Scheme returns the scheme name of the range.
@@ -177,6 +178,25 @@ func (r *Range) ContainsVersion(v Version) bool {
 			return p.Op == OpEQ
 		}
 	}
+	if r.disjoint && len(r.intervals) > 2 {
+		// Find the first interval whose upper bound is not below v.
+		lo, hi := 0, len(r.intervals)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			b := &r.intervals[m].Hi
+			if !b.Unbounded {
+				if c := v.Compare(b.Version); c > 0 || c == 0 && !b.Inclusive {
+					lo = m + 1
+					continue
+				}
+			}
+			hi = m
+		}
+		if lo < len(r.intervals) && r.intervals[lo].Contains(v) {
+			return true
+		}
+		return r.onlyNE
+	}
 	for i := range r.intervals {
 		if r.intervals[i].Contains(v) {
 			return true
@@ -251,6 +271,13 @@ func (r *Range) compile() {
 	}
 	if last := rest[len(rest)-1]; last.Op.isGreater() {
 		r.intervals = append(r.intervals, Interval{Lo: Bound{Version: last.Version, Inclusive: last.Op == OpGE}, Hi: Bound{Unbounded: true}})
+	}
+	r.disjoint = true
+	for i := 1; i < len(r.intervals); i++ {
+		if touches(r.intervals[i-1].Hi, r.intervals[i].Lo) || cmpLo(r.intervals[i-1].Lo, r.intervals[i].Lo) > 0 {
+			r.disjoint = false
+			break
+		}
 	}
 }
 

@@ -47,7 +47,7 @@ func (s *Scheme) Parse(v string) (Version, error) {
 	}
 	p, err := s.parse(v)
 	if err != nil {
-		return Version{}, fmt.Errorf("%s version %q: %w", s.name, v, err)
+		return Version{}, fmt.Errorf("%s version %q: %w: %w", s.name, v, ErrInvalidVersion, err)
 	}
 	return Version{raw: v, s: s, p: p}, nil
 }
