@@ -250,7 +250,7 @@ func (c *Catalog) validateLine(l ProductLine, p string, bad func(ptr, format str
 	if len(l.Versions) == 0 {
 		return bad(p+"/versions", "is empty")
 	}
-	seen := map[string]bool{}
+	seen, used := map[string]bool{}, map[string]bool{}
 	for k, v := range l.Versions {
 		vp := fmt.Sprintf("%s/versions/%d", p, k)
 		if v.Version == "" || seen[v.Version] || v.Weight <= 0 {
@@ -261,6 +261,12 @@ func (c *Catalog) validateLine(l ProductLine, p string, bad func(ptr, format str
 			if !ids[id] {
 				return bad(vp+"/affected_by", "%q is not one of the line's advisories", id)
 			}
+			used[id] = true
+		}
+	}
+	for k, a := range l.Advisories {
+		if !used[a.ID] {
+			return bad(fmt.Sprintf("%s/advisories/%d", p, k), "%s covers none of the line's versions", a.ID)
 		}
 	}
 	return nil

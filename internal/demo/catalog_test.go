@@ -424,3 +424,23 @@ func FuzzParseCatalog(f *testing.F) {
 		}
 	})
 }
+
+// TestCatalogVersionsOldestFirst: Generate puts older versions on older
+// devices, so each line must list its versions oldest first.
+func TestCatalogVersionsOldestFirst(t *testing.T) {
+	t.Parallel()
+	c, err := LoadCatalog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ty := range c.Types {
+		for _, l := range ty.Lines {
+			for k := 1; k < len(l.Versions); k++ {
+				a, b := l.Versions[k-1].Version, l.Versions[k].Version
+				if compareVersions(a, b) >= 0 {
+					t.Errorf("%s %s: version %q is listed before %q", l.Vendor, l.Model, a, b)
+				}
+			}
+		}
+	}
+}

@@ -139,7 +139,8 @@ type lineInfo struct {
 
 	serialCap, serialMult, serialOff uint64
 	verCum                           []float64
-	ouis                             []int // indices into generator.ouis; empty: locally administered
+	verMinFrac                       []float64 // per version: least age, as a fraction of the age range
+	ouis                             []int     // indices into generator.ouis; empty: locally administered
 	udi                              string
 	eos                              *inventory.Date
 	eol                              *inventory.Date
@@ -238,6 +239,7 @@ func newGenerator(cfg Config, cat *Catalog) *generator {
 			li.serialOff = (uint64(li.serialC) * 0x9e3779b97f4a7c15) % li.serialCap
 			for _, v := range l.Versions {
 				li.verCum = appendCum(li.verCum, v.Weight)
+				li.verMinFrac = append(li.verMinFrac, versionMinFrac(len(li.verMinFrac), len(l.Versions)))
 			}
 			for _, o := range l.OUIs {
 				li.ouis = append(li.ouis, addOUI(o))
@@ -317,7 +319,8 @@ func (g *generator) device(sp *sitePlan, j int) *inventory.Device {
 	ti := sort.SearchInts(sp.typeCum, pos+1)
 	t := &g.types[ti]
 	l := &t.lines[g.pick(t.lineCum)]
-	v := &l.Versions[g.pick(l.verCum)]
+	vi := g.pick(l.verCum)
+	v := &l.Versions[vi]
 
 	blk := &deviceBlock{}
 	d := &blk.d
@@ -432,7 +435,11 @@ func (g *generator) device(sp *sitePlan, j int) *inventory.Device {
 	// explicit float64 conversions stop the compiler from fusing a
 	// multiply-add (allowed on arm64, ppc64, s390x), which would make the
 	// fleet differ between architectures
-	age := l.minAge + float64(g.rng.Float64()*l.spread)
+	// older firmware is found on older devices: a version's device is at
+	// least verMinFrac of the way into the line's age range
+	frac := l.verMinFrac[vi]
+	frac += float64((1 - frac) * g.rng.Float64())
+	age := l.minAge + float64(frac*l.spread)
 	installed := g.now.Add(-time.Duration(age) * time.Second)
 	first := installed.Add(time.Duration(g.rng.IntN(72*3600)) * time.Second)
 	if start := g.now.AddDate(0, 0, -monitoringDays); first.Before(start) {
@@ -544,4 +551,13 @@ func gcd64(a, b uint64) uint64 {
 		a, b = b, a%b
 	}
 	return a
+}
+
+// versionMinFrac is where in a line's age range devices on version k of n
+// (versions listed oldest first) start, as a fraction: the newest version
+// is found on devices of any age (new ones ship with it, old ones were
+// upgraded), older versions only on older devices, the oldest from
+// 0.8·(n-1)/n of the range.
+func versionMinFrac(k, n int) float64 {
+	return 0.8 * float64(n-1-k) / float64(n)
 }
