@@ -219,8 +219,8 @@ func newGenerator(cfg Config, cat *Catalog) *generator {
 	for ti := range cat.Types {
 		t := &cat.Types[ti]
 		info := typeInfo{DeviceType: t, index: ti, zone: zoneIndex(t.Zone), class: slices.Index(classes, t.Class), hostCode: t.Host}
-		for d := range Departments {
-			if w, ok := t.Departments[Departments[d].Name]; ok {
+		for d := range departments {
+			if w, ok := t.Departments[departments[d].Name]; ok {
 				info.depts = append(info.depts, d)
 				info.deptCum = appendCum(info.deptCum, w)
 			}
@@ -357,7 +357,7 @@ func (g *generator) device(sp *sitePlan, j int) *inventory.Device {
 
 	// department and location
 	di := t.depts[g.pick(t.deptCum)]
-	dept := Departments[di]
+	dept := departments[di]
 	d.Department = dept.Name
 	var u *Unit
 	if t.Anywhere {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/csvfile"
 )
@@ -50,6 +51,9 @@ func TestGenerateDeterministic(t *testing.T) {
 	other.Seed = 2
 	if c := fleetHash(t, other); c == a {
 		t.Errorf("seeds 1 and 2 gave the same fleet %x", a)
+	}
+	if diff := cmp.Diff(Sites(cfg), Sites(cfg), cmpopts.EquateComparable(netip.Prefix{})); diff != "" {
+		t.Errorf("Sites differs between calls (-first +second):\n%s", diff)
 	}
 	later := cfg
 	later.Now = cfg.Now.Add(24 * time.Hour)
@@ -570,7 +574,7 @@ func TestEveryDepartmentHasUnits(t *testing.T) {
 		sp.buildLayout()
 		for d, units := range sp.unitsByDept {
 			if len(units) == 0 {
-				t.Errorf("site of %d devices: department %s has no unit", devices, Departments[d].Name)
+				t.Errorf("site of %d devices: department %s has no unit", devices, departments[d].Name)
 			}
 		}
 	}

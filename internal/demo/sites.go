@@ -50,9 +50,9 @@ type VLAN struct {
 	Devices     int            `json:"devices"`
 }
 
-// Departments are the departments devices belong to, with their hostname
+// departments are the departments devices belong to, with their hostname
 // codes.
-var Departments = []struct{ Name, Code string }{
+var departments = []struct{ Name, Code string }{
 	{"ICU", "icu"}, {"ED", "ed"}, {"OR", "or"}, {"Radiology", "rad"}, {"Cardiology", "card"},
 	{"Lab", "lab"}, {"Pharmacy", "phar"}, {"Oncology", "onc"}, {"NICU", "nicu"}, {"Med-Surg", "msu"},
 	{"Maternity", "mat"}, {"Dialysis", "dial"}, {"Neurology", "neu"}, {"Facilities", "fac"}, {"IT", "it"},
@@ -60,7 +60,7 @@ var Departments = []struct{ Name, Code string }{
 }
 
 func departmentIndex(name string) int {
-	return slices.IndexFunc(Departments, func(d struct{ Name, Code string }) bool { return d.Name == name })
+	return slices.IndexFunc(departments, func(d struct{ Name, Code string }) bool { return d.Name == name })
 }
 
 // hostsPerSubnet is how many device addresses one /24 gives (.10 to .254).
@@ -310,7 +310,7 @@ func (sp *sitePlan) buildLayout() {
 		tmpl = largeBuildings
 	}
 	floors := map[string][]string{}
-	sp.unitsByDept = make([][]int, len(Departments))
+	sp.unitsByDept = make([][]int, len(departments))
 	for _, u := range unitTemplates {
 		if (u.large && !large) || (u.small && large) {
 			continue
