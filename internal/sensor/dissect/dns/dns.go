@@ -75,9 +75,12 @@ func (*Dissector) Ports() []uint16 { return []uint16{portDNS, portMDNS, portLLMN
 
 // Detect implements dissect.Dissector: a plausible header whose first
 // question (or first record) parses.
-func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
+func (*Dissector) Detect(f *dissect.Flow, _ dissect.Direction, p []byte) bool {
 	if len(p) < 12 {
 		return false
+	}
+	if c, s := f.Client.Addr.Port(), f.Server.Addr.Port(); c == 137 || s == 137 {
+		return false // NetBIOS name service shares the format: leave it to its dissector
 	}
 	qd := binary.BigEndian.Uint16(p[4:6])
 	an := binary.BigEndian.Uint16(p[6:8])
