@@ -206,7 +206,7 @@ func TestDecode(t *testing.T) {
 				Devices: []*inventory.Device{{AssetID: "A-1", EndOfSupport: date("2027-03-31"), EndOfLife: date("2030-01-01"), UDIDI: "00884838000001"}},
 				Errors: []*inventory.InputError{
 					{File: "t.csv", Line: 3, Column: "end_of_support", Value: "31.12.2027", Reason: `date "31.12.2027" is not YYYY-MM-DD (day/month forms like 01/02/2024 are ambiguous and refused)`},
-					{File: "t.csv", Line: 4, Column: "eol", Value: "2030-13-01", Reason: `date "2030-13-01" is not YYYY-MM-DD (day/month forms like 01/02/2024 are ambiguous and refused)`},
+					{File: "t.csv", Line: 4, Column: "eol", Value: "2030-13-01", Reason: `date "2030-13-01" does not exist (want a valid YYYY-MM-DD)`},
 				},
 			},
 			wantDelim: ',', wantEncode: UTF8,

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 
@@ -304,7 +305,7 @@ func (d *Decoder) resource(raw []byte, path string, line int) (*inventory.Device
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
 			return nil, &inventory.InputError{File: d.name, Line: line, Column: path + "." + te.Field,
-				Reason: fmt.Sprintf("element has the wrong JSON type: want %s, found %s", te.Type, te.Value)}
+				Reason: fmt.Sprintf("element has the wrong JSON type: want %s, found %s", jsonKind(te.Type), te.Value)}
 		}
 		return nil, &inventory.InputError{File: d.name, Line: line, Column: path, Reason: "invalid Device: " + err.Error()}
 	}
@@ -317,4 +318,21 @@ func (d *Decoder) resource(raw []byte, path string, line int) (*inventory.Device
 		return nil, err
 	}
 	return dev, nil
+}
+
+// jsonKind names the JSON shape a Go type decodes from.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Pointer:
+		return jsonKind(t.Elem())
+	}
+	return "a number"
 }

@@ -191,17 +191,21 @@ func toInventory(f *Device, base string) (*inventory.Device, error) {
 			return nil, err
 		}
 	}
-	// Device.url: "a network address on which the device may be contacted".
+	// Device.url: "a network address on which the device may be contacted
+	// directly": an IP address becomes an IP, a host name the host name,
+	// unless the extensions gave them.
 	if u := strings.TrimSpace(f.URL); u != "" {
-		host := u
+		host := ""
 		if pu, err := url.Parse(u); err == nil && pu.Host != "" {
 			host = pu.Hostname()
+		} else if !strings.ContainsAny(u, "/ ?#@") {
+			host = u
 		}
 		if a, err := netip.ParseAddr(host); err == nil {
 			if len(d.IPs) == 0 {
 				d.IPs = []string{a.Unmap().String()}
 			}
-		} else if d.Hostname == "" && host != u && host != "" {
+		} else if host != "" && d.Hostname == "" {
 			d.Hostname = host
 		}
 	}

@@ -266,10 +266,16 @@ func parseDate(s string) (inventory.Date, error) {
 		return d, nil
 	}
 	d, err := inventory.ParseDate(s)
-	if err != nil {
+	if err == nil {
+		return d, nil
+	}
+	if len(s) == 10 && s[4] == '-' && s[7] == '-' {
+		return inventory.Date{}, fmt.Errorf("date %q does not exist (want a valid YYYY-MM-DD)", s)
+	}
+	if strings.ContainsAny(s, "/.") && len(s) >= 6 && (s[1] < '0' || s[1] > '9' || s[2] < '0' || s[2] > '9') {
 		return inventory.Date{}, fmt.Errorf("date %q is not YYYY-MM-DD (day/month forms like 01/02/2024 are ambiguous and refused)", s)
 	}
-	return d, nil
+	return inventory.Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", s)
 }
 
 // fastDate parses a valid YYYY-MM-DD without time.Parse; anything else
