@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,7 +65,7 @@ func timeText(t *time.Time) string {
 
 // DeviceArgs returns the values of DeviceColumns() for d, id first.
 func DeviceArgs(d *inventory.Device) ([]any, error) {
-	prov, err := json.Marshal(orEmpty(d.Provenance))
+	prov, err := encodeProvenance(d)
 	if err != nil {
 		return nil, fmt.Errorf("device %q provenance: %w", d.AssetID, err)
 	}
@@ -86,11 +87,81 @@ func DeviceArgs(d *inventory.Device) ([]any, error) {
 	}, nil
 }
 
-func orEmpty(m map[string]inventory.Provenance) map[string]inventory.Provenance {
-	if m == nil {
-		return map[string]inventory.Provenance{}
+// Provenance is stored compactly: most devices have every field from one
+// import, so the most common provenance is written once under "*" and
+// applies to every non-empty field without its own entry; non-empty fields
+// that have no provenance at all are listed under "-". Decoding gives back
+// exactly the map that was encoded.
+type storedProvenance struct {
+	Default *inventory.Provenance           `json:"*,omitempty"`
+	None    []string                        `json:"-,omitempty"`
+	Fields  map[string]inventory.Provenance `json:"f,omitempty"`
+}
+
+func encodeProvenance(d *inventory.Device) ([]byte, error) {
+	if len(d.Provenance) == 0 {
+		return []byte("{}"), nil
 	}
-	return m
+	count := map[inventory.Provenance]int{}
+	var best inventory.Provenance
+	for _, p := range d.Provenance {
+		count[p]++
+		if count[p] > count[best] {
+			best = p
+		}
+	}
+	sp := storedProvenance{}
+	if count[best] > 1 {
+		sp.Default = &best
+	}
+	for _, f := range inventory.Fields {
+		p, ok := d.Provenance[f]
+		switch {
+		case ok && sp.Default != nil && p == best && d.Get(f) != "":
+		case ok:
+			if sp.Fields == nil {
+				sp.Fields = map[string]inventory.Provenance{}
+			}
+			sp.Fields[f] = p
+		case sp.Default != nil && d.Get(f) != "":
+			sp.None = append(sp.None, f)
+		}
+	}
+	for f, p := range d.Provenance { // names outside inventory.Fields
+		if !slices.Contains(inventory.Fields, f) {
+			if sp.Fields == nil {
+				sp.Fields = map[string]inventory.Provenance{}
+			}
+			sp.Fields[f] = p
+		}
+	}
+	return json.Marshal(sp)
+}
+
+func decodeProvenance(d *inventory.Device, s string) error {
+	if s == "" || s == "{}" {
+		return nil
+	}
+	var sp storedProvenance
+	if err := json.Unmarshal([]byte(s), &sp); err != nil {
+		return err
+	}
+	d.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
+	for f, p := range sp.Fields {
+		d.Provenance[f] = p
+	}
+	if sp.Default != nil {
+		for _, f := range inventory.Fields {
+			if _, ok := d.Provenance[f]; ok || d.Get(f) == "" || slices.Contains(sp.None, f) {
+				continue
+			}
+			d.Provenance[f] = *sp.Default
+		}
+	}
+	if len(d.Provenance) == 0 {
+		d.Provenance = nil
+	}
+	return nil
 }
 
 func orEmptyObs(m map[string]inventory.Observation) map[string]inventory.Observation {
@@ -138,10 +209,8 @@ func scanDevice(r Row) (*inventory.Device, error) {
 	if u := parseTime(updated); u != nil {
 		d.UpdatedAt = *u
 	}
-	if prov != "" && prov != "{}" {
-		if err := json.Unmarshal([]byte(prov), &d.Provenance); err != nil {
-			return nil, fmt.Errorf("device %d provenance: %w", d.ID, err)
-		}
+	if err := decodeProvenance(&d, prov); err != nil {
+		return nil, fmt.Errorf("device %d provenance: %w", d.ID, err)
 	}
 	if obs != "" && obs != "{}" {
 		if err := json.Unmarshal([]byte(obs), &d.Observed); err != nil {

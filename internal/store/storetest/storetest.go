@@ -463,6 +463,27 @@ func testProvenance(t *testing.T, s store.Store) {
 	if !got.FirstSeen.Equal(fs) || !got.LastSeen.Equal(at) {
 		t.Errorf("first/last seen = %v/%v", got.FirstSeen, got.LastSeen)
 	}
+	// A typical imported device: every field from one file, one edited by a
+	// person, one without provenance; stored compactly, read back exactly.
+	e := Sample(6)
+	imp := inventory.Provenance{Kind: inventory.SourceImported, Source: "cmms.csv", At: at}
+	e.Provenance = map[string]inventory.Provenance{}
+	for _, f := range inventory.Fields {
+		if e.Get(f) != "" && f != "os" {
+			e.Provenance[f] = imp
+		}
+	}
+	e.Provenance["version"] = inventory.Provenance{Kind: inventory.SourceEdited, Source: "alice", At: at.Add(time.Hour)}
+	if err := s.CreateDevice(ctx, e); err != nil {
+		t.Fatal(err)
+	}
+	gotE, err := s.GetDevice(ctx, e.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(e.Provenance, gotE.Provenance); diff != "" {
+		t.Errorf("compact provenance round trip (-want +got):\n%s", diff)
+	}
 	if c := got.Conflicts(); len(c) != 1 || c[0].Field != "version" || c[0].Observed.Value != "8.1.0" {
 		t.Errorf("Conflicts = %+v, want the version conflict", c)
 	}
