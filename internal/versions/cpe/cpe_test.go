@@ -47,7 +47,7 @@ func TestParseErrors(t *testing.T) {
 	t.Parallel()
 	for _, in := range []string{
 		"",
-		"cpe:/a:microsoft:ie:8.0",                      // CPE 2.2 URI binding
+		"cpe:/a:microsoft:ie:8.0", // CPE 2.2 URI binding
 		"cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*",     // 10 components
 		"cpe:2.3:a:vendor:product:1.0:*:*:*:*:*:*:*:*", // 12 components
 		"cpe:2.3:x:vendor:product:1.0:*:*:*:*:*:*:*",   // bad part
