@@ -109,7 +109,7 @@ const (
 	stTrailers               // chunked trailers until an empty line
 	stUntilEnd               // body delimited by connection close
 	stOpaque                 // after an upgrade (101, CONNECT): not HTTP any more
-	stLost                   // after a gap or garbage: wait for a message start
+	stLost                   // after a gap or garbage: probe each line for a message start
 )
 
 type direction struct {
@@ -158,23 +158,19 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 			}
 		case stUntilEnd, stOpaque:
 			return err
-		case stLost:
-			i := findMessageStart(data)
-			if i < 0 {
-				return err
-			}
-			data = data[i:]
-			d.st = stStart
-			d.line = d.line[:0]
 		default:
 			line, rest, ok := s.nextLine(d, data)
 			data = rest
 			if !ok {
-				if len(d.line) > maxLine {
-					d.st, d.line = stLost, d.line[:0]
-					err = fmt.Errorf("http %s: line longer than %d bytes", dirName(d), maxLine)
-				}
 				return err
+			}
+			if d.st == stLost {
+				// Probe each line: resume at the first that starts a message.
+				if !startsMessage(line) || (d.isServer != bytes.HasPrefix(line, []byte("HTTP/"))) {
+					d.line = d.line[:0]
+					continue
+				}
+				d.st = stStart
 			}
 			if e := s.line(d, dir, line, t, out); e != nil && err == nil {
 				err = e
@@ -190,15 +186,18 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 func (s *stream) nextLine(d *direction, data []byte) ([]byte, []byte, bool) {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
-		room := maxLine + 1 - len(d.line)
-		if room > 0 {
+		if room := maxLine + 1 - len(d.line); room > 0 {
 			d.line = append(d.line, data[:min(room, len(data))]...)
 		}
 		return nil, nil, false
 	}
+	// Lines are capped at maxLine bytes (the rest is dropped), the same
+	// whether the line arrived in one piece or several.
 	var line []byte
 	if len(d.line) > 0 {
-		d.line = append(d.line, data[:i]...)
+		if room := maxLine + 1 - len(d.line); room > 0 {
+			d.line = append(d.line, data[:min(room, i)]...)
+		}
 		line = d.line
 	} else {
 		line = data[:i]
@@ -391,22 +390,6 @@ func (s *stream) Gap(dir dissect.Direction) {
 
 // End implements dissect.Stream.
 func (s *stream) End(dissect.Emitter) {}
-
-// findMessageStart finds a request or status line starting at a line
-// boundary in p.
-func findMessageStart(p []byte) int {
-	for i := 0; i < len(p); {
-		if startsMessage(p[i:]) {
-			return i
-		}
-		j := bytes.IndexByte(p[i:], '\n')
-		if j < 0 {
-			return -1
-		}
-		i += j + 1
-	}
-	return -1
-}
 
 // basicUser extracts the user name of a Basic credential; the password is
 // dropped here and never stored.
