@@ -444,10 +444,21 @@ func nativeNPM(scheme, native string) ([]rawConstraint, error) {
 				return []rawConstraint{{op: OpAny}}, nil
 			}
 			if isX || op == "" && n < 3 {
-				// x-range: [v.0, next)
 				hi := append([]string{}, parts[:n]...)
 				hi[n-1] = incDigits(strings.TrimLeft(hi[n-1], "0"))
-				out = append(out, rawConstraint{OpGE, joinPad(parts, 3, n, "")}, rawConstraint{OpLT, joinPad(hi, 3, n, "")})
+				lo, next := joinPad(parts, 3, n, ""), joinPad(hi, 3, n, "")
+				switch o {
+				case OpLT: // <1.2.x: below the series
+					out = append(out, rawConstraint{OpLT, lo})
+				case OpLE: // <=1.2.x: up to the end of the series
+					out = append(out, rawConstraint{OpLT, next})
+				case OpGT: // >1.2.x: after the series
+					out = append(out, rawConstraint{OpGE, next})
+				default:
+					// "1.2.x", "=1.2.x" and, as univers converts it, ">=1.2.x":
+					// the series [1.2.0, 1.3.0).
+					out = append(out, rawConstraint{OpGE, lo}, rawConstraint{OpLT, next})
+				}
 				continue
 			}
 			out = append(out, rawConstraint{o, joinPad(parts, 3, n, suffix)})
