@@ -1,0 +1,100 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/medwarden/medwarden/internal/demo"
+	"github.com/medwarden/medwarden/internal/importer"
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/inventory/csvfile"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/sqlite"
+)
+
+// fleetCSV renders n demo devices as canonical CSV.
+func fleetCSV(b testing.TB, n int) []byte {
+	var buf bytes.Buffer
+	w := csvfile.NewWriter(&buf)
+	cfg := demo.DefaultConfig()
+	cfg.Devices, cfg.Sites = n, 0
+	if err := demo.Generate(cfg, func(d *inventory.Device) error { return w.Write(d) }); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// benchSizes: 1e6 only with MEDWARDEN_BENCH_LARGE=1 (minutes, GBs of disk).
+func benchSizes() []int {
+	if os.Getenv("MEDWARDEN_BENCH_LARGE") == "1" {
+		return []int{100_000, 1_000_000}
+	}
+	return []int{10_000, 100_000}
+}
+
+func sizeName(n int) string {
+	s := strconv.Itoa(n)
+	return fmt.Sprintf("devices-%de%d", n/pow10(len(s)-1), len(s)-1)
+}
+
+func pow10(n int) int {
+	p := 1
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// BenchmarkImportCSV measures a full import (decode, validate, merge, one
+// transaction) into an empty store; rows/s is the figure the issue names.
+func BenchmarkImportCSV(b *testing.B) {
+	for _, n := range benchSizes() {
+		data := fleetCSV(b, n)
+		b.Run("sqlite/"+sizeName(n), func(b *testing.B) {
+			benchImport(b, data, n, func(b *testing.B) store.Store {
+				st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName))
+				if err != nil {
+					b.Fatal(err)
+				}
+				return st
+			})
+		})
+		if os.Getenv("MEDWARDEN_TEST_POSTGRES") != "" {
+			b.Run("postgres/"+sizeName(n), func(b *testing.B) {
+				benchImport(b, data, n, openPostgres)
+			})
+		}
+	}
+}
+
+func benchImport(b *testing.B, data []byte, n int, open func(*testing.B) store.Store) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var rows int
+	for b.Loop() {
+		b.StopTimer()
+		st := open(b)
+		dec, err := csvfile.NewDecoder(bytes.NewReader(data), "fleet.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		res, err := importer.Import(context.Background(), st, dec, importer.Options{Source: "fleet.csv"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		rows += res.Created
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
