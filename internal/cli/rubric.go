@@ -162,7 +162,7 @@ func askRubric(ctx context.Context, env *Env, rb *rubric.Rubric) (rubric.Answers
 		}
 		if q.Category != "" && q.Category != category {
 			category = q.Category
-			for _, c := range rb.Categories {
+			for _, c := range rb.Categories() {
 				if c.ID == category {
 					fmt.Fprintf(out, "\nImpact on: %s\n", c.Name)
 				}

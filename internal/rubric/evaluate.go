@@ -79,9 +79,9 @@ func (r *Rubric) Evaluate(answers Answers, opt Options) (Result, error) {
 	}
 	var res Result
 	asked := map[string]bool{}
-	for _, m := range r.Metrics {
+	for _, m := range r.metrics {
 		var mr MetricResult
-		if _, ok := r.Trees[m]; ok {
+		if _, ok := r.trees[m]; ok {
 			mr, err = r.evalTree(m, a, asked)
 			if err != nil {
 				return Result{}, err
@@ -97,7 +97,7 @@ func (r *Rubric) Evaluate(answers Answers, opt Options) (Result, error) {
 			missing[id] = true
 		}
 	}
-	for _, q := range r.Qs {
+	for _, q := range r.qs {
 		if missing[q.ID] {
 			res.Missing = append(res.Missing, q.ID)
 		}
@@ -126,7 +126,7 @@ func (r *Rubric) Evaluate(answers Answers, opt Options) (Result, error) {
 
 // evalTree walks the decision tree of metric m as far as the answers go.
 func (r *Rubric) evalTree(m string, a Answers, asked map[string]bool) (MetricResult, error) {
-	t := r.Trees[m]
+	t := r.trees[m]
 	mr := MetricResult{Metric: m, Rationale: []Step{}}
 	id := t.Start
 	for range len(t.Nodes) + 1 {
@@ -134,6 +134,10 @@ func (r *Rubric) evalTree(m string, a Answers, asked map[string]bool) (MetricRes
 		ans, ok := a[id]
 		if !ok {
 			mr.Missing = []string{id}
+			// Answers further down this tree are pending, not ignored.
+			for other := range t.Nodes {
+				asked[other] = true
+			}
 			return mr, nil
 		}
 		n := t.Nodes[id]
@@ -167,7 +171,7 @@ func (r *Rubric) evalImpact(m string, a Answers, asked map[string]bool, opt Opti
 	mr := MetricResult{Metric: m, Rationale: []Step{}}
 	var byLevel [3][]Step
 	var missing []string
-	for _, c := range r.Categories {
+	for _, c := range r.categories {
 		id := c.questionOf[m]
 		asked[id] = true
 		ans, ok := a[id]
@@ -230,8 +234,8 @@ func (r *Rubric) Next(answers Answers) (Question, bool) {
 			}
 		}
 	}
-	for _, m := range r.Metrics {
-		t, ok := r.Trees[m]
+	for _, m := range r.metrics {
+		t, ok := r.trees[m]
 		if !ok {
 			continue
 		}
@@ -248,7 +252,7 @@ func (r *Rubric) Next(answers Answers) (Question, bool) {
 			id = e.Next
 		}
 	}
-	for _, c := range r.Categories {
+	for _, c := range r.categories {
 		for _, id := range []string{c.C, c.CFollowup, c.I, c.A} {
 			if id == "" || (id == c.CFollowup && a[c.C] != Yes) {
 				continue

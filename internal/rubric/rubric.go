@@ -79,14 +79,25 @@ type Category struct {
 	questionOf map[string]string
 }
 
-// Rubric is the loaded question set and decision logic.
-type Rubric struct {
+// rubricFile is the layout of rubric.json.
+type rubricFile struct {
 	Name       string            `json:"name"`
 	Source     map[string]string `json:"source"`
 	Metrics    []string          `json:"metrics"`
-	Qs         []Question        `json:"questions"`
+	Questions  []Question        `json:"questions"`
 	Trees      map[string]tree   `json:"trees"`
 	Categories []Category        `json:"impact_categories"`
+}
+
+// Rubric is the loaded question set and decision logic. It is immutable and
+// safe for concurrent use.
+type Rubric struct {
+	name       string
+	source     map[string]string
+	metrics    []string
+	qs         []Question
+	trees      map[string]tree
+	categories []Category
 	byID       map[string]*Question
 }
 
@@ -100,10 +111,11 @@ func Default() (*Rubric, error) { return loadDefault() }
 func load(b []byte) (*Rubric, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	var r Rubric
-	if err := dec.Decode(&r); err != nil {
+	var f rubricFile
+	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("rubric: decode rubric.json: %w", err)
 	}
+	r := Rubric{name: f.Name, source: f.Source, metrics: f.Metrics, qs: f.Questions, trees: f.Trees, categories: f.Categories}
 	if err := r.validate(); err != nil {
 		return nil, fmt.Errorf("rubric: rubric.json: %w", err)
 	}
@@ -115,8 +127,8 @@ var metricValues = map[string]string{"AV": "NALP", "AC": "LH", "PR": "NLH", "UI"
 // validate checks the embedded data's internal consistency.
 func (r *Rubric) validate() error {
 	r.byID = map[string]*Question{}
-	for i := range r.Qs {
-		q := &r.Qs[i]
+	for i := range r.qs {
+		q := &r.qs[i]
 		if _, dup := r.byID[q.ID]; dup {
 			return fmt.Errorf("question %q defined twice", q.ID)
 		}
@@ -126,7 +138,7 @@ func (r *Rubric) validate() error {
 		r.byID[q.ID] = q
 	}
 	for _, m := range []string{"AV", "AC", "PR", "UI", "S"} {
-		t, ok := r.Trees[m]
+		t, ok := r.trees[m]
 		if !ok {
 			return fmt.Errorf("no decision tree for metric %q", m)
 		}
@@ -157,8 +169,8 @@ func (r *Rubric) validate() error {
 			}
 		}
 	}
-	for i := range r.Categories {
-		c := &r.Categories[i]
+	for i := range r.categories {
+		c := &r.categories[i]
 		c.questionOf = map[string]string{"C": c.C, "I": c.I, "A": c.A}
 		for _, id := range []string{c.C, c.I, c.A, c.CFollowup} {
 			if id == "" {
@@ -172,8 +184,18 @@ func (r *Rubric) validate() error {
 	return nil
 }
 
+// Name is the rubric's title.
+func (r *Rubric) Name() string { return r.name }
+
+// Source describes where the embedded data comes from (file, upstream,
+// licence).
+func (r *Rubric) Source() map[string]string { return r.source }
+
 // Questions returns all questions in the rubric's order.
-func (r *Rubric) Questions() []Question { return r.Qs }
+func (r *Rubric) Questions() []Question { return append([]Question(nil), r.qs...) }
+
+// Categories returns the six impact categories in the rubric's order.
+func (r *Rubric) Categories() []Category { return append([]Category(nil), r.categories...) }
 
 // Question returns the question with the given id.
 func (r *Rubric) Question(id string) (Question, bool) {

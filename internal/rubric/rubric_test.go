@@ -138,6 +138,8 @@ func TestEvaluateVectors(t *testing.T) {
 			want: "CVSS:3.1/AV:N/AC:L/PR:H/UI:R/S:C/C:H/I:H/A:L", wantScore: 8.3, ignored: []string{"XAVW", "XAVP"}},
 		{name: "incomplete_reports_missing", answers: Answers{"XAVN": "YES", "XCD": "LOW"},
 			missing: []string{"XAVT", "XACL", "XPRL", "XUI", "XS", "XCP", "XIP", "XAP", "XID", "XAD", "XCT", "XIT", "XAT", "XCW", "XIW", "XAW", "XCS", "XIS", "XAS", "XCO", "XIO", "XAO"}},
+		{name: "downstream_answer_is_pending_not_ignored", answers: with(allNone, "XAVN", "", "XAVT", "YES"),
+			missing: []string{"XAVN"}},
 		{name: "lower_case_answers_accepted", answers: with(allNone, "xavn", "yes", "XAVN", "", "XCP", " yes "),
 			want: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N", wantScore: 7.5},
 	}
