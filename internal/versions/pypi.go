@@ -11,6 +11,8 @@ type pypiVersion struct {
 	epoch   string
 	release []string // trailing zeros dropped
 	full    []string // as written
+	relN    []uint64 // release as integers when small
+	small   bool     // every release number fits in 19 digits and epoch is 0
 	preRank int      // 0 a, 1 b, 2 rc; -1 "dev-only" (sorts before any pre), 3 none
 	preNum  string
 	postSet bool
@@ -49,6 +51,19 @@ func parsePyPI(s string) (any, error) {
 	for len(v.release) > 1 && strings.TrimLeft(v.release[len(v.release)-1], "0") == "" {
 		v.release = v.release[:len(v.release)-1]
 	}
+	v.small = v.epoch == "0" || trimNum(v.epoch) == "0"
+	for _, r := range v.release {
+		d := trimNum(r)
+		if len(d) > 19 {
+			v.small = false
+			break
+		}
+		var n uint64
+		for i := 0; i < len(d); i++ {
+			n = n*10 + uint64(d[i]-'0')
+		}
+		v.relN = append(v.relN, n)
+	}
 	switch m[3] {
 	case "a", "alpha":
 		v.preRank = 0
@@ -78,6 +93,21 @@ func parsePyPI(s string) (any, error) {
 
 func comparePyPI(a, b any) int {
 	x, y := a.(*pypiVersion), b.(*pypiVersion)
+	if x.small && y.small {
+		for i := 0; i < len(x.relN) || i < len(y.relN); i++ {
+			var an, bn uint64
+			if i < len(x.relN) {
+				an = x.relN[i]
+			}
+			if i < len(y.relN) {
+				bn = y.relN[i]
+			}
+			if an != bn {
+				return cmpInt(an, bn)
+			}
+		}
+		return comparePyPISuffix(x, y)
+	}
 	if c := cmpDigits(x.epoch, y.epoch); c != 0 {
 		return c
 	}
@@ -93,6 +123,11 @@ func comparePyPI(a, b any) int {
 			return c
 		}
 	}
+	return comparePyPISuffix(x, y)
+}
+
+// comparePyPISuffix compares the pre, post, dev and local parts.
+func comparePyPISuffix(x, y *pypiVersion) int {
 	if c := cmpInt(x.preRank, y.preRank); c != 0 {
 		return c
 	}

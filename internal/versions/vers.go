@@ -92,9 +92,14 @@ type Range struct {
 	all         bool
 	// compiled form
 	points    []Constraint // "=" and "!=" in canonical order
-	intervals []Interval
+	intervals []Interval   // from the range constraints (vers pairing)
 	onlyNE    bool
-	disjoint  bool // intervals sorted and non-overlapping: binary search
+	// compiled search form: "!=" versions, and the intervals plus the "="
+	// points as closed intervals, sorted by lower bound; disjoint enables a
+	// binary search.
+	ne       []Version
+	search   []Interval
+	disjoint bool
 }
 
 // Scheme returns the scheme name of the range.
@@ -168,37 +173,49 @@ func (r *Range) Contains(v string) (bool, error) {
 
 // ContainsVersion reports whether the pre-parsed v is in the range. It does
 // not allocate. v must be of the range's scheme.
+//
+// A version equal to a "!=" constraint is never contained (in canonical
+// order "!=" sorts before "=" of the same version, so this is also what the
+// vers algorithm does).
 func (r *Range) ContainsVersion(v Version) bool {
 	if r.all {
 		return true
 	}
-	for i := range r.points {
-		p := &r.points[i]
-		if v.Compare(p.Version) == 0 {
-			return p.Op == OpEQ
+	for i := range r.ne {
+		if v.Compare(r.ne[i]) == 0 {
+			return false
 		}
 	}
-	if r.disjoint && len(r.intervals) > 2 {
-		// Find the first interval whose upper bound is not below v.
-		lo, hi := 0, len(r.intervals)
+	if r.disjoint {
+		// Count the intervals whose lower bound is at or below v; only the
+		// last of them can contain v.
+		lo, hi := 0, len(r.search)
 		for lo < hi {
 			m := int(uint(lo+hi) >> 1)
-			b := &r.intervals[m].Hi
-			if !b.Unbounded {
-				if c := v.Compare(b.Version); c > 0 || c == 0 && !b.Inclusive {
-					lo = m + 1
-					continue
-				}
+			b := &r.search[m].Lo
+			if b.Unbounded {
+				lo = m + 1
+				continue
 			}
-			hi = m
+			if c := v.Compare(b.Version); c > 0 || c == 0 && b.Inclusive {
+				lo = m + 1
+			} else {
+				hi = m
+			}
 		}
-		if lo < len(r.intervals) && r.intervals[lo].Contains(v) {
-			return true
+		if lo > 0 {
+			b := &r.search[lo-1].Hi
+			if b.Unbounded {
+				return true
+			}
+			if c := v.Compare(b.Version); c < 0 || c == 0 && b.Inclusive {
+				return true
+			}
 		}
 		return r.onlyNE
 	}
-	for i := range r.intervals {
-		if r.intervals[i].Contains(v) {
+	for i := range r.search {
+		if r.search[i].Contains(v) {
 			return true
 		}
 	}
@@ -254,6 +271,7 @@ func (r *Range) compile() {
 		}
 	}
 	r.onlyNE = len(rest) == 0 && !hasEQ && len(r.points) > 0
+	defer r.buildSearch()
 	if len(rest) == 0 {
 		return
 	}
@@ -272,9 +290,23 @@ func (r *Range) compile() {
 	if last := rest[len(rest)-1]; last.Op.isGreater() {
 		r.intervals = append(r.intervals, Interval{Lo: Bound{Version: last.Version, Inclusive: last.Op == OpGE}, Hi: Bound{Unbounded: true}})
 	}
+}
+
+// buildSearch prepares the search form used by ContainsVersion.
+func (r *Range) buildSearch() {
+	r.search = append(r.search[:0], r.intervals...)
+	for _, p := range r.points {
+		switch p.Op {
+		case OpNE:
+			r.ne = append(r.ne, p.Version)
+		case OpEQ:
+			r.search = append(r.search, Interval{Lo: Bound{Version: p.Version, Inclusive: true}, Hi: Bound{Version: p.Version, Inclusive: true}})
+		}
+	}
+	slices.SortStableFunc(r.search, func(a, b Interval) int { return cmpLo(a.Lo, b.Lo) })
 	r.disjoint = true
-	for i := 1; i < len(r.intervals); i++ {
-		if touches(r.intervals[i-1].Hi, r.intervals[i].Lo) || cmpLo(r.intervals[i-1].Lo, r.intervals[i].Lo) > 0 {
+	for i := 1; i < len(r.search); i++ {
+		if touches(r.search[i-1].Hi, r.search[i].Lo) {
 			r.disjoint = false
 			break
 		}
