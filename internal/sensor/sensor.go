@@ -70,7 +70,7 @@ func (c *Config) defaults() {
 // the ones that could not be decoded.
 type Stats struct {
 	Packets          uint64 `json:"packets"`
-	Bytes            uint64 `json:"bytes"` // original frame lengths
+	Bytes            uint64 `json:"bytes"` // captured bytes of all frames
 	Flows            uint64 `json:"flows"` // flows created
 	DecodeErrors     uint64 `json:"decode_errors"`
 	EvictedFlows     uint64 `json:"evicted_flows"`      // dropped because the table was full
@@ -242,7 +242,7 @@ func (s *Sensor) Run(ctx context.Context, src Source) error {
 // Frame processes one frame.
 func (s *Sensor) Frame(fr Frame) {
 	s.stats.Packets++
-	s.stats.Bytes += uint64(max(fr.Length, len(fr.Data)))
+	s.stats.Bytes += uint64(len(fr.Data))
 	t := fr.Time
 	ns := t.UnixNano()
 	if ns > s.nowNS {
