@@ -360,9 +360,7 @@ func (c *Classifier) device(d *devAcc) Device {
 		conf = max(conf, cf)
 	}
 	dev.Confidence = round2(conf)
-	for _, v := range slices.Sorted(maps.Keys(cands[AttrSoftware])) {
-		dev.Software = append(dev.Software, v)
-	}
+	dev.Software = slices.Sorted(maps.Keys(cands[AttrSoftware]))
 	for _, attr := range []string{AttrVendor, AttrModel, AttrType, AttrOS, AttrSoftware} {
 		var list []Attribute
 		for v, cd := range cands[attr] {

@@ -96,7 +96,9 @@ func readCSV(path string, into map[string]string) error {
 		}
 		prefix := strings.ToUpper(strings.TrimSpace(rec[1]))
 		org := strings.Join(strings.Fields(rec[2]), " ")
-		if org == "" || strings.EqualFold(org, "private") || (len(prefix) != 6 && len(prefix) != 7 && len(prefix) != 9) {
+		// "IEEE Registration Authority" owns the blocks it subdivides into
+		// MA-M and MA-S assignments: it is never a device's maker.
+		if org == "" || strings.EqualFold(org, "private") || strings.EqualFold(org, "IEEE Registration Authority") || (len(prefix) != 6 && len(prefix) != 7 && len(prefix) != 9) {
 			continue
 		}
 		into[prefix] = org

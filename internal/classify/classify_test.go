@@ -1,0 +1,165 @@
+package classify
+
+import (
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestOUILookup(t *testing.T) {
+	t.Parallel()
+	o, err := DefaultOUI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Len() < 40000 || o.Date() == "" {
+		t.Fatalf("embedded registry: %d entries, date %q", o.Len(), o.Date())
+	}
+	tests := []struct{ mac, want string }{
+		{"00:1b:21:01:02:03", "Intel Corporate"},            // MA-L
+		{"00-09-FB-AA-BB-CC", "Philips Patient Monitoring"}, // separators, case
+		{"0009fbaabbcc", "Philips Patient Monitoring"},
+		{"20:85:93:b0:00:01", "IOG Products LLC"}, // MA-M inside an IEEE RA block
+		{"70:b3:d5:f2:f0:01", "TELEPLATFORMS"},    // MA-S
+		{"70:b3:d5:ff:ff:f1", ""},                 // unassigned part of an RA block: not "IEEE Registration Authority"
+		{"02:00:de:ad:be:ef", ""},                 // locally administered
+		{"01:00:5e:00:00:fb", ""},                 // multicast
+		{"zz", ""},
+	}
+	for _, tt := range tests {
+		if got := o.Lookup(tt.mac); got != tt.want {
+			t.Errorf("Lookup(%s) = %q, want %q", tt.mac, got, tt.want)
+		}
+	}
+}
+
+func TestParseOUIErrors(t *testing.T) {
+	t.Parallel()
+	if _, err := ParseOUI(strings.NewReader("#ieee-data 2022-08-27\n001B21\tIntel\nXYZ\n"), "t.tsv"); err == nil || !strings.Contains(err.Error(), "t.tsv line 3") {
+		t.Errorf("ParseOUI error = %v, want one naming t.tsv line 3", err)
+	}
+}
+
+func TestRulesAddErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ name, in, want string }{
+		{"unknown_key", `{"rules":[{"id":"a","field":"f","match":"x","set":{"os":"y"},"confidence":0.5,"colour":1}]}`, "unknown field"},
+		{"bad_regexp", `{"rules":[{"id":"a","field":"f","match":"(","set":{"os":"y"},"confidence":0.5}]}`, "/rules/0 (id \"a\"): invalid rule: 'match'"},
+		{"bad_attribute", `{"rules":[{"id":"a","field":"f","match":"x","set":{"colour":"y"},"confidence":0.5}]}`, "'set' key \"colour\""},
+		{"confidence_range", `{"rules":[{"id":"a","field":"f","match":"x","set":{"os":"y"},"confidence":1.5}]}`, "'confidence' must be in (0, 1]"},
+		{"missing_id", `{"rules":[{"field":"f","match":"x","set":{"os":"y"},"confidence":0.5}]}`, "'id' is missing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Rules{byField: map[string][]*Rule{}}
+			err := r.Add(strings.NewReader(tt.in), "user.json")
+			if err == nil || !errors.Is(err, ErrInvalidRule) || !strings.Contains(err.Error(), tt.want) || !strings.HasPrefix(err.Error(), "user.json") {
+				t.Errorf("Add(%s) error = %v, want ErrInvalidRule mentioning %q", tt.name, err, tt.want)
+			}
+		})
+	}
+	if _, err := DefaultRules(); err != nil {
+		t.Errorf("embedded rules: %v", err)
+	}
+}
+
+var t0 = time.Date(2026, 11, 1, 8, 0, 0, 0, time.UTC)
+
+func ev(mac, ip, field, value string) Evidence {
+	e := Evidence{MAC: mac, Field: field, Value: value, FirstSeen: t0, LastSeen: t0, Count: 1}
+	if ip != "" {
+		e.IP = netip.MustParseAddr(ip)
+	}
+	return e
+}
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	oui, err := DefaultOUI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := `{"rules":[{"id":"ward-monitor-name","field":"dhcp.hostname","match":"^MX(\\d{3})-","set":{"model":"IntelliVue MX$1"},"confidence":0.9}]}`
+	if err := rules.Add(strings.NewReader(user), "site.json"); err != nil {
+		t.Fatal(err)
+	}
+	c := New(oui, rules, Options{})
+	gw := "00:00:0c:07:ac:01"
+	var in Input
+	in.Evidence = []Evidence{
+		ev("00:09:fb:11:22:33", "", "dhcp.hostname", "MX450-ICU3"),
+		ev("00:09:fb:11:22:33", "", "dhcp.vendor_class", "udhcp 1.31.1"),
+		ev("00:09:fb:11:22:33", "10.20.0.15", "dhcp.assigned_ip", "10.20.0.15"),
+		ev("00:1b:21:01:02:03", "10.20.0.40", "dhcp.vendor_class", "MSFT 5.0"),
+		ev("00:1b:21:01:02:03", "10.20.0.40", "http.user_agent", "Microsoft NCSI"),
+		ev("00:1b:21:01:02:03", "10.20.0.40", "dhcp.hostname", "DESKTOP-4F7TQ2B"),
+		ev(gw, "93.184.216.34", "http.server", "ECS (dcb/7F83)"), // a web server behind the gateway
+	}
+	in.Bindings = []Binding{
+		{MAC: "00:1b:21:01:02:03", IP: netip.MustParseAddr("10.20.0.40")},
+		{MAC: gw, IP: netip.MustParseAddr("10.20.0.1"), ARP: true},
+		{MAC: gw, IP: netip.MustParseAddr("10.20.0.1")},
+		{MAC: gw, IP: netip.MustParseAddr("93.184.216.34")},
+	}
+	got := c.Classify(in)
+	type summary struct {
+		MAC, IPs, Hostname, Vendor, Model, Type, OS string
+		Confidence                                  float64
+		Software                                    []string
+	}
+	var sums []summary
+	for _, d := range got {
+		var ips []string
+		for _, ip := range d.IPs {
+			ips = append(ips, ip.String())
+		}
+		sums = append(sums, summary{d.MAC, strings.Join(ips, ","), d.Hostname, d.Vendor, d.Model, d.Type, d.OS, d.Confidence, d.Software})
+	}
+	want := []summary{
+		{"", "93.184.216.34", "", "", "", "", "", 0, nil},
+		{gw, "10.20.0.1", "", "Cisco Systems, Inc", "", "router", "", 0.5, nil},
+		{"00:09:fb:11:22:33", "10.20.0.15", "MX450-ICU3", "Philips", "IntelliVue MX450", "patient-monitor", "Linux", 0.9,
+			[]string{"BusyBox udhcpc 1.31.1", `DHCP client "udhcp 1.31.1"`}},
+		{"00:1b:21:01:02:03", "10.20.0.40", "DESKTOP-4F7TQ2B", "Intel Corporate", "", "workstation", "Windows", 0.98, []string{`DHCP client "MSFT 5.0"`}},
+	}
+	if diff := cmp.Diff(want, sums, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("Classify (-want +got):\n%s", diff)
+	}
+	// The Windows OS has three independent rules: 1-(1-0.8)(1-0.7)(1-0.6) = 0.976.
+	for _, d := range got {
+		for _, a := range d.Attributes {
+			if a.Name == AttrOS && a.Value == "Windows" {
+				if diff := cmp.Diff([]string{"dhcp-host-desktop", "dhcp-vc-msft", "ua-microsoft-ncsi"}, a.Rules); diff != "" {
+					t.Errorf("Windows evidence rules (-want +got):\n%s", diff)
+				}
+			}
+		}
+	}
+}
+
+func BenchmarkClassify(b *testing.B) {
+	oui, _ := DefaultOUI()
+	rules, _ := DefaultRules()
+	c := New(oui, rules, Options{})
+	var in Input
+	for i := range 1000 {
+		mac := "00:09:fb:11:" + string("0123456789abcdef"[i>>4&15]) + string("0123456789abcdef"[i&15]) + ":33"
+		in.Evidence = append(in.Evidence,
+			ev(mac, "", "dhcp.hostname", "MX450-ICU3"),
+			ev(mac, "", "dhcp.vendor_class", "MSFT 5.0"),
+			ev(mac, "", "http.user_agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/120.0.0.0"))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Classify(in)
+	}
+}
