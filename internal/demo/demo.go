@@ -229,7 +229,9 @@ func newGenerator(cfg Config, cat *Catalog) *generator {
 			l := &t.Lines[li]
 			li := lineInfo{ProductLine: l, global: global, serialP: []byte(l.Serial)}
 			global++
-			key := l.Vendor + "\x00" + l.Serial
+			// vendors compare as the identity index compares them, so that
+			// "NIHON KOHDEN" and "Nihon Kohden" never share a serial
+			key := inventory.VendorKey(l.Vendor) + "\x00" + l.Serial
 			if _, ok := serialIndex[key]; !ok {
 				serialIndex[key] = len(serialIndex)
 			}

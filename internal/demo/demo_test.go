@@ -124,10 +124,11 @@ func TestDefaultFleetRealistic(t *testing.T) {
 			fail(d, "asset id repeated")
 		}
 		assets[d.AssetID] = true
-		if serials[d.Vendor+"|"+d.Serial] {
+		vs := inventory.VendorKey(d.Vendor) + "|" + d.Serial
+		if serials[vs] {
 			fail(d, "serial %q repeated for the vendor", d.Serial)
 		}
-		serials[d.Vendor+"|"+d.Serial] = true
+		serials[vs] = true
 		site, ok := siteByCode[d.Site]
 		if !ok {
 			fail(d, "site %q is not in Sites()", d.Site)
@@ -478,7 +479,7 @@ func TestMillionUnique(t *testing.T) {
 			m[k] = struct{}{}
 		}
 		add("asset id", assets, sum(d.AssetID))
-		add("serial", serials, sum(d.Vendor, d.Serial))
+		add("serial", serials, sum(inventory.VendorKey(d.Vendor), d.Serial))
 		if d.Hostname != "" {
 			add("hostname", hosts, sum(d.Hostname))
 		}
