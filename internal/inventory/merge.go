@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Identity rules, in the order Match tries them.
@@ -30,46 +31,133 @@ func (e *AmbiguousError) Error() string { return "ambiguous identity: " + e.Reas
 
 // Index is an in-memory identity index over the inventory: asset tag,
 // UDI-DI + serial, vendor + serial and MAC address, each mapped to device
-// ids. It is not safe for concurrent use.
+// ids. Ids must not be 0 (the importer uses negative ids for devices not
+// saved yet). To update a device, Remove it as it was, then Add it as it
+// is. An Index is not safe for concurrent use.
 type Index struct {
-	keys   [4]map[string]int64   // per rule: key -> id
-	multi  [4]map[string][]int64 // per rule: keys held by several devices
-	assets map[int64]string      // id -> asset tag, to catch contradictions
+	asset  keyIndex[string]
+	udi    keyIndex[pair]
+	vendor keyIndex[pair]
+	mac    keyIndex[string]
+}
+
+type pair struct{ a, b string }
+
+// entry is a device holding a key, with its asset tag so that a match by
+// another rule can be checked against the record's asset tag.
+type entry struct {
+	id    int64
+	asset string
+}
+
+// keyIndex maps a key to the device holding it; keys held by several
+// devices move to many.
+type keyIndex[K comparable] struct {
+	one  map[K]entry
+	many map[K][]entry
+}
+
+func newKeyIndex[K comparable](n int) keyIndex[K] {
+	return keyIndex[K]{one: make(map[K]entry, n), many: make(map[K][]entry)}
+}
+
+func (x *keyIndex[K]) add(k K, e entry) {
+	if es, ok := x.many[k]; ok {
+		if i := slices.IndexFunc(es, func(o entry) bool { return o.id == e.id }); i >= 0 {
+			es[i] = e
+		} else {
+			x.many[k] = append(es, e)
+		}
+		return
+	}
+	old, ok := x.one[k]
+	switch {
+	case !ok, old.id == e.id:
+		x.one[k] = e
+	default:
+		delete(x.one, k)
+		x.many[k] = []entry{old, e}
+	}
+}
+
+func (x *keyIndex[K]) remove(k K, id int64) {
+	if es, ok := x.many[k]; ok {
+		es = slices.DeleteFunc(slices.Clone(es), func(o entry) bool { return o.id == id })
+		if len(es) == 1 {
+			delete(x.many, k)
+			x.one[k] = es[0]
+		} else {
+			x.many[k] = es
+		}
+		return
+	}
+	if v, ok := x.one[k]; ok && v.id == id {
+		delete(x.one, k)
+	}
+}
+
+// lookup appends the devices holding k to found and reports whether k is
+// shared by several devices.
+func (x *keyIndex[K]) lookup(k K, found []entry) ([]entry, bool) {
+	if len(x.many) > 0 {
+		if es, ok := x.many[k]; ok {
+			return appendNew(found, es...), true
+		}
+	}
+	if v, ok := x.one[k]; ok {
+		return appendNew(found, v), false
+	}
+	return found, false
 }
 
 // NewIndex returns an empty index.
-func NewIndex() *Index {
-	x := &Index{assets: make(map[int64]string)}
-	for i := range x.keys {
-		x.keys[i] = make(map[string]int64)
-		x.multi[i] = make(map[string][]int64)
+func NewIndex() *Index { return NewIndexSize(0) }
+
+// NewIndexSize returns an empty index with room for about n devices, which
+// makes loading n devices about three times faster than growing the maps
+// (see docs/benchmarks/inventory_formats.md).
+func NewIndexSize(n int) *Index {
+	return &Index{
+		asset:  newKeyIndex[string](n),
+		udi:    newKeyIndex[pair](n),
+		vendor: newKeyIndex[pair](n),
+		mac:    newKeyIndex[string](n),
 	}
-	return x
 }
 
-// Len returns the number of devices with an asset tag in the index.
-func (x *Index) Len() int { return len(x.assets) }
+// Len returns the number of asset tags in the index.
+func (x *Index) Len() int { return len(x.asset.one) + len(x.asset.many) }
 
 // VendorKey is the comparison form of a vendor name: lower case, letters
 // and digits only, without legal-form words, so "GE Healthcare", "GE
 // HealthCare" and "GE HealthCare Inc." compare equal.
 func VendorKey(v string) string {
-	var b strings.Builder
-	b.Grow(len(v))
-	for w := range strings.FieldsFuncSeq(v, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) && r != '&' }) {
-		lw := strings.ToLower(w)
-		switch lw {
+	buf := make([]byte, 0, len(v))
+	start := 0 // where the current word begins in buf
+	endWord := func() {
+		switch string(buf[start:]) {
 		case "inc", "incorporated", "llc", "ltd", "limited", "gmbh", "ag", "corp", "corporation",
-			"co", "sa", "bv", "nv", "plc", "kk", "spa", "srl", "oy", "ab", "as", "pty", "&":
-			continue
+			"co", "sa", "bv", "nv", "plc", "kk", "spa", "srl", "oy", "ab", "as", "pty":
+			buf = buf[:start]
 		}
-		for _, r := range lw {
-			if unicode.IsLetter(r) || unicode.IsDigit(r) {
-				b.WriteRune(r)
-			}
+		start = len(buf)
+	}
+	for _, r := range v {
+		switch {
+		case r >= 'a' && r <= 'z' || r >= '0' && r <= '9':
+			buf = append(buf, byte(r))
+		case r >= 'A' && r <= 'Z':
+			buf = append(buf, byte(r)+'a'-'A')
+		case r == '&':
+			// part of a word ("AT&T"), but not kept
+		case r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			buf = utf8.AppendRune(buf, unicode.ToLower(r))
+		default:
+			endWord()
 		}
 	}
-	return b.String()
+	endWord()
+	return string(buf)
 }
 
 // serialKey compares serial numbers ignoring case and surrounding space.
@@ -83,70 +171,66 @@ func serialKey(s string) string {
 	return s
 }
 
-// keysOf calls fn for every identity key of d, per rule.
-func keysOf(d *Device, fn func(rule int, key string)) {
-	if a := strings.TrimSpace(d.AssetID); a != "" {
-		fn(0, a)
-	}
-	serial := serialKey(d.Serial)
-	if serial != "" {
+// identity holds the keys of one device.
+type identity struct {
+	asset  string
+	udi    pair
+	vendor pair
+	macs   []string
+}
+
+func keysOf(d *Device) identity {
+	var k identity
+	k.asset = strings.TrimSpace(d.AssetID)
+	if serial := serialKey(d.Serial); serial != "" {
 		if u := strings.TrimSpace(d.UDIDI); u != "" {
-			fn(1, u+"\x00"+serial)
+			k.udi = pair{u, serial}
 		}
 		if v := VendorKey(d.Vendor); v != "" {
-			fn(2, v+"\x00"+serial)
+			k.vendor = pair{v, serial}
 		}
 	}
-	for _, m := range d.MACs {
-		if m != "" {
-			fn(3, strings.ToLower(m))
-		}
-	}
+	k.macs = d.MACs
+	return k
 }
 
 // Add indexes device id under every identity key of d.
 func (x *Index) Add(id int64, d *Device) {
-	if a := strings.TrimSpace(d.AssetID); a != "" {
-		x.assets[id] = a
+	k := keysOf(d)
+	e := entry{id: id, asset: k.asset}
+	if k.asset != "" {
+		x.asset.add(k.asset, e)
 	}
-	keysOf(d, func(r int, k string) {
-		if ids, ok := x.multi[r][k]; ok {
-			if !slices.Contains(ids, id) {
-				x.multi[r][k] = append(ids, id)
-			}
-			return
+	if k.udi.a != "" {
+		x.udi.add(k.udi, e)
+	}
+	if k.vendor.a != "" {
+		x.vendor.add(k.vendor, e)
+	}
+	for _, m := range k.macs {
+		if m != "" {
+			x.mac.add(lowerMAC(m), e)
 		}
-		old, ok := x.keys[r][k]
-		switch {
-		case !ok:
-			x.keys[r][k] = id
-		case old != id:
-			delete(x.keys[r], k)
-			x.multi[r][k] = []int64{old, id}
-		}
-	})
+	}
 }
 
 // Remove drops device id from every identity key of d (d as it was added).
 func (x *Index) Remove(id int64, d *Device) {
-	if x.assets[id] == strings.TrimSpace(d.AssetID) {
-		delete(x.assets, id)
+	k := keysOf(d)
+	if k.asset != "" {
+		x.asset.remove(k.asset, id)
 	}
-	keysOf(d, func(r int, k string) {
-		if ids, ok := x.multi[r][k]; ok {
-			ids = slices.DeleteFunc(ids, func(v int64) bool { return v == id })
-			if len(ids) == 1 {
-				delete(x.multi[r], k)
-				x.keys[r][k] = ids[0]
-			} else {
-				x.multi[r][k] = ids
-			}
-			return
+	if k.udi.a != "" {
+		x.udi.remove(k.udi, id)
+	}
+	if k.vendor.a != "" {
+		x.vendor.remove(k.vendor, id)
+	}
+	for _, m := range k.macs {
+		if m != "" {
+			x.mac.remove(lowerMAC(m), id)
 		}
-		if x.keys[r][k] == id {
-			delete(x.keys[r], k)
-		}
-	})
+	}
 }
 
 // Match finds the existing device d is, trying the rules in MatchRules
@@ -157,26 +241,41 @@ func (x *Index) Remove(id int64, d *Device) {
 // d, it returns an *AmbiguousError naming them, and id 0.
 func (x *Index) Match(d *Device) (int64, string, error) {
 	var (
-		id    int64
-		rule  string
-		amb   bool
-		found [4][]int64
+		id     int64
+		rule   string
+		amb    bool
+		shared bool
+		found  [4][]entry
+		buf    [4][2]entry // backing for found, so a match does not allocate
 	)
-	keysOf(d, func(r int, k string) {
-		if ids, ok := x.multi[r][k]; ok {
-			found[r] = appendNew(found[r], ids...)
-			amb = true
-			return
+	for i := range found {
+		found[i] = buf[i][:0]
+	}
+	k := keysOf(d)
+	if k.asset != "" {
+		found[0], shared = x.asset.lookup(k.asset, found[0])
+		amb = amb || shared
+	}
+	if k.udi.a != "" {
+		found[1], shared = x.udi.lookup(k.udi, found[1])
+		amb = amb || shared
+	}
+	if k.vendor.a != "" {
+		found[2], shared = x.vendor.lookup(k.vendor, found[2])
+		amb = amb || shared
+	}
+	for _, m := range k.macs {
+		if m != "" {
+			found[3], shared = x.mac.lookup(lowerMAC(m), found[3])
+			amb = amb || shared
 		}
-		if v, ok := x.keys[r][k]; ok {
-			found[r] = appendNew(found[r], v)
-		}
-	})
-	for r, ids := range found {
-		for _, v := range ids {
+	}
+	var asset string // the matched device's asset tag
+	for r, es := range found {
+		for _, e := range es {
 			if id == 0 {
-				id, rule = v, MatchRules[r]
-			} else if v != id {
+				id, rule, asset = e.id, MatchRules[r], e.asset
+			} else if e.id != id {
 				amb = true
 			}
 		}
@@ -187,22 +286,20 @@ func (x *Index) Match(d *Device) (int64, string, error) {
 	var reason string
 	if amb {
 		var parts []string
-		for r, ids := range found {
-			if len(ids) > 0 {
-				parts = append(parts, fmt.Sprintf("%s matches device %s", MatchRules[r], joinIDs(ids)))
+		for r, es := range found {
+			if len(es) > 0 {
+				parts = append(parts, fmt.Sprintf("%s matches device %s", MatchRules[r], joinIDs(es)))
 			}
 		}
 		reason = strings.Join(parts, "; ")
-	} else if a := strings.TrimSpace(d.AssetID); a != "" && rule != RuleAssetID {
-		if other := x.assets[id]; other != "" && other != a {
-			reason = fmt.Sprintf("%s matches device %d, which has asset_id %q, not %q", rule, id, other, a)
-		}
+	} else if k.asset != "" && rule != RuleAssetID && asset != "" && asset != k.asset {
+		reason = fmt.Sprintf("%s matches device %d, which has asset_id %q, not %q", rule, id, asset, k.asset)
 	}
 	if reason != "" {
 		cands := make(map[string][]int64)
-		for r, ids := range found {
-			if len(ids) > 0 {
-				cands[MatchRules[r]] = ids
+		for r, es := range found {
+			for _, e := range es {
+				cands[MatchRules[r]] = append(cands[MatchRules[r]], e.id)
 			}
 		}
 		return 0, "", &AmbiguousError{Candidates: cands, Reason: reason}
@@ -210,19 +307,30 @@ func (x *Index) Match(d *Device) (int64, string, error) {
 	return id, rule, nil
 }
 
-func appendNew(s []int64, v ...int64) []int64 {
+// lowerMAC lower-cases a MAC address without allocating when it already
+// is (the normal case: MACs in a Device are normalised).
+func lowerMAC(m string) string {
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(m)
+		}
+	}
+	return m
+}
+
+func appendNew(s []entry, v ...entry) []entry {
 	for _, x := range v {
-		if !slices.Contains(s, x) {
+		if !slices.ContainsFunc(s, func(o entry) bool { return o.id == x.id }) {
 			s = append(s, x)
 		}
 	}
 	return s
 }
 
-func joinIDs(ids []int64) string {
-	s := make([]string, len(ids))
-	for i, v := range ids {
-		s[i] = fmt.Sprint(v)
+func joinIDs(es []entry) string {
+	s := make([]string, len(es))
+	for i, e := range es {
+		s[i] = fmt.Sprint(e.id)
 	}
 	if len(s) == 1 {
 		return s[0]

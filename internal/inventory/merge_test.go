@@ -250,6 +250,24 @@ func BenchmarkIndex(b *testing.B) {
 			}
 		}
 	})
+	b.Run("add-1e6-presized", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			x := NewIndexSize(len(devs))
+			for i, d := range devs {
+				x.Add(int64(i+1), d)
+			}
+		}
+	})
+	b.Run("baseline-bare-map-insert-1e6", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			m := make(map[string]int64)
+			for i, d := range devs {
+				m[d.AssetID] = int64(i + 1)
+			}
+		}
+	})
 	x := NewIndex()
 	for i, d := range devs {
 		x.Add(int64(i+1), d)

@@ -2,6 +2,7 @@ package csvfile
 
 import (
 	"bytes"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"syscall"
@@ -80,4 +81,30 @@ func cpuSeconds() float64 {
 		return 0
 	}
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// BenchmarkStdlibCSV is the baseline: encoding/csv splitting the same rows
+// into fields (ReuseRecord, no validation, no devices built).
+func BenchmarkStdlibCSV(b *testing.B) {
+	data := canonicalRows(100000)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	rows := 0
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		r := csv.NewReader(bytes.NewReader(data))
+		r.ReuseRecord = true
+		for {
+			_, err := r.Read()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+			rows++
+		}
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(rows)/(cpuSeconds()-cpu0), "rows/cpu-s")
 }
