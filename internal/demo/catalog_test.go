@@ -4,6 +4,8 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -445,6 +447,36 @@ func TestCatalogVersionsOldestFirst(t *testing.T) {
 				if compareVersions(a, b) >= 0 {
 					t.Errorf("%s %s: version %q is listed before %q", l.Vendor, l.Model, a, b)
 				}
+			}
+		}
+	}
+}
+
+// TestPureImports keeps the package pure: standard library (no os, net/http
+// or database) plus the inventory model only.
+func TestPureImports(t *testing.T) {
+	t.Parallel()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	forbidden := []string{"os", "os/exec", "net/http", "database/sql", "io/fs", "log", "path/filepath"}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, imp := range af.Imports {
+			p, _ := strconv.Unquote(imp.Path.Value)
+			switch {
+			case slices.Contains(forbidden, p):
+				t.Errorf("%s imports %q: the demo package must not do I/O", f, p)
+			case strings.Contains(p, ".") && p != "github.com/medwarden/medwarden/internal/inventory":
+				t.Errorf("%s imports %q: only the standard library and internal/inventory are allowed", f, p)
 			}
 		}
 	}
