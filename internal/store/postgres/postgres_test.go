@@ -21,7 +21,7 @@ var schemaSeq atomic.Int64
 
 // FreshDSN creates an empty schema on the server named by
 // MEDWARDEN_TEST_POSTGRES and returns a DSN whose search_path is it.
-func freshDSN(t *testing.T) string {
+func freshDSN(t testing.TB) string {
 	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
 	if base == "" {
 		t.Skip("MEDWARDEN_TEST_POSTGRES not set: skipping PostgreSQL conformance (set it to e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable)")

@@ -101,7 +101,8 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 			if err != nil {
 				return nil, &QueryError{Param: f, Reason: err.Error()}
 			}
-			v = string(c)
+			where = append(where, "criticality_rank = "+arg(c.Rank()))
+			continue
 		}
 		fc, ok := filterColumn[f]
 		if !ok {
@@ -136,6 +137,7 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	if desc {
 		op, dir = "<", "DESC"
 	}
+	filters := len(where) // conditions before this point select rows; the cursor only positions
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor)
 		if err != nil {
@@ -157,31 +159,40 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 			where = append(where, fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(c.ID)))
 		}
 	}
-	sqlText := selectDevice
-	if len(where) > 0 {
-		sqlText += " WHERE " + strings.Join(where, " AND ")
+	order := " ORDER BY id " + dir
+	if expr != "" {
+		order = fmt.Sprintf(" ORDER BY %s %s, id %s", expr, dir, dir)
 	}
-	if expr == "" {
-		sqlText += " ORDER BY id " + dir
-	} else {
-		sqlText += fmt.Sprintf(" ORDER BY %s %s, id %s", expr, dir, dir)
-	}
-	sqlText += " LIMIT " + arg(limit+1)
-	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	page := &store.DevicePage{Devices: make([]*inventory.Device, 0, limit)}
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
+	page := &store.DevicePage{Devices: make([]*inventory.Device, 0, limit+1)}
+	// Phase 1: walk the sort index for at most scanBudget rows and filter
+	// them. When the filters are not selective this finds the page after
+	// a few hundred rows, where "filter, then sort every match" would sort
+	// a large share of the table. When it finds less than a page, phase 2
+	// runs the plain query, which is then cheap because the filters are
+	// selective.
+	if filters > 0 {
+		inner := selectDevice
+		if len(where) > filters {
+			inner += " WHERE " + strings.Join(where[filters:], " AND ")
+		}
+		inner += order + fmt.Sprintf(" LIMIT %d", scanBudget)
+		sqlText := "SELECT * FROM (" + inner + ") AS d WHERE " + strings.Join(where[:filters], " AND ") + order + " LIMIT " + fmt.Sprint(limit+1)
+		if err := s.queryDevices(ctx, page, sqlText, args); err != nil {
 			return nil, err
 		}
-		page.Devices = append(page.Devices, d)
+		if len(page.Devices) <= limit {
+			page.Devices = page.Devices[:0]
+		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if len(page.Devices) == 0 {
+		sqlText := selectDevice
+		if len(where) > 0 {
+			sqlText += " WHERE " + strings.Join(where, " AND ")
+		}
+		sqlText += order + " LIMIT " + fmt.Sprint(limit+1)
+		if err := s.queryDevices(ctx, page, sqlText, args); err != nil {
+			return nil, err
+		}
 	}
 	if len(page.Devices) > limit {
 		page.Devices = page.Devices[:limit]
@@ -198,6 +209,26 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 		page.Next = encodeCursor(cursor{Key: key, ID: last.ID})
 	}
 	return page, nil
+}
+
+// scanBudget is how many rows in sort order phase 1 of a filtered list
+// examines before falling back to the filter indexes.
+const scanBudget = 4000
+
+func (s *DB) queryDevices(ctx context.Context, page *store.DevicePage, sqlText string, args []any) error {
+	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		d, err := scanDevice(rows)
+		if err != nil {
+			return err
+		}
+		page.Devices = append(page.Devices, d)
+	}
+	return rows.Err()
 }
 
 type cursor struct {

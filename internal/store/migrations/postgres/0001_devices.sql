@@ -38,6 +38,6 @@ CREATE INDEX devices_department ON devices(lower(department), id);
 CREATE INDEX devices_criticality ON devices(criticality_rank, id);
 CREATE INDEX devices_eos ON devices(end_of_support, id);
 CREATE INDEX devices_model ON devices(lower(model), id);
-CREATE INDEX devices_serial ON devices(serial);
 CREATE INDEX devices_hostname ON devices(lower(hostname), id);
 CREATE INDEX devices_updated ON devices(updated_at, id);
+CREATE INDEX devices_version ON devices(lower(version), id);

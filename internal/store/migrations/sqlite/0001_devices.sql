@@ -38,6 +38,6 @@ CREATE INDEX devices_department ON devices(department COLLATE NOCASE, id);
 CREATE INDEX devices_criticality ON devices(criticality_rank, id);
 CREATE INDEX devices_eos ON devices(end_of_support, id);
 CREATE INDEX devices_model ON devices(model COLLATE NOCASE, id);
-CREATE INDEX devices_serial ON devices(serial);
 CREATE INDEX devices_hostname ON devices(hostname COLLATE NOCASE, id);
 CREATE INDEX devices_updated ON devices(updated_at, id);
+CREATE INDEX devices_version ON devices(version COLLATE NOCASE, id);
