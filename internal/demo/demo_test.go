@@ -354,9 +354,12 @@ func TestSmallFleets(t *testing.T) {
 	t.Parallel()
 	for _, c := range []Config{{Seed: 3, Devices: 1, Sites: 1}, {Seed: 4, Devices: 7, Sites: 7}, {Seed: 5, Devices: 40, Sites: 0}} {
 		c.Now = testNow
-		n := 0
-		if err := Generate(c, func(*inventory.Device) error { n++; return nil }); err != nil || n != c.Devices {
+		n, sites := 0, map[string]bool{}
+		if err := Generate(c, func(d *inventory.Device) error { n++; sites[d.Site] = true; return nil }); err != nil || n != c.Devices {
 			t.Errorf("Generate(%+v): %d devices, %v", c, n, err)
+		}
+		if len(sites) != c.SiteCount() {
+			t.Errorf("Generate(%+v): devices at %d sites, want every one of %d sites used", c, len(sites), c.SiteCount())
 		}
 	}
 }

@@ -194,7 +194,12 @@ func newPlan(cfg Config, cat *Catalog) *plan {
 	if n == 1 {
 		weights[0] = 1
 	}
-	sizes := apportion(cfg.Devices, weights, nil)
+	// every site gets one device, the rest goes by weight (Validate ensures
+	// Devices >= sites)
+	sizes := apportion(cfg.Devices-n, weights, nil)
+	for i := range sizes {
+		sizes[i]++
+	}
 
 	p := &plan{sites: make([]sitePlan, n)}
 	typeWeights := make([]float64, len(cat.Types))
