@@ -26,7 +26,7 @@ func TestOUILookup(t *testing.T) {
 		{"0009fbaabbcc", "Philips Patient Monitoring"},
 		{"20:85:93:b0:00:01", "IOG Products LLC"}, // MA-M inside an IEEE RA block
 		{"70:b3:d5:f2:f0:01", "TELEPLATFORMS"},    // MA-S
-		{"70:b3:d5:ff:ff:f1", ""},                 // unassigned part of an RA block: not "IEEE Registration Authority"
+		{"70:b3:d5:ff:ff:f1", ""},                 // MA-S marked "Private": no vendor, and not "IEEE Registration Authority"
 		{"02:00:de:ad:be:ef", ""},                 // locally administered
 		{"01:00:5e:00:00:fb", ""},                 // multicast
 		{"zz", ""},
