@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"text/tabwriter"
 
 	"github.com/medwarden/medwarden/internal/advisory/csaf"
@@ -153,27 +156,57 @@ func runFeedsValidate(ctx context.Context, env *Env, fs *flag.FlagSet, args []st
 	if err != nil {
 		return fmt.Errorf("build validator: %w", err)
 	}
-	var results []validateResult
-	unreadable := 0
-	fail := func(name string, err error) {
-		unreadable++
-		fmt.Fprintf(env.Stderr, "medwarden feeds validate: %v\n", err)
-		results = append(results, validateResult{File: name, Errors: []csaf.Error{{Test: testRead, Message: err.Error()}}})
+	// Expand directories, then validate in parallel; output keeps argument order.
+	type job struct {
+		name string
+		err  error // set when the directory walk failed here
 	}
+	var jobs []job
 	for _, arg := range files {
-		for _, name := range expandArg(arg, fail) {
-			if err := ctx.Err(); err != nil {
-				return err
+		for _, name := range expandArg(arg, func(p string, err error) { jobs = append(jobs, job{name: p, err: err}) }) {
+			jobs = append(jobs, job{name: name})
+		}
+	}
+	results := make([]validateResult, len(jobs))
+	readErr := make([]error, len(jobs))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(jobs) || ctx.Err() != nil {
+					return
+				}
+				jb := jobs[i]
+				var rep *csaf.Report
+				err := jb.err
+				if err == nil {
+					rep, err = validateOne(v, env, jb.name)
+				}
+				if err != nil {
+					readErr[i] = err
+					results[i] = validateResult{File: jb.name, Errors: []csaf.Error{{Test: testRead, Message: err.Error()}}}
+					continue
+				}
+				results[i] = validateResult{File: jb.name, Valid: rep.Valid, Errors: rep.Errors}
+				if rep.Truncated {
+					results[i].Errors = append(rep.Errors, csaf.Error{Test: csaf.TestInput, Message: fmt.Sprintf("more than %d errors; the rest are not listed", csaf.DefaultMaxErrors)})
+				}
 			}
-			rep, err := validateOne(v, env, name)
-			if err != nil {
-				fail(name, err)
-				continue
-			}
-			results = append(results, validateResult{File: name, Valid: rep.Valid, Errors: rep.Errors})
-			if rep.Truncated {
-				results[len(results)-1].Errors = append(rep.Errors, csaf.Error{Test: csaf.TestInput, Message: fmt.Sprintf("more than %d errors; the rest are not listed", csaf.DefaultMaxErrors)})
-			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	unreadable := 0
+	for _, err := range readErr {
+		if err != nil {
+			unreadable++
+			fmt.Fprintf(env.Stderr, "medwarden feeds validate: %v\n", err)
 		}
 	}
 	if results == nil {
