@@ -591,3 +591,22 @@ func Score(s string) (Result, error) {
 	}
 	return v.Result(), nil
 }
+
+// MarshalText returns the normalised vector, so a Vector can be a JSON
+// string field.
+func (v Vector) MarshalText() ([]byte, error) {
+	if v.ver == 0 {
+		return nil, perr(ErrEmpty, "", "", "cannot marshal an unparsed vector")
+	}
+	return []byte(v.String()), nil
+}
+
+// UnmarshalText parses a vector string (see Parse).
+func (v *Vector) UnmarshalText(b []byte) error {
+	p, err := Parse(string(b))
+	if err != nil {
+		return err
+	}
+	*v = p
+	return nil
+}
