@@ -44,13 +44,15 @@ var (
 		"all software versions", "all firmware versions", "all bios versions", "all versions",
 		"bios versions", "bios version",
 		"software versions", "firmware versions", "software version", "firmware version",
+		"sw versions", "sw version", "fw versions", "fw version", "sw", "fw",
 		"versions", "version", "revisions", "revision", "releases", "release", "rev.", "rev", "ver.", "ver",
 	}
 	csafUpperExclusive = []string{
 		"up to but not including", "prior to", "before", "earlier than", "older than", "lower than",
 		"less than", "below", "previous to",
 	}
-	csafUpperInclusive = []string{"up to and including", "up to", "through", "until"}
+	csafUpperInclusive = []string{"up to and including", "prior to and including", "before and including",
+		"through and including", "until and including", "up to", "through", "until"}
 	csafLowerExclusive = []string{"later than", "newer than", "greater than", "higher than", "after", "above"}
 	csafLowerInclusive = []string{"starting with", "starting from", "from", "since"}
 	// suffixes: "V and prior", "V or later" …
@@ -72,6 +74,26 @@ var (
 		"version": true, "ver": true, "fix": true, "edition": false,
 	}
 )
+
+type upperPhrase struct {
+	text      string
+	inclusive bool
+}
+
+// csafUpperPhrases holds the upper-bound prefixes, longest first, so that
+// "prior to and including" wins over "prior to" and "up to but not
+// including" over "up to".
+var csafUpperPhrases = func() []upperPhrase {
+	var out []upperPhrase
+	for _, p := range csafUpperExclusive {
+		out = append(out, upperPhrase{p, false})
+	}
+	for _, p := range csafUpperInclusive {
+		out = append(out, upperPhrase{p, true})
+	}
+	slices.SortStableFunc(out, func(a, b upperPhrase) int { return len(b.text) - len(a.text) })
+	return out
+}()
 
 type csafBound struct {
 	v         string
@@ -106,8 +128,14 @@ func asciiLower(s string) string {
 	return string(b)
 }
 
+// csafReplacer normalises typography: dashes, comparison signs, spaces.
+var csafReplacer = strings.NewReplacer(
+	"\u2013", " - ", "\u2014", " - ", "\u2212", "-", "\u2264", "<=", "\u2265", ">=",
+	"\u00a0", " ", "\u2009", " ", "\u202f", " ",
+)
+
 func parseCSAF(text string) (*Range, error) {
-	s := strings.TrimSpace(reSpace.ReplaceAllString(text, " "))
+	s := strings.TrimSpace(reSpace.ReplaceAllString(csafReplacer.Replace(text), " "))
 	s = strings.TrimRight(s, ".")
 	if s == "" {
 		return nil, fmt.Errorf("empty: %w", ErrNotUnderstood)
@@ -145,7 +173,7 @@ func parseCSAF(text string) (*Range, error) {
 	// Split into alternatives.
 	var pieces []csafPiece
 	for _, part := range reListSep.Split(s, -1) {
-		for _, alt := range splitAndOr(part) {
+		for _, alt := range splitComparators(splitAndOr(part)) {
 			p, err := parseCSAFPiece(alt)
 			if err != nil {
 				return nil, err
@@ -202,6 +230,30 @@ func splitAndOr(part string) []string {
 	return append(out, part[start:])
 }
 
+var reNextComparator = regexp.MustCompile(`\s+(?:<=|>=|=<|=>|<|>)`)
+
+// splitComparators splits ">= 3.5.0 < 3.5.3" into ">= 3.5.0" and
+// "< 3.5.3". Only pieces that start with a comparator are split, so the
+// CISA shorthand "A10 < A11" stays whole.
+func splitComparators(alts []string) []string {
+	var out []string
+	for _, a := range alts {
+		a = strings.TrimSpace(a)
+		if a == "" || !strings.ContainsAny(a[:1], "<>=") {
+			out = append(out, a)
+			continue
+		}
+		locs := reNextComparator.FindAllStringIndex(a, -1)
+		start := 0
+		for _, loc := range locs {
+			out = append(out, a[start:loc[0]])
+			start = loc[0]
+		}
+		out = append(out, a[start:])
+	}
+	return out
+}
+
 func hasAnyPrefix(s string, ps []string) bool {
 	for _, p := range ps {
 		if s == p || strings.HasPrefix(s, p+" ") || p == "+" && strings.HasPrefix(s, p) {
@@ -248,6 +300,19 @@ func parseCSAFPiece(alt string) (csafPiece, error) {
 		return csafPiece{all: true}, nil
 	}
 	l := asciiLower(s)
+	if strings.HasSuffix(l, " inclusive") {
+		s = strings.TrimSpace(s[:len(s)-len(" inclusive")])
+		l = asciiLower(s)
+	}
+	// "all versions of 4.1": the whole 4.1 series.
+	if strings.HasPrefix(l, "of ") {
+		b, err := csafVersion(strings.TrimSpace(s[3:]))
+		if err != nil {
+			return csafPiece{}, err
+		}
+		b.wildcard = true
+		return exact(b), nil
+	}
 	// comparator forms
 	for _, op := range []string{"<=", ">=", "=<", "=>", "==", "<", ">", "="} {
 		if strings.HasPrefix(l, op) {
@@ -269,22 +334,13 @@ func parseCSAFPiece(alt string) (csafPiece, error) {
 			return exact(b), nil
 		}
 	}
-	for _, ph := range csafUpperExclusive {
-		if strings.HasPrefix(l, ph+" ") {
-			b, err := csafVersion(stripNoise(strings.TrimSpace(s[len(ph):])))
+	for _, ph := range csafUpperPhrases {
+		if strings.HasPrefix(l, ph.text+" ") {
+			b, err := csafVersion(stripNoise(strings.TrimSpace(s[len(ph.text):])))
 			if err != nil {
 				return csafPiece{}, err
 			}
-			return upper(b, false), nil
-		}
-	}
-	for _, ph := range csafUpperInclusive {
-		if strings.HasPrefix(l, ph+" ") {
-			b, err := csafVersion(stripNoise(strings.TrimSpace(s[len(ph):])))
-			if err != nil {
-				return csafPiece{}, err
-			}
-			return upper(b, true), nil
+			return upper(b, ph.inclusive), nil
 		}
 	}
 	for _, ph := range csafLowerExclusive {

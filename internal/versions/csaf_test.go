@@ -417,3 +417,48 @@ func TestParseCSAFRangeIntervals(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCSAFRangePhrasings covers typographic and phrasing variants seen
+// in advisories (en dashes, ≤/≥, "inclusive", "prior to and including").
+func TestParseCSAFRangePhrasings(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in   string
+		want string
+	}{
+		{"SW versions 2.0–2.4", "vers:firmware/>=2.0|<=2.4"},
+		{"≤ 3.2", "vers:firmware/<=3.2"},
+		{"≥3.0", "vers:firmware/>=3.0"},
+		{"prior to and including 3.2", "vers:firmware/<=3.2"},
+		{"up to but not including 3.2", "vers:firmware/<3.2"},
+		{"V1.0.0 to V1.0.5 inclusive", "vers:firmware/>=V1.0.0|<=V1.0.5"},
+		{"All versions of 4.1", "vers:firmware/>=4.1|<4.2"},
+		{"< 3.4.2, >= 3.5.0 < 3.5.3", "vers:firmware/<3.4.2|>=3.5.0|<3.5.3"},
+		{"from 1.2 up to 1.9", "vers:firmware/>=1.2|<=1.9"},
+		{"Version 7.0 through 7.5 and 8.0", "vers:firmware/>=7.0|<=7.5|8.0"},
+		{"versions 2.x and 3.x", "vers:firmware/>=2|<4"},
+		{"ver. 2.3 and lower", "vers:firmware/<=2.3"},
+		{"5.0 Update 3 and prior", "vers:firmware/<=5.0%20Update%203"},
+		{"versions prior to 4.3.3 (CVE-2023-1234, CVE-2023-1235)", "vers:firmware/<4.3.3"},
+		{"Versions prior to 2.1.0 (Android) and prior to 2.0.9 (iOS)", ""},
+		{"Windows 10", ""},
+		{"N/A", ""},
+		{"", ""},
+	}
+	for _, tt := range tests {
+		r, err := ParseCSAFRange(tt.in)
+		if tt.want == "" {
+			if !errors.Is(err, ErrNotUnderstood) {
+				t.Errorf("ParseCSAFRange(%q) = %v, %v; want ErrNotUnderstood", tt.in, r, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParseCSAFRange(%q): %v", tt.in, err)
+			continue
+		}
+		if got := r.String(); got != tt.want {
+			t.Errorf("ParseCSAFRange(%q) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
