@@ -24,6 +24,8 @@ var (
 // Store is the whole persistence layer.
 type Store interface {
 	DeviceStore
+	UserStore
+	StatsStore
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// SchemaVersion is the migration version the database is at.
@@ -93,3 +95,92 @@ var SortFields = []string{"id", "asset_id", "vendor", "model", "device_type", "v
 
 // Now is the clock the drivers use; tests may replace it.
 var Now = func() time.Time { return time.Now().UTC() }
+
+// User is a local account of the web console and CLI.
+type User struct {
+	ID       int64
+	Username string // unique, compared case-insensitively
+	// Role is one of auth.Roles ("admin", "analyst", "clinical-engineer",
+	// "auditor", "viewer"); the store keeps it as text.
+	Role         string
+	PasswordHash string // argon2id, PHC string form
+	Disabled     bool
+	// MustChangePassword is set for one-time and reset passwords.
+	MustChangePassword bool
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	LastLogin          time.Time // zero when never
+}
+
+// Session is a signed-in browser. Only the SHA-256 of the cookie value is
+// stored, so a copy of the database does not yield usable sessions.
+type Session struct {
+	IDHash    string // hex SHA-256 of the cookie value
+	UserID    int64
+	CSRFToken string // synchronizer token for every form of this session
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time // absolute expiry
+}
+
+// SavedView is a named device-list query a user saved.
+type SavedView struct {
+	ID     int64
+	UserID int64
+	Name   string
+	// Query is the URL query string of the device list ("site=North&sort=-criticality").
+	Query     string
+	CreatedAt time.Time
+}
+
+// UserStore keeps accounts, sessions and saved views.
+type UserStore interface {
+	// CreateUser inserts u and sets its ID; ErrExists when the name is taken.
+	CreateUser(ctx context.Context, u *User) error
+	GetUser(ctx context.Context, id int64) (*User, error)
+	GetUserByName(ctx context.Context, username string) (*User, error)
+	ListUsers(ctx context.Context) ([]*User, error)
+	CountUsers(ctx context.Context) (int64, error)
+	// UpdateUser writes role, password hash, disabled, must-change and last login.
+	UpdateUser(ctx context.Context, u *User) error
+
+	CreateSession(ctx context.Context, s *Session) error
+	GetSession(ctx context.Context, idHash string) (*Session, error)
+	TouchSession(ctx context.Context, idHash string, at time.Time) error
+	DeleteSession(ctx context.Context, idHash string) error
+	// DeleteUserSessions signs a user out everywhere (disable, password change).
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	// DeleteExpiredSessions removes sessions whose absolute expiry is before
+	// now or that were last seen before idleBefore.
+	DeleteExpiredSessions(ctx context.Context, now, idleBefore time.Time) (int64, error)
+
+	// SaveView inserts v (sets its ID); ErrExists when the user already has a view of that name.
+	SaveView(ctx context.Context, v *SavedView) error
+	ListViews(ctx context.Context, userID int64) ([]*SavedView, error)
+	DeleteView(ctx context.Context, userID, id int64) error
+}
+
+// Count is one group of a device breakdown.
+type Count struct {
+	Key string
+	N   int64
+}
+
+// DeviceStats is what the dashboard shows about the inventory.
+type DeviceStats struct {
+	Total         int64
+	ByCriticality []Count // by criticality name, most critical first, "" (unknown) last
+	ByType        []Count // largest first
+	BySite        []Count // largest first
+	PastSupport   int64   // end of support before the given day
+	WithObserved  int64   // devices carrying sensor observations
+}
+
+// StatsStore computes inventory breakdowns.
+type StatsStore interface {
+	// DeviceStats counts devices; today (YYYY-MM-DD) decides "past end of support".
+	DeviceStats(ctx context.Context, today string) (*DeviceStats, error)
+	// ScanObserved streams every device that carries observed values (the
+	// candidates for provenance conflicts).
+	ScanObserved(ctx context.Context, fn func(*inventory.Device) error) error
+}

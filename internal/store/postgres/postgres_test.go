@@ -61,3 +61,13 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestUsersConformance(t *testing.T) {
+	storetest.RunUsers(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

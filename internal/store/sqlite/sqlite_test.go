@@ -21,6 +21,17 @@ func TestConformance(t *testing.T) {
 	})
 }
 
+func TestUsersConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunUsers(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
+
 func TestReopenKeepsDataAndSchema(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "x", sqlite.FileName)
