@@ -453,7 +453,10 @@ func (d *Decoder) Next() (*inventory.Device, error) {
 		fields, start, err := d.readRecord()
 		if err != nil {
 			d.last = start
-			return nil, err
+			if _, ok := inventory.AsInputError(err); ok || err == io.EOF {
+				return nil, err
+			}
+			return nil, fmt.Errorf("read %s near line %d: %w", d.name, d.line, err)
 		}
 		if blank(fields) {
 			continue

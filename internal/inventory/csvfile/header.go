@@ -3,6 +3,7 @@ package csvfile
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 )
 
@@ -70,8 +71,10 @@ type alias struct {
 	rank  int // 0 for the canonical name
 }
 
-// buildAliasIndex is computed per decoder; it is small and cheap, and this
-// keeps the package free of init-time state.
+// aliasIndex maps normalised column names to fields. It is built on first
+// use and read-only afterwards.
+var aliasIndex = sync.OnceValue(buildAliasIndex)
+
 func buildAliasIndex() map[string]alias {
 	m := make(map[string]alias, 200)
 	for _, f := range append(append([]string(nil), Header...), ExtraHeader...) {
@@ -95,7 +98,7 @@ type columnMap struct {
 }
 
 func mapHeader(header []string) (columnMap, error) {
-	idx := buildAliasIndex()
+	idx := aliasIndex()
 	cm := columnMap{fields: make([]string, len(header))}
 	seen := make(map[string]int, len(header)) // normalised name -> column
 	best := make(map[string]int)              // field -> column

@@ -14,6 +14,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/fileformat/fieldvalue"
@@ -202,7 +203,15 @@ func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device
 			continue
 		}
 		var b *bool
-		if err := json.Unmarshal(raw, &b); err != nil {
+		switch string(bytes.TrimSpace(raw)) {
+		case "true":
+			v := true
+			b = &v
+		case "false":
+			v := false
+			b = &v
+		case "null":
+		default:
 			s, err := text(raw)
 			if err != nil {
 				return nil, bad(f, raw, "want true, false or a yes/no string")
@@ -265,6 +274,9 @@ func text(raw json.RawMessage) (string, error) {
 	}
 	switch raw[0] {
 	case '"':
+		if s, ok := plainString(raw); ok {
+			return s, nil
+		}
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
 			return "", fmt.Errorf("invalid string: %w", err)
@@ -324,4 +336,19 @@ func (w *Writer) Close() error {
 		return fmt.Errorf("write json: %w", err)
 	}
 	return nil
+}
+
+// plainString returns the value of a JSON string without escapes or control
+// characters, the usual case, without running the full JSON decoder.
+func plainString(raw []byte) (string, bool) {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	in := raw[1 : len(raw)-1]
+	for _, c := range in {
+		if c < 0x20 || c == '\\' || c == '"' || c >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	return string(in), true
 }
