@@ -83,3 +83,13 @@ func BenchmarkToAdvisory(b *testing.B) {
 		i++
 	}
 }
+
+// BenchmarkNewValidator is the one-off cost of compiling the embedded schemas.
+func BenchmarkNewValidator(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := NewValidator(Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
