@@ -135,12 +135,26 @@ func Parse(s string) (Name, error) {
 	if p := n.attrs[Part]; p.Kind == String && (p.lit != "a" && p.lit != "o" && p.lit != "h" || p.HasWildcards()) {
 		return n, fmt.Errorf("cpe %q: part %q is not a, o or h: %w", s, p.raw, ErrInvalid)
 	}
+	n.prepare()
+	return n, nil
+}
+
+// prepare pre-parses the version attribute for range checks.
+func (n *Name) prepare() {
 	if v := n.attrs[Version]; v.Kind == String && !v.HasWildcards() {
 		if pv, err := versions.Firmware.Parse(v.lit); err == nil {
 			n.ver = pv
 		}
 	}
-	return n, nil
+}
+
+// ParseAny parses either binding: a CPE 2.3 formatted string ("cpe:2.3:…")
+// or a CPE 2.2 URI ("cpe:/…").
+func ParseAny(s string) (Name, error) {
+	if len(s) >= 5 && strings.EqualFold(s[:5], "cpe:/") {
+		return ParseURI(s)
+	}
+	return Parse(s)
 }
 
 func isAlnum(c byte) bool {

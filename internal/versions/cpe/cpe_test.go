@@ -136,3 +136,41 @@ func TestMatch(t *testing.T) {
 		}
 	}
 }
+
+func TestParseURI(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in, want string
+	}{
+		{"cpe:/a:microsoft:internet_explorer:8.0.6001:beta", `cpe:2.3:a:microsoft:internet_explorer:8.0.6001:beta:*:*:*:*:*:*`},
+		{"cpe:/o:bd:alaris_8015_pcu_firmware:12.1.3", `cpe:2.3:o:bd:alaris_8015_pcu_firmware:12.1.3:*:*:*:*:*:*:*`},
+		{"cpe:/h:baxter:sigma_spectrum_infusion_system:-", `cpe:2.3:h:baxter:sigma_spectrum_infusion_system:-:*:*:*:*:*:*:*`},
+		{"cpe:/a:foo%21:bar", `cpe:2.3:a:foo\!:bar:*:*:*:*:*:*:*:*`},
+		{"cpe:/a:hp:insight_diagnostics:7.4.0.1570::~~online~win2003~x64~", `cpe:2.3:a:hp:insight_diagnostics:7.4.0.1570:*:*:*:online:win2003:x64:*`},
+		{"cpe:/a:acme:product:1.%02", `cpe:2.3:a:acme:product:1.*:*:*:*:*:*:*:*`},
+	}
+	for _, tt := range tests {
+		got, err := ParseAny(tt.in)
+		if err != nil {
+			t.Errorf("ParseAny(%q): %v", tt.in, err)
+			continue
+		}
+		want, err := Parse(tt.want)
+		if err != nil {
+			t.Fatalf("Parse(%q): %v", tt.want, err)
+		}
+		if got.String() != tt.want {
+			t.Errorf("ParseAny(%q).String() = %q, want %q", tt.in, got.String(), tt.want)
+		}
+		for i := range got.attrs {
+			if got.attrs[i].Kind != want.attrs[i].Kind || got.attrs[i].lit != want.attrs[i].lit || got.attrs[i].pre != want.attrs[i].pre || got.attrs[i].post != want.attrs[i].post {
+				t.Errorf("ParseAny(%q) %s = %+v, want %+v", tt.in, attrNames[i], got.attrs[i], want.attrs[i])
+			}
+		}
+	}
+	for _, bad := range []string{"cpe:/x:a:b", "cpe:/a:b:c:d:e:f:g:h", "cpe:/a:fo o:bar", "cpe:/a:foo%2:bar", "cpe:/a:b:c:1:2:~x~y"} {
+		if _, err := ParseURI(bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseURI(%q) error = %v, want ErrInvalid", bad, err)
+		}
+	}
+}

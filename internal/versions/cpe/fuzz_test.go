@@ -71,3 +71,29 @@ func FuzzParseConfigurations(f *testing.F) {
 		}
 	})
 }
+
+func FuzzParseURI(f *testing.F) {
+	for _, s := range []string{
+		"cpe:/a:microsoft:internet_explorer:8.0.6001:beta",
+		"cpe:/h:baxter:sigma_spectrum_infusion_system:-",
+		"cpe:/a:hp:insight_diagnostics:7.4.0.1570::~~online~win2003~x64~",
+		"cpe:/a:foo%21:bar", "cpe:/a:acme:product:1.%02",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseURI(s)
+		if err != nil {
+			return
+		}
+		// The formatted-string binding of an unbound URI must parse back
+		// to the same name.
+		again, err := Parse(n.String())
+		if err != nil {
+			t.Fatalf("ParseURI(%q).String() = %q does not parse: %v", s, n.String(), err)
+		}
+		if again.String() != n.String() {
+			t.Fatalf("binding not stable: %q -> %q", n.String(), again.String())
+		}
+	})
+}
