@@ -58,6 +58,7 @@ type Decoder struct {
 	kinds    []fieldvalue.Kind // per column
 	recStr   string            // the current record's fields, concatenated
 	last     int               // first line of the last record returned
+	slab     *fieldvalue.Slab  // devices are allocated 32 at a time
 	long     []byte            // accumulates a line longer than the bufio buffer
 	rec      []byte            // unescaped field bytes of a quoted record
 	ends     []int             // field end offsets into rec
@@ -73,7 +74,7 @@ var _ inventory.Decoder = (*Decoder)(nil)
 // records. name is used in errors. A header the decoder cannot use (no
 // identity column, duplicate columns, empty file) is an *inventory.InputError.
 func NewDecoder(r io.Reader, name string) (*Decoder, error) {
-	d := &Decoder{name: name}
+	d := &Decoder{name: name, slab: fieldvalue.NewSlab(32)}
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, _ := br.Peek(4)
 	switch {
@@ -483,7 +484,7 @@ func (d *Decoder) device(fields []string, line int) (*inventory.Device, error) {
 		}
 	}
 	valid := utf8.ValidString(d.recStr)
-	blk := fieldvalue.NewBlock()
+	blk := d.slab.Next()
 	dev := &blk.Dev
 	for i, k := range d.kinds {
 		if k == fieldvalue.KindNone {

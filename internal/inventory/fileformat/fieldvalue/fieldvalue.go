@@ -70,8 +70,35 @@ type Block struct {
 // NewBlock returns a new, empty block.
 func NewBlock() *Block {
 	b := &Block{}
+	b.init()
+	return b
+}
+
+func (b *Block) init() {
 	b.Dev.MACs = b.macs[:0:1]
 	b.Dev.IPs = b.ips[:0:1]
+}
+
+// Slab hands out blocks allocated in groups, one allocation per n records.
+// A group stays in memory while any of its devices is referenced, so use it
+// where devices are short-lived or all kept (an import), not for a few
+// long-lived ones.
+type Slab struct {
+	free []Block
+	n    int
+}
+
+// NewSlab returns a slab that allocates n blocks at a time.
+func NewSlab(n int) *Slab { return &Slab{n: max(n, 1)} }
+
+// Next returns a new, empty block.
+func (s *Slab) Next() *Block {
+	if len(s.free) == 0 {
+		s.free = make([]Block, s.n)
+	}
+	b := &s.free[0]
+	s.free = s.free[1:]
+	b.init()
 	return b
 }
 
