@@ -71,7 +71,7 @@ var (
 		"build": true, "bn": true, "sp": true, "sr": true, "service": true, "pack": true, "update": true,
 		"upd": true, "patch": true, "hotfix": true, "hf": true, "mr": true, "rev": true, "release": true,
 		"rc": true, "beta": true, "alpha": true, "pre": true, "preview": true, "dev": true, "snapshot": true,
-		"version": true, "ver": true, "fix": true, "edition": false,
+		"version": true, "ver": true, "fix": true,
 	}
 )
 

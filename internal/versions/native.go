@@ -14,7 +14,8 @@ import (
 //   - pypi: PEP 440 specifiers ("==", "!=", "~=", ",", "||" as GitLab writes it);
 //   - gem: RubyGems requirements ("~>" pessimistic operator);
 //   - golang, composer, cargo: comparator lists with "||" or "," unions;
-//   - nuget: interval notation ("[1.0.0, 2.0.0)");
+//   - nuget, maven: interval notation ("[1.0.0, 2.0.0)", "(,1.0],[1.2,)");
+//   - deb/rpm style "<<" and ">>" operators are read as "<" and ">";
 //   - nginx: "0.8.40+" (to the next minor), "0.7.52-0.8.39", comma lists;
 //   - openssl: comma lists of releases.
 //
@@ -31,8 +32,8 @@ func FromNative(scheme, native string) (*Range, error) {
 		if s.name == "conan" && len(raw) == 1 && raw[0].op == OpAny {
 			raw = []rawConstraint{{OpGE, "0.0.0"}}
 		}
-	case "nuget":
-		raw, err = nativeNuGet(native)
+	case "nuget", "maven":
+		raw, err = nativeIntervals(native)
 	case "nginx":
 		raw, err = nativeNginx(native)
 	case "openssl":
@@ -154,9 +155,9 @@ func coerceSemver(v string) string {
 	return out
 }
 
-// splitOpToken splits an operator prefix off a native comparator.
+// splitNativeOp splits an operator prefix off a native comparator.
 func splitNativeOp(t string) (string, string) {
-	for _, op := range []string{"===", "==", "!=", "~=", "~>", ">=", "<=", "=>", "=<", ">", "<", "=", "~", "^"} {
+	for _, op := range []string{"===", "==", "!=", "~=", "~>", ">=", "<=", "=>", "=<", "<<", ">>", ">", "<", "=", "~", "^"} {
 		if strings.HasPrefix(t, op) {
 			return op, strings.TrimSpace(t[len(op):])
 		}
@@ -188,11 +189,11 @@ func toOp(op string) (Op, bool) {
 		return OpEQ, true
 	case "!=":
 		return OpNE, true
-	case "<":
+	case "<", "<<":
 		return OpLT, true
 	case "<=", "=<":
 		return OpLE, true
-	case ">":
+	case ">", ">>":
 		return OpGT, true
 	case ">=", "=>":
 		return OpGE, true
@@ -467,9 +468,11 @@ func nativeNPM(scheme, native string) ([]rawConstraint, error) {
 	return out, nil
 }
 
-// nativeNuGet parses NuGet interval notation: "1.0" (>=), "[1.0]" (==),
-// "[1.0,2.0)", "(,1.0]", "(1.0,)".
-func nativeNuGet(native string) ([]rawConstraint, error) {
+// nativeIntervals parses the interval notation of NuGet and Maven: "1.0"
+// (NuGet: >=; Maven: a soft requirement, read as >=), "[1.0]" (==),
+// "[1.0,2.0)", "(,1.0]", "(1.0,)", and Maven's comma-separated unions
+// "(,1.0],[1.2,)".
+func nativeIntervals(native string) ([]rawConstraint, error) {
 	s := strings.TrimSpace(native)
 	if s == "" {
 		return nil, ErrInvalidRange
@@ -477,23 +480,56 @@ func nativeNuGet(native string) ([]rawConstraint, error) {
 	if s[0] != '[' && s[0] != '(' {
 		return []rawConstraint{{OpGE, s}}, nil
 	}
-	last := s[len(s)-1]
-	if last != ']' && last != ')' {
-		return nil, fmt.Errorf("interval %q is not closed: %w", s, ErrInvalidRange)
+	var out []rawConstraint
+	for s != "" {
+		end := strings.IndexAny(s, "])")
+		if end < 0 {
+			return nil, fmt.Errorf("interval %q is not closed: %w", s, ErrInvalidRange)
+		}
+		cs, err := oneInterval(s[:end+1])
+		if err != nil {
+			return nil, err
+		}
+		if len(cs) == 1 && cs[0].op == OpAny {
+			return cs, nil
+		}
+		out = append(out, cs...)
+		s = strings.TrimSpace(s[end+1:])
+		if s == "" {
+			break
+		}
+		if s[0] != ',' {
+			return nil, fmt.Errorf("expected \",\" between intervals at %q: %w", s, ErrInvalidRange)
+		}
+		s = strings.TrimSpace(s[1:])
+		if s == "" || s[0] != '[' && s[0] != '(' {
+			return nil, fmt.Errorf("expected an interval at %q: %w", s, ErrInvalidRange)
+		}
 	}
+	return out, nil
+}
+
+func oneInterval(s string) ([]rawConstraint, error) {
+	if len(s) < 2 {
+		return nil, fmt.Errorf("interval %q: %w", s, ErrInvalidRange)
+	}
+	first, last := s[0], s[len(s)-1]
 	inner := s[1 : len(s)-1]
 	lo, hi, comma := strings.Cut(inner, ",")
 	lo, hi = strings.TrimSpace(lo), strings.TrimSpace(hi)
 	if !comma {
-		if s[0] != '[' || last != ']' || lo == "" {
+		if first != '[' || last != ']' || lo == "" {
 			return nil, fmt.Errorf("interval %q: a single version needs [ ]: %w", s, ErrInvalidRange)
 		}
 		return []rawConstraint{{OpEQ, lo}}, nil
 	}
+	if strings.Contains(hi, ",") {
+		return nil, fmt.Errorf("interval %q has more than two bounds: %w", s, ErrInvalidRange)
+	}
 	var out []rawConstraint
 	if lo != "" {
 		op := OpGT
-		if s[0] == '[' {
+		if first == '[' {
 			op = OpGE
 		}
 		out = append(out, rawConstraint{op, lo})

@@ -30,6 +30,10 @@ func TestFromNative(t *testing.T) {
 		{"nuget", "(,1.0]", "vers:nuget/<=1.0"},
 		{"nuget", "[1.0]", "vers:nuget/1.0"},
 		{"nuget", "(1.0,)", "vers:nuget/>1.0"},
+		{"maven", "(,1.0],[1.2,)", "vers:maven/<=1.0|>=1.2"},
+		{"maven", "[1.0,2.0)", "vers:maven/>=1.0|<2.0"},
+		{"maven", "[1.5]", "vers:maven/1.5"},
+		{"deb", ">= 1.0, << 2.0", "vers:deb/>=1.0|<2.0"},
 		{"nginx", "1.1.4-1.2.8, 1.3.0+", "vers:nginx/>=1.1.4|<=1.2.8|>=1.3.0"},
 		{"nginx", "1.2.9+", "vers:nginx/>=1.2.9|<1.3.0"},
 		{"openssl", "1.0.1b, 1.0.1a", "vers:openssl/1.0.1a|1.0.1b"},
@@ -46,7 +50,7 @@ func TestFromNative(t *testing.T) {
 			t.Errorf("FromNative(%s, %q) = %q, want %q", tt.scheme, tt.native, got, tt.want)
 		}
 	}
-	for _, bad := range [][2]string{{"npm", ">="}, {"nuget", "[1.0"}, {"pypi", "!=1.2.*"}, {"nosuch", "1"}, {"npm", "~>1.x.y"}} {
+	for _, bad := range [][2]string{{"npm", ">="}, {"nuget", "[1.0"}, {"maven", "[1.0,2.0) x"}, {"maven", "[1,2,3]"}, {"pypi", "!=1.2.*"}, {"nosuch", "1"}, {"npm", "~>1.x.y"}} {
 		if r, err := FromNative(bad[0], bad[1]); err == nil {
 			t.Errorf("FromNative(%s, %q) = %v, want error", bad[0], bad[1], r)
 		}
