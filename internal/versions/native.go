@@ -223,6 +223,19 @@ func nativeComparators(scheme, native string) ([]rawConstraint, error) {
 				out = append(out, rawConstraint{OpGE, lo}, rawConstraint{OpLT, hi})
 				continue
 			case "~", "^":
+				if scheme == "composer" && op == "~" {
+					// Composer: "~1.2" is >=1.2 <2.0, "~1.2.3" is >=1.2.3 <1.3.0.
+					parts, n, _ := xParts(v)
+					if n == 0 {
+						return []rawConstraint{{op: OpAny}}, nil
+					}
+					hi, err := bumpAt(strings.Join(parts[:n], "."), max(0, n-2))
+					if err != nil {
+						return nil, err
+					}
+					out = append(out, rawConstraint{OpGE, v}, rawConstraint{OpLT, hi})
+					continue
+				}
 				if scheme == "composer" || scheme == "cargo" {
 					cs, err := npmTildeCaret(op, v, false)
 					if err != nil {
@@ -384,7 +397,12 @@ func npmTildeCaret(op, v string, conan bool) ([]rawConstraint, error) {
 func nativeNPM(scheme, native string) ([]rawConstraint, error) {
 	conan := scheme == "conan"
 	if conan {
-		// Conan options follow a comma: "*, include_prerelease=True".
+		// Conan options follow a comma: "*, include_prerelease=True"; a
+		// recipe writes the range in brackets: "[>1 <2.0]".
+		native = strings.TrimSpace(native)
+		if strings.HasPrefix(native, "[") && strings.HasSuffix(native, "]") {
+			native = native[1 : len(native)-1]
+		}
 		if i := strings.IndexByte(native, ','); i >= 0 {
 			native = native[:i]
 		}

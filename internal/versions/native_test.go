@@ -39,6 +39,11 @@ func TestFromNative(t *testing.T) {
 		{"openssl", "1.0.1b, 1.0.1a", "vers:openssl/1.0.1a|1.0.1b"},
 		{"golang", "<v19.03.11", "vers:golang/<19.3.11"},
 		{"composer", "<6.4.8.1", "vers:composer/<6.4.8+1"},
+		{"composer", "~1.2", "vers:composer/>=1.2.0|<2.0.0"},
+		{"composer", "~1.2.3", "vers:composer/>=1.2.3|<1.3.0"},
+		{"composer", "^1.2.3", "vers:composer/>=1.2.3|<2.0.0"},
+		{"cargo", "~1.2", "vers:cargo/>=1.2.0|<1.3.0"},
+		{"conan", "[>1 <2.0]", "vers:conan/>1|<2.0"},
 	}
 	for _, tt := range tests {
 		r, err := FromNative(tt.scheme, tt.native)
