@@ -86,6 +86,16 @@ func Parse(r io.Reader, name string, maxSize int64) (*File, error) {
 	sc := bufio.NewScanner(lr)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	f := &File{}
+	// Rows are collected in fixed-size chunks and copied once into an
+	// exactly sized slice at the end (append's 1.25x growth on a 300 000-row
+	// slice would copy it many times). CVE ids go into one byte arena turned
+	// into a single string at the end: one allocation instead of one per row.
+	const chunkSize = 1 << 14
+	var chunks [][]Score
+	cur := make([]Score, 0, chunkSize)
+	var arena []byte
+	var ends []uint32
+	rows := 0
 	line := 0
 	header := false
 	tooLarge := func() error {
@@ -123,12 +133,19 @@ func Parse(r io.Reader, name string, maxSize int64) (*File, error) {
 			header = true
 			continue
 		}
-		s, err := parseRow(b)
+		cve, s, err := parseRow(b)
 		if err != nil {
 			err.File, err.Line = name, line
 			return nil, err
 		}
-		f.Scores = append(f.Scores, s)
+		arena = append(arena, cve...)
+		ends = append(ends, uint32(len(arena)))
+		if len(cur) == chunkSize {
+			chunks = append(chunks, cur)
+			cur = make([]Score, 0, chunkSize)
+		}
+		cur = append(cur, s)
+		rows++
 	}
 	if lr.exceeded {
 		return nil, tooLarge()
@@ -141,6 +158,16 @@ func Parse(r io.Reader, name string, maxSize int64) (*File, error) {
 	}
 	if !header {
 		return nil, &LineError{File: name, Line: line, Reason: `no "cve,epss,percentile" header`}
+	}
+	f.Scores = make([]Score, 0, rows)
+	for _, c := range append(chunks, cur) {
+		f.Scores = append(f.Scores, c...)
+	}
+	all := string(arena)
+	start := uint32(0)
+	for i, end := range ends {
+		f.Scores[i].CVE = all[start:end]
+		start = end
 	}
 	return f, nil
 }
@@ -190,29 +217,31 @@ func (f *File) parseComment(s string) *LineError {
 	return nil
 }
 
-func parseRow(b []byte) (Score, *LineError) {
+// parseRow splits "cve,epss,percentile"; the CVE is returned as bytes
+// (aliasing b) and the score without its CVE.
+func parseRow(b []byte) ([]byte, Score, *LineError) {
 	c1 := bytes.IndexByte(b, ',')
 	if c1 < 0 {
-		return Score{}, &LineError{Value: string(b), Reason: "want 3 comma-separated fields"}
+		return nil, Score{}, &LineError{Value: string(b), Reason: "want 3 comma-separated fields"}
 	}
 	rest := b[c1+1:]
 	c2 := bytes.IndexByte(rest, ',')
 	if c2 < 0 || bytes.IndexByte(rest[c2+1:], ',') >= 0 {
-		return Score{}, &LineError{Value: string(b), Reason: "want 3 comma-separated fields"}
+		return nil, Score{}, &LineError{Value: string(b), Reason: "want 3 comma-separated fields"}
 	}
 	cve := b[:c1]
 	if !validCVE(cve) {
-		return Score{}, &LineError{Field: "cve", Value: string(cve), Reason: "not a CVE id"}
+		return nil, Score{}, &LineError{Field: "cve", Value: string(cve), Reason: "not a CVE id"}
 	}
 	e, err := prob(rest[:c2])
 	if err != nil {
-		return Score{}, &LineError{Field: "epss", Value: string(rest[:c2]), Reason: err.Error()}
+		return nil, Score{}, &LineError{Field: "epss", Value: string(rest[:c2]), Reason: err.Error()}
 	}
 	p, err := prob(rest[c2+1:])
 	if err != nil {
-		return Score{}, &LineError{Field: "percentile", Value: string(rest[c2+1:]), Reason: err.Error()}
+		return nil, Score{}, &LineError{Field: "percentile", Value: string(rest[c2+1:]), Reason: err.Error()}
 	}
-	return Score{CVE: string(cve), EPSS: e, Percentile: p}, nil
+	return cve, Score{EPSS: e, Percentile: p}, nil
 }
 
 func prob(b []byte) (float64, error) {
