@@ -238,7 +238,7 @@ var reNextComparator = regexp.MustCompile(`\s+(?:<=|>=|=<|=>|<|>)`)
 func splitComparators(alts []string) []string {
 	var out []string
 	for _, a := range alts {
-		a = strings.TrimSpace(a)
+		a = stripNoise(strings.TrimSpace(a))
 		if a == "" || !strings.ContainsAny(a[:1], "<>=") {
 			out = append(out, a)
 			continue

@@ -427,6 +427,9 @@ func TestParseCSAFRangePhrasings(t *testing.T) {
 		want string
 	}{
 		{"SW versions 2.0–2.4", "vers:firmware/>=2.0|<=2.4"},
+		{"vers:intdot/<4.4.0", "vers:intdot/<4.4.0"},
+		{"All versions >= V3.0 < V3.3.5", "vers:firmware/>=V3.0|<V3.3.5"},
+		{"V2.2 and later versions", "vers:firmware/>=V2.2"},
 		{"≤ 3.2", "vers:firmware/<=3.2"},
 		{"≥3.0", "vers:firmware/>=3.0"},
 		{"prior to and including 3.2", "vers:firmware/<=3.2"},

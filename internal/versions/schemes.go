@@ -53,6 +53,7 @@ var schemeTable = map[string]*Scheme{
 	"generic":       Generic,
 	"gentoo":        Gentoo,
 	"golang":        Golang,
+	"intdot":        Intdot,
 	"lexicographic": Lexicographic,
 	"maven":         Maven,
 	"nginx":         Nginx,

@@ -82,6 +82,10 @@ func TestSchemeCompare(t *testing.T) {
 		{"openssl", "1.0.2z", "1.0.2za", -1},
 		{"openssl", "1.1.1", "1.1.1a", -1},
 		{"openssl", "3.0.0-beta1", "3.0.0", -1},
+		// intdot
+		{"intdot", "4.4", "4.4.0", 0},
+		{"intdot", "4.10.0", "4.9.9", 1},
+		{"intdot", "04.4", "4.4", 0},
 		// datetime, lexicographic, generic
 		{"datetime", "2024-01-01T02:00:00+02:00", "2024-01-01T00:00:00Z", 0},
 		{"lexicographic", "B", "a", -1},
@@ -114,6 +118,8 @@ func TestSchemeParseErrors(t *testing.T) {
 		{"datetime", "2024-13-01T00:00:00Z"},
 		{"deb", "a1.0"},
 		{"apk", "1.0-foo"},
+		{"intdot", "4.4a"},
+		{"intdot", "4..4"},
 	}
 	for _, tt := range tests {
 		if v, err := Parse(tt.scheme, tt.in); err == nil || !errors.Is(err, ErrInvalidVersion) && !errors.Is(err, ErrUnknownScheme) {
