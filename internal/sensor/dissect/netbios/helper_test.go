@@ -75,7 +75,14 @@ func readCapture(t testing.TB, path string) []pkt {
 		if err != nil {
 			break
 		}
-		p := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
+		var first gopacket.Decoder = lt
+		switch {
+		case lt == 228 || (lt == 101 || lt == 12) && len(data) > 0 && data[0]>>4 == 4: // raw IPv4
+			first = layers.LayerTypeIPv4
+		case lt == 229 || (lt == 101 || lt == 12) && len(data) > 0 && data[0]>>4 == 6: // raw IPv6
+			first = layers.LayerTypeIPv6
+		}
+		p := gopacket.NewPacket(data, first, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		var k pkt
 		k.time = ci.Timestamp.UTC()
 		if eth, ok := p.LinkLayer().(*layers.Ethernet); ok {
