@@ -12,9 +12,21 @@ import (
 	"strings"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/cdp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/cleartext"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dhcp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dns"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/http"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/lldp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/mqtt"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/netbios"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/ntp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/smb"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/snmp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/ssdp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/ssh"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/syslog"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/tls"
 )
 
 // Constructor builds a fresh dissector. Each sensor instance calls it once.
@@ -25,9 +37,22 @@ type Constructor func() dissect.Dissector
 func All() []Constructor {
 	return []Constructor{
 		// One line per dissector, sorted by package name.
+		cdp.New,
+		cleartext.New,
 		dhcp.New,
 		dns.New,
 		http.New,
+		lldp.New,
+		mqtt.New,
+		netbios.New,
+		ntp.New,
+		smb.New,
+		snmp.New,
+		ssdp.New,
+		ssh.New,
+		syslog.New,
+		syslog.NewTCP,
+		tls.New,
 	}
 }
 
