@@ -405,8 +405,8 @@ func TestParseCSAFRangeIntervals(t *testing.T) {
 		got = append(got, iv{x.Lo.Version.String(), x.Hi.Version.String(), x.Lo.Inclusive, x.Hi.Inclusive, x.Lo.Unbounded, x.Hi.Unbounded})
 	}
 	want := []iv{
-		{lo: "3.0", hi: "3.0", loInc: true, hiInc: true},
 		{lo: "1.0", hi: "2.0", loInc: true},
+		{lo: "3.0", hi: "3.0", loInc: true, hiInc: true},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("Intervals() = %+v, want %+v", got, want)

@@ -113,20 +113,15 @@ func (r *Range) Scheme() string {
 // Constraints returns a copy of the constraints in canonical order.
 func (r *Range) Constraints() []Constraint { return slices.Clone(r.constraints) }
 
-// Intervals returns the intervals of the range (a copy). Versions matched by
-// "=" constraints are returned as closed single-point intervals; "!="
-// exclusions are not represented (see Excluded).
+// Intervals returns the intervals of the range (a copy), sorted by lower
+// bound. Versions matched by "=" constraints are closed single-point
+// intervals; "!=" exclusions are not represented (see Excluded). A "*"
+// range, or one made only of "!=" constraints, is one unbounded interval.
 func (r *Range) Intervals() []Interval {
-	out := make([]Interval, 0, len(r.intervals)+len(r.points))
 	if r.all || r.onlyNE {
-		out = append(out, Interval{Lo: Bound{Unbounded: true}, Hi: Bound{Unbounded: true}})
+		return []Interval{{Lo: Bound{Unbounded: true}, Hi: Bound{Unbounded: true}}}
 	}
-	for _, p := range r.points {
-		if p.Op == OpEQ {
-			out = append(out, Interval{Lo: Bound{Version: p.Version, Inclusive: true}, Hi: Bound{Version: p.Version, Inclusive: true}})
-		}
-	}
-	return append(out, r.intervals...)
+	return slices.Clone(r.search)
 }
 
 // Excluded returns the versions excluded by "!=" constraints.
