@@ -11,6 +11,7 @@ func verbs() []*Verb {
 		cvssVerb(),
 		rubricVerb(),
 		feedsVerb(),
+		matchVerb(),
 	}
 }
 
