@@ -74,6 +74,9 @@ const (
 	etQinQ2 = 0x9100
 	etIPv6  = 0x86dd
 	etLLDP  = 0x88cc
+	etPPPoE = 0x8864 // PPPoE session stage
+	etMPLS  = 0x8847
+	etMPLSm = 0x8848
 )
 
 // decodeFrame decodes data of link type lt into p.
@@ -172,6 +175,34 @@ func decodeEtherPayload(p *packet, et uint16, data []byte) decodeResult {
 		return decodeIPv6(p, data)
 	case et == etARP:
 		return decodeARP(p, data)
+	case et == etPPPoE:
+		// PPPoE header (6 bytes), then the PPP protocol field.
+		if len(data) < 8 {
+			return decodedError
+		}
+		if l := int(binary.BigEndian.Uint16(data[4:6])); l >= 2 && 6+l < len(data) {
+			data = data[:6+l]
+		}
+		switch binary.BigEndian.Uint16(data[6:8]) {
+		case 0x0021:
+			return decodeIPv4(p, data[8:])
+		case 0x0057:
+			return decodeIPv6(p, data[8:])
+		}
+		return decodedNone
+	case et == etMPLS || et == etMPLSm:
+		// Label stack until the bottom-of-stack bit, then IP by version.
+		for range 16 {
+			if len(data) < 4 {
+				return decodedError
+			}
+			bos := data[2]&1 != 0
+			data = data[4:]
+			if bos {
+				return decodeRawIP(p, data)
+			}
+		}
+		return decodedError
 	case et <= 1500 || et == 0x0004: // 802.3 length field (or SLL's 802.2 marker): LLC follows
 		if et <= 1500 && int(et) < len(data) {
 			data = data[:et]

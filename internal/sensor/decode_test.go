@@ -49,6 +49,8 @@ func TestDecodeFrame(t *testing.T) {
 		{"ethernet_padding_ignored", layers.LinkTypeEthernet, padded, want4},
 		{"dot1q", layers.LinkTypeEthernet, eth(etIPv4, u4, etVLAN), want4},
 		{"qinq", layers.LinkTypeEthernet, eth(etIPv4, u4, etQinQ, etVLAN), want4},
+		{"qinq_pppoe", layers.LinkTypeEthernet, eth(etPPPoE, append([]byte{0x11, 0, 0x55, 0x6a, 0, byte(2 + len(u4)), 0, 0x21}, u4...), etVLAN, etVLAN), want4},
+		{"mpls_two_labels", layers.LinkTypeEthernet, eth(etMPLS, append([]byte{0, 1, 0, 64, 0, 2, 1, 64}, u4...)), want4},
 		{"ipv6_extension_headers", layers.LinkTypeEthernet, eth(etIPv6, u6), withMAC6},
 		{"linux_sll", layers.LinkTypeLinuxSLL, sll(etIPv4, u4), want4},
 		{"linux_sll2", layers.LinkTypeLinuxSLL2, sll2(etIPv6, u6), withMAC6},
