@@ -8,9 +8,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/medwarden/medwarden/internal/cvss"
 	"github.com/package-url/packageurl-go"
-	cvss30 "github.com/pandatix/go-cvss/30"
-	cvss31 "github.com/pandatix/go-cvss/31"
 	"golang.org/x/text/language"
 )
 
@@ -439,35 +438,24 @@ func (c *checker) cvss(kind string, raw json.RawMessage, m cvssMeta, path string
 		c.add("6.1.8", path+"/vectorString", "invalid CVSS vector %q: %v", m.VectorString, err)
 		return
 	}
-	switch kind {
-	case "cvss_v2":
-		base, temporal, env, err := cvss2Scores(m.VectorString)
-		if err != nil {
-			c.add("6.1.8", path+"/vectorString", "invalid CVSS v2 vector %q: %v", m.VectorString, err)
-			return
-		}
-		c.checkScores(props, path, base, temporal, env, false)
-		c.consistent(props, path, v2Props, metrics, v2Value)
-	case "cvss_v3":
-		var base, temporal, env float64
-		if m.Version == "3.0" {
-			vec, err := cvss30.ParseVector(m.VectorString)
-			if err != nil {
-				c.add("6.1.8", path+"/vectorString", "invalid CVSS v3.0 vector %q: %v", m.VectorString, err)
-				return
-			}
-			base, temporal, env = vec.BaseScore(), vec.TemporalScore(), vec.EnvironmentalScore()
-		} else {
-			vec, err := cvss31.ParseVector(m.VectorString)
-			if err != nil {
-				c.add("6.1.8", path+"/vectorString", "invalid CVSS v3.1 vector %q: %v", m.VectorString, err)
-				return
-			}
-			base, temporal, env = vec.BaseScore(), vec.TemporalScore(), vec.EnvironmentalScore()
-		}
-		c.checkScores(props, path, base, temporal, env, true)
-		c.consistent(props, path, v3Props, metrics, v3Value)
+	// Scores are computed by MedWarden's CVSS package, with unset temporal
+	// and environmental metrics as "not defined" (FIRST calculator behaviour).
+	vec, err := cvss.Parse(m.VectorString)
+	if err != nil {
+		c.add("6.1.8", path+"/vectorString", "invalid CVSS vector %q: %v", m.VectorString, err)
+		return
 	}
+	if kind == "cvss_v2" {
+		c.checkScores(props, path, vec.BaseScore(), vec.TemporalScore(), vec.EnvironmentalScore(), false)
+		c.consistent(props, path, v2Props, metrics, v2Value)
+		return
+	}
+	if got := vec.Version().String(); got != m.Version {
+		c.add("6.1.8", path+"/version", "version %q does not match the vector's CVSS %s", m.Version, got)
+		return
+	}
+	c.checkScores(props, path, vec.BaseScore(), vec.TemporalScore(), vec.EnvironmentalScore(), true)
+	c.consistent(props, path, v3Props, metrics, v3Value)
 }
 
 func (c *checker) checkScores(props map[string]any, path string, base, temporal, env float64, severities bool) {
