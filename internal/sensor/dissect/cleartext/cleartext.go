@@ -117,6 +117,8 @@ type stream struct {
 	waitUser  bool
 	waitPass  bool
 	sawPrompt bool
+	// afterPrompt: a prompt just ended and nothing was typed yet.
+	afterPrompt bool
 }
 
 type telnetState struct {
@@ -428,6 +430,9 @@ func imapAstring(s string) (string, bool) {
 func (s *stream) telnetByte(dir dissect.Direction, c byte, t time.Time, out dissect.Emitter) {
 	if dir == dissect.FromServer {
 		if c == '\r' || c == '\n' {
+			if s.afterPrompt {
+				s.afterPrompt, s.waitUser, s.waitPass = false, false, false
+			}
 			if !s.banner && !s.sawPrompt {
 				if l := clean(string(s.tail), 256); l != "" {
 					s.banner = true
@@ -440,20 +445,29 @@ func (s *stream) telnetByte(dir dissect.Direction, c byte, t time.Time, out diss
 		if c == 0 {
 			return
 		}
+		if s.afterPrompt && c != ' ' && c != '\t' {
+			// More text on the prompt's line before the user typed
+			// anything ("Last login: Mon …"): it was not a prompt.
+			s.afterPrompt, s.waitUser, s.waitPass = false, false, false
+		}
 		if len(s.tail) >= 256 {
 			copy(s.tail, s.tail[128:])
 			s.tail = s.tail[:len(s.tail)-128]
 		}
 		s.tail = append(s.tail, c)
-		p := strings.ToLower(strings.TrimRight(string(s.tail), " \t"))
+		if c != ':' {
+			return // every prompt ends in a colon (trailing blanks change nothing)
+		}
+		p := strings.ToLower(string(s.tail))
 		switch {
 		case strings.HasSuffix(p, "password:"), strings.HasSuffix(p, "passcode:"), strings.HasSuffix(p, "pin:"):
-			s.waitPass, s.waitUser, s.sawPrompt = true, false, true
+			s.waitPass, s.waitUser, s.sawPrompt, s.afterPrompt = true, false, true, true
 		case strings.HasSuffix(p, "login:"), strings.HasSuffix(p, "username:"), strings.HasSuffix(p, "user name:"), strings.HasSuffix(p, "user:"):
-			s.waitUser, s.waitPass, s.sawPrompt = true, false, true
+			s.waitUser, s.waitPass, s.sawPrompt, s.afterPrompt = true, false, true, true
 		}
 		return
 	}
+	s.afterPrompt = false // from here the server may echo what is typed
 	switch c {
 	case '\r', '\n', 0:
 		if len(s.line[dir]) == 0 {

@@ -223,6 +223,24 @@ func TestTelnetEcho(t *testing.T) {
 	}
 }
 
+// TestTelnetLastLogin: "Last login:" is not a prompt, and a su password
+// prompt later in the session is still caught.
+func TestTelnetLastLogin(t *testing.T) {
+	t.Parallel()
+	steps := []step{
+		{srv, "login: "}, {cli, "nurse\r\n"}, {srv, "Password:"}, {cli, "pw\r\n"},
+		{srv, "\r\nLast login: Mon Nov  2 10:00:00 from 10.2.0.7\r\n$ "}, {cli, "ls\r\n"},
+		{srv, "chart.txt\r\n$ "}, {cli, "su -\r\n"}, {srv, "Password: "}, {cli, "rootpw\r\n"},
+	}
+	want := []string{
+		`cleartext-credentials/high: Telnet login by user "nurse" with a password in clear`,
+		"cleartext-credentials/high: Telnet login with a password in clear (user name not seen)",
+	}
+	if diff := cmp.Diff(want, run(flowTo(23), steps).kinds()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestDetect(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

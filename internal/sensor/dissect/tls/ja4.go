@@ -48,7 +48,7 @@ func JA4(ch *ClientHello, transport byte) string {
 		}
 		nExt++
 		if e != extServerName && e != extALPN {
-			exts = append(exts, fmt.Sprintf("%04x", e))
+			exts = append(exts, hexList([]uint16{e})...)
 		}
 	}
 	fmt.Fprintf(&sb, "%02d%02d", min(len(ciphers), 99), min(nExt, 99))
@@ -115,10 +115,14 @@ func isAlnum(c byte) bool {
 }
 
 func hexList(vs []uint16) []string {
+	const digits = "0123456789abcdef"
 	out := make([]string, 0, len(vs))
+	buf := make([]byte, 0, 4*len(vs))
 	for _, v := range vs {
 		if !isGREASE(v) {
-			out = append(out, fmt.Sprintf("%04x", v))
+			start := len(buf)
+			buf = append(buf, digits[v>>12], digits[v>>8&15], digits[v>>4&15], digits[v&15])
+			out = append(out, string(buf[start:]))
 		}
 	}
 	return out
