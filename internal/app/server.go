@@ -11,6 +11,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/web"
 )
 
 // ServerConfig configures the HTTP server.
@@ -18,6 +19,9 @@ type ServerConfig struct {
 	Addr string
 	// OnListening is called with the bound address once the server accepts.
 	OnListening func(addr net.Addr)
+	// TrustForwardedProto marks session cookies Secure when a reverse proxy
+	// sends X-Forwarded-Proto: https.
+	TrustForwardedProto bool
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -34,6 +38,12 @@ const (
 // to shutdownTimeout) and returns.
 func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logger) error {
 	handler := api.New(api.Deps{Store: st, Logger: log})
+	ui, err := web.New(ctx, web.Deps{Store: st, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
+	if err != nil {
+		return err
+	}
+	defer ui.Close()
+	handler.Handle("/", ui) // the console; the API keeps /api/v1, /healthz, /readyz, /metrics
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)

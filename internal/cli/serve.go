@@ -3,8 +3,11 @@ package cli
 import (
 	"context"
 	"flag"
+	"fmt"
 
 	"github.com/medwarden/medwarden/internal/app"
+	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/web"
 )
 
 func serveVerb() *Verb {
@@ -17,8 +20,13 @@ func serveVerb() *Verb {
 answers) and Prometheus metrics at /metrics. Migrations run at start.
 SIGINT or SIGTERM shut down gracefully: requests in flight finish first.
 
-The default address is loopback only. Authentication and TLS are not built
-in yet: do not expose this port beyond the host (see docs/OPERATIONS.md).`,
+The web console is at / (see docs/WEB.md). On the first start, when the
+store has no accounts, an "admin" account is created and its one-time
+password is printed once; manage accounts with 'medwarden user'.
+
+The default address is loopback only. The REST API is not authenticated
+yet and TLS is not built in: do not expose this port beyond the host (see
+docs/OPERATIONS.md).`,
 		Run: runServe,
 	}
 }
@@ -44,5 +52,12 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	defer st.Close()
 	log.Info("store open", "store", sf.config().Describe())
+	pw, err := web.EnsureAdmin(ctx, st, auth.Params{})
+	if err != nil {
+		return err
+	}
+	if pw != "" {
+		fmt.Fprintf(env.Stdout, "First start: created user %q with one-time password %s\n(shown once; it must be changed at the first sign-in; 'medwarden user passwd %s' sets a new one)\n", web.FirstAdmin, pw, web.FirstAdmin)
+	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr}, st, log)
 }
