@@ -10,6 +10,7 @@ func verbs() []*Verb {
 		scanVerb(), sensorVerb(),
 		cvssVerb(),
 		rubricVerb(),
+		userVerb(),
 		feedsVerb(),
 		matchVerb(),
 	}
