@@ -79,7 +79,7 @@ func BenchmarkToAdvisory(b *testing.B) {
 	b.ReportAllocs()
 	i := 0
 	for b.Loop() {
-		ToAdvisory(parsed[i%len(parsed)], "x", "", 0)
+		ToAdvisory(parsed[i%len(parsed)], "x", "", Options{})
 		i++
 	}
 }

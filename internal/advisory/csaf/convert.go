@@ -13,13 +13,14 @@ import (
 
 // ToAdvisory converts a decoded CSAF document into the normalised model.
 // It works on documents with findings too (best effort): unknown product
-// or group references are kept as published, and branches nested deeper
-// than maxBranchDepth (0: DefaultMaxBranchDepth) are skipped. source and
-// sha256 are copied into the result.
-func ToAdvisory(d *Document, source, sha256 string, maxBranchDepth int) *advisory.Advisory {
-	if maxBranchDepth <= 0 {
-		maxBranchDepth = DefaultMaxBranchDepth
-	}
+// or group references are kept as published, branches nested deeper than
+// opts.MaxBranchDepth are skipped, and once group expansion has produced
+// opts.MaxGroupExpansion product ids, further groups are left unexpanded
+// (GroupIDs still lists them). source and sha256 are copied into the result.
+func ToAdvisory(d *Document, source, sha256 string, opts Options) *advisory.Advisory {
+	opts = opts.withDefaults()
+	maxBranchDepth := opts.MaxBranchDepth
+	budget := opts.MaxGroupExpansion
 	m := &d.Document
 	a := &advisory.Advisory{
 		ID:       m.Tracking.ID,
@@ -73,6 +74,9 @@ func ToAdvisory(d *Document, source, sha256 string, maxBranchDepth int) *advisor
 			}
 		}
 		for _, g := range gids {
+			if budget -= len(groups[g]); budget < 0 {
+				break
+			}
 			for _, id := range groups[g] {
 				if !seen[id] {
 					seen[id] = true
@@ -364,5 +368,5 @@ func (v *Validator) ParseAdvisory(r io.Reader, name string) (*advisory.Advisory,
 	if rep.Document == nil {
 		return nil, rep, nil
 	}
-	return ToAdvisory(rep.Document, name, rep.SHA256, v.opts.MaxBranchDepth), rep, nil
+	return ToAdvisory(rep.Document, name, rep.SHA256, v.opts), rep, nil
 }

@@ -29,6 +29,9 @@ const (
 	DefaultMaxDepth       = 256      // JSON nesting levels ({ and [)
 	DefaultMaxBranchDepth = 64       // product tree branch levels
 	DefaultMaxErrors      = 1000     // findings kept per document
+	// DefaultMaxGroupExpansion bounds the product ids that product group
+	// references may expand to, per document.
+	DefaultMaxGroupExpansion = 1 << 22
 )
 
 // Test ids used for findings that are not CSAF section 6.1 tests.
@@ -52,6 +55,9 @@ type Options struct {
 	MaxBranchDepth int
 	// MaxErrors caps the findings kept per document (0: DefaultMaxErrors).
 	MaxErrors int
+	// MaxGroupExpansion bounds group expansion in the tests and in
+	// ToAdvisory (0: DefaultMaxGroupExpansion).
+	MaxGroupExpansion int
 	// SkipSchema skips JSON schema validation (mandatory tests still run).
 	SkipSchema bool
 }
@@ -68,6 +74,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxErrors <= 0 {
 		o.MaxErrors = DefaultMaxErrors
+	}
+	if o.MaxGroupExpansion <= 0 {
+		o.MaxGroupExpansion = DefaultMaxGroupExpansion
 	}
 	return o
 }

@@ -30,7 +30,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("valid report with findings: %v", rep.Errors)
 		}
 		if rep.Document != nil {
-			_ = ToAdvisory(rep.Document, "fuzz.json", rep.SHA256, 0)
+			_ = ToAdvisory(rep.Document, "fuzz.json", rep.SHA256, Options{})
 		}
 	})
 }

@@ -35,6 +35,9 @@ type checker struct {
 	groups map[string][]string
 	// helpers: every product_identification_helper with its pointer.
 	helpers []helperAt
+	// budget is what is left of Options.MaxGroupExpansion.
+	budget      int
+	budgetSpent bool
 }
 
 type helperAt struct {
@@ -43,7 +46,7 @@ type helperAt struct {
 }
 
 func runMandatory(d *Document, s *schemas, o Options) []Error {
-	c := &checker{d: d, s: s, o: o, products: map[string]string{}, groups: map[string][]string{}}
+	c := &checker{d: d, s: s, o: o, products: map[string]string{}, groups: map[string][]string{}, budget: o.MaxGroupExpansion}
 	c.definitions()     // 6.1.2, 6.1.5, 6.1.31, branch depth
 	c.references()      // 6.1.1, 6.1.4
 	c.circular()        // 6.1.3
@@ -215,17 +218,39 @@ func (c *checker) circular() {
 	if pt == nil || len(pt.Relationships) == 0 {
 		return
 	}
-	deps := map[string][]string{}
-	for _, r := range pt.Relationships {
-		id := r.FullProductName.ProductID
-		deps[id] = append(deps[id], r.ProductReference, r.RelatesToProductReference)
+	// Graph: product id → the two ids its relationship is made of. A
+	// relationship's id depends on itself through a reference exactly when
+	// the reference is the id itself or lies in the same strongly connected
+	// component; Tarjan's algorithm finds those in linear time, so a
+	// hostile document with many relationships cannot make this quadratic.
+	index := map[string]int{}
+	node := func(id string) int {
+		n, ok := index[id]
+		if !ok {
+			n = len(index)
+			index[id] = n
+		}
+		return n
 	}
+	var edges [][]int
+	for _, r := range pt.Relationships {
+		from := node(r.FullProductName.ProductID)
+		a, b := node(r.ProductReference), node(r.RelatesToProductReference)
+		for len(edges) < len(index) {
+			edges = append(edges, nil)
+		}
+		edges[from] = append(edges[from], a, b)
+	}
+	for len(edges) < len(index) {
+		edges = append(edges, nil)
+	}
+	comp := scc(edges)
 	for i, r := range pt.Relationships {
 		self := r.FullProductName.ProductID
 		for _, f := range []struct {
 			name, ref string
 		}{{"product_reference", r.ProductReference}, {"relates_to_product_reference", r.RelatesToProductReference}} {
-			if reaches(deps, f.ref, self) {
+			if f.ref == self || comp[index[f.ref]] == comp[index[self]] {
 				c.add("6.1.3", ptr("product_tree", "relationships", i, f.name),
 					"product id %q is defined through itself (via %q): circular relationship", self, f.ref)
 			}
@@ -233,33 +258,92 @@ func (c *checker) circular() {
 	}
 }
 
-// reaches reports whether target is reachable from start in deps (start included).
-func reaches(deps map[string][]string, start, target string) bool {
-	seen := map[string]bool{}
-	stack := []string{start}
-	for len(stack) > 0 {
-		n := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		if n == target {
-			return true
-		}
-		if seen[n] {
+// scc returns the strongly connected component number of each node
+// (iterative Tarjan, no recursion).
+func scc(edges [][]int) []int {
+	n := len(edges)
+	idx := make([]int, n)
+	low := make([]int, n)
+	comp := make([]int, n)
+	onStack := make([]bool, n)
+	for i := range idx {
+		idx[i] = -1
+		comp[i] = -1
+	}
+	var stack []int
+	type frame struct{ v, next int }
+	counter, ncomp := 0, 0
+	for root := 0; root < n; root++ {
+		if idx[root] >= 0 {
 			continue
 		}
-		seen[n] = true
-		stack = append(stack, deps[n]...)
+		call := []frame{{root, 0}}
+		idx[root], low[root] = counter, counter
+		counter++
+		stack = append(stack, root)
+		onStack[root] = true
+		for len(call) > 0 {
+			f := &call[len(call)-1]
+			v := f.v
+			if f.next < len(edges[v]) {
+				w := edges[v][f.next]
+				f.next++
+				if idx[w] < 0 {
+					idx[w], low[w] = counter, counter
+					counter++
+					stack = append(stack, w)
+					onStack[w] = true
+					call = append(call, frame{w, 0})
+				} else if onStack[w] && idx[w] < low[v] {
+					low[v] = idx[w]
+				}
+				continue
+			}
+			if low[v] == idx[v] {
+				for {
+					w := stack[len(stack)-1]
+					stack = stack[:len(stack)-1]
+					onStack[w] = false
+					comp[w] = ncomp
+					if w == v {
+						break
+					}
+				}
+				ncomp++
+			}
+			call = call[:len(call)-1]
+			if len(call) > 0 {
+				p := call[len(call)-1].v
+				if low[v] < low[p] {
+					low[p] = low[v]
+				}
+			}
+		}
 	}
-	return false
+	return comp
 }
 
 // expand returns product ids plus the members of the groups.
+//
+// Group expansion is the one place where work can grow faster than the
+// input (many references to one huge group), so it draws on a budget;
+// when the budget is spent, one "input" finding is reported and groups are
+// no longer expanded (the tests that need them are then incomplete).
 func (c *checker) expand(ids, groups []string) []string {
 	if len(groups) == 0 {
 		return ids
 	}
 	out := append([]string(nil), ids...)
 	for _, g := range groups {
-		out = append(out, c.groups[g]...)
+		members := c.groups[g]
+		if c.budget -= len(members); c.budget < 0 {
+			if !c.budgetSpent {
+				c.budgetSpent = true
+				c.add(TestInput, "/vulnerabilities", "product group references expand to more than %d product ids; group-based checks (6.1.27.9, 6.1.27.10, 6.1.33) are incomplete", c.o.MaxGroupExpansion)
+			}
+			return out
+		}
+		out = append(out, members...)
 	}
 	return out
 }
