@@ -55,13 +55,29 @@ type entry struct {
 type keyIndex[K comparable] struct {
 	one  map[K]entry
 	many map[K][]entry
+	room int // entries one was sized for
 }
 
 func newKeyIndex[K comparable](n int) keyIndex[K] {
-	return keyIndex[K]{one: make(map[K]entry, n), many: make(map[K][]entry)}
+	return keyIndex[K]{one: make(map[K]entry, n), many: make(map[K][]entry), room: n}
+}
+
+// grow replaces one by a map sized for four times as many entries. Copying
+// into a presized map is several times cheaper than letting the runtime
+// grow a large map one table split at a time (see the Index benchmarks).
+func (x *keyIndex[K]) grow() {
+	x.room = max(4*x.room, 4096)
+	m := make(map[K]entry, x.room)
+	for k, v := range x.one {
+		m[k] = v
+	}
+	x.one = m
 }
 
 func (x *keyIndex[K]) add(k K, e entry) {
+	if len(x.one) >= x.room {
+		x.grow()
+	}
 	if es, ok := x.many[k]; ok {
 		if i := slices.IndexFunc(es, func(o entry) bool { return o.id == e.id }); i >= 0 {
 			es[i] = e
