@@ -199,6 +199,7 @@ func vulnerability(v *Vulnerability, expand func(ids, gids []string) []string) a
 // https://www.first.org/cvss/calculator/4.0#CVSS:4.0/AV:N/...
 func cvss4FromRefs(rs []Reference) []string {
 	var out []string
+	seen := map[string]bool{}
 	for _, r := range rs {
 		i := strings.Index(r.URL, "#CVSS:4.0/")
 		if i < 0 {
@@ -208,7 +209,8 @@ func cvss4FromRefs(rs []Reference) []string {
 		if u, err := url.PathUnescape(vec); err == nil {
 			vec = u
 		}
-		if !contains(out, vec) {
+		if !seen[vec] {
+			seen[vec] = true
 			out = append(out, vec)
 		}
 	}
