@@ -11,10 +11,13 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/app"
+	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/demo"
 	"github.com/medwarden/medwarden/internal/importer"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/csvfile"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/web"
 )
 
 func demoVerb() *Verb {
@@ -89,9 +92,22 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return fmt.Errorf("load demo fleet: %w", err)
 	}
+	// The demo's admin keeps its generated password (no forced change) so
+	// the printed credentials work for the whole session.
+	pw, err := auth.GeneratePassword()
+	if err != nil {
+		return err
+	}
+	hash, err := auth.HashPassword(pw, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	if err := st.CreateUser(ctx, &store.User{Username: web.FirstAdmin, Role: string(auth.Admin), PasswordHash: hash}); err != nil {
+		return fmt.Errorf("create demo admin: %w", err)
+	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, OnListening: func(a net.Addr) {
 		fmt.Fprintf(env.Stdout, "MedWarden demo: %d devices at %d sites loaded in %s\n", res.Created, cfg.SiteCount(), time.Since(start).Round(time.Millisecond))
-		fmt.Fprintf(env.Stdout, "Open http://%s/ (API: http://%s/api/v1/devices). Press Ctrl-C to stop.\n", a, a)
+		fmt.Fprintf(env.Stdout, "Open http://%s/ and sign in as %q with password %s\n(API: http://%s/api/v1/devices). Press Ctrl-C to stop.\n", a, web.FirstAdmin, pw, a)
 	}}, st, log)
 }
 
