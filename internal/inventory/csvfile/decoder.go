@@ -499,7 +499,7 @@ func (d *Decoder) device(fields []string, line int) (*inventory.Device, error) {
 			continue
 		}
 		if k == fieldvalue.KindLocation && dev.Location != "" {
-			if !strings.HasSuffix(dev.Location, v) {
+			if dev.Location != v && !strings.HasSuffix(dev.Location, ", "+v) {
 				dev.Location += ", " + v
 			}
 			continue

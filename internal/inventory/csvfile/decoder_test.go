@@ -404,3 +404,15 @@ func TestStrayQuoteCostsOneRecord(t *testing.T) {
 		t.Errorf("decode (-want +got):\n%s", diff)
 	}
 }
+
+func TestLocationJoinKeepsDistinctParts(t *testing.T) {
+	in := "asset_id,building,room,unit\nA-1,Tower B,B,ICU\nA-2,ICU,ICU,\n"
+	got, _, err := decodeAll(t, strings.NewReader(in), "l.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := result{Devices: []*inventory.Device{{AssetID: "A-1", Location: "Tower B, B, ICU"}, {AssetID: "A-2", Location: "ICU"}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decode (-want +got):\n%s", diff)
+	}
+}

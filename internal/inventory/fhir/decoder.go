@@ -146,6 +146,9 @@ func (d *Decoder) syntax(err error) error {
 	return fmt.Errorf("read %s: %w", d.name, err)
 }
 
+// noResource counts Bundle entries that carry no resource.
+const noResource = "(entry without resource)"
+
 // Skipped returns how many resources of each other type were skipped
 // (entered-in-error Devices count as "Device (entered-in-error)").
 func (d *Decoder) Skipped() map[string]int { return maps.Clone(d.skipped) }
@@ -154,6 +157,10 @@ func (d *Decoder) Skipped() map[string]int { return maps.Clone(d.skipped) }
 func (d *Decoder) Warnings() []string {
 	out := slices.Clone(d.warnings)
 	for _, k := range slices.Sorted(maps.Keys(d.skipped)) {
+		if k == noResource {
+			out = append(out, fmt.Sprintf("skipped %d Bundle entr(y/ies) without a resource", d.skipped[k]))
+			continue
+		}
 		out = append(out, fmt.Sprintf("skipped %d %s resource(s)", d.skipped[k], k))
 	}
 	return out
@@ -223,7 +230,7 @@ func (d *Decoder) nextEntry() (*inventory.Device, error) {
 		return nil, d.syntax(err)
 	}
 	if len(e.Resource) == 0 || string(e.Resource) == "null" {
-		d.skipped["entry without resource"]++
+		d.skipped[noResource]++
 		return nil, nil
 	}
 	return d.resource(e.Resource, path+".resource", 0)
