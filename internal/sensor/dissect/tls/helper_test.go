@@ -213,3 +213,13 @@ func mustAddrPort(t testing.TB, s string) netip.AddrPort {
 	}
 	return a
 }
+
+// extraDir returns $MEDWARDEN_TESTDATA_EXTRA or skips the test.
+func extraDir(t testing.TB) string {
+	t.Helper()
+	d := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if d == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared capture corpus is needed")
+	}
+	return d
+}
