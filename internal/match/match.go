@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
+	"strconv"
 	"slices"
 	"strings"
 	"sync"
@@ -131,6 +132,42 @@ type form struct {
 	rngText string
 	rngErr  error
 	alt     bool // version text read as model text
+	ranges  []modelRange
+}
+
+// modelRange is a range of model numbers written "MX400-550" or "MX400-MX550".
+type modelRange struct {
+	prefix string
+	lo, hi int
+}
+
+var reModelRange = regexp.MustCompile(`\b([a-z]{1,4})(\d{2,6})\s*(?:-|to|through)\s*(?:[a-z]{1,4})?(\d{2,6})\b`)
+
+func modelRanges(s string) []modelRange {
+	var out []modelRange
+	for _, m := range reModelRange.FindAllStringSubmatch(fold(s), -1) {
+		lo, err1 := strconv.Atoi(m[2])
+		hi, err2 := strconv.Atoi(m[3])
+		if err1 == nil && err2 == nil && lo < hi && hi-lo <= 10000 {
+			out = append(out, modelRange{prefix: m[1], lo: lo, hi: hi})
+		}
+	}
+	return out
+}
+
+// inRange reports whether a device token ("mx450") is in a model range;
+// it returns the range's prefix.
+func (f *form) inRange(t string) (string, bool) {
+	for _, r := range f.ranges {
+		if !strings.HasPrefix(t, r.prefix) {
+			continue
+		}
+		n, err := strconv.Atoi(t[len(r.prefix):])
+		if err == nil && n >= r.lo && n <= r.hi {
+			return r.prefix, true
+		}
+	}
+	return "", false
 }
 
 type cproduct struct {
@@ -319,7 +356,7 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 		name = idp.Name // flat full_product_names: the name is all there is
 	}
 	main, paren := splitParens(name)
-	req := parseModel(main, vw)
+	req := parseModelKeep(main, vw)
 	opt := parseModel(paren, vw)
 	opt.toks = append(opt.toks, optional.toks...)
 	var extraNums []string
@@ -338,6 +375,7 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 		cp.cpeVP = cpeVendorProduct(idp.CPE)
 	}
 	base := newForm(req, opt, extraNums)
+	base.ranges = modelRanges(name)
 	relVersion := p != idp // relationship: version of the component, not of the device
 	switch {
 	case relVersion:
@@ -376,7 +414,7 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 	// text names the product, all versions.
 	if base.rngErr != nil && !relVersion && modelLike(verText) {
 		vm, vp := splitParens(verText)
-		altReq := parseModel(vm, vw)
+		altReq := parseModelKeep(vm, vw)
 		altOpt := parseModel(vp, vw)
 		altOpt.toks = append(altOpt.toks, req.toks...)
 		altOpt.toks = append(altOpt.toks, opt.toks...)
@@ -592,7 +630,7 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 	n := len(f.req.toks)
 	covered := make([]bool, n)
 	for i, t := range f.req.toks {
-		if d.set[t] {
+		if d.set[t] || gluedPrefix(d, t) {
 			covered[i] = true
 		}
 		if i+1 < n && d.set[t+f.req.toks[i+1]] {
@@ -619,6 +657,18 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 		}
 	}
 	numMatched := ""
+	rangeTok := map[string]bool{}
+	for _, t := range d.nums {
+		if p, ok := f.inRange(t); ok {
+			numMatched = t
+			rangeTok[t] = true
+			for i, rt := range f.req.toks {
+				if rt == p {
+					covered[i] = true
+				}
+			}
+		}
+	}
 	for _, t := range f.nums {
 		if d.set[t] {
 			numMatched = t
@@ -636,7 +686,7 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 	subset := true
 	for i := 0; i < len(d.toks); i++ {
 		t := d.toks[i]
-		if f.all[t] {
+		if f.all[t] || rangeTok[t] {
 			continue
 		}
 		if i+1 < len(d.toks) && f.all[t+d.toks[i+1]] {
@@ -653,14 +703,22 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 	if f.short && !subset {
 		return 0, ""
 	}
-	if len(f.nums) > 0 {
+	if len(f.nums) > 0 || len(f.ranges) > 0 {
+		extraNums := false
+		for _, t := range d.nums {
+			if t != numMatched && !f.all[t] && !rangeTok[t] {
+				extraNums = true
+			}
+		}
 		switch {
 		case numMatched != "" && alphaOK && subset:
 			return 1, fmt.Sprintf("model %q names the product exactly (model number %q)", strings.Join(d.toks, " "), numMatched)
 		case numMatched != "" && alphaOK:
 			return 0.9, fmt.Sprintf("model number %q and every product word match", numMatched)
-		case numMatched != "" && subset && groupsOK > 0:
+		case numMatched != "" && subset:
 			return 0.8, fmt.Sprintf("model number %q matches and every device model word is in the product name", numMatched)
+		case strongNumber(numMatched) && !extraNums:
+			return 0.75, fmt.Sprintf("model number %q matches (other words differ)", numMatched)
 		case numMatched == "" && len(d.nums) == 0 && alphaOK && groups > 0:
 			return 0.5, fmt.Sprintf("model %q has no model number; the product lists %s", strings.Join(d.toks, " "), strings.Join(f.nums, ", "))
 		}
@@ -671,12 +729,55 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 		return 0, ""
 	case alphaOK && subset:
 		return 1, fmt.Sprintf("model %q names the product exactly", strings.Join(d.toks, " "))
+	case alphaOK && strongExtra(d, f):
+		return 0.6, "every product name word is in the device model, but the device names a model number the product does not"
 	case alphaOK:
 		return 0.9, "every product name word is in the device model"
 	case subset && len(d.nums) == 0 && groupsOK*2 >= groups:
 		return 0.5, fmt.Sprintf("model %q is only part of the product name", strings.Join(d.toks, " "))
 	}
 	return 0, ""
+}
+
+// parseModelKeep is parseModel, but keeps the vendor's words when nothing
+// else is left ("OpenClinic GA" by OpenClinic GA).
+func parseModelKeep(s string, vendorWords map[string]bool) modelText {
+	mt := parseModel(s, vendorWords)
+	if len(mt.toks) == 0 {
+		mt = parseModel(s, nil)
+	}
+	return mt
+}
+
+// gluedPrefix reports a device token that is the product token plus a
+// short letter suffix ("spectrumiq" for "spectrum" + "IQ").
+func gluedPrefix(d *deviceModel, p string) bool {
+	if len(p) < 5 || hasDigit(p) {
+		return false
+	}
+	for _, t := range d.toks {
+		if rest, ok := strings.CutPrefix(t, p); ok && len(rest) >= 1 && len(rest) <= 3 && !hasDigit(rest) {
+			return true
+		}
+	}
+	return false
+}
+
+// strongExtra reports a distinctive device model number the product does not mention.
+func strongExtra(d *deviceModel, f *form) bool {
+	for _, t := range d.nums {
+		if strongNumber(t) && !f.all[t] {
+			return true
+		}
+	}
+	return false
+}
+
+// strongNumber reports a model number distinctive enough to identify a
+// product of a vendor on its own: four or more characters ("ex1150",
+// "8015", "35700bax"), not a bare year-like or short number.
+func strongNumber(t string) bool {
+	return len(t) >= 4
 }
 
 // comboKey groups devices with the same identity.
@@ -768,7 +869,12 @@ func (f *Fleet) newCombo(k comboKey) *combo {
 		if strings.HasPrefix(strings.ToLower(model), "cpe:") {
 			model = ""
 		}
-		dm = newDeviceModel(parseModel(model, f.al.vendorWords(k.vendor)))
+		vw := f.al.vendorWords(k.vendor)
+		main, paren := splitParens(model)
+		dm = newDeviceModel(parseModelKeep(main, vw))
+		for _, t := range parseModel(paren, vw).toks {
+			dm.set[t] = true // "(ICU)", "(PCU)": may match, never required
+		}
 		f.models[mk] = dm
 	}
 	c := &combo{key: k, vendors: vr, model: dm, udi: normUDI(k.udi)}
@@ -939,6 +1045,11 @@ func (ix *Index) matchCombo(c *combo, only *cadv) []hit {
 		for t := range c.model.set {
 			addC(m[t])
 		}
+		for _, t := range c.model.toks {
+			for k := 1; k <= 3 && len(t)-k >= 5; k++ {
+				addC(m[t[:len(t)-k]]) // glued suffix: "spectrumiq"
+			}
+		}
 	}
 	if c.udi != "" {
 		addC(ix.byUDI[c.udi])
@@ -950,10 +1061,22 @@ func (ix *Index) matchCombo(c *combo, only *cadv) []hit {
 		return nil
 	}
 	byAdv := map[*cadv][]cand{}
+	exact := 0.0
+	var all []cand
 	for _, p := range list {
 		if cd, ok := ix.evaluate(c, p); ok {
-			byAdv[p.adv] = append(byAdv[p.adv], cd)
+			all = append(all, cd)
+			exact = max(exact, cd.id)
 		}
+	}
+	for _, cd := range all {
+		// When some advisory names the device exactly, partial name
+		// matches elsewhere are other products ("Tasy EMR" vs "Tasy EMR
+		// HTML5", "Pyxis ES" vs "Pyxis ES Anesthesia Station").
+		if exact >= 0.75 && cd.id <= 0.6 {
+			continue
+		}
+		byAdv[cd.p.adv] = append(byAdv[cd.p.adv], cd)
 	}
 	var out []hit
 	for _, cs := range byAdv {
@@ -1072,6 +1195,10 @@ func (ix *Index) version(_ *combo, _ *cproduct, f *form, cd *cand, devVer string
 				cd.method = MethodModelVersion
 			}
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is in %q", devVer, f.rngText))
+		case !sameShape(normDeviceVersion(devVer), f.rng):
+			cd.outcome = 1
+			cd.method = MethodModelRange
+			cd.reasons = append(cd.reasons, fmt.Sprintf("device version %q is not written like the advisory's versions %q: review", devVer, f.rngText))
 		default:
 			cd.outcome = 0
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is outside %q", devVer, f.rngText))
@@ -1089,6 +1216,42 @@ func normDeviceVersion(v string) string {
 		}
 	}
 	return v
+}
+
+// leadClass is 'd' when a version starts with a digit (after a "v"
+// prefix), 'a' when with a letter.
+func leadClass(v string) byte {
+	v = strings.TrimSpace(v)
+	if len(v) > 1 && (v[0] == 'v' || v[0] == 'V') && v[1] >= '0' && v[1] <= '9' {
+		v = v[1:]
+	}
+	if v == "" {
+		return 0
+	}
+	if v[0] >= '0' && v[0] <= '9' {
+		return 'd'
+	}
+	return 'a'
+}
+
+// sameShape reports whether the device version is written like at least
+// one bound of the range ("3.2.1" and "C.00.04" are not: the comparison
+// says nothing, so the pair needs review instead of a silent no).
+func sameShape(v string, r *versions.Range) bool {
+	lc := leadClass(v)
+	seen := false
+	for _, iv := range r.Intervals() {
+		for _, b := range []versions.Bound{iv.Lo, iv.Hi} {
+			if b.Unbounded {
+				continue
+			}
+			seen = true
+			if leadClass(b.Version.String()) == lc {
+				return true
+			}
+		}
+	}
+	return !seen
 }
 
 // single reports a range made of listed versions only.

@@ -263,6 +263,7 @@ var stopWords = map[string]bool{
 	"number": true, "no": true, "nr": true, "type": true, "equipment": true, "solution": true,
 	"including": true, "integrated": true, "part": true, "as": true, "installed": true,
 	"cardiograph": true, "cardiographs": true, "ultrasound": true, "new": true,
+	"workstation": true, "machine": true, "ventilator": true, "ventilators": true,
 }
 
 // hasDigit reports whether a token is a model number ("tc30", "8015", "mx40").
