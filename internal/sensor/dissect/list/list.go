@@ -16,6 +16,7 @@ import (
 	"github.com/medwarden/medwarden/internal/sensor/dissect/cleartext"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dhcp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dns"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/hl7"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/http"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/lldp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/mqtt"
@@ -41,6 +42,7 @@ func All() []Constructor {
 		cleartext.New,
 		dhcp.New,
 		dns.New,
+		hl7.New,
 		http.New,
 		lldp.New,
 		mqtt.New,
