@@ -112,7 +112,7 @@ func TestDecodeErrors(t *testing.T) {
 		}},
 		{"syntax_error", `[{"asset_id": "A-1"} {"asset_id": "A-2"}]`, result{
 			Devices: []*inventory.Device{{AssetID: "A-1"}},
-			Fatal:   "read t.json: invalid JSON at byte 21: expected comma after array element",
+			Fatal:   "read t.json line 1: invalid JSON at byte 21: expected comma after array element",
 		}},
 		{"trailing_data", `[{"asset_id": "A-1"}] [1]`, result{
 			Devices: []*inventory.Device{{AssetID: "A-1"}},
