@@ -22,8 +22,8 @@ import (
 	"fmt"
 	"regexp"
 	"runtime"
-	"strconv"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -181,7 +181,6 @@ type cproduct struct {
 	cpeVP   string // "vendor:product" of the product CPE
 	tmpl    *Finding
 	tmplMu  sync.Once
-	cveList []string
 }
 
 type cadv struct {
@@ -1184,10 +1183,10 @@ func (ix *Index) version(_ *combo, _ *cproduct, f *form, cd *cand, devVer string
 	default:
 		in, err := f.rng.Contains(normDeviceVersion(devVer))
 		switch {
-		case err != nil:
+		case err != nil, !sameShape(normDeviceVersion(devVer), f.rng):
 			cd.outcome = 1
 			cd.method = MethodModelRange
-			cd.reasons = append(cd.reasons, fmt.Sprintf("device version %q cannot be compared with %q: review", devVer, f.rngText))
+			cd.reasons = append(cd.reasons, fmt.Sprintf("device version %q cannot be compared with %q (not written like the advisory's versions): review", devVer, f.rngText))
 		case in:
 			cd.outcome = 2
 			cd.method = MethodModelRange
@@ -1195,10 +1194,6 @@ func (ix *Index) version(_ *combo, _ *cproduct, f *form, cd *cand, devVer string
 				cd.method = MethodModelVersion
 			}
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is in %q", devVer, f.rngText))
-		case !sameShape(normDeviceVersion(devVer), f.rng):
-			cd.outcome = 1
-			cd.method = MethodModelRange
-			cd.reasons = append(cd.reasons, fmt.Sprintf("device version %q is not written like the advisory's versions %q: review", devVer, f.rngText))
 		default:
 			cd.outcome = 0
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is outside %q", devVer, f.rngText))

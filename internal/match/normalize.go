@@ -75,13 +75,10 @@ func ParseAliases(r io.Reader, name string, base *Aliases) (*Aliases, error) {
 			}
 			keys = append(keys, k)
 		}
-		// A line may extend an existing group when one of its spellings is known.
+		// A line extends an existing group when its first spelling is known.
 		group := keys[0]
-		for _, k := range keys {
-			if g, ok := a.canon[k]; ok {
-				group = g
-				break
-			}
+		if g, ok := a.canon[keys[0]]; ok {
+			group = g
 		}
 		for i, k := range keys {
 			if g, ok := a.canon[k]; ok && g != group {
