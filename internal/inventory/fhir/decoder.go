@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/inventory/fileformat/linecount"
 )
 
 // MaxNDJSONLine is the longest NDJSON line (one resource) read; longer
@@ -39,6 +40,8 @@ type Decoder struct {
 	line     int // NDJSON line number
 	done     bool
 	long     []byte
+	lines    *linecount.Reader // Bundle: line numbers of entries
+	last     int               // line of the last resource returned
 	skipped  map[string]int
 	warnings []string
 }
@@ -52,7 +55,8 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
-	d := &Decoder{name: name, dec: json.NewDecoder(br), skipped: map[string]int{}}
+	lc := linecount.New(br)
+	d := &Decoder{name: name, dec: json.NewDecoder(lc), lines: lc, skipped: map[string]int{}}
 	tok, err := d.dec.Token()
 	if err == io.EOF {
 		return nil, &inventory.InputError{File: name, Reason: "file is empty: want a FHIR Device or Bundle"}
@@ -111,11 +115,18 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 	return d, nil
 }
 
-// NDJSONDecoder is a Decoder over NDJSON that also knows line numbers.
-type NDJSONDecoder struct{ *Decoder }
+// Line returns the line where the last resource returned by Next (or
+// reported as an error) starts: the NDJSON line, or for a Bundle the line
+// of the entry; 0 for a single Device.
+func (d *Decoder) Line() int {
+	if d.mode == modeNDJSON {
+		return d.line
+	}
+	return d.last
+}
 
-// Line returns the line of the last resource returned by Next.
-func (d NDJSONDecoder) Line() int { return d.line }
+// NDJSONDecoder is the Decoder NewNDJSONDecoder returns.
+type NDJSONDecoder struct{ *Decoder }
 
 // NewNDJSONDecoder reads FHIR NDJSON (bulk data): one resource per line.
 // Device resources are returned, other types are skipped and counted.
@@ -138,6 +149,9 @@ func resourceType(m map[string]json.RawMessage) string {
 func (d *Decoder) syntax(err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
+		if d.lines != nil {
+			return fmt.Errorf("read %s line %d: invalid JSON at byte %d: %w", d.name, d.lines.LineAt(se.Offset), se.Offset, err)
+		}
 		return fmt.Errorf("read %s: invalid JSON at byte %d: %w", d.name, se.Offset, err)
 	}
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -218,22 +232,23 @@ func (d *Decoder) nextEntry() (*inventory.Device, error) {
 	}
 	i := d.index
 	d.index++
+	var raw json.RawMessage
+	path := "entry[" + strconv.Itoa(i) + "]"
+	if err := d.dec.Decode(&raw); err != nil {
+		return nil, d.syntax(err)
+	}
+	d.last = d.lines.LineAt(d.dec.InputOffset() - int64(len(raw)))
 	var e struct {
 		Resource json.RawMessage `json:"resource"`
 	}
-	path := "entry[" + strconv.Itoa(i) + "]"
-	if err := d.dec.Decode(&e); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, &inventory.InputError{File: d.name, Column: path, Reason: "entry is not a JSON object"}
-		}
-		return nil, d.syntax(err)
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return nil, &inventory.InputError{File: d.name, Line: d.last, Column: path, Reason: "entry is not a JSON object"}
 	}
 	if len(e.Resource) == 0 || string(e.Resource) == "null" {
 		d.skipped[noResource]++
 		return nil, nil
 	}
-	return d.resource(e.Resource, path+".resource", 0)
+	return d.resource(e.Resource, path+".resource", d.last)
 }
 
 func (d *Decoder) nextLine() (*inventory.Device, error) {

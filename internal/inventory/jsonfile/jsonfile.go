@@ -18,6 +18,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/fileformat/fieldvalue"
+	"github.com/medwarden/medwarden/internal/inventory/fileformat/linecount"
 )
 
 // outputOnly are fields of inventory.Device that a file may carry (our own
@@ -40,44 +41,8 @@ type Decoder struct {
 	done     bool
 	warnings []string
 	unknown  map[string]bool
-	lines    *lineCounter
+	lines    *linecount.Reader
 	line     int // line where the last device starts
-}
-
-// lineCounter counts lines in what the JSON decoder has read, keeping only
-// the newline positions the decoder has not passed yet, so it answers
-// "which line is byte offset n on" for increasing n in bounded memory.
-type lineCounter struct {
-	r      io.Reader
-	off    int64   // bytes read so far
-	nls    []int64 // offsets of newlines not yet passed
-	passed int     // newlines before nls[0]
-}
-
-func (c *lineCounter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	for i, b := range p[:n] {
-		if b == '\n' {
-			c.nls = append(c.nls, c.off+int64(i))
-		}
-	}
-	c.off += int64(n)
-	return n, err
-}
-
-// lineAt returns the 1-based line of byte offset off; calls must not go
-// backwards.
-func (c *lineCounter) lineAt(off int64) int {
-	k := 0
-	for k < len(c.nls) && c.nls[k] < off {
-		k++
-	}
-	c.passed += k
-	c.nls = c.nls[k:]
-	if len(c.nls) == 0 {
-		c.nls = nil // let the backing array go
-	}
-	return c.passed + 1
 }
 
 // Line returns the line where the last device returned by Next (or
@@ -93,7 +58,7 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 	if b, _ := br.Peek(3); bytes.Equal(b, []byte{0xEF, 0xBB, 0xBF}) {
 		_, _ = br.Discard(3)
 	}
-	lc := &lineCounter{r: br}
+	lc := linecount.New(br)
 	d := &Decoder{name: name, dec: json.NewDecoder(lc), lines: lc, unknown: map[string]bool{}}
 	d.dec.UseNumber()
 	tok, err := d.dec.Token()
@@ -144,7 +109,7 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 func (d *Decoder) syntax(err error) error {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
-		return fmt.Errorf("read %s line %d: invalid JSON at byte %d: %w", d.name, d.lines.lineAt(se.Offset), se.Offset, err)
+		return fmt.Errorf("read %s line %d: invalid JSON at byte %d: %w", d.name, d.lines.LineAt(se.Offset), se.Offset, err)
 	}
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
 		return fmt.Errorf("read %s: JSON ends early (truncated file?): %w", d.name, io.ErrUnexpectedEOF)
@@ -193,7 +158,7 @@ func (d *Decoder) Next() (*inventory.Device, error) {
 	if err := d.dec.Decode(&raw); err != nil {
 		return nil, d.syntax(err)
 	}
-	d.line = d.lines.lineAt(d.dec.InputOffset() - int64(len(raw)))
+	d.line = d.lines.LineAt(d.dec.InputOffset() - int64(len(raw)))
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, &inventory.InputError{File: d.name, Line: d.line, Column: d.path(i, ""), Reason: "device is not a JSON object"}
