@@ -73,6 +73,9 @@ func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, rc *reqCt
 	}
 	for _, f := range inventory.Fields {
 		row := fieldRow{Field: f, Label: fieldLabel(f), Value: d.Get(f), Conflict: open[f]}
+		if f == "patient_connected" || f == "phi" {
+			row.Value = map[string]string{"true": "yes", "false": "no"}[row.Value]
+		}
 		if p, ok := d.Provenance[f]; ok {
 			row.Prov = &p
 		}

@@ -257,7 +257,9 @@ func (h *Handler) runImport(j *job, f *os.File) {
 	j.result, j.progress = res, *res
 	if err != nil {
 		j.err = err.Error()
-		if !errors.Is(err, importer.ErrRejected) {
+		if errors.Is(err, importer.ErrRejected) {
+			j.err = fmt.Sprintf("%s has %d invalid record(s), so nothing was written. Fix the problems below and import the file again, or choose “Import the valid records and report the invalid ones”.", j.Name, res.Invalid)
+		} else {
 			h.log.Error("import failed", "job", j.ID, "file", j.Name, "err", err)
 		}
 	}
