@@ -1,7 +1,6 @@
 package csaf
 
 import (
-	"encoding/json"
 	"io"
 	"net/url"
 	"sort"
@@ -139,23 +138,15 @@ func vulnerability(v *Vulnerability, expand func(ids, gids []string) []string) a
 	for _, s := range v.Scores {
 		for _, x := range []struct {
 			src string
-			raw json.RawMessage
+			obj map[string]any
 		}{{"cvss_v2", s.CVSSv2}, {"cvss_v3", s.CVSSv3}} {
-			if len(x.raw) == 0 || string(x.raw) == "null" {
+			if x.obj == nil {
 				continue
 			}
-			var m struct {
-				Version      string  `json:"version"`
-				VectorString string  `json:"vectorString"`
-				BaseScore    float64 `json:"baseScore"`
-				BaseSeverity string  `json:"baseSeverity"`
-			}
-			if json.Unmarshal(x.raw, &m) != nil {
-				continue
-			}
+			base, _ := number(x.obj["baseScore"])
 			out.Scores = append(out.Scores, advisory.Score{
-				Version: m.Version, Vector: m.VectorString, BaseScore: m.BaseScore,
-				BaseSeverity: m.BaseSeverity, ProductIDs: s.Products, Source: x.src,
+				Version: str(x.obj, "version"), Vector: str(x.obj, "vectorString"), BaseScore: base,
+				BaseSeverity: str(x.obj, "baseSeverity"), ProductIDs: s.Products, Source: x.src,
 			})
 		}
 	}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"reflect"
 	"sort"
 	"strconv"
 )
@@ -185,37 +186,20 @@ func (v *Validator) validateBytes(rep *Report, data []byte) {
 		rep.add(o, *err)
 		return
 	}
+	generic, err := decodeGeneric(data)
+	if err != nil {
+		rep.add(o, syntaxError(data))
+		return
+	}
 	if !o.SkipSchema {
-		generic, err := decodeGeneric(data)
-		if err != nil {
-			rep.add(o, syntaxError(data))
-			return
-		}
 		for _, e := range v.schemas.validate(generic) {
 			rep.add(o, e)
 		}
 	}
-	var w struct {
-		Document
-		Vulns *[]Vulnerability `json:"vulnerabilities"`
-	}
-	if err := json.Unmarshal(data, &w); err != nil {
-		// Wrong types (already reported by the schema) stop typed decoding.
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			if o.SkipSchema {
-				rep.add(o, Error{Test: TestSchema, Path: "/" + dotToPointer(te.Field), Message: fmt.Sprintf("wrong type: got JSON %s, want %s", te.Value, te.Type)})
-			}
-			return
-		}
-		rep.add(o, syntaxError(data))
-		return
-	}
-	doc := w.Document
-	if w.Vulns != nil {
-		doc.Vulnerabilities = *w.Vulns
-		doc.HasVulnerabilities = true
-	}
+	obj, _ := generic.(map[string]any)
+	var doc Document
+	fill(reflect.ValueOf(&doc).Elem(), obj)
+	_, doc.HasVulnerabilities = obj["vulnerabilities"]
 	rep.Document = &doc
 	for _, e := range runMandatory(&doc, v.schemas, o) {
 		rep.add(o, e)
@@ -395,17 +379,6 @@ func lineCol(data []byte, off int64) (line, col int) {
 		}
 	}
 	return line, col
-}
-
-// dotToPointer turns encoding/json's "a.b.c" field path into "a/b/c".
-func dotToPointer(f string) string {
-	b := []byte(f)
-	for i := range b {
-		if b[i] == '.' {
-			b[i] = '/'
-		}
-	}
-	return string(b)
 }
 
 // ptr builds a JSON pointer from tokens, escaping ~ and /.

@@ -1,7 +1,5 @@
 package csaf
 
-import "encoding/json"
-
 // The types below mirror the CSAF 2.0 JSON schema (csaf_json_schema.json).
 // They are decoded after the document passed (or failed) schema validation,
 // so they accept any JSON the schema could see; the schema reports unknown
@@ -283,12 +281,12 @@ type RestartRequired struct {
 }
 
 // Score is a set of CVSS objects for some products. CVSS objects are kept
-// as raw JSON so that the mandatory tests 6.1.8–6.1.10 see exactly what was
-// published.
+// as generic JSON objects (numbers as json.Number) so that the mandatory
+// tests 6.1.8–6.1.10 see exactly what was published.
 type Score struct {
-	CVSSv2   json.RawMessage `json:"cvss_v2,omitempty"`
-	CVSSv3   json.RawMessage `json:"cvss_v3,omitempty"`
-	Products []string        `json:"products"`
+	CVSSv2   map[string]any `json:"cvss_v2,omitempty"`
+	CVSSv3   map[string]any `json:"cvss_v3,omitempty"`
+	Products []string       `json:"products"`
 }
 
 // Threat is an exploit status, impact or target set statement.

@@ -75,3 +75,22 @@ func TestGroupExpansionBudget(t *testing.T) {
 		t.Errorf("ToAdvisory expanded %d product ids, budget 1000", total)
 	}
 }
+
+// TestWrongTypesStillDecoded: a member of the wrong JSON type is a schema
+// finding; the rest of the document is still decoded and checked.
+func TestWrongTypesStillDecoded(t *testing.T) {
+	t.Parallel()
+	in := strings.Replace(string(doc(`,"product_tree":{"full_product_names":[{"name":"A","product_id":"P1"},{"name":"B","product_id":"P1"}]}`)), `"title": "Test"`, `"title": 5`, 1)
+	rep := newTestValidator(t).ParseBytes([]byte(in), "types.json")
+	if rep.Document == nil {
+		t.Fatal("document not decoded")
+	}
+	var got []string
+	for _, e := range rep.Errors {
+		got = append(got, e.Test+" "+e.Path)
+	}
+	want := []string{"schema /document/title", "6.1.2 /product_tree/full_product_names/1/product_id"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("findings (-want +got):\n%s", diff)
+	}
+}

@@ -1,8 +1,6 @@
 package csaf
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
@@ -357,9 +355,8 @@ var statusGroup = map[string]string{
 }
 
 type cvssMeta struct {
-	Version      string   `json:"version"`
-	VectorString string   `json:"vectorString"`
-	BaseScore    *float64 `json:"baseScore"`
+	Version      string
+	VectorString string
 }
 
 func (c *checker) vulnerabilities() {
@@ -393,15 +390,12 @@ func (c *checker) vulnerabilities() {
 			sp := vp + ptr("scores", j)
 			for _, x := range []struct {
 				name string
-				raw  json.RawMessage
+				obj  map[string]any
 			}{{"cvss_v2", s.CVSSv2}, {"cvss_v3", s.CVSSv3}} {
-				if len(x.raw) == 0 || bytes.Equal(x.raw, []byte("null")) {
+				if x.obj == nil {
 					continue
 				}
-				var m cvssMeta
-				if err := json.Unmarshal(x.raw, &m); err != nil {
-					continue // schema reports the type problem
-				}
+				m := cvssMeta{Version: str(x.obj, "version"), VectorString: str(x.obj, "vectorString")}
 				for k, id := range s.Products {
 					key := [2]string{id, m.Version}
 					if first, dup := seenVersion[key]; dup {
@@ -411,7 +405,7 @@ func (c *checker) vulnerabilities() {
 					}
 					seenVersion[key] = sp + "/" + x.name
 				}
-				c.cvss(x.name, x.raw, m, sp+"/"+x.name)
+				c.cvss(x.name, x.obj, m, sp+"/"+x.name)
 			}
 		}
 
@@ -495,11 +489,7 @@ func uniq(xs []string) []string {
 
 // cvss runs 6.1.8 (strict schema), 6.1.9 (computed scores) and 6.1.10
 // (properties consistent with the vector) on one CVSS object.
-func (c *checker) cvss(kind string, raw json.RawMessage, m cvssMeta, path string) {
-	generic, err := decodeGeneric(raw)
-	if err != nil {
-		return
-	}
+func (c *checker) cvss(kind string, props map[string]any, m cvssMeta, path string) {
 	var strict = c.s.cvss20
 	if kind == "cvss_v3" {
 		switch m.Version {
@@ -512,11 +502,10 @@ func (c *checker) cvss(kind string, raw json.RawMessage, m cvssMeta, path string
 			return
 		}
 	}
-	if errs := c.s.findings(strict, generic, "6.1.8", path); len(errs) > 0 {
+	if errs := c.s.findings(strict, props, "6.1.8", path); len(errs) > 0 {
 		c.errs = append(c.errs, errs...)
 		return
 	}
-	props, _ := generic.(map[string]any)
 	metrics, err := parseVector(m.VectorString)
 	if err != nil {
 		c.add("6.1.8", path+"/vectorString", "invalid CVSS vector %q: %v", m.VectorString, err)
@@ -563,17 +552,6 @@ func (c *checker) checkScores(props map[string]any, path string, base, temporal,
 			}
 		}
 	}
-}
-
-func number(v any) (float64, bool) {
-	switch n := v.(type) {
-	case json.Number:
-		f, err := n.Float64()
-		return f, err == nil
-	case float64:
-		return n, true
-	}
-	return 0, false
 }
 
 func severity(score float64) string {
