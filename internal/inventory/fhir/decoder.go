@@ -26,6 +26,7 @@ const (
 	modeSingle mode = iota
 	modeBundle
 	modeNDJSON
+	modeStream // concatenated resources read with the JSON decoder
 )
 
 // Decoder streams inventory devices out of FHIR R4 JSON. It implements
@@ -98,7 +99,19 @@ func NewDecoder(r io.Reader, name string) (*Decoder, error) {
 	if _, err := d.dec.Token(); err != nil {
 		return nil, d.syntax(err)
 	}
-	switch rt := resourceType(members); rt {
+	rt := resourceType(members)
+	if d.dec.More() && rt != "" {
+		// Another value follows: this is NDJSON (or concatenated JSON)
+		// whose first line was too long for the format sniffer. Read the
+		// rest one resource at a time.
+		b, err := json.Marshal(members)
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+		d.mode, d.single = modeStream, b
+		return d, nil
+	}
+	switch rt {
 	case "Device":
 		b, err := json.Marshal(members)
 		if err != nil {
@@ -196,6 +209,8 @@ func (d *Decoder) Next() (*inventory.Device, error) {
 			dev, err = d.nextEntry()
 		case modeNDJSON:
 			dev, err = d.nextLine()
+		case modeStream:
+			dev, err = d.nextStream()
 		}
 		if dev == nil && err == nil {
 			continue // skipped resource
@@ -249,6 +264,32 @@ func (d *Decoder) nextEntry() (*inventory.Device, error) {
 		return nil, nil
 	}
 	return d.resource(e.Resource, path+".resource", d.last)
+}
+
+// nextStream returns the next of several top-level resources.
+func (d *Decoder) nextStream() (*inventory.Device, error) {
+	if d.single != nil {
+		first := d.single
+		d.single = nil
+		d.last = 1
+		return d.resource(first, "", 1)
+	}
+	if !d.dec.More() {
+		if _, err := d.dec.Token(); err != io.EOF {
+			if err != nil {
+				return nil, d.syntax(err)
+			}
+			return nil, fmt.Errorf("read %s: unexpected data after the resources", d.name)
+		}
+		d.done = true
+		return nil, io.EOF
+	}
+	var raw json.RawMessage
+	if err := d.dec.Decode(&raw); err != nil {
+		return nil, d.syntax(err)
+	}
+	d.last = d.lines.LineAt(d.dec.InputOffset() - int64(len(raw)))
+	return d.resource(raw, "", d.last)
 }
 
 func (d *Decoder) nextLine() (*inventory.Device, error) {

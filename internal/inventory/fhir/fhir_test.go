@@ -302,3 +302,23 @@ func BenchmarkDecode(b *testing.B) {
 		})
 	}
 }
+
+// TestNDJSONWithLongFirstLine: NDJSON whose first line is longer than what
+// a sniffer looks at reaches NewDecoder; it must read every line, not just
+// the first resource.
+func TestNDJSONWithLongFirstLine(t *testing.T) {
+	long := `{"resourceType":"Device","serialNumber":"S1","manufacturer":"` + strings.Repeat("x", 100<<10) + `"}`
+	in := long + "\n" + `{"resourceType":"Organization","name":"ICU"}` + "\n" + `{"resourceType":"Device","serialNumber":"S2","extension":[{"url":"https://medwarden.org/fhir/StructureDefinition/criticality","valueCode":"high"}]}` + "\n" + `{"resourceType":"Device","serialNumber":"S3"}` + "\n"
+	got, d := decodeAll(t, strings.NewReader(in), "long.json")
+	want := result{
+		Devices: []*inventory.Device{{Serial: "S1", Vendor: strings.Repeat("x", 100<<10)}, {Serial: "S3"}},
+		Errors: []*inventory.InputError{{File: "long.json", Line: 3, Column: "Device.extension[0].valueCode", Value: "high",
+			Reason: `unknown criticality "high" (want one of life-sustaining, life-supporting, therapeutic, diagnostic, non-clinical)`}},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("decode (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"skipped 1 Organization resource(s)"}, d.Warnings()); diff != "" {
+		t.Errorf("warnings (-want +got):\n%s", diff)
+	}
+}

@@ -220,3 +220,26 @@ func BenchmarkSniff(b *testing.B) {
 		}
 	}
 }
+
+func TestOpenNDJSONWithLongFirstLine(t *testing.T) {
+	long := `{"resourceType":"Device","serialNumber":"S1","manufacturer":"` + strings.Repeat("x", sniffSize) + `"}`
+	in := long + "\n" + `{"resourceType":"Device","serialNumber":"S2"}` + "\n"
+	dec, _, err := Open(strings.NewReader(in), "bulk.ndjson")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var serials []string
+	for {
+		d, err := dec.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		serials = append(serials, d.Serial)
+	}
+	if diff := cmp.Diff([]string{"S1", "S2"}, serials); diff != "" {
+		t.Errorf("serials (-want +got):\n%s", diff)
+	}
+}
