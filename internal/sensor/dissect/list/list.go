@@ -15,6 +15,7 @@ import (
 	"github.com/medwarden/medwarden/internal/sensor/dissect/cdp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/cleartext"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dhcp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dicom"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dns"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/hl7"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/http"
@@ -41,6 +42,7 @@ func All() []Constructor {
 		cdp.New,
 		cleartext.New,
 		dhcp.New,
+		dicom.New,
 		dns.New,
 		hl7.New,
 		http.New,
