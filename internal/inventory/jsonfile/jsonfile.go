@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -20,11 +19,6 @@ import (
 	"github.com/medwarden/medwarden/internal/inventory/fileformat/fieldvalue"
 	"github.com/medwarden/medwarden/internal/inventory/fileformat/linecount"
 )
-
-// outputOnly are fields of inventory.Device that a file may carry (our own
-// exports do) but an import never sets: they are ignored without warning.
-var outputOnly = []string{"id", "first_seen", "last_seen", "provenance", "observed", "revision",
-	"created_at", "updated_at", "conflicts"}
 
 // stringFields are read as text (a JSON number is taken as its literal).
 var stringFields = []string{"asset_id", "vendor", "model", "version", "serial", "hostname", "site",
@@ -42,6 +36,7 @@ type Decoder struct {
 	warnings []string
 	unknown  map[string]bool
 	lines    *linecount.Reader
+	members  []member // of the current device, reused
 	line     int // line where the last device starts
 }
 
@@ -159,14 +154,15 @@ func (d *Decoder) Next() (*inventory.Device, error) {
 		return nil, d.syntax(err)
 	}
 	d.line = d.lines.LineAt(d.dec.InputOffset() - int64(len(raw)))
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return nil, &inventory.InputError{File: d.name, Line: d.line, Column: d.path(i, ""), Reason: "device is not a JSON object"}
-	}
-	if m == nil {
+	if string(bytes.TrimSpace(raw)) == "null" {
 		return nil, &inventory.InputError{File: d.name, Line: d.line, Column: d.path(i, ""), Reason: "device is null"}
 	}
-	return d.device(i, m)
+	var ok bool
+	d.members, ok = objectMembers(raw, d.members[:0])
+	if !ok {
+		return nil, &inventory.InputError{File: d.name, Line: d.line, Column: d.path(i, ""), Reason: "device is not a JSON object"}
+	}
+	return d.device(i)
 }
 
 // finishObject reads the fields after "devices" up to the closing brace.
@@ -188,13 +184,39 @@ func (d *Decoder) finishObject() error {
 	return nil
 }
 
-func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device, error) {
+// known reports whether key is a field this reader uses or knows to
+// ignore: the output-only fields of inventory.Device that our own exports
+// carry (id, revision, provenance…) are ignored without a warning.
+func known(key []byte) bool {
+	switch string(key) {
+	case "asset_id", "vendor", "model", "version", "serial", "hostname", "site",
+		"location", "department", "device_type", "criticality", "os", "udi_di", "zone",
+		"end_of_support", "end_of_life", "patient_connected", "phi", "macs", "mac", "ips", "ip",
+		"id", "first_seen", "last_seen", "provenance", "observed", "revision",
+		"created_at", "updated_at", "conflicts":
+		return true
+	}
+	return false
+}
+
+// get returns the value of key in the current device (the last one when a
+// key repeats, as encoding/json does).
+func (d *Decoder) get(key string) (json.RawMessage, bool) {
+	for k := len(d.members) - 1; k >= 0; k-- {
+		if string(d.members[k].key) == key {
+			return d.members[k].val, true
+		}
+	}
+	return nil, false
+}
+
+func (d *Decoder) device(i int) (*inventory.Device, error) {
 	dev := &inventory.Device{}
 	bad := func(field string, raw json.RawMessage, reason string) error {
 		return &inventory.InputError{File: d.name, Line: d.line, Column: d.path(i, field), Value: string(raw), Reason: reason}
 	}
 	for _, f := range stringFields {
-		raw, ok := m[f]
+		raw, ok := d.get(f)
 		if !ok {
 			continue
 		}
@@ -207,7 +229,7 @@ func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device
 		}
 	}
 	for _, f := range []string{"patient_connected", "phi"} {
-		raw, ok := m[f]
+		raw, ok := d.get(f)
 		if !ok {
 			continue
 		}
@@ -236,7 +258,7 @@ func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device
 		}
 	}
 	for _, f := range []struct{ key, field string }{{"macs", "mac"}, {"mac", "mac"}, {"ips", "ip"}, {"ip", "ip"}} {
-		raw, ok := m[f.key]
+		raw, ok := d.get(f.key)
 		if !ok {
 			continue
 		}
@@ -258,14 +280,11 @@ func (d *Decoder) device(i int, m map[string]json.RawMessage) (*inventory.Device
 			}
 		}
 	}
-	for k := range m {
-		if slices.Contains(stringFields, k) || slices.Contains(outputOnly, k) || d.unknown[k] {
+	for _, mb := range d.members {
+		if known(mb.key) || d.unknown[string(mb.key)] {
 			continue
 		}
-		switch k {
-		case "patient_connected", "phi", "macs", "mac", "ips", "ip":
-			continue
-		}
+		k := string(mb.key)
 		d.unknown[k] = true
 		d.warnings = append(d.warnings, fmt.Sprintf("field %q is not a MedWarden field; ignored (first seen at %s)", k, d.path(i, "")))
 	}

@@ -224,3 +224,45 @@ func BenchmarkDecode(b *testing.B) {
 		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "devices/s")
 	})
 }
+
+func TestKnownCoversDeviceJSON(t *testing.T) {
+	b, err := json.Marshal(&inventory.Device{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range stringFields {
+		if !known([]byte(f)) {
+			t.Errorf("field %q not known", f)
+		}
+	}
+	for k := range m {
+		if !known([]byte(k)) {
+			t.Errorf("Device JSON field %q would be warned about", k)
+		}
+	}
+}
+
+func TestObjectMembers(t *testing.T) {
+	raw := []byte(` { "a" : "x,}" , "b\u0022": [1, {"c": "]"}], "n": -1.5e3, "t":true, "z": null } `)
+	got, ok := objectMembers(raw, nil)
+	if !ok {
+		t.Fatal("not an object")
+	}
+	var flat []string
+	for _, m := range got {
+		flat = append(flat, string(m.key)+"="+string(m.val))
+	}
+	want := []string{`a="x,}"`, `b"=[1, {"c": "]"}]`, `n=-1.5e3`, `t=true`, `z=null`}
+	if diff := cmp.Diff(want, flat); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{`[1]`, `"x"`, `{`, ``} {
+		if _, ok := objectMembers([]byte(bad), nil); ok {
+			t.Errorf("objectMembers(%q) ok", bad)
+		}
+	}
+}
