@@ -37,7 +37,7 @@ type Decoder struct {
 	unknown  map[string]bool
 	lines    *linecount.Reader
 	members  []member // of the current device, reused
-	line     int // line where the last device starts
+	line     int      // line where the last device starts
 }
 
 // Line returns the line where the last device returned by Next (or
