@@ -23,6 +23,7 @@ import (
 	"github.com/medwarden/medwarden/internal/sensor/dissect/mqtt"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/netbios"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/ntp"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/poct1"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/smb"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/snmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/ssdp"
@@ -50,6 +51,7 @@ func All() []Constructor {
 		mqtt.New,
 		netbios.New,
 		ntp.New,
+		poct1.New,
 		smb.New,
 		snmp.New,
 		ssdp.New,
