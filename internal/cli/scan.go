@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -48,7 +49,14 @@ func (a *analysisFlags) validate() error {
 	return nil
 }
 
-func (a *analysisFlags) newSensor() (*sensor.Sensor, error) {
+// defaultMemoryLimit keeps the Go heap (and so RSS) of a scan within the
+// 512 MB budget; GOMEMLIMIT in the environment overrides it.
+const defaultMemoryLimit = 448 << 20
+
+func (a *analysisFlags) newSensor(env *Env) (*sensor.Sensor, error) {
+	if env.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	ds, err := list.Select(a.dissectors)
 	if err != nil {
 		return nil, usageErr("--dissectors: %v", err)
@@ -136,7 +144,7 @@ not a capture at all (the others are still reported).`,
 			if len(files) == 0 {
 				return usageErr("no capture file given")
 			}
-			s, err := a.newSensor()
+			s, err := a.newSensor(env)
 			if err != nil {
 				return err
 			}
@@ -241,7 +249,7 @@ traffic.`,
 					return err
 				}
 			}
-			s, err := a.newSensor()
+			s, err := a.newSensor(env)
 			if err != nil {
 				return err
 			}

@@ -63,6 +63,7 @@ type EdgeBucket struct {
 // and per fixed interval (for the server side, which stores time series).
 type EdgeAggregator struct {
 	interval time.Duration
+	noBucket bool // whole-run totals only
 	total    map[EdgeKey]*EdgeStats
 	buckets  map[int64]map[EdgeKey]*EdgeStats
 }
@@ -88,6 +89,9 @@ func (a *EdgeAggregator) Add(k EdgeKey, pkts, bytes uint64, first, last time.Tim
 		a.total[k] = t
 	}
 	t.add(pkts, bytes, first, last)
+	if a.noBucket {
+		return
+	}
 	start := first.UnixNano() - first.UnixNano()%int64(a.interval)
 	b := a.buckets[start]
 	if b == nil {

@@ -28,6 +28,10 @@ type flow struct {
 	seenA     bool
 	seenB     bool
 	hasMAC    bool
+	// SYNs seen before any payload, kept here so that handshake-only
+	// flows (scans) need no application state.
+	synSeen [2]bool
+	isn     [2]uint32
 	// Edge accounting for the current interval bucket.
 	bucket      int64 // bucket start, unix ns
 	bucketFirst int64

@@ -50,6 +50,9 @@ type Config struct {
 	FragmentMemory    int
 	FragmentTimeout   time.Duration
 	EdgeInterval      time.Duration
+	// EdgeBuckets keeps the per-interval edge aggregation (EdgeBuckets());
+	// off, only whole-run edges are kept, which saves memory in scans.
+	EdgeBuckets bool
 	// Dissectors to run (usually list.Build(list.Default())).
 	Dissectors []dissect.Dissector
 }
@@ -113,9 +116,14 @@ type Result struct {
 	Findings     []FindingRecord
 	Hosts        []Host
 	Edges        []Edge
-	Buckets      []EdgeBucket
 	Stats        Stats
 }
+
+// EdgeBuckets returns the per-interval edge aggregation (Config.EdgeInterval
+// buckets, oldest first), for a server that stores time series. Call Flush
+// first to include flows still open. It is empty unless Config.EdgeBuckets
+// was set.
+func (s *Sensor) EdgeBuckets() []EdgeBucket { return s.edges.Buckets() }
 
 type obsKey struct {
 	mac   string
@@ -177,6 +185,7 @@ func New(cfg Config) *Sensor {
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
 		hinted:   map[uint16]bool{},
 	}
+	s.edges.noBucket = !cfg.EdgeBuckets
 	for _, d := range cfg.Dissectors {
 		switch d.Layer() {
 		case dissect.LayerLink:
@@ -541,10 +550,21 @@ func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 	if len(s.tcpAll) == 0 {
 		return
 	}
-	if f.app == nil && len(p.payload) == 0 && p.tcpFlags&tcpSYN == 0 {
-		return // nothing to reassemble yet
+	if f.app == nil {
+		if len(p.payload) == 0 {
+			if p.tcpFlags&tcpSYN != 0 && p.tcpFlags&tcpRST == 0 {
+				f.synSeen[dir], f.isn[dir] = true, p.seq
+			}
+			return // nothing to reassemble yet
+		}
+		a := s.app(f)
+		for d := range 2 {
+			if f.synSeen[d] {
+				a.tcp[d].init, a.tcp[d].next = true, f.isn[d]+1
+			}
+		}
 	}
-	a := s.app(f)
+	a := f.app
 	if a.decided && a.stream == nil {
 		return
 	}
@@ -756,7 +776,7 @@ func (s *Sensor) Flush() {
 // Result returns what was collected, in a deterministic order. Call Flush
 // first to include flows still open.
 func (s *Sensor) Result() *Result {
-	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(), Buckets: s.edges.Buckets()}
+	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges()}
 	for _, o := range s.obs {
 		r.Observations = append(r.Observations, *o)
 	}
@@ -807,4 +827,22 @@ func formatMAC(m [6]byte) string {
 		b[i*3+1] = hexDigits[x&0xf]
 	}
 	return string(b[:])
+}
+
+// DecodeOnly reads src to the end and decodes every frame without flow
+// tracking: the floor the full pipeline is measured against.
+func DecodeOnly(src Source) Stats {
+	var st Stats
+	var p packet
+	for {
+		fr, err := src.Next()
+		if err != nil {
+			return st
+		}
+		st.Packets++
+		st.Bytes += uint64(len(fr.Data))
+		if decodeFrame(&p, fr.LinkType, fr.Data) == decodedError {
+			st.DecodeErrors++
+		}
+	}
 }

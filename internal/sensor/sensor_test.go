@@ -159,8 +159,10 @@ func TestTCPBufferLimitReportsGap(t *testing.T) {
 func TestFragmentReassembly(t *testing.T) {
 	t.Parallel()
 	payload := []byte(strings.Repeat("0123456789abcdef", 6)) // 96 bytes of UDP payload
-	dgram := udp(1234, 5353, payload)                       // 104 bytes
-	v4 := func(off int, more bool, b []byte) []byte { return ipv4("10.0.0.1", "10.0.0.2", protoUDP, 77, off, more, b) }
+	dgram := udp(1234, 5353, payload)                        // 104 bytes
+	v4 := func(off int, more bool, b []byte) []byte {
+		return ipv4("10.0.0.1", "10.0.0.2", protoUDP, 77, off, more, b)
+	}
 	v6 := func(off int, more bool, b []byte) []byte {
 		return ipv6("fe80::1", "fe80::2", 44, frag6(protoUDP, off, more, 99, b))
 	}
@@ -239,7 +241,7 @@ func TestFlowTableCapEvictsOldest(t *testing.T) {
 func TestIdleTimeoutAndEdgeBuckets(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{layer: dissect.LayerUDP}
-	s := New(Config{Dissectors: []dissect.Dissector{rec}, IdleTimeout: time.Minute, EdgeInterval: time.Hour})
+	s := New(Config{Dissectors: []dissect.Dissector{rec}, IdleTimeout: time.Minute, EdgeInterval: time.Hour, EdgeBuckets: true})
 	t0 := time.Date(2026, 1, 1, 10, 59, 0, 0, time.UTC)
 	f := ipv4("10.0.0.1", "10.0.0.2", protoUDP, 1, 0, false, udp(40000, 53, []byte("q")))
 	for _, d := range []time.Duration{0, 30 * time.Second, 90 * time.Second, 10 * time.Minute} {
@@ -253,7 +255,7 @@ func TestIdleTimeoutAndEdgeBuckets(t *testing.T) {
 		t.Errorf("flows = %d, want 2", r.Stats.Flows)
 	}
 	var got []string
-	for _, b := range r.Buckets {
+	for _, b := range s.EdgeBuckets() {
 		for _, e := range b.Edges {
 			got = append(got, fmt.Sprintf("%s %s>%s %s/%d %d", b.Start.Format("15:04"), e.SrcIP, e.DstIP, e.Proto, e.DPort, e.Packets))
 		}
