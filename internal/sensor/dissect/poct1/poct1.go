@@ -116,7 +116,7 @@ func rootName(p []byte) (name string, at int, ok bool) {
 func (*Dissector) NewStream(f *dissect.Flow) dissect.Stream { return &stream{flow: f} }
 
 type stream struct {
-	flow *dissect.Flow
+	flow   *dissect.Flow
 	buf    [2][]byte
 	dead   [2]bool
 	resync [2]bool // after a gap: skip to the next XML declaration

@@ -45,8 +45,10 @@ const laughs = `<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY
 
 type recorder struct{ obs []string }
 
-func (r *recorder) Observe(o dissect.Observation) { r.obs = append(r.obs, o.IP.String()+" "+o.Field+"="+o.Value) }
-func (r *recorder) Report(dissect.Finding)        {}
+func (r *recorder) Observe(o dissect.Observation) {
+	r.obs = append(r.obs, o.IP.String()+" "+o.Field+"="+o.Value)
+}
+func (r *recorder) Report(dissect.Finding) {}
 
 var flow = &dissect.Flow{
 	Client: dissect.Endpoint{Addr: netip.MustParseAddrPort("10.40.3.7:51000")},
