@@ -140,9 +140,7 @@ func (h *Handler) resolveConflict(w http.ResponseWriter, r *http.Request, rc *re
 		h.serverError(w, r, rc, err)
 		return
 	}
-	h.dashMu.Lock()
-	h.dashCache = nil
-	h.dashMu.Unlock()
+	h.dropStats()
 	h.log.Info("conflict resolved", "device_id", d.ID, "field", field, "action", action, "user", rc.User.Username)
 	http.Redirect(w, r, fmt.Sprintf("/devices/%d?flash=resolved#conflicts", d.ID), http.StatusSeeOther)
 }

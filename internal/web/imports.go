@@ -224,9 +224,7 @@ func (h *Handler) runImport(j *job, f *os.File) {
 		j.finished = h.now()
 		j.mu.Unlock()
 		close(j.done)
-		h.dashMu.Lock()
-		h.dashCache = nil
-		h.dashMu.Unlock()
+		h.dropStats()
 	}()
 	src := countingReader{r: f, n: &j.read}
 	dec, format, err := fileformat.Open(src, j.Name)

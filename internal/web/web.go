@@ -36,7 +36,8 @@ const (
 	DefaultIdleTimeout     = 30 * time.Minute
 	DefaultAbsoluteTimeout = 12 * time.Hour
 	DefaultMaxUpload       = 256 << 20 // 256 MiB inventory file
-	maxFormBody            = 64 << 10  // every other form
+	DefaultStatsMaxAge     = 30 * time.Second
+	maxFormBody            = 64 << 10 // every other form
 	sessionCookie          = "mw_session"
 	loginCSRFCookie        = "mw_login"
 	touchEvery             = time.Minute // last_seen is written at most this often
@@ -58,6 +59,9 @@ type Deps struct {
 	TrustForwardedProto bool
 	// Now is the clock (zero: time.Now).
 	Now func() time.Time
+	// StatsMaxAge is how long dashboard counts are reused (zero:
+	// DefaultStatsMaxAge; negative: never).
+	StatsMaxAge time.Duration
 }
 
 // Handler serves the console. Close stops running imports.
@@ -81,8 +85,9 @@ type Handler struct {
 	cancel context.CancelFunc
 	jobs   *jobs
 
+	statsAge  time.Duration
 	dashMu    sync.Mutex
-	dashCache *conflictCount
+	dashCache *dashStats
 }
 
 // Route is one console endpoint and the permission it needs; Routes lists
@@ -126,6 +131,10 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	}
 	if h.maxUp <= 0 {
 		h.maxUp = DefaultMaxUpload
+	}
+	h.statsAge = d.StatsMaxAge
+	if h.statsAge == 0 {
+		h.statsAge = DefaultStatsMaxAge
 	}
 	if h.tempDir == "" {
 		h.tempDir = os.TempDir()

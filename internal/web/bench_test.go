@@ -1,0 +1,120 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/sqlite"
+	"github.com/medwarden/medwarden/internal/store/storetest"
+)
+
+// maxPageBytes is the budget for any page.
+const maxPageBytes = 300 << 10
+
+// BenchmarkPages measures the server time of every console page over a
+// SQLite store holding storetest.BenchSize() demo devices (100,000; 10⁶
+// with MEDWARDEN_BENCH_LARGE=1), signed in as an admin, and reports the
+// p95 and maximum latency and the page size. It fails when a page exceeds
+// 300 KB.
+func BenchmarkPages(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	n := storetest.BenchSize()
+	storetest.LoadDemo(b, st, n)
+	hash, _ := auth.HashPassword(testPassword, fastParams)
+	u := &store.User{Username: "admin", Role: string(auth.Admin), PasswordHash: hash}
+	if err := st.CreateUser(ctx, u); err != nil {
+		b.Fatal(err)
+	}
+	h, err := New(ctx, Deps{Store: st, Params: fastParams})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer h.Close()
+	cold, err := New(ctx, Deps{Store: st, Params: fastParams, StatsMaxAge: -1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cold.Close()
+	tok, _ := auth.NewToken()
+	now := time.Now()
+	if err := st.CreateSession(ctx, &store.Session{IDHash: auth.HashToken(tok), UserID: u.ID, CSRFToken: "t", CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+		b.Fatal(err)
+	}
+	for i := 0; i < 20; i++ { // a user with saved views
+		st.SaveView(ctx, &store.SavedView{UserID: u.ID, Name: fmt.Sprintf("view %d", i), Query: "department=ICU&sort=-criticality"}) //nolint:errcheck // benchmark setup
+	}
+	qs := storetest.ListQueries(st)
+	first, _ := st.ListDevices(ctx, store.DeviceQuery{Sort: "vendor", Limit: 50})
+	mid, _ := st.ListDevices(ctx, store.DeviceQuery{Filters: map[string]string{"site": qs[0].Filters["site"]}, Limit: 1})
+	site := url.QueryEscape(qs[0].Filters["site"])
+	pages := []struct {
+		name, path string
+		h          *Handler // nil: h
+	}{
+		{"dashboard", "/", nil},
+		{"dashboard-uncached", "/", cold},
+		{"devices", "/devices", nil},
+		{"devices-site-by-asset", "/devices?site=" + site + "&sort=asset_id", nil},
+		{"devices-vendor-by-criticality", "/devices?vendor=Baxter&sort=-criticality", nil},
+		{"devices-type-site-by-version", "/devices?device_type=infusion-pump&site=" + site + "&sort=version", nil},
+		{"devices-icu-by-updated", "/devices?department=ICU&sort=-updated_at", nil},
+		{"devices-eos-past", "/devices?eos_before=2026-11-01&sort=end_of_support", nil},
+		{"devices-page2-by-vendor", "/devices?sort=vendor&cursor=" + url.QueryEscape(first.Next), nil},
+		{"devices-200-rows", "/devices?limit=200&sort=-criticality", nil},
+		{"devices-search", "/devices?q=ventilator", nil},
+		{"device", fmt.Sprintf("/devices/%d", mid.Devices[0].ID), nil},
+		{"imports", "/imports", nil},
+		{"settings-users", "/settings/users", nil},
+		{"account-password", "/account/password", nil},
+	}
+	var report []string
+	for _, p := range pages {
+		b.Run(p.name, func(b *testing.B) {
+			var lat []time.Duration
+			var size int
+			b.ReportAllocs()
+			for b.Loop() {
+				req := httptest.NewRequest("GET", p.path, nil)
+				req.AddCookie(&http.Cookie{Name: sessionCookie, Value: tok})
+				rec := httptest.NewRecorder()
+				start := time.Now()
+				hh := h
+				if p.h != nil {
+					hh = p.h
+				}
+				hh.ServeHTTP(rec, req)
+				lat = append(lat, time.Since(start))
+				if rec.Code != http.StatusOK {
+					b.Fatalf("GET %s = %d", p.path, rec.Code)
+				}
+				size = rec.Body.Len()
+			}
+			if size > maxPageBytes {
+				b.Errorf("GET %s is %d bytes, over the %d budget", p.path, size, maxPageBytes)
+			}
+			b.SetBytes(int64(size))
+			slices.Sort(lat)
+			p95 := float64(lat[len(lat)*95/100].Microseconds()) / 1000
+			b.ReportMetric(p95, "p95-ms")
+			b.ReportMetric(float64(lat[len(lat)-1].Microseconds())/1000, "max-ms")
+			b.ReportMetric(float64(size), "page-bytes")
+			report = append(report, fmt.Sprintf("%s p95=%.1fms bytes=%d", p.name, p95, size))
+		})
+	}
+	b.Logf("%s: %s", storetest.SizeName(n), strings.Join(report, "; "))
+}
