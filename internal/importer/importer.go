@@ -72,7 +72,11 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 		now = store.Now()
 	}
 	res := &Result{File: opts.Source}
-	idx := inventory.NewIndex()
+	existing, err := st.CountDevices(ctx)
+	if err != nil {
+		return res, fmt.Errorf("count devices: %w", err)
+	}
+	idx := inventory.NewIndexSize(int(existing))
 	if err := st.ScanIdentities(ctx, func(d *inventory.Device) error {
 		idx.Add(d.ID, d)
 		return nil
@@ -88,7 +92,7 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 			res.MoreErrors++
 		}
 	}
-	err := st.Import(ctx, func(tx store.ImportTx) error {
+	err = st.Import(ctx, func(tx store.ImportTx) error {
 		var pending []*inventory.Device
 		touched := map[int64]int{} // device id (negative: pending) → line or record number
 		nextTemp := int64(0)
