@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/astm"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/cdp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/cleartext"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dhcp"
@@ -40,6 +41,7 @@ type Constructor func() dissect.Dissector
 func All() []Constructor {
 	return []Constructor{
 		// One line per dissector, sorted by package name.
+		astm.New,
 		cdp.New,
 		cleartext.New,
 		dhcp.New,
