@@ -18,8 +18,10 @@ import (
 
 type recorder struct{ obs []string }
 
-func (r *recorder) Observe(o dissect.Observation) { r.obs = append(r.obs, o.IP.String()+" "+o.Field+"="+o.Value) }
-func (r *recorder) Report(dissect.Finding)        {}
+func (r *recorder) Observe(o dissect.Observation) {
+	r.obs = append(r.obs, o.IP.String()+" "+o.Field+"="+o.Value)
+}
+func (r *recorder) Report(dissect.Finding) {}
 
 var flow = &dissect.Flow{
 	Client: dissect.Endpoint{Addr: netip.MustParseAddrPort("10.50.1.12:40001")},
