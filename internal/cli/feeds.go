@@ -109,6 +109,10 @@ with the test id ("6.1.2", "schema", "json", "input"), the JSON pointer of
 the offending value and a message. --format json prints an array of
 {"file", "valid", "errors": [{"test", "path", "message"}]} objects.
 
+--optional also runs the optional tests of section 6.2 (all but 6.2.13,
+key sorting) and lists their failures as warnings ("warnings" in JSON);
+warnings never make a document invalid.
+
 Exit status: 0 when every file was read, valid or not; 1 when a file could
 not be read (it is reported with test "read"); 2 for usage mistakes.
 
@@ -120,7 +124,7 @@ func feedsValidateSub() *feedsSub {
 	return &feedsSub{
 		Name:    "validate",
 		Summary: "validate CSAF 2.0 advisories (schema and mandatory tests)",
-		Usage:   "[--format json|table] [--max-size BYTES] FILE...",
+		Usage:   "[--format json|table] [--optional] [--max-size BYTES] FILE...",
 		Help:    feedsValidateHelp,
 		Run:     runFeedsValidate,
 	}
@@ -131,6 +135,8 @@ type validateResult struct {
 	File   string       `json:"file"`
 	Valid  bool         `json:"valid"`
 	Errors []csaf.Error `json:"errors"`
+	// Warnings are optional-test (6.2.x) failures, only with --optional.
+	Warnings []csaf.Error `json:"warnings,omitempty"`
 }
 
 // testRead is the test id of files that could not be read.
@@ -139,6 +145,7 @@ const testRead = "read"
 func runFeedsValidate(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	format := fs.String("format", "table", "output format: table or json")
 	maxSize := fs.Int64("max-size", csaf.DefaultMaxSize, "largest document accepted, in bytes")
+	optional := fs.Bool("optional", false, "also run the optional tests (6.2.x) and list their failures as warnings")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -152,7 +159,7 @@ func runFeedsValidate(ctx context.Context, env *Env, fs *flag.FlagSet, args []st
 	if *maxSize <= 0 {
 		return usageErr("--max-size must be positive")
 	}
-	v, err := csaf.NewValidator(csaf.Options{MaxSize: *maxSize})
+	v, err := csaf.NewValidator(csaf.Options{MaxSize: *maxSize, Optional: *optional})
 	if err != nil {
 		return fmt.Errorf("build validator: %w", err)
 	}
@@ -191,7 +198,7 @@ func runFeedsValidate(ctx context.Context, env *Env, fs *flag.FlagSet, args []st
 					results[i] = validateResult{File: jb.name, Errors: []csaf.Error{{Test: testRead, Message: err.Error()}}}
 					continue
 				}
-				results[i] = validateResult{File: jb.name, Valid: rep.Valid, Errors: rep.Errors}
+				results[i] = validateResult{File: jb.name, Valid: rep.Valid, Errors: rep.Errors, Warnings: rep.Warnings}
 				if rep.Truncated {
 					results[i].Errors = append(rep.Errors, csaf.Error{Test: csaf.TestInput, Message: fmt.Sprintf("more than %d errors; the rest are not listed", csaf.DefaultMaxErrors)})
 				}
@@ -272,7 +279,7 @@ func validateOne(v *csaf.Validator, env *Env, name string) (*csaf.Report, error)
 func printValidateTable(w io.Writer, results []validateResult) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "FILE\tVALID\tTEST\tPATH\tMESSAGE")
-	valid, invalid, unread := 0, 0, 0
+	valid, invalid, unread, warnings := 0, 0, 0, 0
 	for _, r := range results {
 		v := "no"
 		switch {
@@ -285,11 +292,13 @@ func printValidateTable(w io.Writer, results []validateResult) error {
 		default:
 			invalid++
 		}
-		if len(r.Errors) == 0 {
+		rows := append(append([]csaf.Error(nil), r.Errors...), r.Warnings...)
+		warnings += len(r.Warnings)
+		if len(rows) == 0 {
 			fmt.Fprintf(tw, "%s\t%s\t\t\t\n", r.File, v)
 			continue
 		}
-		for i, e := range r.Errors {
+		for i, e := range rows {
 			file, vv := r.File, v
 			if i > 0 {
 				file, vv = "", ""
@@ -301,7 +310,11 @@ func printValidateTable(w io.Writer, results []validateResult) error {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", file, vv, e.Test, path, oneLine(e.Message))
 		}
 	}
-	fmt.Fprintf(tw, "\n%d file(s): %d valid, %d invalid, %d unreadable\n", len(results), valid, invalid, unread)
+	fmt.Fprintf(tw, "\n%d file(s): %d valid, %d invalid, %d unreadable", len(results), valid, invalid, unread)
+	if warnings > 0 {
+		fmt.Fprintf(tw, "; %d optional-test warning(s)", warnings)
+	}
+	fmt.Fprintln(tw)
 	return tw.Flush()
 }
 

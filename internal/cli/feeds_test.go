@@ -114,3 +114,23 @@ func TestFeedsUsage(t *testing.T) {
 		})
 	}
 }
+
+func TestFeedsValidateOptional(t *testing.T) {
+	t.Parallel()
+	good := filepath.Join(csafTestdata, "cisa", "icsma-24-151-01.json")
+	code, stdout, stderr := runFeedsCLI(t, "", "feeds", "validate", "--optional", "--format", "json", good)
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	var got []validateResult
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := []validateResult{{File: good, Valid: true, Errors: []csaf.Error{}, Warnings: []csaf.Error{
+		{Test: "6.2.16", Path: "/product_tree/branches/0/branches/0/branches/0/product", Message: `product "CSAFPID-0001" has no product_identification_helper`},
+		{Test: "6.2.18", Path: "/product_tree/branches/0/branches/0/branches/0/name", Message: `version range "<=1.9.4.1" is not a vers: range`},
+	}}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("feeds validate --optional (-want +got):\n%s", diff)
+	}
+}

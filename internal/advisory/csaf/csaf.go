@@ -61,6 +61,9 @@ type Options struct {
 	MaxGroupExpansion int
 	// SkipSchema skips JSON schema validation (mandatory tests still run).
 	SkipSchema bool
+	// Optional also runs the optional tests of section 6.2; their failures
+	// go to Report.Warnings and do not make a document invalid.
+	Optional bool
 }
 
 func (o Options) withDefaults() Options {
@@ -107,6 +110,8 @@ type Report struct {
 	// Valid is true when there is no finding.
 	Valid  bool    `json:"valid"`
 	Errors []Error `json:"errors"`
+	// Warnings are the optional-test (6.2.x) failures, when Options.Optional is set.
+	Warnings []Error `json:"warnings,omitempty"`
 	// Truncated is true when more than MaxErrors findings were found.
 	Truncated bool `json:"truncated,omitempty"`
 	// SHA256 is the hex SHA-256 of the bytes read; Size their count.
@@ -203,6 +208,13 @@ func (v *Validator) validateBytes(rep *Report, data []byte) {
 	rep.Document = &doc
 	for _, e := range runMandatory(&doc, v.schemas, o) {
 		rep.add(o, e)
+	}
+	if o.Optional {
+		rep.Warnings = runOptional(&doc, obj)
+		sort.SliceStable(rep.Warnings, func(i, j int) bool { return testLess(rep.Warnings[i].Test, rep.Warnings[j].Test) })
+		if len(rep.Warnings) > o.MaxErrors {
+			rep.Warnings = rep.Warnings[:o.MaxErrors]
+		}
 	}
 }
 

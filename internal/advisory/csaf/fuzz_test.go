@@ -20,7 +20,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Add(doc(nestedBranches(70)))
 	f.Add([]byte(`{"document":{},"product_tree":{"relationships":[{"full_product_name":{"product_id":"A"},"product_reference":"A","relates_to_product_reference":"A"}]}}`))
-	v, err := NewValidator(Options{MaxSize: 1 << 20})
+	v, err := NewValidator(Options{MaxSize: 1 << 20, Optional: true})
 	if err != nil {
 		f.Fatal(err)
 	}
