@@ -63,10 +63,7 @@ type flowTable struct {
 }
 
 func newFlowTable(max int) *flowTable {
-	hint := max
-	if hint > 1<<16 {
-		hint = 1 << 16
-	}
+	hint := min(max, 1024) // the map grows as needed
 	return &flowTable{m: make(map[flowKey]*flow, hint), max: max}
 }
 
