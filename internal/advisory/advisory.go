@@ -298,6 +298,18 @@ func (a *Advisory) Product(id string) *Product {
 	return nil
 }
 
+// Parts returns, for a product built by a relationship, the component
+// (ProductRef) and the product it relates to (RelatesTo), each nil when not
+// defined in the advisory; ok is false when the product is not built by a
+// relationship.
+func (a *Advisory) Parts(id string) (component, relatesTo *Product, ok bool) {
+	p := a.Product(id)
+	if p == nil || p.Relationship == nil {
+		return nil, nil, false
+	}
+	return a.Product(p.Relationship.ProductRef), a.Product(p.Relationship.RelatesTo), true
+}
+
 // Affected reports the product ids that the vulnerability lists as
 // affected (known_affected, first_affected or last_affected), in
 // document order and without duplicates.

@@ -1,6 +1,7 @@
 package advisory
 
 import (
+	"fmt"
 	"go/parser"
 	"go/token"
 	"path/filepath"
@@ -18,6 +19,7 @@ func sample() *Advisory {
 			{ID: "P1", Name: "Pump 1.0", Version: "1.0"},
 			{ID: "P2", Name: "Pump <2.0", VersionRange: "<2.0"},
 			{ID: "P3", Name: "Gateway"},
+			{ID: "P5", Name: "Gateway on Pump <2.0", Relationship: &Relationship{Category: "installed_on", ProductRef: "P3", RelatesTo: "P2"}},
 		},
 		Vulnerabilities: []Vulnerability{{
 			CVE: "CVE-2020-12040",
@@ -54,6 +56,11 @@ func TestHelpers(t *testing.T) {
 		{"scores_for_P3", v.ScoresFor("P3")[0].Version, "4.0"},
 		{"product_lookup", a.Product("P2").VersionRange, "<2.0"},
 		{"product_missing", a.Product("P9") == nil, true},
+		{"parts_of_relationship", func() []string {
+			c, r, ok := a.Parts("P5")
+			return []string{c.ID, r.ID, fmt.Sprint(ok)}
+		}(), []string{"P3", "P2", "true"}},
+		{"parts_of_plain_product", func() bool { _, _, ok := a.Parts("P1"); return ok }(), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
