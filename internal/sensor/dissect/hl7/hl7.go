@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/udi"
 )
 
 // Name is the dissector's stable name.
@@ -151,6 +152,17 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 			out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 		}
 	}
+	// emitUDI reports a device identifier and, when it parses as a GS1,
+	// HIBCC or ICCBBA UDI, its device identifier part.
+	emitUDI := func(ep dissect.Endpoint, v string) {
+		emit(ep, "hl7.udi", v)
+		if v == "" {
+			return
+		}
+		if u, err := udi.Parse(v); err == nil {
+			emit(ep, "hl7.udi_di", u.Issuer+" "+u.DI)
+		}
+	}
 	var phi []string
 	var firstType, firstApp string
 	for i := range m {
@@ -182,11 +194,11 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		case "MSA":
 			emit(snd, "hl7.ack_code", seg.Get(1, 1, 1, 1))
 		case "PRT":
-			emit(snd, "hl7.udi", ei(seg, 16, 1))
+			emitUDI(snd, ei(seg, 16, 1))
 			emit(snd, "hl7.device_serial", seg.Get(20, 1, 1, 1))
 		case "OBX":
 			for r := 1; r <= 4; r++ {
-				emit(snd, "hl7.udi", ei(seg, 18, r))
+				emitUDI(snd, ei(seg, 18, r))
 			}
 		}
 		if m[i].phi && !slices.Contains(phi, seg.Name) {
