@@ -1,6 +1,7 @@
 package cdp
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -92,9 +93,20 @@ func TestWithSNAPHeader(t *testing.T) {
 
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
+	files, _ := filepath.Glob("testdata/*.pcap")
+	checkTshark(t, files)
+}
+
+// TestCorpusAgainstTshark runs the same comparison over the whole shared
+// corpus group.
+func TestCorpusAgainstTshark(t *testing.T) {
+	t.Parallel()
+	checkTshark(t, extraFiles(t, "lldp_cdp"))
+}
+
+func checkTshark(t *testing.T, files []string) {
 	checks := map[string]string{"cdp.deviceid": "cdp.device_id", "cdp.platform": "cdp.platform", "cdp.portid": "cdp.port_id", "cdp.native_vlan": "cdp.native_vlan"}
 	names := []string{"cdp.deviceid", "cdp.native_vlan", "cdp.platform", "cdp.portid"}
-	files, _ := filepath.Glob("testdata/*.pcap")
 	for _, f := range files {
 		ts := tsharkFields(t, f, "cdp", names...)
 		var all []dissect.Observation
@@ -156,4 +168,23 @@ func BenchmarkDissectPacket(b *testing.B) {
 	for b.Loop() {
 		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].payload, time.Time{}, discard{})
 	}
+}
+
+// extraFiles returns the captures of $MEDWARDEN_TESTDATA_EXTRA/pcap/<group>
+// or skips the test.
+func extraFiles(t testing.TB, group string) []string {
+	t.Helper()
+	d := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if d == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared capture corpus is needed")
+	}
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.cap"} {
+		m, _ := filepath.Glob(filepath.Join(d, "pcap", group, pat))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no captures in %s/pcap/%s", d, group)
+	}
+	return files
 }

@@ -1,6 +1,7 @@
 package lldp
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -164,6 +165,18 @@ func TestMEDInventory(t *testing.T) {
 // descriptions with Wireshark's LLDP dissector.
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
+	files, _ := filepath.Glob("testdata/*.pcap")
+	checkTshark(t, files)
+}
+
+// TestCorpusAgainstTshark runs the same comparison over the whole shared
+// corpus group.
+func TestCorpusAgainstTshark(t *testing.T) {
+	t.Parallel()
+	checkTshark(t, extraFiles(t, "lldp_cdp"))
+}
+
+func checkTshark(t *testing.T, files []string) {
 	checks := map[string]string{
 		"lldp.tlv.system.name": "lldp.system_name",
 		"lldp.port.desc":       "lldp.port_description",
@@ -174,7 +187,6 @@ func TestAgainstTshark(t *testing.T) {
 		names = append(names, k)
 	}
 	sort.Strings(names)
-	files, _ := filepath.Glob("testdata/*.pcap")
 	for _, f := range files {
 		ts := tsharkFields(t, f, "lldp", names...)
 		var all []dissect.Observation
@@ -243,4 +255,23 @@ func BenchmarkDissectPacket(b *testing.B) {
 	for b.Loop() {
 		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].payload, time.Time{}, discard{})
 	}
+}
+
+// extraFiles returns the captures of $MEDWARDEN_TESTDATA_EXTRA/pcap/<group>
+// or skips the test.
+func extraFiles(t testing.TB, group string) []string {
+	t.Helper()
+	d := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if d == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared capture corpus is needed")
+	}
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.cap"} {
+		m, _ := filepath.Glob(filepath.Join(d, "pcap", group, pat))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no captures in %s/pcap/%s", d, group)
+	}
+	return files
 }

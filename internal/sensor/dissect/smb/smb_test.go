@@ -2,6 +2,7 @@ package smb
 
 import (
 	"encoding/binary"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -116,6 +117,18 @@ func TestOwnership(t *testing.T) {
 // Wireshark's SMB dissectors.
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
+	files, _ := filepath.Glob("testdata/*.*ap")
+	checkTshark(t, files)
+}
+
+// TestCorpusAgainstTshark runs the same comparison over the whole shared
+// corpus group.
+func TestCorpusAgainstTshark(t *testing.T) {
+	t.Parallel()
+	checkTshark(t, extraFiles(t, "smb"))
+}
+
+func checkTshark(t *testing.T, files []string) {
 	if _, err := exec.LookPath("tshark"); err != nil {
 		t.Skip("tshark not on PATH")
 	}
@@ -128,7 +141,6 @@ func TestAgainstTshark(t *testing.T) {
 		{"ntlmssp.challenge.target_info.nb_computer_name", "ntlm.nb_computer_name"},
 		{"ntlmssp.challenge.target_info.dns_domain_name", "ntlm.dns_domain_name"},
 	}
-	files, _ := filepath.Glob("testdata/*.*ap")
 	for _, f := range files {
 		var all []dissect.Observation
 		for _, r := range run(t, f) {
@@ -368,4 +380,23 @@ func BenchmarkSession(b *testing.B) {
 			}
 		})
 	}
+}
+
+// extraFiles returns the captures of $MEDWARDEN_TESTDATA_EXTRA/pcap/<group>
+// or skips the test.
+func extraFiles(t testing.TB, group string) []string {
+	t.Helper()
+	d := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if d == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared capture corpus is needed")
+	}
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.cap"} {
+		m, _ := filepath.Glob(filepath.Join(d, "pcap", group, pat))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no captures in %s/pcap/%s", d, group)
+	}
+	return files
 }

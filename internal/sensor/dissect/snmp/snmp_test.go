@@ -1,6 +1,7 @@
 package snmp
 
 import (
+	"os"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -169,6 +170,17 @@ func TestNeverLeaksCommunity(t *testing.T) {
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
 	files, _ := filepath.Glob("testdata/snmp*_*.pcap")
+	checkTshark(t, files)
+}
+
+// TestCorpusAgainstTshark runs the same comparison over the whole shared
+// corpus group.
+func TestCorpusAgainstTshark(t *testing.T) {
+	t.Parallel()
+	checkTshark(t, extraFiles(t, "snmp"))
+}
+
+func checkTshark(t *testing.T, files []string) {
 	for _, f := range files {
 		ts := tsharkFields(t, f, "snmp", "snmp.msgUserName")
 		var all []dissect.Observation
@@ -257,4 +269,23 @@ func BenchmarkDissectPacket(b *testing.B) {
 	for b.Loop() {
 		_ = d.DissectPacket(f, dissect.FromServer, resp, time.Time{}, discard{})
 	}
+}
+
+// extraFiles returns the captures of $MEDWARDEN_TESTDATA_EXTRA/pcap/<group>
+// or skips the test.
+func extraFiles(t testing.TB, group string) []string {
+	t.Helper()
+	d := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if d == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared capture corpus is needed")
+	}
+	var files []string
+	for _, pat := range []string{"*.pcap", "*.pcapng", "*.cap"} {
+		m, _ := filepath.Glob(filepath.Join(d, "pcap", group, pat))
+		files = append(files, m...)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no captures in %s/pcap/%s", d, group)
+	}
+	return files
 }
