@@ -109,7 +109,7 @@ func TestFindingFactors(t *testing.T) {
 				Remediations: []string{"no_fix_planned"}},
 			want: []Factor{
 				{FactorSeverity, "published base score 10.0 (no usable vector, not adjusted)", 35},
-				{FactorExploitation, "not in KEV; EPSS 0.2000 (96.0% of CVEs score lower)", 14},
+				{FactorExploitation, "not in KEV; EPSS 0.2000 (96.00% of CVEs score lower)", 14},
 				{FactorExposure, "zone it", 9},
 				{FactorClinical, "therapeutic, patient-connected", 11},
 				{FactorSupport, "no fix available or planned", 3},

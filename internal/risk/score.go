@@ -246,7 +246,7 @@ func (s *Scorer) exploitation(f *Finding, maturity string, ver cvss.Version, exp
 		parts = append(parts, "exploit maturity E:"+maturity)
 	}
 	if f.EPSS >= 0 {
-		parts = append(parts, fmt.Sprintf("EPSS %.4f (%.1f%% of CVEs score lower)", f.EPSS, f.EPSSPercentile*100))
+		parts = append(parts, fmt.Sprintf("EPSS %.4f (%.2f%% of CVEs score lower)", f.EPSS, f.EPSSPercentile*100))
 	} else {
 		parts = append(parts, "EPSS unknown")
 	}
