@@ -199,6 +199,37 @@ type Index struct {
 	byVendor map[string]map[string][]*cproduct // vendor key → token → products
 	byUDI    map[string][]*cproduct
 	byCPE    map[string][]*cproduct
+	// compile caches: many products share vendor strings and range texts
+	vendorCache map[string]vendorInfo
+	rangeCache  map[string]rangeResult
+}
+
+type vendorInfo struct {
+	refs  []vendorRef
+	words map[string]bool
+}
+
+type rangeResult struct {
+	r   *versions.Range
+	err error
+}
+
+func (ix *Index) vendor(v string) vendorInfo {
+	vi, ok := ix.vendorCache[v]
+	if !ok {
+		vi = vendorInfo{refs: ix.opts.Aliases.Resolve(v), words: ix.opts.Aliases.vendorWords(v)}
+		ix.vendorCache[v] = vi
+	}
+	return vi
+}
+
+func (ix *Index) parseRange(text string) (*versions.Range, error) {
+	rr, ok := ix.rangeCache[text]
+	if !ok {
+		rr.r, rr.err = versions.ParseCSAFRange(text)
+		ix.rangeCache[text] = rr
+	}
+	return rr.r, rr.err
 }
 
 // Compile builds the index of advisories.
@@ -213,7 +244,8 @@ func Compile(advs []*advisory.Advisory, opts Options) (*Index, error) {
 		opts.MinConfidence = DefaultMinConfidence
 	}
 	ix := &Index{opts: opts, byID: map[string]*cadv{}, byVendor: map[string]map[string][]*cproduct{},
-		byUDI: map[string][]*cproduct{}, byCPE: map[string][]*cproduct{}}
+		byUDI: map[string][]*cproduct{}, byCPE: map[string][]*cproduct{},
+		vendorCache: map[string]vendorInfo{}, rangeCache: map[string]rangeResult{}}
 	for i, a := range advs {
 		if _, err := ix.add(a); err != nil {
 			return nil, fmt.Errorf("advisory %d (%s): %w", i, sourceOf(a), err)
@@ -333,15 +365,15 @@ func identity(a *advisory.Advisory, p *advisory.Product) *advisory.Product {
 }
 
 func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
-	al := ix.opts.Aliases
 	idp := identity(ca.a, p)
 	vendor := idp.Vendor
 	if vendor == "" && len(idp.BranchPath) > 0 && len(idp.BranchCategories) > 0 && idp.BranchCategories[0] == "vendor" {
 		vendor = idp.BranchPath[0]
 	}
 	cp := &cproduct{adv: ca, p: p}
-	cp.vendors = al.Resolve(vendor)
-	vw := al.vendorWords(vendor)
+	vi := ix.vendor(vendor)
+	cp.vendors = vi.refs
+	vw := vi.words
 	name := idp.ProductName
 	if name == "" {
 		name = idp.Name
@@ -384,11 +416,11 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 		base.allVer = true
 	default:
 		base.rngText = verText
-		r, err := versions.ParseCSAFRange(verText)
+		r, err := ix.parseRange(verText)
 		if err != nil {
 			// "v6.x model 35700BAX": a version followed by the model number
 			if m := reVersionModel.FindStringSubmatch(verText); m != nil {
-				if r2, err2 := versions.ParseCSAFRange(m[1]); err2 == nil {
+				if r2, err2 := ix.parseRange(m[1]); err2 == nil {
 					r, err = r2, nil
 					for _, t := range parseModel(m[2], nil).toks {
 						base.all[t] = true
@@ -620,14 +652,60 @@ func addInitials(set map[string]bool, toks []string) {
 	}
 }
 
+// whyKind says which identity rule matched; reasonText turns it into words.
+type whyKind uint8
+
+const (
+	whyExactNum whyKind = iota + 1
+	whyNumWords
+	whyNumSubset
+	whyNumOnly
+	whyNoNum
+	whyExact
+	whyExtraNum
+	whyWords
+	whyPart
+)
+
+func reasonText(k whyKind, num string, d *deviceModel, f *form) string {
+	model := strings.Join(d.toks, " ")
+	switch k {
+	case whyExactNum:
+		return fmt.Sprintf("model %q names the product exactly (model number %q)", model, num)
+	case whyNumWords:
+		return fmt.Sprintf("model number %q and every product word match", num)
+	case whyNumSubset:
+		return fmt.Sprintf("model number %q matches and every device model word is in the product name", num)
+	case whyNumOnly:
+		return fmt.Sprintf("model number %q matches (other words differ)", num)
+	case whyNoNum:
+		return fmt.Sprintf("model %q has no model number; the product lists %s", model, strings.Join(f.nums, ", "))
+	case whyExact:
+		return fmt.Sprintf("model %q names the product exactly", model)
+	case whyExtraNum:
+		return fmt.Sprintf("every product name word is in model %q, but the device names a model number the product does not", model)
+	case whyWords:
+		return fmt.Sprintf("every product name word is in model %q", model)
+	case whyPart:
+		return fmt.Sprintf("model %q is only part of the product name", model)
+	}
+	return ""
+}
+
 // identityScore rates how well a device model names a product form, in
 // [0,1], with a reason.
-func identityScore(d *deviceModel, f *form) (float64, string) {
+func identityScore(d *deviceModel, f *form) (float64, whyKind, string) {
 	if len(d.toks) == 0 {
-		return 0, ""
+		return 0, 0, ""
 	}
 	n := len(f.req.toks)
-	covered := make([]bool, n)
+	var buf [32]bool
+	var covered []bool
+	if n <= len(buf) {
+		covered = buf[:n]
+	} else {
+		covered = make([]bool, n)
+	}
 	for i, t := range f.req.toks {
 		if d.set[t] || gluedPrefix(d, t) {
 			covered[i] = true
@@ -700,7 +778,7 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 	}
 	alphaOK := groupsOK == groups
 	if f.short && !subset {
-		return 0, ""
+		return 0, 0, ""
 	}
 	if len(f.nums) > 0 || len(f.ranges) > 0 {
 		extraNums := false
@@ -711,31 +789,31 @@ func identityScore(d *deviceModel, f *form) (float64, string) {
 		}
 		switch {
 		case numMatched != "" && alphaOK && subset:
-			return 1, fmt.Sprintf("model %q names the product exactly (model number %q)", strings.Join(d.toks, " "), numMatched)
+			return 1, whyExactNum, numMatched
 		case numMatched != "" && alphaOK:
-			return 0.9, fmt.Sprintf("model number %q and every product word match", numMatched)
+			return 0.9, whyNumWords, numMatched
 		case numMatched != "" && subset:
-			return 0.8, fmt.Sprintf("model number %q matches and every device model word is in the product name", numMatched)
+			return 0.8, whyNumSubset, numMatched
 		case strongNumber(numMatched) && !extraNums:
-			return 0.75, fmt.Sprintf("model number %q matches (other words differ)", numMatched)
+			return 0.75, whyNumOnly, numMatched
 		case numMatched == "" && len(d.nums) == 0 && alphaOK && groups > 0:
-			return 0.5, fmt.Sprintf("model %q has no model number; the product lists %s", strings.Join(d.toks, " "), strings.Join(f.nums, ", "))
+			return 0.5, whyNoNum, ""
 		}
-		return 0, ""
+		return 0, 0, ""
 	}
 	switch {
 	case groups == 0:
-		return 0, ""
+		return 0, 0, ""
 	case alphaOK && subset:
-		return 1, fmt.Sprintf("model %q names the product exactly", strings.Join(d.toks, " "))
+		return 1, whyExact, ""
 	case alphaOK && strongExtra(d, f):
-		return 0.6, "every product name word is in the device model, but the device names a model number the product does not"
+		return 0.6, whyExtraNum, ""
 	case alphaOK:
-		return 0.9, "every product name word is in the device model"
+		return 0.9, whyWords, ""
 	case subset && len(d.nums) == 0 && groupsOK*2 >= groups:
-		return 0.5, fmt.Sprintf("model %q is only part of the product name", strings.Join(d.toks, " "))
+		return 0.5, whyPart, ""
 	}
-	return 0, ""
+	return 0, 0, ""
 }
 
 // parseModelKeep is parseModel, but keeps the vendor's words when nothing
@@ -1118,7 +1196,7 @@ func (ix *Index) evaluate(c *combo, p *cproduct) (cand, bool) {
 	found := false
 	for i := range p.forms {
 		f := &p.forms[i]
-		s, why := identityScore(&c.model, f)
+		s, kind, num := identityScore(&c.model, f)
 		if f.alt {
 			s *= 0.95
 		}
@@ -1128,7 +1206,7 @@ func (ix *Index) evaluate(c *combo, p *cproduct) (cand, bool) {
 		if s < ix.opts.MinConfidence {
 			continue
 		}
-		cd := cand{p: p, id: s, reasons: []string{why}}
+		cd := cand{p: p, id: s, reasons: []string{reasonText(kind, num, &c.model, f)}}
 		if viaAlias {
 			cd.reasons = append(cd.reasons, fmt.Sprintf("vendor %q matched %q through the alias table", c.key.vendor, p.vendorName()))
 		} else {

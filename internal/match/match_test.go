@@ -213,7 +213,7 @@ func TestAliases(t *testing.T) {
 	t.Parallel()
 	al := DefaultAliases()
 	tests := []struct {
-		a, b            string
+		a, b           string
 		same, viaAlias bool
 	}{
 		{"GE Healthcare", "GE HealthCare", true, false},

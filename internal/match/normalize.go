@@ -214,10 +214,11 @@ func legalOnly(p string) bool {
 	return inventory.VendorKey(p) == ""
 }
 
+var mojibake = strings.NewReplacer("ÃƒÂ¤", "ä", "Ã¤", "ä", "Ã¶", "ö", "Ã¼", "ü", "ÃŸ", "ss", "ß", "ss")
+
 // fold lower-cases and removes accents ("Dräger" → "drager"), and repairs
 // the common UTF-8-read-as-Latin-1 spelling of "ä" ("YhtymÃ¤").
 func fold(s string) string {
-	s = strings.NewReplacer("Ã¤", "ä", "Ã¶", "ö", "Ã¼", "ü", "ÃƒÂ¤", "ä", "ÃŸ", "ss", "ß", "ss").Replace(s)
 	ascii := true
 	for i := 0; i < len(s); i++ {
 		if s[i] >= utf8.RuneSelf {
@@ -228,6 +229,7 @@ func fold(s string) string {
 	if ascii {
 		return strings.ToLower(s)
 	}
+	s = mojibake.Replace(s)
 	var b strings.Builder
 	for _, r := range norm.NFD.String(s) {
 		if unicode.Is(unicode.Mn, r) {
