@@ -776,7 +776,9 @@ func (s *Sensor) Flush() {
 // Result returns what was collected, in a deterministic order. Call Flush
 // first to include flows still open.
 func (s *Sensor) Result() *Result {
-	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges()}
+	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(),
+		Observations: make([]ObservationRecord, 0, len(s.obs)), Findings: make([]FindingRecord, 0, len(s.findings)),
+		Hosts: make([]Host, 0, len(s.hosts)+len(s.ipHosts))}
 	for _, o := range s.obs {
 		r.Observations = append(r.Observations, *o)
 	}

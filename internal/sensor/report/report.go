@@ -113,7 +113,7 @@ func Input(res *sensor.Result) classify.Input {
 
 // Build assembles the report.
 func Build(res *sensor.Result, devs []classify.Device) *Report {
-	r := &Report{Devices: []Device{}, Edges: []Edge{}, Findings: []Finding{}, Stats: res.Stats}
+	r := &Report{Devices: make([]Device, 0, len(devs)), Edges: []Edge{}, Findings: make([]Finding, 0, len(res.Findings)), Stats: res.Stats}
 	macDev := map[string]bool{}
 	ipOwner := map[netip.Addr]string{}
 	for _, d := range devs {
@@ -153,7 +153,7 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 		src, dst, proto, app string
 		dport                uint16
 	}
-	agg := map[ek]*Edge{}
+	agg := make(map[ek]*Edge, len(res.Edges))
 	for _, e := range res.Edges {
 		k := ek{src: endpoint(e.SrcMAC, e.SrcIP), dst: endpoint(e.DstMAC, e.DstIP), proto: e.Proto, app: e.App, dport: e.DPort}
 		x := agg[k]
@@ -171,6 +171,7 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 		x.Packets += e.Packets
 		x.Bytes += e.Bytes
 	}
+	r.Edges = make([]Edge, 0, len(agg))
 	for _, e := range agg {
 		r.Edges = append(r.Edges, *e)
 	}
