@@ -400,3 +400,40 @@ func extraFiles(t testing.TB, group string) []string {
 	}
 	return files
 }
+
+// TestSessionRequest: a NetBIOS SESSION REQUEST (RFC 1002 §4.3.2) on port
+// 139 names both ends.
+func TestSessionRequest(t *testing.T) {
+	t.Parallel()
+	enc := func(name string, suffix byte) []byte {
+		var raw [16]byte
+		copy(raw[:], name+"                ")
+		raw[15] = suffix
+		b := []byte{0x20}
+		for _, c := range raw {
+			b = append(b, 'A'+c>>4, 'A'+c&15)
+		}
+		return append(b, 0)
+	}
+	body := append(enc("PACS-SERVER", 0x20), enc("US-WS01", 0x00)...)
+	msg := append([]byte{0x81, 0, 0, byte(len(body))}, body...)
+	f := &dissect.Flow{
+		Client: dissect.Endpoint{Addr: mustAddrPort(t, "10.3.0.20:1042")},
+		Server: dissect.Endpoint{Addr: mustAddrPort(t, "10.3.0.5:139")},
+	}
+	if !New().Detect(f, dissect.FromClient, msg) {
+		t.Error("Detect rejected a session request")
+	}
+	r := &recorder{}
+	if err := newStream(f).Feed(dissect.FromClient, msg, time.Unix(1, 0), r); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range r.obs {
+		got = append(got, o.IP.String()+" "+o.Field+"="+o.Value)
+	}
+	want := []string{"10.3.0.5 smb.netbios_name=PACS-SERVER", "10.3.0.20 smb.netbios_name=US-WS01"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
