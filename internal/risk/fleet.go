@@ -53,7 +53,7 @@ func FleetScores(ctx context.Context, m Model, now time.Time, items []Assessment
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult)}
+			s := newScorer(m, now)
 			for {
 				if err := ctx.Err(); err != nil {
 					errs[w] = err

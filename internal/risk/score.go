@@ -21,6 +21,18 @@ type Scorer struct {
 	m     Model
 	now   time.Time
 	cache map[envKey]envResult
+	// critPts holds m.CriticalityPts by Criticality.Rank (0: unknown),
+	// sparing a map lookup per finding.
+	critPts [6]float64
+}
+
+func newScorer(m Model, now time.Time) *Scorer {
+	s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult)}
+	s.critPts[0] = m.CriticalityPts[inventory.CriticalityNone]
+	for _, c := range inventory.Criticalities {
+		s.critPts[c.Rank()] = m.CriticalityPts[c]
+	}
+	return s
 }
 
 // NewScorer returns a Scorer for model m (validated) at time now.
@@ -28,7 +40,7 @@ func NewScorer(m Model, now time.Time) (*Scorer, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
-	return &Scorer{m: m, now: now, cache: make(map[envKey]envResult)}, nil
+	return newScorer(m, now), nil
 }
 
 // Model returns the scorer's model.
@@ -54,15 +66,18 @@ type profile struct {
 	adjacent   bool
 }
 
-// Profile returns the environmental requirements derived from a device:
+// deviceProfile returns the environmental requirements derived from a
+// device (docs/RISK.md, "Environment-adjusted CVSS"):
 //
-//	integrity   H for life-sustaining, life-supporting, therapeutic and
-//	            diagnostic devices; L for non-clinical; else not defined
-//	availability H for life-sustaining, life-supporting and therapeutic; M for
-//	            diagnostic; L for non-clinical; else not defined
-//	confidentiality H when the device holds PHI, L when it holds none and
-//	            is non-clinical or diagnostic… (PHI false), else not defined
-//	MAV         A (adjacent) when the device is isolated and the base AV is N
+//	IR (integrity)    H for life-sustaining, life-supporting, therapeutic and
+//	                  diagnostic devices; M for non-clinical; not set when unknown
+//	AR (availability) H for life-sustaining, life-supporting and therapeutic;
+//	                  M for diagnostic and non-clinical; not set when unknown
+//	CR (confidentiality) H when the device holds PHI, L when it is known not
+//	                  to; not set when unknown
+//	MAV               A (adjacent) when the device is isolated and the base AV is N
+//
+// Metrics the publisher already set are kept.
 func deviceProfile(d *Device) profile {
 	var p profile
 	switch d.Criticality {
@@ -283,7 +298,7 @@ func (s *Scorer) exposure(d *Device, explain bool) (float64, string) {
 
 func (s *Scorer) clinical(d *Device, explain bool) (float64, string) {
 	m := &s.m
-	pts := m.CriticalityPts[d.Criticality]
+	pts := s.critPts[d.Criticality.Rank()]
 	pc := d.PatientConnected != nil && *d.PatientConnected
 	phi := d.PHI != nil && *d.PHI
 	if pc {
