@@ -128,7 +128,7 @@ func runMatch(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	if err != nil {
 		return fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
-	fleet := match.NewFleet(aliases)
+	fleet := match.NewFleetSize(aliases, len(devices))
 	for _, d := range devices {
 		fleet.Add(d)
 	}

@@ -103,7 +103,7 @@ func demoFleet(b *testing.B, n int) []benchDevice {
 }
 
 func buildFleet(devs []benchDevice) *Fleet {
-	f := NewFleet(nil)
+	f := NewFleetSize(nil, len(devs))
 	d := &inventory.Device{}
 	for _, x := range devs {
 		d.AssetID, d.Vendor, d.Model, d.Version, d.UDIDI = x.asset, x.vendor, x.model, x.version, x.udi

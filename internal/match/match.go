@@ -883,12 +883,15 @@ type Fleet struct {
 }
 
 // NewFleet returns an empty fleet using the alias table (nil: defaults).
-func NewFleet(al *Aliases) *Fleet {
+func NewFleet(al *Aliases) *Fleet { return NewFleetSize(al, 0) }
+
+// NewFleetSize is NewFleet with room for n devices (a hint).
+func NewFleetSize(al *Aliases, n int) *Fleet {
 	if al == nil {
 		al = DefaultAliases()
 	}
 	return &Fleet{al: al, combos: map[comboKey]*combo{}, byVendor: map[string][]*combo{},
-		byAsset: map[string]*combo{}, vendors: map[string][]vendorRef{}, models: map[[2]string]deviceModel{}}
+		byAsset: make(map[string]*combo, n), vendors: map[string][]vendorRef{}, models: map[[2]string]deviceModel{}}
 }
 
 // Len returns the number of devices; Combos the number of distinct identities.
@@ -1068,27 +1071,39 @@ func (ix *Index) matchCombos(ctx context.Context, combos []*combo, only *cadv) (
 	if ctxErr != nil {
 		return nil, ctxErr
 	}
+	// Sort small references, then build the (large) findings in order.
+	type ref struct {
+		asset string
+		adv   string
+		combo int32
+		hit   int32
+	}
 	n := 0
 	for i, hs := range results {
 		n += len(hs) * len(combos[i].assets)
 	}
-	out := make([]Finding, 0, n)
+	refs := make([]ref, 0, n)
 	for i, hs := range results {
-		c := combos[i]
-		for _, h := range hs {
-			t := ix.template(h.p)
-			for _, asset := range c.assets {
-				fd := *t
-				fd.AssetID = asset
-				fd.DeviceVendor, fd.DeviceModel, fd.DeviceVersion = c.key.vendor, c.key.model, c.key.version
-				fd.Status, fd.Method, fd.Confidence, fd.Reasons = h.status, h.method, h.conf, h.reasons
-				out = append(out, fd)
+		for j, h := range hs {
+			id := h.p.adv.a.ID
+			for _, asset := range combos[i].assets {
+				refs = append(refs, ref{asset, id, int32(i), int32(j)})
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b Finding) int {
-		return cmp.Or(strings.Compare(a.AssetID, b.AssetID), strings.Compare(a.AdvisoryID, b.AdvisoryID))
+	slices.SortFunc(refs, func(a, b ref) int {
+		return cmp.Or(strings.Compare(a.asset, b.asset), strings.Compare(a.adv, b.adv))
 	})
+	out := make([]Finding, len(refs))
+	for k, r := range refs {
+		c := combos[r.combo]
+		h := &results[r.combo][r.hit]
+		fd := &out[k]
+		*fd = *ix.template(h.p)
+		fd.AssetID = r.asset
+		fd.DeviceVendor, fd.DeviceModel, fd.DeviceVersion = c.key.vendor, c.key.model, c.key.version
+		fd.Status, fd.Method, fd.Confidence, fd.Reasons = h.status, h.method, h.conf, h.reasons
+	}
 	return out, nil
 }
 
