@@ -9,6 +9,9 @@ import (
 	"errors"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/advisory/epss"
+	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/inventory"
 )
 
@@ -26,6 +29,7 @@ type Store interface {
 	DeviceStore
 	UserStore
 	StatsStore
+	AdvisoryStore
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// SchemaVersion is the migration version the database is at.
@@ -183,4 +187,98 @@ type StatsStore interface {
 	// ScanObserved streams every device that carries observed values (the
 	// candidates for provenance conflicts).
 	ScanObserved(ctx context.Context, fn func(*inventory.Device) error) error
+}
+
+// AdvisoryStore keeps advisories (the normalised model), the KEV catalog,
+// EPSS scores, NVD CVE records and the status of every feed
+// (advisory_store.go and feed_store.go in sqldb).
+type AdvisoryStore interface {
+	// ImportFeeds runs fn in one transaction: all of its writes land or none.
+	ImportFeeds(ctx context.Context, fn func(FeedTx) error) error
+	// GetAdvisory returns one advisory by tracking id (ErrNotFound).
+	GetAdvisory(ctx context.Context, id string) (*advisory.Advisory, error)
+	// ListAdvisories returns a page of advisory summaries.
+	ListAdvisories(ctx context.Context, q AdvisoryQuery) (*AdvisoryPage, error)
+	// AdvisoryDigests maps every stored advisory id to its SHA-256 (sync).
+	AdvisoryDigests(ctx context.Context) (map[string]string, error)
+	// ScanAdvisories streams every advisory in id order.
+	ScanAdvisories(ctx context.Context, fn func(*advisory.Advisory) error) error
+	// KEV returns the stored KEV catalog (ErrNotFound when none was imported).
+	KEV(ctx context.Context) (*kev.Catalog, error)
+	// EPSS returns the stored EPSS scores (ErrNotFound when none were imported).
+	EPSS(ctx context.Context) (*epss.File, error)
+	// ScanNVD streams every stored NVD CVE record (id, exact JSON) in id order.
+	ScanNVD(ctx context.Context, fn func(id string, raw []byte) error) error
+	// ListFeeds returns the status of every feed, by name.
+	ListFeeds(ctx context.Context) ([]FeedStatus, error)
+	// RecordFeedError notes a failed import of a feed outside any import
+	// transaction (so it survives the rollback); the last good data stays.
+	RecordFeedError(ctx context.Context, f FeedStatus, msg string) error
+}
+
+// FeedTx is what a feed import may do inside its transaction.
+type FeedTx interface {
+	// PutAdvisory inserts or replaces an advisory by id.
+	PutAdvisory(ctx context.Context, a *advisory.Advisory, feed string) error
+	// ReplaceKEV replaces the whole KEV catalog.
+	ReplaceKEV(ctx context.Context, c *kev.Catalog) error
+	// ReplaceEPSS replaces every EPSS score.
+	ReplaceEPSS(ctx context.Context, f *epss.File) error
+	// PutNVD inserts or replaces one NVD CVE record.
+	PutNVD(ctx context.Context, id string, lastModified time.Time, raw []byte) error
+	// SetFeed records a successful import of a feed (clears its last error).
+	SetFeed(ctx context.Context, f FeedStatus) error
+}
+
+// Feed kinds.
+const (
+	FeedCSAF = "csaf"
+	FeedKEV  = "kev"
+	FeedEPSS = "epss"
+	FeedNVD  = "nvd"
+)
+
+// FeedStatus is what is known about one feed.
+type FeedStatus struct {
+	Name   string `json:"name"`   // "kev", "epss", "nvd", "csaf:<source>"
+	Kind   string `json:"kind"`   // FeedCSAF, FeedKEV, FeedEPSS, FeedNVD
+	Source string `json:"source"` // file, directory or URL last imported from
+	// ImportedAt is the last successful import; zero when none succeeded.
+	ImportedAt time.Time `json:"imported_at,omitzero"`
+	// FeedDate is the feed's own date: KEV dateReleased, EPSS score date,
+	// CSAF provider last_updated or newest advisory release, NVD newest
+	// lastModified.
+	FeedDate time.Time `json:"feed_date,omitzero"`
+	// Version is the KEV catalog version or the EPSS model version.
+	Version   string    `json:"version,omitempty"`
+	Items     int64     `json:"items"`
+	LastError string    `json:"last_error,omitempty"`
+	ErrorAt   time.Time `json:"error_at,omitzero"`
+}
+
+// AdvisoryQuery selects a page of advisories.
+type AdvisoryQuery struct {
+	Publisher string // exact, case-insensitive
+	CVE       string // advisories naming this CVE
+	Search    string // substring of id or title, case-insensitive
+	Limit     int    // default 50, at most 1000
+	Cursor    string // opaque, from AdvisoryPage.Next
+}
+
+// AdvisorySummary is one row of an advisory list.
+type AdvisorySummary struct {
+	ID             string    `json:"id"`
+	Title          string    `json:"title"`
+	Publisher      string    `json:"publisher"`
+	CurrentRelease time.Time `json:"current_release"`
+	CVEs           []string  `json:"cves"`
+	Feed           string    `json:"feed"`
+	Source         string    `json:"source"`
+	SHA256         string    `json:"sha256"`
+}
+
+// AdvisoryPage is one page of an advisory list.
+type AdvisoryPage struct {
+	Advisories []AdvisorySummary `json:"advisories"`
+	Next       string            `json:"next,omitempty"`
 }

@@ -71,3 +71,13 @@ func TestUsersConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestAdvisoriesConformance(t *testing.T) {
+	storetest.RunAdvisories(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -58,3 +58,14 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 		t.Errorf("foreign_keys = %d (%v), want 1", fk, err)
 	}
 }
+
+func TestAdvisoriesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunAdvisories(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
