@@ -25,13 +25,16 @@ func riskVerb() *Verb {
 	return &Verb{
 		Name:    "risk",
 		Summary: "clinical risk per device (0-100, band, explained) with the remediation queue",
-		Usage:   "--inventory FILE --advisories PATH... [--kev FILE] [--epss FILE] [--controls FILE] [--policy FILE] [--now YYYY-MM-DD] [--format json|table]",
+		Usage:   "--inventory FILE --advisories PATH... [--kev FILE] [--epss FILE] [--controls FILE] [--policy FILE] [--now YYYY-MM-DD] [--view devices|queue|register] [--format json|table]",
 		Help: `Matches the inventory against the CSAF advisories (as "medwarden match" does), scores
 every finding for clinical risk and prints, for each device with at least one finding,
 sorted by score (highest first): asset_id, score (0-100), band (critical, high, medium,
 low, info), factors (name, value, contribution; the contributions sum to the score),
 the scored findings and actions (patch, configure, mitigate, segment, replace, accept)
 with due dates and SLA state (on_track, due_soon, overdue, accepted, none).
+
+--view queue prints the whole remediation queue instead (overdue first, then by due
+date), --view register the risk register (by site, department, device type, vendor).
 
 --controls is a JSON file of compensating controls and zone exposure (docs/RISK.md);
 --policy a JSON due-date policy with risk acceptances (defaults: CISA BOD 22-01 for
@@ -87,6 +90,7 @@ func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	policyFile := fs.String("policy", "", "remediation due-date policy and risk acceptances (JSON, see docs/RISK.md)")
 	nowFlag := fs.String("now", "", "reference date YYYY-MM-DD (default: today, UTC)")
 	format := fs.String("format", "json", "output format: json or table")
+	view := fs.String("view", "devices", "what to print: devices (default), queue or register")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -99,6 +103,8 @@ func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 		return usageErr("--advisories is required")
 	case *format != "json" && *format != "table":
 		return usageErr("--format must be json or table, not %q", *format)
+	case *view != "devices" && *view != "queue" && *view != "register":
+		return usageErr("--view must be devices, queue or register, not %q", *view)
 	}
 	now := time.Now().UTC()
 	if *nowFlag != "" {
@@ -197,7 +203,79 @@ func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	fmt.Fprintf(env.Stderr, "risk at %s: %d of %d devices have findings (%d critical, %d high, %d medium, %d low, %d info); %d findings, %d queue items\n",
 		now.Format(time.DateOnly), len(out), len(devices), counts[risk.BandCritical], counts[risk.BandHigh], counts[risk.BandMedium],
 		counts[risk.BandLow], counts[risk.BandInfo], len(findings), len(q.Items))
+	switch *view {
+	case "queue":
+		return writeQueue(env.Stdout, *format, q.Items)
+	case "register":
+		return writeRegister(env.Stdout, *format, registerOf(devices, out))
+	}
 	return writeRisk(env.Stdout, *format, out)
+}
+
+// registerOf builds the risk register over the whole inventory (devices
+// without findings count as devices, not as affected).
+func registerOf(devices []*inventory.Device, out []*riskDevice) risk.Register {
+	scored := make(map[*inventory.Device]*riskDevice, len(out))
+	for _, rd := range out {
+		scored[rd.dev] = rd
+	}
+	items := make([]risk.Assessed, 0, len(devices))
+	for _, d := range devices {
+		a := risk.Assessed{AssetID: d.AssetID, Site: d.Site, Department: d.Department, DeviceType: d.DeviceType, Vendor: d.Vendor, Band: risk.BandInfo}
+		if rd := scored[d]; rd != nil {
+			a.Score, a.Band, a.Findings = rd.Score, rd.Band, len(rd.Findings)
+			for _, f := range rd.Findings {
+				a.KEV = a.KEV || f.KEV
+			}
+		}
+		items = append(items, a)
+	}
+	return risk.BuildRegister(items)
+}
+
+func writeQueue(w io.Writer, format string, items []remediation.Item) error {
+	if format == "json" {
+		if items == nil {
+			items = []remediation.Item{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(items)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DUE\tSLA\tACTION\tASSET\tADVISORY\tBAND\tSCORE\tRULE")
+	for _, it := range items {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%.1f\t%s\n", cmp.Or(it.Due, "-"), it.SLA, it.Action, it.AssetID,
+			cmp.Or(it.AdvisoryID, "-"), it.Band, it.Score, it.DueRule)
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(tw, "(queue is empty)")
+	}
+	return tw.Flush()
+}
+
+func writeRegister(w io.Writer, format string, r risk.Register) error {
+	if format == "json" {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(r)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "BY\tKEY\tDEVICES\tAFFECTED\tCRIT\tHIGH\tMED\tLOW\tINFO\tMAX\tMEAN\tKEV")
+	row := func(by string, g risk.Group) {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\t%d\t%d\t%.1f\t%.1f\t%d\n", by, g.Key, g.Devices, g.Affected,
+			g.Bands.Critical, g.Bands.High, g.Bands.Medium, g.Bands.Low, g.Bands.Info, g.MaxScore, g.MeanScore, g.KEVDevices)
+	}
+	row("total", r.Total)
+	for _, x := range []struct {
+		by string
+		gs []risk.Group
+	}{{"site", r.BySite}, {"department", r.ByDepartment}, {"device_type", r.ByDeviceType}, {"vendor", r.ByVendor}} {
+		for _, g := range x.gs {
+			row(x.by, g)
+		}
+	}
+	return tw.Flush()
 }
 
 func findRisk(frs []riskFinding, advisoryID string) riskFinding {

@@ -103,6 +103,24 @@ func TestRiskVerbEndToEnd(t *testing.T) {
 		t.Fatalf("table: exit %d", code)
 	}
 	golden(t, "risk.txt", table)
+
+	queue, _, code := runCLI(t, "", riskArgs("table", "--view", "queue")...)
+	if code != 0 {
+		t.Fatalf("queue: exit %d", code)
+	}
+	golden(t, "queue.txt", queue)
+	reg, _, code := runCLI(t, "", riskArgs("json", "--view", "register")...)
+	if code != 0 {
+		t.Fatalf("register: exit %d", code)
+	}
+	golden(t, "register.json", reg)
+	var r risk.Register
+	if err := json.Unmarshal([]byte(reg), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Total.Devices != 7 || r.Total.Affected != 5 || r.Total.KEVDevices != 1 || r.Total.MaxScore != devs[0].Score {
+		t.Errorf("register total = %+v", r.Total)
+	}
 }
 
 func TestRiskVerbErrors(t *testing.T) {
@@ -121,6 +139,7 @@ func TestRiskVerbErrors(t *testing.T) {
 		{"no_inventory", []string{"risk", "--advisories", d}, 2, "--inventory is required"},
 		{"no_advisories", []string{"risk", "--inventory", filepath.Join(d, "inventory.csv")}, 2, "--advisories is required"},
 		{"bad_format", riskArgs("csv"), 2, `--format must be json or table, not "csv"`},
+		{"bad_view", append(riskArgs("json"), "--view", "fleet"), 2, `--view must be devices, queue or register, not "fleet"`},
 		{"bad_now", append(riskArgs("json"), "--now", "yesterday"), 2, `--now must be YYYY-MM-DD`},
 		{"bad_controls", append(riskArgs("json"), "--controls", bad), 3, `unknown control "firewall"`},
 		{"bad_policy", append(riskArgs("json"), "--policy", filepath.Join(d, "controls.json")), 3, `unknown field "zone_exposure"`},

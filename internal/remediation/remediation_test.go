@@ -175,6 +175,38 @@ func TestSegmentWhenNoFix(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
+func TestAcceptanceWildcard(t *testing.T) {
+	t.Parallel()
+	p := DefaultPolicy()
+	p.Acceptances = []Acceptance{
+		{AssetID: "P1", AdvisoryID: "*", Justification: "decommissioned next month", Approver: "CMIO",
+			Accepted: Date{date("2026-05-01")}, Expires: Date{date("2026-07-01")}},
+		{AssetID: "P1", AdvisoryID: "B", Justification: "future", Approver: "CMIO",
+			Accepted: Date{date("2026-07-01")}, Expires: Date{date("2026-09-01")}},
+	}
+	d := &DeviceInfo{AssetID: "P1", Exposure: risk.ExposureIsolated}
+	q, err := Build(&p, now, nil, []Input{
+		{d, &risk.Finding{AdvisoryID: "A", Remediations: []string{"vendor_fix"}}, 60, risk.BandHigh},
+		{d, &risk.Finding{AdvisoryID: "B", Remediations: []string{"vendor_fix"}}, 30, risk.BandLow},
+		{&DeviceInfo{AssetID: "P2"}, &risk.Finding{AdvisoryID: "A", Remediations: []string{"vendor_fix"}}, 60, risk.BandHigh},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, it := range q.Items {
+		got = append(got, it.AssetID+" "+it.AdvisoryID+" "+string(it.Action)+" "+it.Due+" "+string(it.SLA))
+	}
+	want := []string{
+		"P1 A accept 2026-07-01 accepted",
+		"P2 A patch 2026-07-01 on_track", // same due date: higher score first
+		"P1 B accept 2026-07-01 accepted",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestParsePolicyErrors(t *testing.T) {
 	t.Parallel()
 	acc := func(extra string) string {

@@ -53,7 +53,7 @@ func BenchmarkFleetRisk(b *testing.B) {
 			}
 			b.ReportMetric(float64(findings)/float64(n), "findings/device")
 			// CPU seconds per run: on a shared machine wall time overstates the cost
-			b.ReportMetric((cpuTime() - cpu0).Seconds()/float64(runs), "cpu-s/op")
+			b.ReportMetric((cpuTime()-cpu0).Seconds()/float64(runs), "cpu-s/op")
 		})
 	}
 }
