@@ -329,6 +329,13 @@ func (s *stream) clientHello(msg []byte, t time.Time, out dissect.Emitter) error
 		}
 	}
 	s.observe(out, dir, t, "tls.client_versions", join(vers))
+	var ciphers []string
+	for _, c := range ch.Ciphers {
+		if !isGREASE(c) && len(ciphers) < 128 {
+			ciphers = append(ciphers, CipherName(c))
+		}
+	}
+	s.observe(out, dir, t, "tls.client_ciphers", join(ciphers))
 	s.observe(out, dir, t, "tls.ja4", JA4(ch, 't'))
 	return nil
 }
