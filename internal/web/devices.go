@@ -109,7 +109,7 @@ func keep(v url.Values) url.Values {
 		if k == "cursor" || k == "back" || k == "flash" || len(vs) == 0 || strings.TrimSpace(vs[0]) == "" {
 			continue
 		}
-		if k == "q" || k == "sort" || k == "limit" || k == "eos_before" || slices.Contains(inventory.Fields, k) {
+		if k == "q" || k == "sort" || k == "limit" || k == "eos_before" || k == "conflicts" || slices.Contains(inventory.Fields, k) {
 			out.Set(k, vs[0])
 		}
 	}
@@ -168,6 +168,10 @@ func (h *Handler) devices(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	d.Views = views
+	if v.Get("conflicts") == "open" {
+		h.conflictList(w, r, rc, d)
+		return
+	}
 	page, err := h.st.ListDevices(r.Context(), q)
 	var qe *sqldb.QueryError
 	switch {
@@ -209,6 +213,32 @@ func (h *Handler) devices(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		} else {
 			d.Prev = d.First
 		}
+	}
+	h.render(w, r, http.StatusOK, "devices", pageOf(rc, d, r))
+}
+
+// maxConflictList bounds the conflict list (it is not paged).
+const maxConflictList = 1000
+
+// conflictList lists devices with open provenance conflicts (the
+// dashboard's count, explained).
+func (h *Handler) conflictList(w http.ResponseWriter, r *http.Request, rc *reqCtx, d devicesData) {
+	d.Active = append(d.Active, "open provenance conflicts")
+	d.Current = "conflicts=open"
+	d.CSV = ""
+	err := h.st.ScanObserved(r.Context(), func(dev *inventory.Device) error {
+		if len(openConflicts(dev)) > 0 {
+			d.Devices = append(d.Devices, dev)
+		}
+		if len(d.Devices) >= maxConflictList {
+			d.Error = fmt.Sprintf("Only the first %d devices with conflicts are listed.", maxConflictList)
+			return errStop
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, errStop) {
+		h.serverError(w, r, rc, err)
+		return
 	}
 	h.render(w, r, http.StatusOK, "devices", pageOf(rc, d, r))
 }

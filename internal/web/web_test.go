@@ -535,6 +535,9 @@ func TestResolveConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	viewer := e.signedIn(auth.Viewer)
+	if list := viewer.get("/devices?conflicts=open"); !strings.Contains(list.Body, `href="/devices/`+fmt.Sprint(d.ID)+`">BIO-000001</a>`) {
+		t.Error("conflict list does not show the device")
+	}
 	page := viewer.get(fmt.Sprintf("/devices/%d", d.ID))
 	if !strings.Contains(page.Body, "9.1.4") || strings.Contains(page.Body, "Accept observed") {
 		t.Errorf("viewer: conflict not shown, or resolve buttons offered")
@@ -561,6 +564,9 @@ func TestResolveConflict(t *testing.T) {
 	}
 	if n := len(openConflicts(got)); n != 0 {
 		t.Errorf("open conflicts after both decisions: %d", n)
+	}
+	if list := c.get("/devices?conflicts=open"); !strings.Contains(list.Body, "No devices match") {
+		t.Error("conflict list still shows the device after both decisions")
 	}
 	page = c.get(fmt.Sprintf("/devices/%d?flash=resolved", d.ID))
 	if !strings.Contains(page.Body, "No open conflicts") || !strings.Contains(page.Body, "user:clinical-engineer") {
