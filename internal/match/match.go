@@ -443,7 +443,7 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 	// Version text that is really a model name ("Accu-Chek Inform II",
 	// "882471 Gemini TF 64 w/ TOF Performance"): a second form where that
 	// text names the product, all versions.
-	if base.rngErr != nil && !relVersion && modelLike(verText) {
+	if !relVersion && (base.rngErr != nil && modelLike(verText) || reModelNumber.MatchString(verText)) {
 		vm, vp := splitParens(verText)
 		altReq := parseModelKeep(vm, vw)
 		altOpt := parseModel(vp, vw)
@@ -462,6 +462,10 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 	}
 	return cp
 }
+
+// reModelNumber finds catalogue numbers in a version field ("MMT-1754",
+// "ZXP425"): the advisory lists models there, so the text also names the product.
+var reModelNumber = regexp.MustCompile(`(?i)\b[a-z]{2,4}-?\d{3,}[a-z]?\b`)
 
 var reVersionModel = regexp.MustCompile(`(?i)^(.*\S)\s*,?\s+\(?models?\s*(?:numbers?|no\.?|#)?\s*([a-z0-9][a-z0-9 ./-]*?)\)?$`)
 
