@@ -1,7 +1,6 @@
 package tls
 
 import (
-	stdtls "crypto/tls"
 	"strings"
 )
 
@@ -10,7 +9,8 @@ func CipherName(id uint16) string {
 	if n, ok := ianaSuites[id]; ok {
 		return n
 	}
-	return stdtls.CipherSuiteName(id) // "0xNNNN" for unassigned values
+	const digits = "0123456789ABCDEF"
+	return string([]byte{'0', 'x', digits[id>>12], digits[id>>8&15], digits[id>>4&15], digits[id&15]}) // unassigned
 }
 
 // weakCipher says why a negotiated suite is weak, or "" when it is not.

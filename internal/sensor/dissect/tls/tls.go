@@ -17,6 +17,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
@@ -546,16 +547,7 @@ func VersionName(v uint16) string {
 // isGREASE reports RFC 8701 reserved values (0x0a0a, 0x1a1a, … 0xfafa).
 func isGREASE(v uint16) bool { return v&0x0f0f == 0x0a0a && v>>8 == v&0xff }
 
-func join(s []string) string {
-	var b []byte
-	for i, v := range s {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, v...)
-	}
-	return string(b)
-}
+func join(s []string) string { return strings.Join(s, ",") }
 
 // printable returns b with control and non-ASCII bytes replaced by '.',
 // capped at 256 bytes: names from the wire are untrusted.
