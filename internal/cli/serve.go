@@ -35,6 +35,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	sf := addStoreFlags(fs, env)
 	lf := addLogFlags(fs)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -59,5 +60,5 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	if pw != "" {
 		fmt.Fprintf(env.Stdout, "First start: created user %q with one-time password %s\n(shown once; it must be changed at the first sign-in; 'medwarden user passwd %s' sets a new one)\n", web.FirstAdmin, pw, web.FirstAdmin)
 	}
-	return app.Serve(ctx, app.ServerConfig{Addr: *addr}, st, log)
+	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto}, st, log)
 }
