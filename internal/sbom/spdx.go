@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,10 +40,25 @@ func parseSPDXJSON(data []byte, opts Options) (*Document, error) {
 	}
 	doc := fromSPDX2(d)
 	doc.Problems = append(problems, doc.Problems...)
+	var hdr struct {
+		SPDXVersion       string   `json:"spdxVersion"`
+		DocumentDescribes []string `json:"documentDescribes"`
+	}
+	_ = json.Unmarshal(data, &hdr)
+	if doc.Primary == nil && len(hdr.DocumentDescribes) > 0 {
+		setSPDXPrimary(doc, hdr.DocumentDescribes)
+	}
+	if hdr.SPDXVersion != "" {
+		// tools-golang converts 2.2 to 2.3; report what the document says.
+		doc.SpecVersion = strings.TrimPrefix(hdr.SPDXVersion, "SPDX-")
+	}
 	return doc, nil
 }
 
-var tvLineRE = regexp.MustCompile(`(?i)line (\d+)`)
+var (
+	tvLineRE    = regexp.MustCompile(`(?i)line (\d+)`)
+	tvVersionRE = regexp.MustCompile(`(?m)^SPDXVersion:\s*SPDX-(\S+)`)
+)
 
 // parseSPDXTagValue decodes an SPDX 2.x tag-value document and validates
 // its JSON form against the SPDX 2.3 schema.
@@ -56,15 +72,34 @@ func parseSPDXTagValue(data []byte, opts Options) (*Document, error) {
 		return nil, ie
 	}
 	doc := fromSPDX2(d)
+	if m := tvVersionRE.FindSubmatch(data); m != nil {
+		// tools-golang converts 2.2 to 2.3; report what the document says.
+		doc.SpecVersion = string(m[1])
+	}
 	if !opts.SkipSchema {
 		var buf bytes.Buffer
 		if err := spdxjson.Write(d, &buf); err != nil {
 			doc.Problems = append(doc.Problems, Problem{Message: fmt.Sprintf("cannot express as spdx json: %v", err)})
 		} else {
-			ps, err := validateJSON(buf.Bytes(), "spdx-2.3")
+			if err := schemas.load(); err != nil {
+				return nil, err
+			}
+			inst, err := jsonschema.UnmarshalJSON(&buf)
 			if err != nil {
 				return nil, err
 			}
+			// tools-golang writes a package's files inside the package; the
+			// schema wants them at the top level, where they are too.
+			if m, ok := inst.(map[string]any); ok {
+				if pkgs, ok := m["packages"].([]any); ok {
+					for _, p := range pkgs {
+						if pm, ok := p.(map[string]any); ok {
+							delete(pm, "files")
+						}
+					}
+				}
+			}
+			ps := validateValue(schemas.schemas["spdx-2.3"], inst)
 			for i := range ps {
 				ps[i].Message += " (in the json form of this tag-value document)"
 			}
@@ -146,7 +181,7 @@ func fromSPDX2(d *spdx.Document) *Document {
 		}
 		deps[a] = append(deps[a], b)
 	}
-	var primary string
+	var described []string
 	for _, r := range d.Relationships {
 		if r == nil {
 			continue
@@ -154,10 +189,10 @@ func fromSPDX2(d *spdx.Document) *Document {
 		a, b := elementRef(r.RefA), elementRef(r.RefB)
 		rel := strings.ToUpper(strings.TrimSpace(r.Relationship))
 		switch {
-		case rel == "DESCRIBES" && a == docID && primary == "":
-			primary = b
-		case rel == "DESCRIBED_BY" && b == docID && primary == "":
-			primary = a
+		case rel == "DESCRIBES" && a == docID:
+			described = append(described, b)
+		case rel == "DESCRIBED_BY" && b == docID:
+			described = append(described, a)
 		}
 		if rev, ok := spdxDependencyTypes[rel]; ok && a != "" && b != "" && a != docID {
 			if rev {
@@ -219,14 +254,25 @@ func fromSPDX2(d *spdx.Document) *Document {
 				applySupportProperty(&c, strings.TrimSpace(k), strings.TrimSpace(v))
 			}
 		}
-		if c.Ref == primary && doc.Primary == nil {
-			pc := c
-			doc.Primary = &pc
-			continue
-		}
 		doc.Components = append(doc.Components, c)
 	}
+	setSPDXPrimary(doc, described)
 	return doc
+}
+
+// setSPDXPrimary makes the first described element that is a package the
+// primary component and removes it from Components.
+func setSPDXPrimary(doc *Document, described []string) {
+	for _, ref := range described {
+		for i := range doc.Components {
+			if doc.Components[i].Ref == ref {
+				p := doc.Components[i]
+				doc.Primary = &p
+				doc.Components = append(doc.Components[:i], doc.Components[i+1:]...)
+				return
+			}
+		}
+	}
 }
 
 func elementRef(id common.DocElementID) string {
@@ -335,6 +381,13 @@ func (e *spdx3Element) to() []string {
 	return nil
 }
 
+// spdx3Packages maps SPDX 3 package element types to a default component type.
+var spdx3Packages = map[string]string{
+	"software_Package":       "library",
+	"ai_AIPackage":           "machine-learning-model",
+	"dataset_DatasetPackage": "data",
+}
+
 // spdx3VEX maps SPDX 3 VEX relationship types to status words.
 var spdx3VEX = map[string]string{
 	"security_VexAffectedVulnAssessmentRelationship":           "affected",
@@ -433,7 +486,7 @@ func parseSPDX3(data []byte, opts Options) (*Document, error) {
 		if e := byID[r]; e != nil && e.typ() == "software_Sbom" && len(e.RootElement) > 0 {
 			r = e.RootElement[0]
 		}
-		if e := byID[r]; e != nil && strings.HasPrefix(e.typ(), "software_") {
+		if e := byID[r]; e != nil && (spdx3Packages[e.typ()] != "" || e.typ() == "software_File") {
 			primary = r
 			break
 		}
@@ -486,13 +539,31 @@ func parseSPDX3(data []byte, opts Options) (*Document, error) {
 	for _, a := range depOrder {
 		doc.Dependencies = append(doc.Dependencies, Dependency{Ref: a, DependsOn: deps[a]})
 	}
+	hasPackages := false
+	for i := range raw.Graph {
+		if spdx3Packages[raw.Graph[i].typ()] != "" {
+			hasPackages = true
+			break
+		}
+	}
 	for i := range raw.Graph {
 		e := &raw.Graph[i]
-		if e.typ() != "software_Package" {
+		defType := spdx3Packages[e.typ()]
+		if defType == "" && !(e.typ() == "software_File" && !hasPackages) {
+			// Files are components only in SBOMs that list no packages
+			// (a binary SBOM describing one file); otherwise they are
+			// the packages' contents.
 			continue
 		}
+		if defType == "" {
+			defType = "file"
+		}
+		typ := spdxPurpose(e.PrimaryPurpose)
+		if typ == "" {
+			typ = defType
+		}
 		c := Component{
-			Ref: e.id(), Type: spdxPurpose(e.PrimaryPurpose), Name: e.Name,
+			Ref: e.id(), Type: typ, Name: e.Name,
 			Version: e.PackageVersion, PURL: e.PackageURL, Supplier: name(e.SuppliedBy),
 			EndOfSupport: e.ValidUntilTime, SupportLevel: strings.Join(e.SupportLevel, ","),
 		}
@@ -517,7 +588,7 @@ func parseSPDX3(data []byte, opts Options) (*Document, error) {
 			}
 		}
 		for _, l := range licenses[c.Ref] {
-			if v := spdxValue(l); v != "" && v != "NoAssertion" && v != "NoneLicense" {
+			if v := spdxValue(l); v != "" && v != "NoAssertion" && v != "NoneLicense" && !slices.Contains(c.Licenses, v) {
 				c.Licenses = append(c.Licenses, v)
 			}
 		}
