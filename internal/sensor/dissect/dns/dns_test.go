@@ -35,8 +35,8 @@ func TestDissectCaptures(t *testing.T) {
 			},
 			dns.FieldMDNSName: {"johanna-QEMU-Virtual-Machine.local"},
 		}},
-		{"ndpi-dns.pcap", map[string][]string{
-			dns.FieldQuery: {"www.example.com", "www.l.google.com"},
+		{"ndpi-dns.pcap", map[string][]string{ // e7.whatsapp.net is over QinQ + PPPoE
+			dns.FieldQuery: {"e7.whatsapp.net", "www.example.com", "www.l.google.com"},
 		}},
 	}
 	for _, tt := range tests {
