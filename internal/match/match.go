@@ -374,18 +374,27 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 	vi := ix.vendor(vendor)
 	cp.vendors = vi.refs
 	vw := vi.words
-	name := idp.ProductName
-	if name == "" {
-		name = idp.Name
-	}
-	optional := parseModel(idp.ProductFamily, vw)
 	verText := idp.Version
 	if verText == "" {
 		verText = idp.VersionRange
 	}
-	if idp.ProductName == "" && verText == "" && idp.Name != "" {
-		name = idp.Name // flat full_product_names: the name is all there is
+	name, family := idp.ProductName, idp.ProductFamily
+	switch {
+	case name == "" && family != "":
+		name, family = family, "" // vendor > product_family > version
+	case name == "":
+		// flat full_product_names: the full name, without the version text
+		name = idp.Name
+		if verText != "" {
+			name = strings.Replace(name, verText, " ", 1)
+		}
+		for _, w := range []string{vendor} {
+			if w != "" && strings.HasPrefix(strings.ToLower(name), strings.ToLower(w)) {
+				name = name[len(w):]
+			}
+		}
 	}
+	optional := parseModel(family, vw)
 	main, paren := splitParens(name)
 	req := parseModelKeep(main, vw)
 	opt := parseModel(paren, vw)

@@ -337,3 +337,19 @@ func TestMatchCancelled(t *testing.T) {
 		t.Error("Match on a cancelled context returned no error")
 	}
 }
+
+func TestFamilyOnlyProduct(t *testing.T) {
+	t.Parallel()
+	a := &advisory.Advisory{ID: "FAM", Products: []advisory.Product{{
+		ID: "f1", Name: "Acme Flowmax 3.1", Vendor: "Acme", ProductFamily: "Flowmax", Version: "3.1",
+		BranchPath: []string{"Acme", "Flowmax", "3.1"}, BranchCategories: []string{"vendor", "product_family", "product_version"},
+	}}, Vulnerabilities: []advisory.Vulnerability{{CVE: "CVE-2025-0001", Statuses: map[string][]string{advisory.StatusKnownAffected: {"f1"}}}}}
+	got := outcomes(matchOne(t, []*advisory.Advisory{a}, Options{},
+		inventory.Device{AssetID: "1", Vendor: "Acme Inc.", Model: "FlowMax", Version: "3.1"},
+		inventory.Device{AssetID: "2", Vendor: "Acme", Model: "Flowmax", Version: "3.2"},
+	))
+	want := []outcome{{"FAM", "f1", "known_affected", "model+version"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
