@@ -188,13 +188,24 @@ func (p *Policy) sla(due, now time.Time) (SLA, *int) {
 	return SLAOnTrack, &left
 }
 
-// acceptance returns the acceptance covering a finding: one in force at
-// now if any, else the most recently expired one.
-func (p *Policy) acceptance(asset, adv string, now time.Time) (a *Acceptance, active bool) {
-	today := day(now)
+// acceptanceIndex maps asset ids to their acceptances.
+type acceptanceIndex map[string][]*Acceptance
+
+func (p *Policy) acceptanceIndex() acceptanceIndex {
+	ix := make(acceptanceIndex, len(p.Acceptances))
 	for i := range p.Acceptances {
-		c := &p.Acceptances[i]
-		if c.AssetID != asset || (c.AdvisoryID != adv && c.AdvisoryID != "*") || today.Before(day(c.Accepted.Time)) {
+		a := &p.Acceptances[i]
+		ix[a.AssetID] = append(ix[a.AssetID], a)
+	}
+	return ix
+}
+
+// find returns the acceptance covering a finding: one in force at now if
+// any (the one expiring last), else the most recently expired one.
+func (ix acceptanceIndex) find(asset, adv string, now time.Time) (a *Acceptance, active bool) {
+	today := day(now)
+	for _, c := range ix[asset] {
+		if (c.AdvisoryID != adv && c.AdvisoryID != "*") || today.Before(day(c.Accepted.Time)) {
 			continue
 		}
 		if today.Before(day(c.Expires.Time)) {
@@ -267,20 +278,21 @@ func Build(p *Policy, now time.Time, fleet []DeviceInfo, inputs []Input) (Queue,
 	if err := p.Validate(); err != nil {
 		return Queue{}, err
 	}
-	var q Queue
+	q := Queue{Items: make([]Item, 0, len(inputs)*2)}
 	type replKey struct{ vendor, model, version string }
 	type devAgg struct {
 		d        *DeviceInfo
 		noFix    []Input
 		topScore float64
 	}
+	accIx := p.acceptanceIndex()
 	perDevice := map[string]*devAgg{}
 	var devOrder []string
 	for _, in := range inputs {
 		d, f := in.Device, in.Finding
 		due, rule := p.DueDate(f, in.Band, now)
 		base := Item{AssetID: d.AssetID, AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, Score: in.Score, Band: in.Band}
-		acc, active := p.acceptance(d.AssetID, f.AdvisoryID, now)
+		acc, active := accIx.find(d.AssetID, f.AdvisoryID, now)
 		if active {
 			it := base
 			it.Action = ActionAccept
@@ -365,7 +377,13 @@ func Build(p *Policy, now time.Time, fleet []DeviceInfo, inputs []Input) (Queue,
 		it.SLA, it.DaysLeft = p.sla(due, now)
 		q.Items = append(q.Items, it)
 	}
-	slices.SortStableFunc(q.Items, func(a, b Item) int {
+	// sort pointers: items are large; the order is total (ties end on
+	// asset, advisory and action), so an unstable sort is deterministic
+	ptrs := make([]*Item, len(q.Items))
+	for i := range q.Items {
+		ptrs[i] = &q.Items[i]
+	}
+	slices.SortFunc(ptrs, func(a, b *Item) int {
 		ao, bo := a.SLA == SLAOverdue, b.SLA == SLAOverdue
 		if ao != bo {
 			if ao {
@@ -393,6 +411,11 @@ func Build(p *Policy, now time.Time, fleet []DeviceInfo, inputs []Input) (Queue,
 		}
 		return cmp.Or(strings.Compare(a.AssetID, b.AssetID), strings.Compare(a.AdvisoryID, b.AdvisoryID), strings.Compare(string(a.Action), string(b.Action)))
 	})
+	sorted := make([]Item, len(ptrs))
+	for i, p := range ptrs {
+		sorted[i] = *p
+	}
+	q.Items = sorted
 	return q, nil
 }
 
