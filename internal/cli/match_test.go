@@ -117,6 +117,23 @@ func TestMatchCLIFormatsAndWarnings(t *testing.T) {
 	}
 }
 
+func TestMatchCLIInvalidAdvisoryWarns(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	inv := writeFile(t, dir, "inventory.csv", matchInventory)
+	bad := filepath.Join("..", "advisory", "csaf", "testdata", "oasis", "mandatory", "oasis_csaf_tc-csaf_2_0-2021-6-1-02-01.json")
+	code, stdout, stderr := runMatchCLI(t, "--inventory", inv, "--advisories", bad)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stderr, "oasis_csaf_tc-csaf_2_0-2021-6-1-02-01.json fails CSAF validation (tests 6.1.2)") {
+		t.Errorf("no validation warning naming the file and test:\n%s", stderr)
+	}
+	if strings.TrimSpace(stdout) != "[]" {
+		t.Errorf("stdout = %q, want []", stdout)
+	}
+}
+
 func TestMatchCLIErrors(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
