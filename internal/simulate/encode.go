@@ -188,8 +188,9 @@ func cEchoRSP(id uint16) []byte {
 }
 
 // dataset is a small, valid implicit VR little endian image: the
-// identifying attributes and rows×cols 16-bit pixels.
-func dataset(sop, inst, modality string, pt patient, rows, cols int, fill byte) []byte {
+// identifying attributes and rows×cols 16-bit pixels. It returns the
+// encoding up to the pixel data value; px follows it.
+func dataset(sop, inst, modality string, pt patient, rows, cols int, px []byte) []byte {
 	var b []byte
 	b = element(b, 0x0008, 0x0016, uidBytes(sop))
 	b = element(b, 0x0008, 0x0018, uidBytes(inst))
@@ -204,33 +205,56 @@ func dataset(sop, inst, modality string, pt patient, rows, cols int, fill byte) 
 	b = element(b, 0x0028, 0x0101, us(12))
 	b = element(b, 0x0028, 0x0102, us(11))
 	b = element(b, 0x0028, 0x0103, us(0))
+	b = element(b, 0x7FE0, 0x0010, nil)
+	binary.LittleEndian.PutUint32(b[len(b)-4:], uint32(len(px)))
+	return b
+}
+
+// pixels returns a pixel buffer shared within one simulation (never
+// modified once made).
+func (s *sim) pixels(rows, cols int, fill byte) []byte {
+	k := [3]int{rows, cols, int(fill % 8)}
+	if px, ok := s.pixelCache[k]; ok {
+		return px
+	}
 	px := make([]byte, rows*cols*2)
 	for i := range px {
-		px[i] = fill + byte(i>>9)
+		px[i] = fill%8 + byte(i>>9)
 	}
-	return element(b, 0x7FE0, 0x0010, px)
+	s.pixelCache[k] = px
+	return px
 }
 
 // pdata splits a command or data set into P-DATA-TF PDUs of at most
 // maxPDU bytes, one PDV each.
 func pdata(ctx byte, isCommand bool, data []byte) []byte {
-	var out []byte
+	return pdataParts(ctx, isCommand, data, nil)
+}
+
+// pdataParts is pdata over the concatenation of head and tail, without
+// building it.
+func pdataParts(ctx byte, isCommand bool, head, tail []byte) []byte {
 	const room = maxPDU - 6
+	total := len(head) + len(tail)
+	out := make([]byte, 0, total+12*(total/room+1))
 	for {
-		n := min(len(data), room)
+		n := min(len(head)+len(tail), room)
 		mch := byte(0)
 		if isCommand {
 			mch |= 1
 		}
-		if n == len(data) {
+		if n == len(head)+len(tail) {
 			mch |= 2
 		}
-		pdv := binary.BigEndian.AppendUint32(nil, uint32(n+2))
-		pdv = append(pdv, ctx, mch)
-		pdv = append(pdv, data[:n]...)
-		out = append(out, pdu(0x04, pdv)...)
-		data = data[n:]
-		if len(data) == 0 {
+		out = append(out, 0x04, 0)
+		out = binary.BigEndian.AppendUint32(out, uint32(n+6))
+		out = binary.BigEndian.AppendUint32(out, uint32(n+2))
+		out = append(out, ctx, mch)
+		h := min(n, len(head))
+		out = append(out, head[:h]...)
+		out = append(out, tail[:n-h]...)
+		head, tail = head[h:], tail[n-h:]
+		if len(head)+len(tail) == 0 {
 			return out
 		}
 	}
@@ -482,10 +506,5 @@ func httpGet(host, path, ua string) []byte {
 
 func httpOK(server string, body []byte) []byte {
 	h := fmt.Sprintf("HTTP/1.1 200 OK\r\nServer: %s\r\nContent-Type: text/html\r\nContent-Length: %d\r\nConnection: close\r\n\r\n", server, len(body))
-	return append([]byte(h), body...)
-}
-
-func httpPost(host, path, ua string, body []byte) []byte {
-	h := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\n\r\n", path, host, ua, len(body))
 	return append([]byte(h), body...)
 }

@@ -48,8 +48,8 @@ func (p *writer) flush() error {
 	return p.w.Flush()
 }
 
-// frame writes p.buf (a complete Ethernet frame) with its record header.
-func (p *writer) frame(t time.Time) {
+// frame writes the headers in p.buf and the payload as one record.
+func (p *writer) frame(t time.Time, payload []byte) {
 	if !t.After(p.last) {
 		t = p.last.Add(time.Microsecond)
 	}
@@ -57,10 +57,12 @@ func (p *writer) frame(t time.Time) {
 	var h [16]byte
 	binary.LittleEndian.PutUint32(h[0:], uint32(t.Unix()))
 	binary.LittleEndian.PutUint32(h[4:], uint32(t.Nanosecond()/1000))
-	binary.LittleEndian.PutUint32(h[8:], uint32(len(p.buf)))
-	binary.LittleEndian.PutUint32(h[12:], uint32(len(p.buf)))
+	n := uint32(len(p.buf) + len(payload))
+	binary.LittleEndian.PutUint32(h[8:], n)
+	binary.LittleEndian.PutUint32(h[12:], n)
 	p.write(h[:])
 	p.write(p.buf)
+	p.write(payload)
 	p.pkts++
 }
 
@@ -115,7 +117,6 @@ func (p *writer) ipPacket(t time.Time, srcMAC, dstMAC [6]byte, src, dst netip.Ad
 		b = binary.BigEndian.AppendUint16(b, uint16(8+len(payload)))
 		b = append(b, 0, 0)
 	}
-	b = append(b, payload...)
 	// Pseudo-header sum.
 	var ph uint32
 	ph += uint32(s4[0])<<8 | uint32(s4[1])
@@ -123,7 +124,9 @@ func (p *writer) ipPacket(t time.Time, srcMAC, dstMAC [6]byte, src, dst netip.Ad
 	ph += uint32(d4[0])<<8 | uint32(d4[1])
 	ph += uint32(d4[2])<<8 | uint32(d4[3])
 	ph += uint32(proto) + uint32(l4+len(payload))
-	cs = checksum(b[l:], ph)
+	// The transport header has an even length, so the payload's sum can be
+	// added to it without copying the payload next to it.
+	cs = checksum(payload, uint32(^checksum(b[l:], ph)))
 	if proto == 17 && cs == 0 {
 		cs = 0xffff
 	}
@@ -133,7 +136,7 @@ func (p *writer) ipPacket(t time.Time, srcMAC, dstMAC [6]byte, src, dst netip.Ad
 	}
 	b[off], b[off+1] = byte(cs>>8), byte(cs)
 	p.buf = b
-	p.frame(t)
+	p.frame(t, payload)
 }
 
 // checksum is the Internet checksum (RFC 1071) of b plus an initial sum.

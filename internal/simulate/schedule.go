@@ -129,14 +129,16 @@ func (s *sim) dicomStore(t time.Time, mod, pacs *Host, sop string, images int) {
 	m := catalogFor(mod.kind)
 	c.send(true, associateRQ(pacs.AE, mod.AE, []string{sop, uidVerify}, m.app, m.software))
 	c.send(false, associateAC(pacs.AE, mod.AE, 2, "1.2.40.0.13.1.3", "dcm4che-5.31.0"))
+	c.send(true, pdata(3, true, cEchoRQ(1000)))
+	c.send(false, pdata(3, true, cEchoRSP(1000)))
 	pt := s.patient()
 	study := fmt.Sprintf("1.2.826.0.1.3680043.10.543.%d.%d", mod.addr.As4()[3], c.t.Unix())
 	for i := 0; i < images; i++ {
 		inst := fmt.Sprintf("%s.%d", study, i+1)
 		id := uint16(i + 1)
-		msg := pdata(1, true, cStoreRQ(sop, inst, id))
-		msg = append(msg, pdata(1, false, dataset(sop, inst, mod.Modality, pt, 256, 256, byte(i)))...)
-		c.send(true, msg)
+		c.send(true, pdata(1, true, cStoreRQ(sop, inst, id)))
+		px := s.pixels(256, 256, byte(i))
+		c.send(true, pdataParts(1, false, dataset(sop, inst, mod.Modality, pt, 256, 256, px), px))
 		c.send(false, pdata(1, true, cStoreRSP(sop, inst, id, 0)))
 	}
 	c.send(true, pdu(0x05, make([]byte, 4)))
@@ -176,10 +178,17 @@ func (s *sim) tlsSession(t time.Time, cli, srv *Host, sni string, port uint16, a
 		rnd[i] = byte(s.rng.Uint32())
 	}
 	c.send(true, clientHello(rnd, sni))
-	seed := make([]byte, 32)
-	copy(seed, sni)
-	cert, err := certificate(sni, seed, s.cfg.Start)
-	if err == nil {
+	cert, ok := s.certs[sni]
+	if !ok {
+		seed := make([]byte, 32)
+		copy(seed, sni)
+		var err error
+		if cert, err = certificate(sni, seed, s.cfg.Start); err != nil {
+			cert = nil
+		}
+		s.certs[sni] = cert
+	}
+	if cert != nil {
 		c.send(false, serverFlight(append(append([]byte(nil), rnd[32:]...), rnd[:32]...), cert))
 	}
 	// Encrypted application data (opaque records).

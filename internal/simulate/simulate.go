@@ -174,6 +174,9 @@ type sim struct {
 	edges  map[Edge]bool
 	obs    map[Observation]bool
 	port   uint16
+	// Caches: pixel buffers and certificates are the same for the same key.
+	pixelCache map[[3]int][]byte
+	certs      map[string][]byte
 }
 
 type event struct {
@@ -192,7 +195,8 @@ func Generate(ctx context.Context, w io.Writer, cfg Config) (*Truth, error) {
 	}
 	s := &sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)), w: newWriter(w),
 		truth: &Truth{Seed: cfg.Seed, Start: cfg.Start, End: cfg.Start.Add(time.Duration(cfg.Minutes) * time.Minute)},
-		edges: map[Edge]bool{}, obs: map[Observation]bool{}, port: 49152}
+		edges: map[Edge]bool{}, obs: map[Observation]bool{}, port: 49152,
+		pixelCache: map[[3]int][]byte{}, certs: map[string][]byte{}}
 	s.build()
 	if err := s.schedule(); err != nil {
 		return nil, err
