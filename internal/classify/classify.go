@@ -6,7 +6,9 @@
 //
 // Confidences of independent pieces of evidence for the same value are
 // combined as a noisy-OR, 1 − Π(1 − cᵢ): two rules at 0.6 give 0.84. Each
-// rule counts once per device however often it matched. The value with the
+// rule counts once per device however often it matched. A rule on the
+// derived field oui.vendor that sets the vendor renames the registry's
+// organisation (and replaces it) rather than adding evidence. The value with the
 // highest combined confidence wins (ties: alphabetical); the device's
 // confidence is the highest confidence among its vendor, model, type and
 // OS. The package is pure: no I/O.
@@ -328,10 +330,24 @@ func (c *Classifier) device(d *devAcc) Device {
 		facts = append(facts, [2]string{"sensor.routes_for", strconv.Itoa(d.routes)})
 	}
 	var hits []hit
+	ouiRenamed := false
 	for _, f := range facts {
 		hits = c.rules.apply(f[0], f[1], hits[:0])
 		for _, h := range hits {
 			add(h.attr, h.value, h.rule.ID, h.field+"="+h.obs, h.rule.Confidence)
+			if h.field == "oui.vendor" && h.attr == AttrVendor {
+				ouiRenamed = true
+			}
+		}
+	}
+	if ouiRenamed {
+		// A rule on oui.vendor gives the registry's organisation its usual
+		// name: that replaces the raw registry name, it is not a second,
+		// competing piece of evidence.
+		for v, cd := range cands[AttrVendor] {
+			if cd.rules["oui"] && len(cd.rules) == 1 {
+				delete(cands[AttrVendor], v)
+			}
 		}
 	}
 	best := func(attr string) (string, float64) {

@@ -126,7 +126,7 @@ func TestClassify(t *testing.T) {
 	}
 	want := []summary{
 		{"", "93.184.216.34", "", "", "", "", "", 0, nil},
-		{gw, "10.20.0.1", "", "Cisco Systems, Inc", "", "router", "", 0.5, nil},
+		{gw, "10.20.0.1", "", "Cisco", "", "router", "", 0.5, nil}, // the oui-cisco rule renames the registry entry
 		{"00:09:fb:11:22:33", "10.20.0.15", "MX450-ICU3", "Philips", "IntelliVue MX450", "patient-monitor", "Linux", 0.9,
 			[]string{"BusyBox udhcpc 1.31.1", `DHCP client "udhcp 1.31.1"`}},
 		{"00:1b:21:01:02:03", "10.20.0.40", "DESKTOP-4F7TQ2B", "Intel Corporate", "", "workstation", "Windows", 0.98, []string{`DHCP client "MSFT 5.0"`}},
