@@ -13,6 +13,7 @@ func verbs() []*Verb {
 		userVerb(),
 		feedsVerb(),
 		matchVerb(),
+		simulateVerb(),
 		riskVerb(),
 	}
 }
