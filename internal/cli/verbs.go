@@ -15,6 +15,7 @@ func verbs() []*Verb {
 		matchVerb(),
 		simulateVerb(),
 		riskVerb(),
+		sbomVerb(),
 	}
 }
 

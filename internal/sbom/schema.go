@@ -103,23 +103,6 @@ func (s *schemaSet) load() error {
 	return s.err
 }
 
-// validateJSON validates data against the schema for key and returns the
-// violations as Problems (leaf errors, sorted by pointer).
-func validateJSON(data []byte, key string) ([]Problem, error) {
-	if err := schemas.load(); err != nil {
-		return nil, err
-	}
-	sch := schemas.schemas[key]
-	if sch == nil {
-		return []Problem{{Message: fmt.Sprintf("no schema for version %q", key)}}, nil
-	}
-	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
-	if err != nil {
-		return nil, jsonError(data, err)
-	}
-	return validateValue(sch, inst), nil
-}
-
 // validateValue runs sch over an already decoded instance.
 func validateValue(sch *jsonschema.Schema, inst any) []Problem {
 	err := sch.Validate(inst)

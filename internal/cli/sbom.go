@@ -1,0 +1,324 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/medwarden/medwarden/internal/sbom"
+	"github.com/medwarden/medwarden/internal/sbom/quality"
+)
+
+const sbomHelp = `
+Reads software bills of materials and reports, per file: the format and spec
+version, whether it is valid against the official schema (with each error's
+JSON pointer or line), the number of components, a 0-100 quality score with
+the missing NTIA / CISA 2025 / FDA elements, and vulnerabilities.
+
+Formats: CycloneDX 1.2-1.7 (JSON, XML), SPDX 2.2/2.3 (JSON, tag-value),
+SPDX 3.0 (JSON-LD). The format is detected from the content. "-" reads
+standard input.
+
+Vulnerabilities are, for now, only the vulnerability/VEX statements the SBOM
+itself carries (source "sbom"); the output says when no vulnerability data
+was given. Matching components against OSV or NVD is not implemented yet.
+
+Exit status: 0 when every file was read (valid or not), 1 when a file could
+not be read (the others are still reported), 2 on usage errors.
+See docs/SBOM.md.
+
+examples:
+  medwarden sbom check pump-fw-4.2.cdx.json
+  medwarden sbom check --format json *.spdx.json | jq '.[] | {file, valid, score: .quality.score}'`
+
+func sbomVerb() *Verb {
+	return &Verb{
+		Name:    "sbom",
+		Summary: "check SBOMs: validity, components, quality score, vulnerabilities",
+		Usage:   "check [--format table|json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
+		Help:    sbomHelp,
+		Run:     runSBOM,
+	}
+}
+
+// sbomError is one validation error or the reason a file was not read.
+type sbomError struct {
+	Pointer string `json:"pointer,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	Message string `json:"message"`
+}
+
+type sbomQuality struct {
+	Score        int                       `json:"score"`
+	Missing      []quality.Missing         `json:"missing"`
+	PerComponent []quality.ComponentResult `json:"per_component,omitempty"`
+}
+
+type sbomVuln struct {
+	Component     string `json:"component"`
+	ID            string `json:"id"`
+	Source        string `json:"source"`
+	Database      string `json:"database,omitempty"`
+	Status        string `json:"status"`
+	Justification string `json:"justification,omitempty"`
+	Detail        string `json:"detail,omitempty"`
+}
+
+// sbomResult is the stable per-file record of `sbom check`.
+type sbomResult struct {
+	File            string       `json:"file"`
+	Format          sbom.Format  `json:"format"`
+	SpecVersion     string       `json:"spec_version"`
+	Valid           bool         `json:"valid"`
+	Read            bool         `json:"read"`
+	Errors          []sbomError  `json:"errors"`
+	Components      int          `json:"components"`
+	Primary         string       `json:"primary,omitempty"`
+	Quality         *sbomQuality `json:"quality"`
+	Vulnerabilities []sbomVuln   `json:"vulnerabilities"`
+	VulnNote        string       `json:"vulnerability_note"`
+}
+
+const (
+	noVulnData  = "no vulnerability data was given: the SBOM carries no vulnerability or VEX statements and no advisory source was used (OSV/NVD matching is not implemented yet)"
+	sbomVulnSrc = "vulnerabilities are the SBOM's own vulnerability/VEX statements; no external vulnerability data was given (OSV/NVD matching is not implemented yet)"
+)
+
+func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	format := fs.String("format", "table", "output format: table or json")
+	perComp := fs.Bool("per-component", false, "include each component's quality score and missing elements (json)")
+	maxSize := fs.Int64("max-size", sbom.DefaultMaxBytes, "largest SBOM accepted, in bytes")
+	maxDepth := fs.Int("max-depth", sbom.DefaultMaxDepth, "deepest component nesting accepted")
+	if len(args) == 0 || args[0] != "check" {
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
+			fs.Usage()
+			return flag.ErrHelp
+		}
+		return usageErr("want a subcommand: check")
+	}
+	files, err := parseFlags(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *format != "table" && *format != "json" {
+		return usageErr("--format must be table or json, not %q", *format)
+	}
+	if len(files) == 0 {
+		return usageErr("no SBOM files given")
+	}
+	if *maxSize <= 0 || *maxDepth <= 0 {
+		return usageErr("--max-size and --max-depth must be positive")
+	}
+	opts := sbom.Options{MaxBytes: *maxSize, MaxDepth: *maxDepth}
+	results := make([]sbomResult, 0, len(files))
+	unread := 0
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		r := checkSBOMFile(env, f, opts, *perComp)
+		if !r.Read {
+			unread++
+		}
+		results = append(results, r)
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(results); err != nil {
+			return err
+		}
+	default:
+		writeSBOMTable(env.Stdout, results)
+	}
+	if unread > 0 {
+		return fmt.Errorf("%d of %d files could not be read", unread, len(files))
+	}
+	return nil
+}
+
+func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool) sbomResult {
+	r := sbomResult{File: name, Format: sbom.FormatUnknown, Errors: []sbomError{}, Vulnerabilities: []sbomVuln{}}
+	var in io.Reader
+	if name == "-" {
+		in = env.Stdin
+	} else {
+		f, err := os.Open(name)
+		if err != nil {
+			r.Errors = append(r.Errors, sbomError{Message: fmt.Sprintf("cannot read: %v", err)})
+			r.VulnNote = noVulnData
+			return r
+		}
+		defer f.Close()
+		in = f
+	}
+	doc, err := sbom.Parse(in, name, opts)
+	var ie *sbom.InputError
+	switch {
+	case errors.As(err, &ie):
+		// Read, but not an SBOM we can use: report why, exit 0.
+		r.Read = true
+		r.Format = ie.Format
+		r.Errors = append(r.Errors, sbomError{Pointer: ie.Pointer, Line: ie.Line, Message: ie.Err.Error()})
+		r.VulnNote = noVulnData
+		return r
+	case err != nil:
+		r.Errors = append(r.Errors, sbomError{Message: fmt.Sprintf("cannot read: %v", err)})
+		r.VulnNote = noVulnData
+		return r
+	}
+	r.Read = true
+	r.Format = doc.Format
+	r.SpecVersion = doc.SpecVersion
+	r.Valid = doc.Valid()
+	for _, p := range doc.Problems {
+		r.Errors = append(r.Errors, sbomError{Pointer: p.Pointer, Line: p.Line, Message: p.Message})
+	}
+	r.Components = len(doc.Components)
+	if doc.Primary != nil {
+		r.Primary = componentLabel(doc.Primary)
+	}
+	q := quality.Evaluate(doc)
+	r.Quality = &sbomQuality{Score: q.Score, Missing: q.Missing}
+	if perComp {
+		r.Quality.PerComponent = q.PerComp
+	}
+	r.Vulnerabilities = sbomVulns(doc)
+	if len(r.Vulnerabilities) == 0 {
+		r.VulnNote = noVulnData
+	} else {
+		r.VulnNote = sbomVulnSrc
+	}
+	return r
+}
+
+func componentLabel(c *sbom.Component) string {
+	if c.Version != "" {
+		return c.Name + "@" + c.Version
+	}
+	return c.Name
+}
+
+// sbomVulns lists the SBOM's own statements, one row per affected component
+// (refs resolved to name@version where the SBOM lists the component).
+func sbomVulns(doc *sbom.Document) []sbomVuln {
+	byRef := make(map[string]string, len(doc.Components)+1)
+	if doc.Primary != nil && doc.Primary.Ref != "" {
+		byRef[doc.Primary.Ref] = componentLabel(doc.Primary)
+	}
+	for i := range doc.Components {
+		if c := &doc.Components[i]; c.Ref != "" {
+			byRef[c.Ref] = componentLabel(c)
+		}
+	}
+	out := []sbomVuln{}
+	for _, v := range doc.VEX {
+		status := v.Status
+		if status == "" {
+			status = "unknown"
+		}
+		affects := v.Affects
+		if len(affects) == 0 {
+			affects = []string{""}
+		}
+		for _, a := range affects {
+			comp := a
+			if l, ok := byRef[a]; ok {
+				comp = l
+			}
+			out = append(out, sbomVuln{
+				Component: comp, ID: v.ID, Source: "sbom", Database: v.Source, Status: status,
+				Justification: v.Justification, Detail: v.Detail,
+			})
+		}
+	}
+	return out
+}
+
+func writeSBOMTable(w io.Writer, results []sbomResult) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FILE\tFORMAT\tSPEC\tVALID\tCOMPONENTS\tQUALITY\tVULNS")
+	for _, r := range results {
+		valid := "no"
+		if r.Valid {
+			valid = "yes"
+		}
+		if !r.Read {
+			valid = "UNREAD"
+		}
+		score := "-"
+		if r.Quality != nil {
+			score = fmt.Sprintf("%d/100", r.Quality.Score)
+		}
+		spec := r.SpecVersion
+		if spec == "" {
+			spec = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%d\n", r.File, r.Format, spec, valid, r.Components, score, len(r.Vulnerabilities))
+	}
+	tw.Flush()
+	const maxListed = 10
+	for _, r := range results {
+		fmt.Fprintf(w, "\n%s:\n", r.File)
+		if r.Primary != "" {
+			fmt.Fprintf(w, "  describes: %s\n", r.Primary)
+		}
+		if len(r.Errors) > 0 {
+			fmt.Fprintf(w, "  errors (%d):\n", len(r.Errors))
+			for i, e := range r.Errors {
+				if i == maxListed {
+					fmt.Fprintf(w, "    … %d more (use --format json)\n", len(r.Errors)-maxListed)
+					break
+				}
+				fmt.Fprintf(w, "    %s\n", sbomErrorText(e))
+			}
+		}
+		if r.Quality != nil && len(r.Quality.Missing) > 0 {
+			fmt.Fprintf(w, "  missing (quality %d/100):\n", r.Quality.Score)
+			for _, m := range r.Quality.Missing {
+				line := fmt.Sprintf("    %-20s %s: ", m.ID, m.Source)
+				if m.Total == 1 && len(m.Examples) == 0 {
+					line += "absent"
+				} else if m.Total == 0 {
+					line += "no components listed"
+				} else {
+					line += fmt.Sprintf("%d of %d components", m.Missing, m.Total)
+				}
+				if len(m.Examples) > 0 {
+					line += " (e.g. " + strings.Join(m.Examples, ", ") + ")"
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+		if len(r.Vulnerabilities) > 0 {
+			fmt.Fprintf(w, "  vulnerabilities (%d):\n", len(r.Vulnerabilities))
+			for _, v := range r.Vulnerabilities {
+				line := fmt.Sprintf("    %s  %s  %s  %s", v.Component, v.ID, v.Source, v.Status)
+				if v.Justification != "" {
+					line += " (" + v.Justification + ")"
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+		fmt.Fprintf(w, "  note: %s\n", r.VulnNote)
+	}
+}
+
+func sbomErrorText(e sbomError) string {
+	var b strings.Builder
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "line %d: ", e.Line)
+	}
+	if e.Pointer != "" {
+		fmt.Fprintf(&b, "%s: ", e.Pointer)
+	}
+	b.WriteString(e.Message)
+	return b.String()
+}
