@@ -164,6 +164,10 @@ func (h *Handler) serverError(w http.ResponseWriter, r *http.Request, rc *reqCtx
 }
 
 func (h *Handler) serveStatic(w http.ResponseWriter, r *http.Request, _ *reqCtx) {
+	if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+		h.errorPage(w, r, nil, http.StatusNotFound, "Page not found", "There is no page at "+r.URL.Path+".")
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	h.static.ServeHTTP(w, r)
 }

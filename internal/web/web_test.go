@@ -214,6 +214,9 @@ func TestSecurityHeadersAndNoInlineCode(t *testing.T) {
 			t.Errorf("GET %s: inline handler or style attribute %q", p, m)
 		}
 	}
+	if res := c.get("/static/"); res.Code != http.StatusNotFound {
+		t.Errorf("GET /static/ = %d, want 404 (no listing)", res.Code)
+	}
 	if res := c.get("/nope"); res.Code != http.StatusNotFound {
 		t.Errorf("GET /nope = %d, want 404", res.Code)
 	}
