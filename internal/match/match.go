@@ -133,6 +133,7 @@ type form struct {
 	rngErr  error
 	alt     bool // version text read as model text
 	ranges  []modelRange
+	optNums []string // model numbers in parentheses or the family: identify when present
 }
 
 // modelRange is a range of model numbers written "MX400-550" or "MX400-MX550".
@@ -414,8 +415,15 @@ func (ix *Index) compileProduct(ca *cadv, p *advisory.Product) *cproduct {
 	if idp.CPE != "" {
 		cp.cpeVP = cpeVendorProduct(idp.CPE)
 	}
+	// model numbers in parentheses name models too: "(includingMP2/X2/MP30…)", "(VLFT10GEN)"
+	// (evidence when they match, never required: "(HP Z2 G9 workstation…)")
 	base := newForm(req, opt, extraNums)
 	base.ranges = modelRanges(name)
+	for _, t := range opt.toks {
+		if hasDigit(t) && !slices.Contains(base.nums, t) {
+			base.optNums = append(base.optNums, t)
+		}
+	}
 	relVersion := p != idp // relationship: version of the component, not of the device
 	switch {
 	case relVersion:
@@ -765,6 +773,20 @@ func identityScore(d *deviceModel, f *form) (float64, whyKind, string) {
 			break
 		}
 	}
+	for _, t := range f.optNums {
+		if numMatched == "" && d.set[t] {
+			numMatched = t
+		}
+	}
+	if numMatched != "" {
+		if p := alphaPrefix(numMatched); p != "" {
+			for i, rt := range f.req.toks {
+				if rt == p {
+					covered[i] = true // "MP Series" named by its model "MP70"
+				}
+			}
+		}
+	}
 	if numMatched == "" {
 		for i, t := range f.req.toks {
 			if hasDigit(t) && covered[i] {
@@ -793,7 +815,7 @@ func identityScore(d *deviceModel, f *form) (float64, whyKind, string) {
 	if f.short && !subset {
 		return 0, 0, ""
 	}
-	if len(f.nums) > 0 || len(f.ranges) > 0 {
+	if len(f.nums) > 0 || len(f.ranges) > 0 || numMatched != "" {
 		extraNums := false
 		for _, t := range d.nums {
 			if t != numMatched && !f.all[t] && !rangeTok[t] {
@@ -1300,6 +1322,12 @@ func (ix *Index) version(_ *combo, _ *cproduct, f *form, cd *cand, devVer string
 				cd.method = MethodModelVersion
 			}
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is in %q", devVer, f.rngText))
+		case underInclusiveBound(normDeviceVersion(devVer), f.rng):
+			// "4.2 and prior" vs 4.2.1, "Rev B-M" vs M.00.03: a build of the
+			// last affected version; the advisory does not say.
+			cd.outcome = 1
+			cd.method = MethodModelRange
+			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is a later build of the last affected version in %q: review", devVer, f.rngText))
 		default:
 			cd.outcome = 0
 			cd.reasons = append(cd.reasons, fmt.Sprintf("version %q is outside %q", devVer, f.rngText))
@@ -1353,6 +1381,26 @@ func sameShape(v string, r *versions.Range) bool {
 		}
 	}
 	return !seen
+}
+
+// underInclusiveBound reports a version that extends an inclusive upper
+// bound of the range by more components ("M.00.03" under "M", "4.2.1"
+// under "4.2").
+func underInclusiveBound(v string, r *versions.Range) bool {
+	lv := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(v, "v"), "V"))
+	for _, iv := range r.Intervals() {
+		if iv.Hi.Unbounded || !iv.Hi.Inclusive {
+			continue
+		}
+		hi := strings.ToLower(strings.TrimPrefix(strings.TrimPrefix(iv.Hi.Version.String(), "v"), "V"))
+		if hi == "" || len(lv) <= len(hi) || !strings.HasPrefix(lv, hi) {
+			continue
+		}
+		if c := lv[len(hi)]; c == '.' || c == '-' || c == ' ' || c == '_' {
+			return true
+		}
+	}
+	return false
 }
 
 // single reports a range made of listed versions only.

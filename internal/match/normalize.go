@@ -314,10 +314,32 @@ func parseModel(s string, vendorWords map[string]bool) modelText {
 		if stopWords[w] || vendorWords[w] {
 			continue
 		}
+		if rest, ok := strings.CutPrefix(w, "including"); ok && rest != "" {
+			w = rest // "includingMP2" in CISA text
+		}
+		// "MX700/800": the bare number shares the prefix of the model before it
+		if n := len(mt.toks); n > 0 && mt.group[n-1] == g && isDigits(w) {
+			if p := alphaPrefix(mt.toks[n-1]); p != "" {
+				w = p + w
+			}
+		}
 		mt.toks = append(mt.toks, w)
 		mt.group = append(mt.group, g)
 	}
 	return mt
+}
+
+// alphaPrefix returns the letters before the digits of a model number
+// ("mx" of "mx700"), or "".
+func alphaPrefix(t string) string {
+	i := 0
+	for i < len(t) && t[i] >= 'a' && t[i] <= 'z' {
+		i++
+	}
+	if i == 0 || i == len(t) || !isDigits(t[i:]) {
+		return ""
+	}
+	return t[:i]
 }
 
 func isWordByte(s string, i int) bool {
