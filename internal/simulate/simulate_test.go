@@ -189,3 +189,33 @@ func BenchmarkGenerate(b *testing.B) {
 type discardCounter struct{ n *int64 }
 
 func (d discardCounter) Write(p []byte) (int, error) { *d.n += int64(len(p)); return len(p), nil }
+
+// BenchmarkScanOverhead runs the sensor over one simulated capture with
+// every dissector, and with every dissector but hl7 and dicom: the ratio
+// is what HL7 and DICOM dissection add to a scan.
+func BenchmarkScanOverhead(b *testing.B) {
+	// The 20 MB exfiltration upload brings HL7 + DICOM to about 30 % of the bytes.
+	path, truth := generate(b, Config{Devices: 30, Minutes: 3, Seed: 5, Attacks: []string{AttackExfiltration}})
+	for _, bc := range []struct {
+		name string
+		skip map[string]bool
+	}{
+		{"all-dissectors", nil},
+		{"without-hl7-dicom", map[string]bool{"hl7": true, "dicom": true}},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ds := list.Build(list.All())
+			kept := ds[:0]
+			for _, d := range ds {
+				if !bc.skip[d.Name()] {
+					kept = append(kept, d)
+				}
+			}
+			b.SetBytes(truth.Bytes)
+			b.ReportAllocs()
+			for b.Loop() {
+				sensortest.Run(b, path, kept...)
+			}
+		})
+	}
+}

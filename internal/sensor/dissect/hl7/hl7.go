@@ -300,12 +300,15 @@ func parseSelected(b []byte) ([]selected, error) {
 		}
 		name := string(seg[:3])
 		switch {
-		case isHeader(name), name == "MSA", name == "PRT":
-			sg, err := parseSegment(seg, &d)
-			if err != nil {
-				return nil, fmt.Errorf("segment %d: %w", n, err)
+		case isHeader(name):
+			if len(seg) < 4 || seg[3] != d.Field {
+				return nil, fmt.Errorf("segment %d: %s uses a different field separator: %w", n, name, ErrMalformed)
 			}
-			out = append(out, selected{Segment: sg})
+			out = append(out, selected{Segment: partial(seg, &d, true, 3, 4, 5, 6, 9, 10, 11, 12, 18)})
+		case name == "MSA":
+			out = append(out, selected{Segment: partial(seg, &d, false, 1)})
+		case name == "PRT":
+			out = append(out, selected{Segment: partial(seg, &d, false, 16, 20)})
 		case name == "OBX":
 			sg := Segment{Name: name}
 			if f := nthField(seg, d.Field, 18); f != nil {
@@ -333,4 +336,33 @@ func nthField(seg []byte, sep byte, n int) []byte {
 		seg = seg[:j]
 	}
 	return seg
+}
+
+// partial decodes only the wanted fields (1-based, ascending) of a
+// segment; the others stay empty. header says field 1 is the separator.
+func partial(seg []byte, d *Delimiters, header bool, want ...int) Segment {
+	sg := Segment{Name: string(seg[:3])}
+	if len(want) == 0 {
+		return sg
+	}
+	sg.Fields = make([]Field, want[len(want)-1])
+	first := 1 // field number of the part after the name
+	if header {
+		first = 2
+	}
+	rest := seg[3:]
+	w := 0
+	for n := first; len(rest) > 0 && w < len(want); n++ {
+		rest = rest[1:] // the separator
+		end := bytes.IndexByte(rest, d.Field)
+		if end < 0 {
+			end = len(rest)
+		}
+		if n == want[w] {
+			sg.Fields[n-1] = parseField(rest[:end], d)
+			w++
+		}
+		rest = rest[end:]
+	}
+	return sg
 }
