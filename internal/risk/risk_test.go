@@ -81,6 +81,26 @@ func TestAdjustVector(t *testing.T) {
 	}
 }
 
+// TestMonotoneAdjust pins the CVSS v3.0 scope-changed quirk: raising the
+// integrity requirement lowers the raw environmental score from 10.0 to
+// 9.9; the device's severity keeps the higher score.
+func TestMonotoneAdjust(t *testing.T) {
+	t.Parallel()
+	const vec = "CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:L/A:L"
+	lower := profile{cr: reqH, ir: reqM, ar: reqM}  // non-clinical, PHI
+	higher := profile{cr: reqH, ir: reqH, ar: reqM} // diagnostic, PHI
+	if raw := adjustVector(vec, higher).score; raw != 9.9 {
+		t.Fatalf("raw score %.1f: the quirk this test pins is gone", raw)
+	}
+	got := monotoneAdjust(vec, higher)
+	if got.score != 10.0 || got.vector != "CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:L/A:L/CR:H/IR:H/AR:L" {
+		t.Errorf("monotoneAdjust = %.1f %q, want 10.0 from the nearest lower setting CR:H/IR:H/AR:L", got.score, got.vector)
+	}
+	if l := monotoneAdjust(vec, lower); l.score > got.score {
+		t.Errorf("lower requirements score %.1f above %.1f", l.score, got.score)
+	}
+}
+
 func TestFindingFactors(t *testing.T) {
 	t.Parallel()
 	s := newTestScorer(t)

@@ -118,9 +118,49 @@ func (s *Scorer) adjust(vec string, p profile) envResult {
 	if r, ok := s.cache[k]; ok {
 		return r
 	}
-	r := adjustVector(vec, p)
+	r := monotoneAdjust(vec, p)
 	s.cache[k] = r
 	return r
+}
+
+// reqRank orders requirement levels: L < not defined = M < H.
+func reqRank(l uint8) int {
+	switch l {
+	case reqL:
+		return 0
+	case reqH:
+		return 2
+	}
+	return 1
+}
+
+var reqByRank = [3]uint8{reqL, reqX, reqH}
+
+// monotoneAdjust returns the highest adjusted score over every requirement
+// setting at or below the device's (each of CR, IR, AR at most its level;
+// MAV as the device's). The CVSS v3.0 scope-changed impact formula is not
+// monotone near its cap (its −3.25 × (ISC − 0.02)^15 term): raising a
+// requirement can lower the score by 0.1. Taking the maximum keeps "a more
+// critical device never scores lower" true. Ties keep the device's own
+// vector.
+func monotoneAdjust(vec string, p profile) envResult {
+	best := adjustVector(vec, p)
+	if !best.ok {
+		return best
+	}
+	// from the device's own levels down, so that among equal scores the
+	// setting closest to the device's is kept
+	for c := reqRank(p.cr); c >= 0; c-- {
+		for i := reqRank(p.ir); i >= 0; i-- {
+			for a := reqRank(p.ar); a >= 0; a-- {
+				q := profile{cr: reqByRank[c], ir: reqByRank[i], ar: reqByRank[a], adjacent: p.adjacent}
+				if r := adjustVector(vec, q); r.ok && r.score > best.score {
+					best = r
+				}
+			}
+		}
+	}
+	return best
 }
 
 func adjustVector(vec string, p profile) envResult {
