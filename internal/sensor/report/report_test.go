@@ -1,0 +1,57 @@
+package report
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/medwarden/medwarden/internal/classify"
+	"github.com/medwarden/medwarden/internal/sensor"
+	"github.com/medwarden/medwarden/internal/sensor/dissect"
+)
+
+func TestBuildEdgesAndFindings(t *testing.T) {
+	t.Parallel()
+	at := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	ip := netip.MustParseAddr
+	pc, monitor, gw := "00:1b:21:01:02:03", "00:09:fb:11:22:33", "00:00:0c:07:ac:01"
+	res := &sensor.Result{
+		Edges: []sensor.Edge{
+			{EdgeKey: sensor.EdgeKey{SrcMAC: pc, SrcIP: ip("10.0.0.40"), DstMAC: monitor, DstIP: ip("10.0.0.15"), Proto: "tcp", DPort: 80, App: "http"},
+				EdgeStats: sensor.EdgeStats{Packets: 10, Bytes: 1000, First: at, Last: at.Add(time.Minute)}},
+			{EdgeKey: sensor.EdgeKey{SrcMAC: pc, SrcIP: ip("10.0.0.40"), DstMAC: monitor, DstIP: ip("10.0.0.15"), Proto: "tcp", DPort: 80, App: "http"},
+				EdgeStats: sensor.EdgeStats{Packets: 5, Bytes: 500, First: at.Add(-time.Minute), Last: at}},
+			{EdgeKey: sensor.EdgeKey{SrcMAC: pc, SrcIP: ip("10.0.0.40"), DstMAC: gw, DstIP: ip("93.184.216.34"), Proto: "tcp", DPort: 443},
+				EdgeStats: sensor.EdgeStats{Packets: 3, Bytes: 300, First: at, Last: at}},
+			{EdgeKey: sensor.EdgeKey{SrcMAC: monitor, SrcIP: ip("0.0.0.0"), DstMAC: "ff:ff:ff:ff:ff:ff", DstIP: ip("255.255.255.255"), Proto: "udp", DPort: 67, App: "dhcp"},
+				EdgeStats: sensor.EdgeStats{Packets: 1, Bytes: 342, First: at, Last: at}},
+		},
+		Findings: []sensor.FindingRecord{{Finding: dissect.Finding{Protocol: "http", Kind: "cleartext-credentials", Severity: "high",
+			Detail: "user \"nurse\"", MAC: pc, IP: ip("10.0.0.40"), Peer: netip.MustParseAddrPort("10.0.0.15:80")}, FirstSeen: at, LastSeen: at, Count: 2}},
+	}
+	devs := []classify.Device{
+		{MAC: monitor, IPs: []netip.Addr{ip("10.0.0.15")}},
+		{MAC: pc, IPs: []netip.Addr{ip("10.0.0.40")}},
+	}
+	r := Build(res, devs)
+	var edges []string
+	for _, e := range r.Edges {
+		edges = append(edges, e.Src+" "+e.Dst+" "+e.Proto+" "+e.App+" "+e.FirstSeen)
+	}
+	want := []string{
+		monitor + " 255.255.255.255 udp dhcp 2026-11-02T09:00:00Z", // a DHCP client before it has an address
+		pc + " " + monitor + " tcp http 2026-11-02T08:59:00Z",      // merged: earliest first_seen
+		pc + " 93.184.216.34 tcp  2026-11-02T09:00:00Z",            // behind the gateway: the address, not the gateway
+	}
+	if diff := cmp.Diff(want, edges); diff != "" {
+		t.Errorf("edges (-want +got):\n%s", diff)
+	}
+	if r.Edges[1].Packets != 15 || r.Edges[1].Bytes != 1500 {
+		t.Errorf("merged edge = %+v, want 15 packets, 1500 bytes", r.Edges[1])
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Device != pc || r.Findings[0].Peer != "10.0.0.15:80" {
+		t.Errorf("findings = %+v", r.Findings)
+	}
+}
