@@ -226,6 +226,10 @@ func readAdvisories(ctx context.Context, env *Env, paths []string) ([]*advisory.
 		}
 	}
 	slices.Sort(files)
+	if len(files) == 0 {
+		// no advisories must never look like "no findings"
+		return nil, fmt.Errorf("%w: no CSAF advisory (*.json) found in %s", ErrBadInput, strings.Join(paths, ", "))
+	}
 	var out []*advisory.Advisory
 	for _, name := range files {
 		if err := ctx.Err(); err != nil {

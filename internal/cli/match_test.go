@@ -142,6 +142,10 @@ func TestMatchCLIErrors(t *testing.T) {
 	noID := writeFile(t, dir, "noid.json", `{"document":{"category":"csaf_base"}}`)
 	badKEV := writeFile(t, dir, "kev.json", `{"title":"x"}`)
 	adv := filepath.Join(matchTestdata, "icsma-24-151-02.json")
+	emptyDir := filepath.Join(dir, "empty")
+	if err := os.Mkdir(emptyDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name     string
 		args     []string
@@ -156,6 +160,7 @@ func TestMatchCLIErrors(t *testing.T) {
 		{"not_csaf", []string{"--inventory", inv, "--advisories", adv, notCSAF}, ExitBadInput, "broken.json"},
 		{"no_tracking_id", []string{"--inventory", inv, "--advisories", noID}, ExitBadInput, "noid.json"},
 		{"bad_kev", []string{"--inventory", inv, "--advisories", adv, "--kev", badKEV}, ExitBadInput, "kev.json"},
+		{"empty_advisory_dir", []string{"--inventory", inv, "--advisories", emptyDir}, ExitBadInput, "no CSAF advisory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
