@@ -250,9 +250,12 @@ func (s *DB) KEV(ctx context.Context) (*kev.Catalog, error) {
 
 // EPSS returns the stored scores with the model version and score date.
 func (s *DB) EPSS(ctx context.Context) (*epss.File, error) {
-	var version, date string
-	if err := s.SQL.QueryRowContext(ctx, "SELECT version, feed_date FROM feeds WHERE name = $1", store.FeedEPSS).Scan(&version, &date); err != nil {
+	var version, date, imported string
+	if err := s.SQL.QueryRowContext(ctx, "SELECT version, feed_date, imported_at FROM feeds WHERE name = $1", store.FeedEPSS).Scan(&version, &date, &imported); err != nil {
 		return nil, notFound(err, "epss scores")
+	}
+	if imported == "" {
+		return nil, fmt.Errorf("epss scores: %w", store.ErrNotFound)
 	}
 	f := &epss.File{ModelVersion: version, Scores: []epss.Score{}}
 	var err error
