@@ -977,14 +977,22 @@ func (f *Fleet) newCombo(k comboKey) *combo {
 		vr = f.al.Resolve(k.vendor)
 		f.vendors[k.vendor] = vr
 	}
-	mk := [2]string{k.vendor, k.model}
+	wordsOf := k.vendor
+	if len(vr) == 0 && strings.TrimSpace(k.vendor) == "" {
+		// no manufacturer column: "Philips IntelliVue MX40" names it in the model
+		if r, ok := f.al.vendorInModel(k.model); ok {
+			vr = []vendorRef{r}
+			wordsOf = r.key // its words are then removed from the model
+		}
+	}
+	mk := [2]string{wordsOf, k.model}
 	dm, ok := f.models[mk]
 	if !ok {
 		model := k.model
 		if strings.HasPrefix(strings.ToLower(model), "cpe:") {
 			model = ""
 		}
-		vw := f.al.vendorWords(k.vendor)
+		vw := f.al.vendorWords(wordsOf)
 		main, paren := splitParens(model)
 		dm = newDeviceModel(parseModelKeep(main, vw))
 		for _, t := range parseModel(paren, vw).toks {

@@ -353,3 +353,18 @@ func TestFamilyOnlyProduct(t *testing.T) {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
+
+func TestVendorInModel(t *testing.T) {
+	t.Parallel()
+	a := testAdvisory("VM", prod{id: "p", vendor: "Philips", name: "IntelliVue MX40", rng: "< B.06.18"})
+	got := matchOne(t, []*advisory.Advisory{a}, Options{},
+		inventory.Device{AssetID: "1", Model: "Philips IntelliVue MX40", Version: "B.05.10"},
+		inventory.Device{AssetID: "2", Model: "IntelliVue MX40", Version: "B.05.10"},
+	)
+	if diff := cmp.Diff([]outcome{{"VM", "p", "known_affected", "alias"}}, outcomes(got)); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(got) == 1 && got[0].DeviceVendor != "" {
+		t.Errorf("device vendor reported as %q, want the register's empty value", got[0].DeviceVendor)
+	}
+}

@@ -376,3 +376,17 @@ func (a *Aliases) vendorWords(vendor string) map[string]bool {
 	}
 	return out
 }
+
+// vendorInModel finds a known vendor (alias table only) in the first one to
+// four words of a model string. The ref's direct spelling is marked so that
+// a match through it counts as an alias match (lower confidence).
+func (a *Aliases) vendorInModel(model string) (vendorRef, bool) {
+	ws := splitWords(fold(model))
+	for n := min(4, len(ws)); n >= 1; n-- {
+		k := inventory.VendorKey(strings.Join(ws[:n], " "))
+		if g, ok := a.canon[k]; ok {
+			return vendorRef{key: g, direct: "\x00model:" + k}, true
+		}
+	}
+	return vendorRef{}, false
+}
