@@ -63,8 +63,13 @@ func TestRulesAddErrors(t *testing.T) {
 			}
 		})
 	}
-	if _, err := DefaultRules(); err != nil {
-		t.Errorf("embedded rules: %v", err)
+	r, err := DefaultRules()
+	if err != nil {
+		t.Fatalf("embedded rules: %v", err)
+	}
+	// Every embedded file is loaded, not only default.json.
+	if len(r.byField["dhcp.vendor_class"]) == 0 || len(r.byField["hl7.sending_application"]) == 0 {
+		t.Errorf("embedded rules miss default.json or medical/medical.json (%d rules)", r.Len())
 	}
 }
 

@@ -2,20 +2,23 @@ package classify
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"regexp"
 	"strings"
 )
 
-// The built-in fingerprint rules. Users add their own files with the same
-// format (see docs/SENSOR.md); their rules are applied alongside these.
+// The built-in fingerprint rules: every *.json under rules/ (default.json,
+// and per-domain files such as medical/medical.json). Users add their own
+// files with the same format (see docs/SENSOR.md); their rules are applied
+// alongside these.
 //
-//go:embed rules/default.json
-var defaultRules []byte
+//go:embed rules
+var builtinRules embed.FS
 
 // Attributes a rule may set.
 const (
@@ -56,10 +59,20 @@ type Rules struct {
 	n       int
 }
 
-// DefaultRules returns the embedded rule set.
+// DefaultRules returns the embedded rule set, files in lexical path order.
 func DefaultRules() (*Rules, error) {
 	r := &Rules{byField: map[string][]*Rule{}}
-	if err := r.Add(bytes.NewReader(defaultRules), "embedded rules/default.json"); err != nil {
+	err := fs.WalkDir(builtinRules, "rules", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || !strings.HasSuffix(path, ".json") {
+			return err
+		}
+		b, err := builtinRules.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return r.Add(bytes.NewReader(b), "embedded "+path)
+	})
+	if err != nil {
 		return nil, err
 	}
 	return r, nil
