@@ -64,6 +64,8 @@ type EdgeBucket struct {
 type EdgeAggregator struct {
 	interval time.Duration
 	noBucket bool // whole-run totals only
+	max      int  // distinct edges before folding; 0: no limit
+	folded   uint64
 	total    map[EdgeKey]*EdgeStats
 	buckets  map[int64]map[EdgeKey]*EdgeStats
 }
@@ -77,12 +79,44 @@ func NewEdgeAggregator(interval time.Duration) *EdgeAggregator {
 	return &EdgeAggregator{interval: interval, total: map[EdgeKey]*EdgeStats{}, buckets: map[int64]map[EdgeKey]*EdgeStats{}}
 }
 
+// DefaultMaxEdges bounds the distinct edges kept (≈ 300 bytes each).
+const DefaultMaxEdges = 250_000
+
+// fold keeps the edge map bounded on scan-like traffic. Past max distinct
+// edges, a new edge loses its port and application ("any port"); past
+// max·9/8 its destination too ("any host"); past max·5/4 its source too.
+// Folded edges are counted (Stats.EdgesFolded).
+func (a *EdgeAggregator) fold(k EdgeKey) EdgeKey {
+	if a.max <= 0 || len(a.total) < a.max {
+		return k
+	}
+	if _, ok := a.total[k]; ok {
+		return k
+	}
+	a.folded++
+	k.DPort, k.App = 0, FoldedApp
+	if _, ok := a.total[k]; ok || len(a.total) < a.max+a.max/8 {
+		return k
+	}
+	k.DstIP, k.DstMAC = netip.Addr{}, ""
+	if _, ok := a.total[k]; ok || len(a.total) < a.max+a.max/4 {
+		return k
+	}
+	k.SrcIP, k.SrcMAC = netip.Addr{}, ""
+	return k
+}
+
+// FoldedApp marks an edge that aggregates conversations beyond the edge
+// limit (see EdgeAggregator).
+const FoldedApp = "(folded)"
+
 // Interval is the bucket size.
 func (a *EdgeAggregator) Interval() time.Duration { return a.interval }
 
 // Add accounts pkts and bytes seen between first and last to k. The bucket
 // is the one holding first; callers split counters at bucket boundaries.
 func (a *EdgeAggregator) Add(k EdgeKey, pkts, bytes uint64, first, last time.Time) {
+	k = a.fold(k)
 	t := a.total[k]
 	if t == nil {
 		t = &EdgeStats{}

@@ -53,6 +53,10 @@ type Config struct {
 	// EdgeBuckets keeps the per-interval edge aggregation (EdgeBuckets());
 	// off, only whole-run edges are kept, which saves memory in scans.
 	EdgeBuckets bool
+	// MaxEdges bounds the distinct edges kept; beyond it new conversations
+	// are folded into coarser edges (see EdgeAggregator). Default
+	// DefaultMaxEdges; negative: no limit.
+	MaxEdges int
 	// Dissectors to run (usually list.Build(list.Default())).
 	Dissectors []dissect.Dissector
 }
@@ -67,6 +71,7 @@ func (c *Config) defaults() {
 	c.FragmentMemory = cmp.Or(c.FragmentMemory, DefaultFragmentMemory)
 	c.FragmentTimeout = cmp.Or(c.FragmentTimeout, DefaultFragmentTimeout)
 	c.EdgeInterval = cmp.Or(c.EdgeInterval, DefaultEdgeInterval)
+	c.MaxEdges = cmp.Or(c.MaxEdges, DefaultMaxEdges)
 }
 
 // Stats counts what the sensor saw. Packets counts every frame read, even
@@ -81,6 +86,7 @@ type Stats struct {
 	ReassemblyGaps   uint64 `json:"reassembly_gaps"`    // holes in TCP streams
 	DissectorErrors  uint64 `json:"dissector_errors"`   // payloads a dissector rejected
 	UnknownLinkTypes uint64 `json:"unknown_link_types"` // frames of link types the decoder does not know
+	EdgesFolded      uint64 `json:"edges_folded"`       // flow records folded into coarser edges (edge limit)
 }
 
 // ObservationRecord is an observation with when it was first and last
@@ -186,6 +192,7 @@ func New(cfg Config) *Sensor {
 		hinted:   map[uint16]bool{},
 	}
 	s.edges.noBucket = !cfg.EdgeBuckets
+	s.edges.max = max(cfg.MaxEdges, 0)
 	for _, d := range cfg.Dissectors {
 		switch d.Layer() {
 		case dissect.LayerLink:
@@ -217,6 +224,7 @@ func New(cfg Config) *Sensor {
 func (s *Sensor) Stats() Stats {
 	st := s.stats
 	st.FragmentsDropped = s.defrag.dropped
+	st.EdgesFolded = s.edges.folded
 	return st
 }
 

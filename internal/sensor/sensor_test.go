@@ -211,7 +211,7 @@ func TestFragmentLimits(t *testing.T) {
 
 func TestFlowTableCapEvictsOldest(t *testing.T) {
 	t.Parallel()
-	s := New(Config{MaxFlows: 100})
+	s := New(Config{MaxFlows: 100, MaxEdges: -1})
 	var frames [][]byte
 	for i := range 1000 {
 		frames = append(frames, ipv4("10.0.0.1", fmt.Sprintf("10.1.%d.%d", i/256, i%256), protoTCP, 1, 0, false, tcpSeg(40000, 443, 1, tcpSYN, nil)))
@@ -235,6 +235,27 @@ func TestFlowTableCapEvictsOldest(t *testing.T) {
 	s.Flush()
 	if got := len(s.Result().Edges); got != 1000 {
 		t.Errorf("%d edges, want 1000 (evicted flows still count)", got)
+	}
+}
+
+func TestEdgeLimitFolds(t *testing.T) {
+	t.Parallel()
+	s := New(Config{MaxEdges: 100})
+	var frames [][]byte
+	for i := range 1000 { // a port scan of 10 hosts × 100 ports
+		frames = append(frames, ipv4("10.0.0.1", fmt.Sprintf("10.1.0.%d", i%10), protoTCP, 1, 0, false, tcpSeg(40000, uint16(1+i/10), 1, tcpSYN, nil)))
+	}
+	run(s, layers.LinkTypeRaw, frames...)
+	r := s.Result()
+	if n := len(r.Edges); n > 100+100/4+1 {
+		t.Errorf("%d edges kept, limit 100 (+25%% for folded ones)", n)
+	}
+	var pkts uint64
+	for _, e := range r.Edges {
+		pkts += e.Packets
+	}
+	if pkts != 1000 || r.Stats.EdgesFolded != 900 {
+		t.Errorf("edges hold %d packets (want 1000), folded %d (want 900)", pkts, r.Stats.EdgesFolded)
 	}
 }
 

@@ -141,6 +141,9 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 	// endpoint names an edge end: the device owning the IP, else the MAC
 	// when that MAC is a device whose addresses are unknown, else the IP.
 	endpoint := func(mac string, ip netip.Addr) string {
+		if !ip.IsValid() {
+			return "*" // folded edge: any host
+		}
 		if k, ok := ipOwner[ip]; ok {
 			return k
 		}
