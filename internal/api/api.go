@@ -33,6 +33,16 @@ type Deps struct {
 	MaxImportBytes int64
 	// Registry receives the metrics; nil makes a private one.
 	Registry *prometheus.Registry
+	// Security keeps API tokens and the audit log (nil: taken from Store
+	// when it implements store.SecurityStore; otherwise every
+	// authenticated route answers 401).
+	Security store.SecurityStore
+	// RateLimit configures the per-client and per-account token buckets.
+	RateLimit RateLimit
+	// SessionIdle is the console's idle timeout (zero: 30 minutes).
+	SessionIdle time.Duration
+	// Now is the clock (nil: time.Now).
+	Now func() time.Time
 }
 
 // Route is one registered endpoint; the list is what the OpenAPI test checks.
@@ -51,6 +61,12 @@ type Server struct {
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
+
+	sec          store.SecurityStore
+	now          func() time.Time
+	sessionIdle  time.Duration
+	clientLimit  *limiter
+	accountLimit *limiter
 }
 
 // New builds the API.
@@ -65,6 +81,19 @@ func New(d Deps) *Server {
 	if s.reg == nil {
 		s.reg = prometheus.NewRegistry()
 	}
+	s.sec, s.now, s.sessionIdle = d.Security, d.Now, d.SessionIdle
+	if s.sec == nil {
+		s.sec, _ = d.Store.(store.SecurityStore)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.sessionIdle <= 0 {
+		s.sessionIdle = 30 * time.Minute
+	}
+	rl := d.RateLimit.withDefaults()
+	s.clientLimit = newLimiter(rl.PerClient, rl.Burst, s.now)
+	s.accountLimit = newLimiter(rl.PerAccount, rl.Burst, s.now)
 	s.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "medwarden_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
 	}, []string{"route", "method", "code"})
@@ -95,6 +124,8 @@ func New(d Deps) *Server {
 	s.handle("PUT", "/api/v1/devices/{id}", s.updateDevice)
 	s.handle("DELETE", "/api/v1/devices/{id}", s.deleteDevice)
 	s.handle("POST", "/api/v1/imports", s.importFile)
+	s.handle("GET", "/api/v1/audit", s.listAudit)
+	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: typeNotFound, Title: "not found", Status: http.StatusNotFound, Detail: "no such API route: " + r.Method + " " + r.URL.Path})
 	})
@@ -126,6 +157,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
 	h.Set("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+	if r.TLS != nil {
+		h.Set("Strict-Transport-Security", "max-age=31536000")
+	}
+	if needsAuth(r.URL.Path) {
+		if r = s.guard(w, r); r == nil {
+			return
+		}
+	}
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medwarden/medwarden/internal/api"
+	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
 )
 
@@ -23,9 +24,14 @@ func newServer(t *testing.T, maxImport int64) (*api.Server, *httptest.Server) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s := api.New(api.Deps{Store: st, MaxImportBytes: maxImport})
+	rec, err := recorder.Wrap(st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := api.New(api.Deps{Store: rec, MaxImportBytes: maxImport})
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
+	bearer.Store(ts.URL, newToken(t, rec, "admin", "admin", "*"))
 	return s, ts
 }
 
@@ -42,6 +48,7 @@ func do(t *testing.T, method, url, body string, hdr ...string) resp {
 	if err != nil {
 		t.Fatal(err)
 	}
+	setBearer(req)
 	for i := 0; i+1 < len(hdr); i += 2 {
 		req.Header.Set(hdr[i], hdr[i+1])
 	}
