@@ -81,3 +81,13 @@ func TestAdvisoriesConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSecurityConformance(t *testing.T) {
+	storetest.RunSecurity(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -69,3 +69,14 @@ func TestAdvisoriesConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSecurityConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunSecurity(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
