@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -314,5 +316,51 @@ func TestCapture(t *testing.T) {
 		if diff := cmp.Diff(ts, ours); diff != "" {
 			t.Errorf("tshark vs ours (-tshark +ours):\n%s", diff)
 		}
+	}
+}
+
+// TestCorpusExtra runs every DICOM capture of the shared corpus (including
+// the held-out part in CI) and, when tshark is installed, compares the
+// calling and called AE titles with tshark's.
+func TestCorpusExtra(t *testing.T) {
+	dir := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if dir == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared DICOM captures are not available")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "pcap", "dicom", "*.pcap*"))
+	if len(files) == 0 {
+		t.Skipf("no captures under %s/pcap/dicom", dir)
+	}
+	_, errTshark := exec.LookPath("tshark")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			got := sensortest.Fields(sensortest.Run(t, f, New()))
+			if errTshark != nil {
+				return
+			}
+			for field, ts := range map[string]string{"dicom.calling_ae": "dicom.assoc.ae.calling", "dicom.called_ae": "dicom.assoc.ae.called"} {
+				out, err := exec.Command("tshark", "-r", f, "-Y", "dicom.pdu.type==1", "-T", "fields", "-e", ts).Output()
+				if err != nil {
+					t.Fatalf("tshark: %v", err)
+				}
+				seen := map[string]bool{}
+				for _, l := range strings.Split(string(out), "\n") {
+					if l = strings.TrimSpace(l); l != "" {
+						seen[l] = true
+					}
+				}
+				var want []string
+				for v := range seen {
+					want = append(want, v)
+				}
+				sort.Strings(want)
+				if len(want) == 0 {
+					continue // tshark did not recognise DICOM on this port
+				}
+				if diff := cmp.Diff(want, got[field]); diff != "" {
+					t.Errorf("%s (-tshark +ours):\n%s", field, diff)
+				}
+			}
+		})
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -514,6 +515,32 @@ func TestCapture(t *testing.T) {
 		t.Error("no cleartext-phi finding for a cleartext HL7 capture")
 	}
 	t.Logf("fields: %v, %d cleartext-phi findings", got, n)
+
+	// tshark, an independent decoder, reads the same message types.
+	if _, err := exec.LookPath("tshark"); err != nil {
+		t.Skip("tshark not on PATH: independent cross-check skipped")
+	}
+	out, err := exec.Command("tshark", "-r", "testdata/hl7.pcap", "-d", "tcp.port==6661,hl7", "-Y", "hl7",
+		"-T", "fields", "-e", "hl7.message.type", "-e", "hl7.event.type").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	seen := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		typ, ev, _ := strings.Cut(line, "\t")
+		if ev != "" {
+			typ += "^" + ev
+		}
+		seen[typ] = true
+	}
+	var ts []string
+	for k := range seen {
+		ts = append(ts, k)
+	}
+	sort.Strings(ts)
+	if diff := cmp.Diff(ts, onlyPrefix(got["hl7.message_type"])); diff != "" {
+		t.Errorf("message types (-tshark +ours):\n%s", diff)
+	}
 }
 
 func onlyPrefix(v []string) []string {
@@ -530,4 +557,54 @@ func onlyPrefix(v []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestCorpusExtra runs every HL7 capture of the shared corpus (including
+// the held-out part in CI) and, when tshark is installed, compares the
+// message types with tshark's.
+func TestCorpusExtra(t *testing.T) {
+	dir := os.Getenv("MEDWARDEN_TESTDATA_EXTRA")
+	if dir == "" {
+		t.Skip("MEDWARDEN_TESTDATA_EXTRA not set: the shared HL7 captures are not available")
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "pcap", "hl7", "*.pcap*"))
+	if len(files) == 0 {
+		t.Skipf("no captures under %s/pcap/hl7", dir)
+	}
+	_, errTshark := exec.LookPath("tshark")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			got := sensortest.Fields(sensortest.Run(t, f, New()))
+			if errTshark != nil {
+				return
+			}
+			out, err := exec.Command("tshark", "-r", f, "-d", "tcp.port==6661,hl7", "-d", "tcp.port==2575,hl7", "-Y", "hl7",
+				"-T", "fields", "-e", "hl7.message.type", "-e", "hl7.event.type").Output()
+			if err != nil {
+				t.Fatalf("tshark: %v", err)
+			}
+			seen := map[string]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+				typ, ev, _ := strings.Cut(line, "\t")
+				if typ == "" {
+					continue
+				}
+				if ev != "" {
+					typ += "^" + ev
+				}
+				seen[typ] = true
+			}
+			if len(seen) == 0 {
+				return // tshark did not recognise HL7 on these ports
+			}
+			var ts []string
+			for k := range seen {
+				ts = append(ts, k)
+			}
+			sort.Strings(ts)
+			if diff := cmp.Diff(ts, onlyPrefix(got["hl7.message_type"])); diff != "" {
+				t.Errorf("message types (-tshark +ours):\n%s", diff)
+			}
+		})
+	}
 }
