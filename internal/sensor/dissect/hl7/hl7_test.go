@@ -538,7 +538,7 @@ func TestCapture(t *testing.T) {
 		ts = append(ts, k)
 	}
 	sort.Strings(ts)
-	if diff := cmp.Diff(ts, onlyPrefix(got["hl7.message_type"])); diff != "" {
+	if diff := cmp.Diff(onlyPrefix(ts), onlyPrefix(got["hl7.message_type"])); diff != "" {
 		t.Errorf("message types (-tshark +ours):\n%s", diff)
 	}
 }
@@ -602,7 +602,7 @@ func TestCorpusExtra(t *testing.T) {
 				ts = append(ts, k)
 			}
 			sort.Strings(ts)
-			if diff := cmp.Diff(ts, onlyPrefix(got["hl7.message_type"])); diff != "" {
+			if diff := cmp.Diff(onlyPrefix(ts), onlyPrefix(got["hl7.message_type"])); diff != "" {
 				t.Errorf("message types (-tshark +ours):\n%s", diff)
 			}
 		})
