@@ -56,7 +56,7 @@ func TestCorpusVectors(t *testing.T) {
 			for _, p := range crit {
 				for _, iso := range []bool{false, true} {
 					p.adjacent = iso
-					got := monotoneAdjust(vec, p)
+					got := monotoneAdjust(vec, p, adjustVector)
 					if !got.ok || got.score < 0 || got.score > 10 {
 						t.Fatalf("%s line %d: adjustVector(%q, %+v) = %+v", filepath.Base(name), line, vec, p, got)
 					}
@@ -65,7 +65,7 @@ func TestCorpusVectors(t *testing.T) {
 					}
 				}
 				p.adjacent = false
-				open, iso := monotoneAdjust(vec, p), monotoneAdjust(vec, profile{cr: p.cr, ir: p.ir, ar: p.ar, adjacent: true})
+				open, iso := monotoneAdjust(vec, p, adjustVector), monotoneAdjust(vec, profile{cr: p.cr, ir: p.ir, ar: p.ar, adjacent: true}, adjustVector)
 				if iso.score > open.score {
 					t.Errorf("%s line %d: isolating raises %q from %.1f to %.1f", filepath.Base(name), line, vec, open.score, iso.score)
 				}

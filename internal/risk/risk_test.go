@@ -92,11 +92,11 @@ func TestMonotoneAdjust(t *testing.T) {
 	if raw := adjustVector(vec, higher).score; raw != 9.9 {
 		t.Fatalf("raw score %.1f: the quirk this test pins is gone", raw)
 	}
-	got := monotoneAdjust(vec, higher)
+	got := monotoneAdjust(vec, higher, adjustVector)
 	if got.score != 10.0 || got.vector != "CVSS:3.0/AV:N/AC:L/PR:L/UI:N/S:C/C:H/I:L/A:L/CR:H/IR:H/AR:L" {
 		t.Errorf("monotoneAdjust = %.1f %q, want 10.0 from the nearest lower setting CR:H/IR:H/AR:L", got.score, got.vector)
 	}
-	if l := monotoneAdjust(vec, lower); l.score > got.score {
+	if l := monotoneAdjust(vec, lower, adjustVector); l.score > got.score {
 		t.Errorf("lower requirements score %.1f above %.1f", l.score, got.score)
 	}
 }

@@ -20,14 +20,15 @@ import (
 type Scorer struct {
 	m     Model
 	now   time.Time
-	cache map[envKey]envResult
+	cache map[envKey]envResult // monotone (device) results
+	raw   map[envKey]envResult // adjustVector results, shared by the monotone search
 	// critPts holds m.CriticalityPts by Criticality.Rank (0: unknown),
 	// sparing a map lookup per finding.
 	critPts [6]float64
 }
 
 func newScorer(m Model, now time.Time) *Scorer {
-	s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult)}
+	s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult), raw: make(map[envKey]envResult)}
 	s.critPts[0] = m.CriticalityPts[inventory.CriticalityNone]
 	for _, c := range inventory.Criticalities {
 		s.critPts[c.Rank()] = m.CriticalityPts[c]
@@ -118,8 +119,18 @@ func (s *Scorer) adjust(vec string, p profile) envResult {
 	if r, ok := s.cache[k]; ok {
 		return r
 	}
-	r := monotoneAdjust(vec, p)
+	r := monotoneAdjust(vec, p, s.rawAdjust)
 	s.cache[k] = r
+	return r
+}
+
+func (s *Scorer) rawAdjust(vec string, p profile) envResult {
+	k := envKey{vec, p}
+	if r, ok := s.raw[k]; ok {
+		return r
+	}
+	r := adjustVector(vec, p)
+	s.raw[k] = r
 	return r
 }
 
@@ -141,11 +152,14 @@ var reqByRank = [3]uint8{reqL, reqX, reqH}
 // MAV as the device's). The CVSS v3.0 scope-changed impact formula is not
 // monotone near its cap (its −3.25 × (ISC − 0.02)^15 term): raising a
 // requirement can lower the score by 0.1. Taking the maximum keeps "a more
-// critical device never scores lower" true. Ties keep the device's own
-// vector.
-func monotoneAdjust(vec string, p profile) envResult {
-	best := adjustVector(vec, p)
-	if !best.ok {
+// critical device never scores lower" true. The search runs for v3.0 and
+// v4.0 vectors (v4.0's macrovector interpolation is not proven monotone);
+// ties keep the setting closest to the device's.
+func monotoneAdjust(vec string, p profile, adjust func(string, profile) envResult) envResult {
+	best := adjust(vec, p)
+	if !best.ok || best.version == cvss.V20 || best.version == cvss.V31 {
+		// v2.0's environmental equations and v3.1's (with its 0.9731
+		// correction of the scope-changed term) rise with every requirement
 		return best
 	}
 	// from the device's own levels down, so that among equal scores the
@@ -154,7 +168,7 @@ func monotoneAdjust(vec string, p profile) envResult {
 		for i := reqRank(p.ir); i >= 0; i-- {
 			for a := reqRank(p.ar); a >= 0; a-- {
 				q := profile{cr: reqByRank[c], ir: reqByRank[i], ar: reqByRank[a], adjacent: p.adjacent}
-				if r := adjustVector(vec, q); r.ok && r.score > best.score {
+				if r := adjust(vec, q); r.ok && r.score > best.score {
 					best = r
 				}
 			}
