@@ -1,7 +1,7 @@
 // Package hl7 dissects HL7 v2 messages carried over MLLP (the Minimal Lower
 // Layer Protocol: 0x0B, message, 0x1C 0x0D) on any TCP port. It reads the
 // MSH header (sending and receiving application and facility, message
-// type, control id, version, character set), ACK codes (MSA-1), batch
+// type, version, character set; not the per-message control id), ACK codes (MSA-1), batch
 // headers (FHS/BHS), device identifiers (PRT-16 UDI, PRT-20 serial, OBX-18
 // equipment instance identifier), and notes which patient-data segments
 // are present. It never stores patient identifiers, names or values, and
@@ -184,7 +184,6 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 				typ += "^" + ev
 			}
 			emit(snd, "hl7.message_type", typ)
-			emit(snd, "hl7.control_id", seg.Get(10, 1, 1, 1))
 			emit(snd, "hl7.processing_id", seg.Get(11, 1, 1, 1))
 			emit(snd, "hl7.version", seg.Get(12, 1, 1, 1))
 			emit(snd, "hl7.charset", seg.Get(18, 1, 1, 1))
