@@ -68,13 +68,18 @@ func (*Dissector) Layer() dissect.Layer { return dissect.LayerTCP }
 func (*Dissector) Ports() []uint16 { return []uint16{104, 11112, 4242} }
 
 // Detect accepts an A-ASSOCIATE-RQ or -AC header: type 1 or 2, reserved 0,
-// a plausible length and protocol version 1.
+// a plausible length and, when the first segment holds it, protocol
+// version 1 (some toolkits send the 6-byte PDU header in a segment of its
+// own).
 func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
-	if len(p) < 8 || (p[0] != pduAssociateRQ && p[0] != pduAssociateAC) || p[1] != 0 {
+	if len(p) < 6 || (p[0] != pduAssociateRQ && p[0] != pduAssociateAC) || p[1] != 0 {
 		return false
 	}
 	n := binary.BigEndian.Uint32(p[2:])
-	return n >= 68 && n <= maxAssocPDU && binary.BigEndian.Uint16(p[6:]) == 1
+	if n < 68 || n > maxAssocPDU {
+		return false
+	}
+	return len(p) < 8 || binary.BigEndian.Uint16(p[6:])&1 == 1
 }
 
 // NewStream implements dissect.StreamDissector.

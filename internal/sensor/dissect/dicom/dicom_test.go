@@ -272,6 +272,9 @@ func TestDetect(t *testing.T) {
 		{"http", []byte("GET / HTTP/1.1\r\n"), false},
 		{"pdata", pdu(pduData, pdv(1, 3, nil)), false},
 		{"bad_version", append([]byte{1, 0, 0, 0, 0, 100, 0, 2}, make([]byte, 100)...), false},
+		{"header_alone", cli[:6], true},
+		{"header_too_short", cli[:5], false},
+		{"absurd_length", []byte{1, 0, 0x7f, 0, 0, 0, 0, 1}, false},
 	} {
 		if got := d.Detect(flow, dissect.FromClient, tt.in); got != tt.want {
 			t.Errorf("Detect(%s) = %v, want %v", tt.name, got, tt.want)
