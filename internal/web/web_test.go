@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"net/http"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/importer"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
@@ -743,5 +745,65 @@ func TestEnsureAdmin(t *testing.T) {
 	}
 	if n, _ := st.CountUsers(ctx); n != 1 {
 		t.Errorf("%d users after two starts, want 1", n)
+	}
+}
+
+// TestImportProgressEvents follows a running import over server-sent
+// events: progress events while it runs, then one done event.
+func TestImportProgressEvents(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	c := e.signedIn(auth.Viewer)
+	j := &job{ID: "0123456789abcdef", Name: "fleet.csv", User: "analyst", Size: 1000, Started: e.clock.Now(), done: make(chan struct{})}
+	j.read.Store(250)
+	j.progress = importer.Result{Records: 500, Created: 480, Updated: 15, Unchanged: 5}
+	e.h.jobs.add(j)
+	page := c.get("/imports/" + j.ID)
+	for _, want := range []string{`data-events="/imports/0123456789abcdef/events"`, `<progress id="import-bar" max="100" value="25">`, `http-equiv="refresh"`} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("running import page lacks %q", want)
+		}
+	}
+	req, _ := http.NewRequest("GET", e.srv.URL+"/imports/"+j.ID+"/events", nil)
+	res, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	br := bufio.NewReader(res.Body)
+	readEvent := func() (string, string) {
+		var name, data string
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("read event stream: %v", err)
+			}
+			line = strings.TrimRight(line, "\n")
+			switch {
+			case line == "":
+				return name, data
+			case strings.HasPrefix(line, "event: "):
+				name = strings.TrimPrefix(line, "event: ")
+			case strings.HasPrefix(line, "data: "):
+				data = strings.TrimPrefix(line, "data: ")
+			}
+		}
+	}
+	name, data := readEvent()
+	if name != "progress" || data != `{"done":false,"percent":25,"records":500,"created":480,"updated":15,"unchanged":5,"invalid":0}` {
+		t.Errorf("first event %s %s", name, data)
+	}
+	j.mu.Lock()
+	j.result = &importer.Result{File: "fleet.csv", Records: 900, Created: 880, Updated: 15, Unchanged: 5, Written: true}
+	j.progress = *j.result
+	j.mu.Unlock()
+	close(j.done)
+	for i := 0; i < 5; i++ {
+		if name, data = readEvent(); name == "done" {
+			break
+		}
+	}
+	if name != "done" || data != `{"done":true,"percent":100,"records":900,"created":880,"updated":15,"unchanged":5,"invalid":0}` {
+		t.Errorf("last event %s %s", name, data)
 	}
 }
