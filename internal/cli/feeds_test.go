@@ -99,11 +99,15 @@ func TestFeedsUsage(t *testing.T) {
 		wantCode   int
 		wantStderr string
 	}{
-		{"no_subcommand", []string{"feeds"}, ExitUsage, "missing subcommand (available: validate)"},
-		{"unknown_subcommand", []string{"feeds", "frobnicate"}, ExitUsage, `unknown subcommand "frobnicate" (available: validate)`},
+		{"no_subcommand", []string{"feeds"}, ExitUsage, "missing subcommand (available: validate, import, status, keygen, bundle)"},
+		{"unknown_subcommand", []string{"feeds", "frobnicate"}, ExitUsage, `unknown subcommand "frobnicate" (available: validate, import, status, keygen, bundle)`},
 		{"no_files", []string{"feeds", "validate"}, ExitUsage, "no FILE given"},
 		{"bad_format", []string{"feeds", "validate", "--format", "xml", "a.json"}, ExitUsage, `--format must be table or json, not "xml"`},
 		{"help", []string{"feeds", "validate", "-h"}, ExitOK, "usage: medwarden feeds validate"},
+		{"import_nothing", []string{"feeds", "import", "--data", "unused"}, ExitUsage, "nothing to import"},
+		{"status_bad_age", []string{"feeds", "status", "--max-feed-age", "soon"}, ExitUsage, "--max-feed-age"},
+		{"keygen_no_out", []string{"feeds", "keygen"}, ExitUsage, "--out DIR is required"},
+		{"bundle_no_key", []string{"feeds", "bundle", "--out", "x.bundle"}, ExitUsage, "--key and --out are required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
