@@ -1,17 +1,21 @@
 package cli
 
 import (
+	"archive/zip"
 	"context"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/medwarden/medwarden/internal/sbom"
+	"github.com/medwarden/medwarden/internal/sbom/osv"
 	"github.com/medwarden/medwarden/internal/sbom/quality"
 )
 
@@ -25,9 +29,13 @@ Formats: CycloneDX 1.2-1.7 (JSON, XML), SPDX 2.2/2.3 (JSON, tag-value),
 SPDX 3.0 (JSON-LD). The format is detected from the content. "-" reads
 standard input.
 
-Vulnerabilities are, for now, only the vulnerability/VEX statements the SBOM
-itself carries (source "sbom"); the output says when no vulnerability data
-was given. Matching components against OSV or NVD is not implemented yet.
+With --osv, components with a Package URL are matched against OSV records
+(source "osv"), versions compared in their ecosystem's scheme; VEX
+statements in the SBOM (not_affected, fixed) are applied with their
+justification. Without --osv, vulnerabilities are the vulnerability/VEX
+statements the SBOM itself carries (source "sbom"), and the output says when
+no vulnerability data was given. Matching by CPE (NVD) and of firmware/RTOS
+components without a PURL is not implemented yet.
 
 Exit status: 0 when every file was read (valid or not), 1 when a file could
 not be read (the others are still reported), 2 on usage errors.
@@ -41,7 +49,7 @@ func sbomVerb() *Verb {
 	return &Verb{
 		Name:    "sbom",
 		Summary: "check SBOMs: validity, components, quality score, vulnerabilities",
-		Usage:   "check [--format table|json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
+		Usage:   "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
 		Help:    sbomHelp,
 		Run:     runSBOM,
 	}
@@ -61,13 +69,15 @@ type sbomQuality struct {
 }
 
 type sbomVuln struct {
-	Component     string `json:"component"`
-	ID            string `json:"id"`
-	Source        string `json:"source"`
-	Database      string `json:"database,omitempty"`
-	Status        string `json:"status"`
-	Justification string `json:"justification,omitempty"`
-	Detail        string `json:"detail,omitempty"`
+	Component     string   `json:"component"`
+	ID            string   `json:"id"`
+	Source        string   `json:"source"`
+	Database      string   `json:"database,omitempty"`
+	Status        string   `json:"status"`
+	Justification string   `json:"justification,omitempty"`
+	Detail        string   `json:"detail,omitempty"`
+	Aliases       []string `json:"aliases,omitempty"`
+	PURL          string   `json:"purl,omitempty"`
 }
 
 // sbomResult is the stable per-file record of `sbom check`.
@@ -95,6 +105,7 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	perComp := fs.Bool("per-component", false, "include each component's quality score and missing elements (json)")
 	maxSize := fs.Int64("max-size", sbom.DefaultMaxBytes, "largest SBOM accepted, in bytes")
 	maxDepth := fs.Int("max-depth", sbom.DefaultMaxDepth, "deepest component nesting accepted")
+	osvPath := fs.String("osv", "", "OSV records to match components against by PURL: a directory of *.json, a .zip of them (as osv.dev exports), or one .json file")
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			fs.Usage()
@@ -116,13 +127,21 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 		return usageErr("--max-size and --max-depth must be positive")
 	}
 	opts := sbom.Options{MaxBytes: *maxSize, MaxDepth: *maxDepth}
+	var ix *osv.Index
+	if *osvPath != "" {
+		recs, err := loadOSV(ctx, *osvPath)
+		if err != nil {
+			return err
+		}
+		ix = osv.NewIndex(recs)
+	}
 	results := make([]sbomResult, 0, len(files))
 	unread := 0
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := checkSBOMFile(env, f, opts, *perComp)
+		r := checkSBOMFile(env, f, opts, *perComp, ix)
 		if !r.Read {
 			unread++
 		}
@@ -144,7 +163,7 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	return nil
 }
 
-func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool) sbomResult {
+func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, ix *osv.Index) sbomResult {
 	r := sbomResult{File: name, Format: sbom.FormatUnknown, Errors: []sbomError{}, Vulnerabilities: []sbomVuln{}}
 	var in io.Reader
 	if name == "-" {
@@ -190,6 +209,11 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool) sbomR
 	if perComp {
 		r.Quality.PerComponent = q.PerComp
 	}
+	if ix != nil {
+		r.Vulnerabilities = osvVulns(doc, ix)
+		r.VulnNote = fmt.Sprintf("matched by PURL against %d OSV records; not_affected/fixed VEX statements in the SBOM are shown with their justification; components without a PURL (firmware, RTOS, CPE-only) are not matched yet", ix.Len())
+		return r
+	}
 	r.Vulnerabilities = sbomVulns(doc)
 	if len(r.Vulnerabilities) == 0 {
 		r.VulnNote = noVulnData
@@ -197,6 +221,91 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool) sbomR
 		r.VulnNote = sbomVulnSrc
 	}
 	return r
+}
+
+func osvVulns(doc *sbom.Document, ix *osv.Index) []sbomVuln {
+	out := []sbomVuln{}
+	for _, f := range ix.Match(doc) {
+		out = append(out, sbomVuln{
+			Component: f.Component, ID: f.ID, Source: "osv", Status: f.Status,
+			Justification: f.Justification, Detail: f.Detail, Aliases: f.Aliases, PURL: f.PURL,
+		})
+	}
+	return out
+}
+
+// loadOSV reads OSV records from a directory (recursively, *.json), a zip
+// archive of *.json entries, or one JSON file.
+func loadOSV(ctx context.Context, path string) ([]*osv.Record, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--osv: %w", err)
+	}
+	var recs []*osv.Record
+	add := func(r io.Reader, name string) error {
+		rec, err := osv.Parse(r, name)
+		if err != nil {
+			return fmt.Errorf("--osv: %w: %w", ErrBadInput, err)
+		}
+		recs = append(recs, rec)
+		return nil
+	}
+	switch {
+	case st.IsDir():
+		err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() || !strings.HasSuffix(p, ".json") {
+				return nil
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			return add(f, p)
+		})
+	case strings.HasSuffix(strings.ToLower(path), ".zip"):
+		var zr *zip.ReadCloser
+		zr, err = zip.OpenReader(path)
+		if err != nil {
+			return nil, fmt.Errorf("--osv %s: %w", path, err)
+		}
+		defer zr.Close()
+		for _, zf := range zr.File {
+			if zf.FileInfo().IsDir() || !strings.HasSuffix(zf.Name, ".json") {
+				continue
+			}
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			rc, err := zf.Open()
+			if err != nil {
+				return nil, fmt.Errorf("--osv %s: %s: %w", path, zf.Name, err)
+			}
+			err = add(rc, path+":"+zf.Name)
+			rc.Close()
+			if err != nil {
+				return nil, err
+			}
+		}
+	default:
+		var f *os.File
+		f, err = os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("--osv: %w", err)
+		}
+		defer f.Close()
+		err = add(f, path)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return recs, nil
 }
 
 func componentLabel(c *sbom.Component) string {
@@ -300,9 +409,13 @@ func writeSBOMTable(w io.Writer, results []sbomResult) {
 		if len(r.Vulnerabilities) > 0 {
 			fmt.Fprintf(w, "  vulnerabilities (%d):\n", len(r.Vulnerabilities))
 			for _, v := range r.Vulnerabilities {
-				line := fmt.Sprintf("    %s  %s  %s  %s", v.Component, v.ID, v.Source, v.Status)
+				id := v.ID
+				if len(v.Aliases) > 0 {
+					id += " (" + strings.Join(v.Aliases, ", ") + ")"
+				}
+				line := fmt.Sprintf("    %s  %s  %s  %s", v.Component, id, v.Source, v.Status)
 				if v.Justification != "" {
-					line += " (" + v.Justification + ")"
+					line += ": " + v.Justification
 				}
 				fmt.Fprintln(w, line)
 			}

@@ -1,7 +1,9 @@
 package cli
 
 import (
+	"archive/zip"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,5 +105,86 @@ func TestSBOMCheckExitCodes(t *testing.T) {
 				t.Errorf("stderr = %q, want it to contain %q", stderr, tt.wantErr)
 			}
 		})
+	}
+}
+
+const osvTestSBOM = `{
+  "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+  "metadata": {"component": {"type": "device", "bom-ref": "pump", "name": "infusion-pump", "version": "4.2"}},
+  "components": [
+    {"type": "library", "bom-ref": "lodash", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20"},
+    {"type": "library", "bom-ref": "log4j", "group": "org.apache.logging.log4j", "name": "log4j-core", "version": "2.14.1",
+     "purl": "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+    {"type": "operating-system", "bom-ref": "rtos", "name": "FreeRTOS", "version": "10.0.1",
+     "cpe": "cpe:2.3:o:amazon:freertos:10.0.1:*:*:*:*:*:*:*"}
+  ],
+  "vulnerabilities": [
+    {"id": "CVE-2021-44228", "source": {"name": "NVD"},
+     "analysis": {"state": "not_affected", "justification": "code_not_reachable", "detail": "JNDI lookups removed"},
+     "affects": [{"ref": "log4j"}]}
+  ]
+}`
+
+func TestSBOMCheckOSV(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	bom := filepath.Join(dir, "pump.cdx.json")
+	if err := os.WriteFile(bom, []byte(osvTestSBOM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	osvDir := filepath.Join("..", "sbom", "osv", "testdata")
+	// The same records as a zip, as osv.dev exports them.
+	zipPath := filepath.Join(dir, "all.zip")
+	zf, err := os.Create(zipPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw := zip.NewWriter(zf)
+	files, _ := filepath.Glob(filepath.Join(osvDir, "*.json"))
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := zw.Create(filepath.Base(f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zf.Close(); err != nil {
+		t.Fatal(err)
+	}
+	want := []sbomVuln{
+		{Component: "lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Status: "affected",
+			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20"},
+		{Component: "log4j-core@2.14.1", ID: "GHSA-jfh8-c2jp-5v3q", Source: "osv", Status: "not_affected",
+			Justification: "code_not_reachable", Detail: "JNDI lookups removed",
+			Aliases: []string{"CVE-2021-44228"}, PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+	}
+	for _, src := range []string{osvDir, zipPath} {
+		out, stderr, code := runCLI(t, "", "sbom", "check", "--format", "json", "--osv", src, bom)
+		if code != ExitOK {
+			t.Fatalf("--osv %s: exit %d; stderr: %s", src, code, stderr)
+		}
+		var got []sbomResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 {
+			t.Fatalf("--osv %s: bad output (%v):\n%s", src, err, out)
+		}
+		if diff := cmp.Diff(want, got[0].Vulnerabilities); diff != "" {
+			t.Errorf("--osv %s vulnerabilities (-want +got):\n%s", src, diff)
+		}
+		if !strings.Contains(got[0].VulnNote, "matched by PURL against 4 OSV records") {
+			t.Errorf("--osv %s note = %q", src, got[0].VulnNote)
+		}
+	}
+	_, stderr, code := runCLI(t, "", "sbom", "check", "--osv", filepath.Join(dir, "missing"), bom)
+	if code != ExitFailure || !strings.Contains(stderr, "--osv") {
+		t.Errorf("missing --osv: exit %d, stderr %q; want %d naming --osv", code, stderr, ExitFailure)
 	}
 }
