@@ -533,8 +533,68 @@ func (s *Scorer) Finding(d *Device, f *Finding) FindingRisk {
 // FindingScore returns the score of one finding without building the
 // explanation (the fleet recompute path; same number as Finding).
 func (s *Scorer) FindingScore(d *Device, f *Finding) float64 {
-	p := s.compute(d, f, false)
-	return float64(tenths(p.total)) / 10
+	c := s.deviceContext(d)
+	return s.fastScore(d, &c, f)
+}
+
+// deviceCtx holds the device-level parts of a score, computed once per
+// device on the fleet path.
+type deviceCtx struct {
+	prof       profile
+	expo, clin float64
+	ctl        float64
+	past       bool
+}
+
+func (s *Scorer) deviceContext(d *Device) deviceCtx {
+	c := deviceCtx{prof: deviceProfile(d), past: PastSupport(d, s.now)}
+	c.expo, _ = s.exposure(d, false)
+	c.clin, _ = s.clinical(d, false)
+	c.ctl, _ = s.controls(d, false)
+	return c
+}
+
+// fastScore is compute without explanation, with the device parts
+// precomputed; it performs the same floating-point operations in the same
+// order, so it returns exactly the score of Finding.
+func (s *Scorer) fastScore(d *Device, c *deviceCtx, f *Finding) float64 {
+	m := &s.m
+	var sev envResult
+	for _, v := range f.Vectors {
+		r := s.adjust(v, c.prof)
+		if r.ok && (!sev.ok || r.score > sev.score) {
+			sev = r
+		}
+	}
+	switch {
+	case sev.ok:
+	case f.BaseScore > 0:
+		sev = envResult{score: min(f.BaseScore, 10), base: f.BaseScore}
+	default:
+		sev = envResult{score: m.UnknownCVSS}
+	}
+	scale := m.ScaleFloor + (1-m.ScaleFloor)*sev.score/10
+	expl, _ := s.exploitation(f, sev.maturity, sev.version, false)
+	sup := 0.0
+	if NoFix(f.Remediations) {
+		sup += m.NoFixPoints
+	}
+	if c.past {
+		sup += m.EndOfSupportPts
+	}
+	ctl := min(c.ctl, m.ControlCap*(expl+c.expo))
+	contrib := [6]float64{m.SeverityWeight * sev.score, expl * scale, c.expo * scale, c.clin * scale, sup * scale, -ctl * scale}
+	total := 0.0
+	for _, x := range contrib {
+		total += x
+	}
+	conf := f.Confidence
+	if conf <= 0 || conf > 1 || math.IsNaN(conf) {
+		conf = 1
+	}
+	pen := total * m.ConfidencePenalty * (1 - conf)
+	total = min(max(total-pen, 0), 100)
+	return float64(tenths(total)) / 10
 }
 
 // Device scores all findings of a device and aggregates them: the device
@@ -597,8 +657,9 @@ func (s *Scorer) DeviceScore(d *Device, fs []Finding) (float64, Band) {
 	}
 	var buf [16]float64
 	scores := buf[:0]
+	c := s.deviceContext(d)
 	for i := range fs {
-		scores = append(scores, s.FindingScore(d, &fs[i]))
+		scores = append(scores, s.fastScore(d, &c, &fs[i]))
 	}
 	// same order as Device: descending, so the products round identically
 	slices.SortFunc(scores, func(a, b float64) int { return cmp.Compare(b, a) })
