@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
@@ -166,6 +167,17 @@ func TestBrowser(t *testing.T) {
 	wantText("dashboard", ".tiles", "600", "devices in the inventory", "past end of support", "1", "open provenance conflicts")
 	wantText("dashboard", "#h-risk + p", "Not available yet")
 	shot("dashboard")
+	// Keyboard: the first Tab reaches the skip link, with a visible focus
+	// ring, and Enter moves focus to the main content.
+	do("tab to skip link", chromedp.KeyEvent(kb.Tab))
+	focus, err := chromedp.Run(bctx, chromedp.Evaluate[string](`document.activeElement.className + "|" + getComputedStyle(document.activeElement).outlineStyle`))
+	if err != nil || focus != "skip|solid" {
+		t.Errorf("after Tab: focused %q (%v), want the skip link with a solid outline", focus, err)
+	}
+	do("skip to content", chromedp.KeyEvent(kb.Enter))
+	if id, _ := chromedp.Run(bctx, chromedp.Evaluate[string](`document.activeElement.id`)); id != "main" {
+		t.Errorf("after Enter on the skip link: focus on %q, want main", id)
+	}
 
 	// 3. Filter the device list by site and criticality.
 	site := dev.Site
