@@ -2,21 +2,67 @@ package web
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for creating the benchmark schema
+
 	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
+
+// benchStore is SQLite in a temporary directory, or a fresh schema on the
+// PostgreSQL server named by MEDWARDEN_BENCH_POSTGRES.
+func benchStore(b *testing.B) store.Store {
+	ctx := context.Background()
+	dsn := os.Getenv("MEDWARDEN_BENCH_POSTGRES")
+	if dsn == "" {
+		st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
+		if err != nil {
+			b.Fatal(err)
+		}
+		return st
+	}
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("mwbench_%d", time.Now().UnixNano())
+	if _, err := db.Exec("CREATE SCHEMA " + schema); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if db, err := sql.Open("pgx", dsn); err == nil {
+			db.Exec("DROP SCHEMA " + schema + " CASCADE") //nolint:errcheck // best-effort cleanup
+			db.Close()
+		}
+	})
+	u, err := url.Parse(dsn)
+	if err != nil {
+		b.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	st, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
+}
 
 // maxPageBytes is the budget for any page.
 const maxPageBytes = 300 << 10
@@ -25,13 +71,10 @@ const maxPageBytes = 300 << 10
 // SQLite store holding storetest.BenchSize() demo devices (100,000; 10⁶
 // with MEDWARDEN_BENCH_LARGE=1), signed in as an admin, and reports the
 // p95 and maximum latency and the page size. It fails when a page exceeds
-// 300 KB.
+// 300 KB. MEDWARDEN_BENCH_POSTGRES=<dsn> runs it on PostgreSQL instead.
 func BenchmarkPages(b *testing.B) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), sqlite.FileName))
-	if err != nil {
-		b.Fatal(err)
-	}
+	st := benchStore(b)
 	defer st.Close()
 	n := storetest.BenchSize()
 	storetest.LoadDemo(b, st, n)
