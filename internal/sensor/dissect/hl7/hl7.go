@@ -62,7 +62,9 @@ func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
 }
 
 // NewStream implements dissect.StreamDissector.
-func (*Dissector) NewStream(f *dissect.Flow) dissect.Stream { return &stream{flow: f} }
+func (*Dissector) NewStream(f *dissect.Flow) dissect.Stream {
+	return &stream{flow: f, vals: map[string]string{}, types: map[string]string{}, udis: map[string]string{}, phiNames: map[uint32]string{}}
+}
 
 // ErrOversized is returned for an MLLP frame larger than MaxMessage.
 var ErrOversized = errors.New("mllp frame too large")
@@ -78,6 +80,9 @@ type stream struct {
 	dir      [2]direction
 	reported bool // cleartext-phi finding made for this flow
 	messages int
+	// Per-flow caches of decoded values, bounded by maxIntern each.
+	vals, types, udis map[string]string
+	phiNames          map[uint32]string
 }
 
 // Feed implements dissect.Stream.
@@ -134,10 +139,15 @@ func (s *stream) Gap(dir dissect.Direction) {
 func (s *stream) End(dissect.Emitter) {}
 
 // phiSegments carry patient data; only their names are ever reported.
-var phiSegments = []string{"PID", "PD1", "NK1", "PV1", "PV2", "MRG", "GT1", "IN1", "IN2", "ROL", "DG1", "OBX", "NTE", "AL1", "SPM"}
+// Sorted, at most 32 (a bit mask records which are present).
+var phiSegments = []string{"AL1", "DG1", "GT1", "IN1", "IN2", "MRG", "NK1", "NTE", "OBX", "PD1", "PID", "PV1", "PV2", "ROL", "SPM"}
 
 func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out dissect.Emitter) error {
-	m, err := parseSelected(b)
+	b = bytes.TrimLeft(b, "\r\n")
+	if len(b) < 8 || !isHeader(string(b[:3])) {
+		return fmt.Errorf("hl7 %s message %d: starts with %q, not MSH, FHS or BHS: %w", dir, s.messages+1, b[:min(len(b), 3)], ErrMalformed)
+	}
+	d, err := delimiters(b)
 	if err != nil {
 		return fmt.Errorf("hl7 %s message %d: %w", dir, s.messages+1, err)
 	}
@@ -147,75 +157,102 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		rcv = s.flow.Server
 	}
 	emit := func(ep dissect.Endpoint, field, value string) {
-		value = clean(value)
 		if value != "" {
 			out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 		}
 	}
 	// emitUDI reports a device identifier and, when it parses as a GS1,
 	// HIBCC or ICCBBA UDI, its device identifier part.
-	emitUDI := func(ep dissect.Endpoint, v string) {
-		emit(ep, "hl7.udi", v)
+	emitUDI := func(ep dissect.Endpoint, raw []byte) {
+		v := s.value(raw, &d)
 		if v == "" {
 			return
 		}
-		if u, err := udi.Parse(v); err == nil {
-			emit(ep, "hl7.udi_di", u.Issuer+" "+u.DI)
-		}
-	}
-	var phi []string
-	var firstType, firstApp string
-	for i := range m {
-		seg := &m[i].Segment
-		switch seg.Name {
-		case "FHS", "BHS":
-			emit(snd, "hl7.batch", map[string]string{"FHS": "file", "BHS": "batch"}[seg.Name])
-			emit(snd, "hl7.sending_application", hd(seg, 3))
-			emit(snd, "hl7.sending_facility", hd(seg, 4))
-			emit(rcv, "hl7.receiving_application", hd(seg, 5))
-			emit(rcv, "hl7.receiving_facility", hd(seg, 6))
-		case "MSH":
-			emit(snd, "hl7.sending_application", hd(seg, 3))
-			emit(snd, "hl7.sending_facility", hd(seg, 4))
-			emit(rcv, "hl7.receiving_application", hd(seg, 5))
-			emit(rcv, "hl7.receiving_facility", hd(seg, 6))
-			typ := seg.Get(9, 1, 1, 1)
-			if ev := seg.Get(9, 1, 2, 1); ev != "" {
-				typ += "^" + ev
+		emit(ep, "hl7.udi", v)
+		di, ok := s.udis[v]
+		if !ok {
+			if u, err := udi.Parse(v); err == nil {
+				di = u.Issuer + " " + u.DI
 			}
+			if len(s.udis) < maxIntern {
+				s.udis[v] = di
+			}
+		}
+		emit(ep, "hl7.udi_di", di)
+	}
+	var phi uint32
+	var firstType, firstApp string
+	for n := 1; len(b) > 0; n++ {
+		var seg []byte
+		seg, b = nextSegment(b, false)
+		if len(seg) < 3 {
+			continue
+		}
+		if n > MaxSegments {
+			return fmt.Errorf("hl7 %s message %d: more than %d segments: %w", dir, s.messages, MaxSegments, ErrMalformed)
+		}
+		r := rawSeg{b: seg, d: &d}
+		switch name := string(seg[:3]); name {
+		case "MSH", "FHS", "BHS":
+			if len(seg) < 4 || seg[3] != d.Field {
+				return fmt.Errorf("hl7 %s message %d: segment %d: %s uses a different field separator: %w", dir, s.messages, n, name, ErrMalformed)
+			}
+			r.header = true
+			app := s.hd(r, 3)
+			emit(snd, "hl7.sending_application", app)
+			emit(snd, "hl7.sending_facility", s.hd(r, 4))
+			emit(rcv, "hl7.receiving_application", s.hd(r, 5))
+			emit(rcv, "hl7.receiving_facility", s.hd(r, 6))
+			if name != "MSH" {
+				emit(snd, "hl7.batch", map[string]string{"FHS": "file", "BHS": "batch"}[name])
+				continue
+			}
+			typ := s.messageType(r.get(9, 1, 0), &d)
 			emit(snd, "hl7.message_type", typ)
-			emit(snd, "hl7.processing_id", seg.Get(11, 1, 1, 1))
-			emit(snd, "hl7.version", seg.Get(12, 1, 1, 1))
-			emit(snd, "hl7.charset", seg.Get(18, 1, 1, 1))
+			emit(snd, "hl7.processing_id", s.value(r.get(11, 1, 1), &d))
+			emit(snd, "hl7.version", s.value(r.get(12, 1, 1), &d))
+			emit(snd, "hl7.charset", s.value(r.get(18, 1, 1), &d))
 			if firstType == "" {
-				firstType, firstApp = typ, hd(seg, 3)
+				firstType, firstApp = typ, app
 			}
 		case "MSA":
-			emit(snd, "hl7.ack_code", seg.Get(1, 1, 1, 1))
+			emit(snd, "hl7.ack_code", s.value(r.get(1, 1, 1), &d))
 		case "PRT":
-			emitUDI(snd, ei(seg, 16, 1))
-			emit(snd, "hl7.device_serial", seg.Get(20, 1, 1, 1))
+			emitUDI(snd, ei(r, 16, 1))
+			emit(snd, "hl7.device_serial", s.value(r.get(20, 1, 1), &d))
 		case "OBX":
-			for r := 1; r <= 4; r++ {
-				emitUDI(snd, ei(seg, 18, r))
+			for rep := 1; rep <= 4; rep++ {
+				emitUDI(snd, ei(r, 18, rep))
 			}
 		}
-		if m[i].phi && !slices.Contains(phi, seg.Name) {
-			phi = append(phi, seg.Name)
+		if i := slices.Index(phiSegments, string(seg[:3])); i >= 0 {
+			phi |= 1 << i
 		}
 	}
-	if len(phi) > 0 {
-		slices.Sort(phi)
-		emit(snd, "hl7.phi_segments", strings.Join(phi, ","))
+	if phi != 0 {
+		v, ok := s.phiNames[phi]
+		if !ok {
+			var names []string
+			for i, n := range phiSegments {
+				if phi&(1<<i) != 0 {
+					names = append(names, n)
+				}
+			}
+			v = strings.Join(names, ",")
+			if len(s.phiNames) < maxIntern {
+				s.phiNames[phi] = v
+			}
+		}
+		emit(snd, "hl7.phi_segments", v)
 	}
 	if !s.reported {
 		s.reported = true
 		what := "HL7 v2 messages"
 		if firstType != "" {
-			what = fmt.Sprintf("HL7 v2 %s messages", clean(firstType))
+			what = fmt.Sprintf("HL7 v2 %s messages", firstType)
 		}
 		if firstApp != "" {
-			what += fmt.Sprintf(" from %q", clean(firstApp))
+			what += fmt.Sprintf(" from %q", firstApp)
 		}
 		out.Report(dissect.Finding{
 			Time: t, Protocol: Name, Kind: "cleartext-phi", Severity: "high",
@@ -226,22 +263,126 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 	return nil
 }
 
-// hd renders a hierarchic designator (HD: namespace id ^ universal id ^
-// universal id type) by its namespace id, else its universal id.
-func hd(seg *Segment, n int) string {
-	if v := seg.Get(n, 1, 1, 1); v != "" {
+// maxIntern bounds each per-flow cache of decoded values.
+const maxIntern = 1024
+
+// value decodes a raw value (escapes, control characters), reusing the
+// string made for the same bytes earlier in the flow: a monitor repeats
+// the same header values in every message.
+func (s *stream) value(raw []byte, d *Delimiters) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	if v, ok := s.vals[string(raw)]; ok {
 		return v
 	}
-	return seg.Get(n, 1, 2, 1)
+	v := clean(Unescape(raw, d))
+	if len(s.vals) < maxIntern {
+		s.vals[string(raw)] = v
+	}
+	return v
 }
 
-// ei renders an entity identifier (EI) repetition by its entity
-// identifier, else its universal id.
-func ei(seg *Segment, n, rep int) string {
-	if v := seg.Get(n, rep, 1, 1); v != "" {
+// messageType renders MSH-9 (code ^ trigger ^ structure) as "ADT^A01".
+func (s *stream) messageType(raw []byte, d *Delimiters) string {
+	if v, ok := s.types[string(raw)]; ok {
 		return v
 	}
-	return seg.Get(n, rep, 3, 1)
+	r := rawSeg{d: d}
+	typ := clean(Unescape(r.comp(raw, 1), d))
+	if ev := clean(Unescape(r.comp(raw, 2), d)); ev != "" && typ != "" {
+		typ += "^" + ev
+	}
+	if len(s.types) < maxIntern {
+		s.types[string(raw)] = typ
+	}
+	return typ
+}
+
+// hd renders a hierarchic designator (HD: namespace id ^ universal id ^
+// universal id type) by its namespace id, else its universal id.
+func (s *stream) hd(r rawSeg, n int) string {
+	if v := s.value(r.get(n, 1, 1), r.d); v != "" {
+		return v
+	}
+	return s.value(r.get(n, 1, 2), r.d)
+}
+
+// ei returns an entity identifier (EI) repetition's entity identifier,
+// else its universal id, raw.
+func ei(r rawSeg, n, rep int) []byte {
+	if v := r.get(n, rep, 1); len(v) > 0 {
+		return v
+	}
+	return r.get(n, rep, 3)
+}
+
+// rawSeg reads values out of an undecoded segment without allocating.
+type rawSeg struct {
+	b      []byte
+	d      *Delimiters
+	header bool // MSH/FHS/BHS: field 1 is the separator itself
+}
+
+// get returns field n (1-based), repetition rep (1-based) and component
+// comp (1-based; 0 for the whole repetition), first subcomponent unless
+// comp is 0, undecoded; nil when absent.
+func (r rawSeg) get(n, rep, comp int) []byte {
+	first := 1
+	if r.header {
+		first = 2
+	}
+	if n < first {
+		return nil
+	}
+	f := r.b[3:]
+	for i := first; ; i++ {
+		if len(f) == 0 {
+			return nil
+		}
+		f = f[1:]
+		end := bytes.IndexByte(f, r.d.Field)
+		if end < 0 {
+			end = len(f)
+		}
+		if i == n {
+			f = f[:end]
+			break
+		}
+		f = f[end:]
+	}
+	if r.header && n == 2 {
+		return f // the encoding characters are not split
+	}
+	f = nth(f, r.d.Repetition, rep)
+	if comp == 0 || f == nil {
+		return f
+	}
+	return r.comp(f, comp)
+}
+
+// comp returns component c's first subcomponent of a repetition.
+func (r rawSeg) comp(rep []byte, c int) []byte {
+	v := nth(rep, r.d.Component, c)
+	if i := bytes.IndexByte(v, r.d.Subcomponent); i >= 0 {
+		v = v[:i]
+	}
+	return v
+}
+
+// nth returns the i-th (1-based) part of b split at sep, nil when absent.
+func nth(b []byte, sep byte, i int) []byte {
+	for ; i > 1; i-- {
+		j := bytes.IndexByte(b, sep)
+		if j < 0 {
+			return nil
+		}
+		b = b[j+1:]
+	}
+	if j := bytes.IndexByte(b, sep); j >= 0 {
+		b = b[:j]
+	}
+	return b
 }
 
 // clean makes a wire value safe to store: valid UTF-8, no control
@@ -264,104 +405,4 @@ func clean(s string) string {
 		}
 		return r
 	}, s))
-}
-
-// selected is a segment the dissector reads, or only the name of one that
-// carries patient data.
-type selected struct {
-	Segment
-	phi bool
-}
-
-// parseSelected is Parse for the dissector: it splits every segment but
-// only decodes the fields of the segments it reads (headers, MSA, PRT,
-// OBX-18), so a large ORU costs few allocations, and never decodes
-// patient-data segments.
-func parseSelected(b []byte) ([]selected, error) {
-	b = bytes.TrimLeft(b, "\r\n")
-	if len(b) < 8 || !isHeader(string(b[:3])) {
-		n := min(len(b), 3)
-		return nil, fmt.Errorf("message starts with %q, not MSH, FHS or BHS: %w", b[:n], ErrMalformed)
-	}
-	d, err := delimiters(b)
-	if err != nil {
-		return nil, err
-	}
-	var out []selected
-	for n := 1; len(b) > 0; n++ {
-		var seg []byte
-		seg, b = nextSegment(b, false)
-		if len(seg) < 3 {
-			continue
-		}
-		if n > MaxSegments {
-			return nil, fmt.Errorf("more than %d segments: %w", MaxSegments, ErrMalformed)
-		}
-		name := string(seg[:3])
-		switch {
-		case isHeader(name):
-			if len(seg) < 4 || seg[3] != d.Field {
-				return nil, fmt.Errorf("segment %d: %s uses a different field separator: %w", n, name, ErrMalformed)
-			}
-			out = append(out, selected{Segment: partial(seg, &d, true, 3, 4, 5, 6, 9, 10, 11, 12, 18)})
-		case name == "MSA":
-			out = append(out, selected{Segment: partial(seg, &d, false, 1)})
-		case name == "PRT":
-			out = append(out, selected{Segment: partial(seg, &d, false, 16, 20)})
-		case name == "OBX":
-			sg := Segment{Name: name}
-			if f := nthField(seg, d.Field, 18); f != nil {
-				sg.Fields = make([]Field, 18)
-				sg.Fields[17] = parseField(f, &d)
-			}
-			out = append(out, selected{Segment: sg, phi: true})
-		case slices.Contains(phiSegments, name):
-			out = append(out, selected{Segment: Segment{Name: name}, phi: true})
-		}
-	}
-	return out, nil
-}
-
-// nthField returns field n of a non-header segment, nil when absent.
-func nthField(seg []byte, sep byte, n int) []byte {
-	for i := 0; i < n; i++ {
-		j := bytes.IndexByte(seg, sep)
-		if j < 0 {
-			return nil
-		}
-		seg = seg[j+1:]
-	}
-	if j := bytes.IndexByte(seg, sep); j >= 0 {
-		seg = seg[:j]
-	}
-	return seg
-}
-
-// partial decodes only the wanted fields (1-based, ascending) of a
-// segment; the others stay empty. header says field 1 is the separator.
-func partial(seg []byte, d *Delimiters, header bool, want ...int) Segment {
-	sg := Segment{Name: string(seg[:3])}
-	if len(want) == 0 {
-		return sg
-	}
-	sg.Fields = make([]Field, want[len(want)-1])
-	first := 1 // field number of the part after the name
-	if header {
-		first = 2
-	}
-	rest := seg[3:]
-	w := 0
-	for n := first; len(rest) > 0 && w < len(want); n++ {
-		rest = rest[1:] // the separator
-		end := bytes.IndexByte(rest, d.Field)
-		if end < 0 {
-			end = len(rest)
-		}
-		if n == want[w] {
-			sg.Fields[n-1] = parseField(rest[:end], d)
-			w++
-		}
-		rest = rest[end:]
-	}
-	return sg
 }
