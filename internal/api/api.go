@@ -124,6 +124,9 @@ func New(d Deps) *Server {
 	s.handle("PUT", "/api/v1/devices/{id}", s.updateDevice)
 	s.handle("DELETE", "/api/v1/devices/{id}", s.deleteDevice)
 	s.handle("POST", "/api/v1/imports", s.importFile)
+	s.handle("GET", "/api/v1/advisories", s.listAdvisories)
+	s.handle("GET", "/api/v1/advisories/{id}", s.getAdvisory)
+	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {

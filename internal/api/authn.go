@@ -51,6 +51,9 @@ var RouteScopes = map[string]auth.Scope{
 	"PUT /api/v1/devices/{id}":    "devices:write",
 	"DELETE /api/v1/devices/{id}": "devices:write",
 	"POST /api/v1/imports":        "imports:write",
+	"GET /api/v1/advisories":      "advisories:read",
+	"GET /api/v1/advisories/{id}": "advisories:read",
+	"GET /api/v1/feeds":           "feeds:read",
 	"GET /api/v1/audit":           "audit:read",
 	"GET /api/v1/auth/whoami":     "",
 }

@@ -142,6 +142,9 @@ var routeAccess = map[string][]auth.Role{
 	"PUT /api/v1/devices/{id}":    {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
 	"DELETE /api/v1/devices/{id}": {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
 	"POST /api/v1/imports":        {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
+	"GET /api/v1/advisories":      {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/advisories/{id}": {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/feeds":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/audit":           {auth.Admin, auth.Auditor},
 	"GET /api/v1/auth/whoami":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 }
