@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -108,9 +107,7 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if a.format == "table" {
 		return rep.WriteTable(env.Stdout)
 	}
-	enc := json.NewEncoder(env.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(rep)
+	return rep.WriteJSON(env.Stdout)
 }
 
 func scanVerb() *Verb {

@@ -5,7 +5,9 @@
 package report
 
 import (
+	"bufio"
 	"cmp"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/netip"
@@ -248,4 +250,52 @@ func dash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// WriteJSON writes the report as indented JSON, one array element at a
+// time, so a report with hundreds of thousands of edges is never held twice
+// in memory as text.
+func (r *Report) WriteJSON(w io.Writer) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	writeArray := func(name string, n int, elem func(i int) any, last bool) error {
+		fmt.Fprintf(bw, "  %q: [", name)
+		for i := range n {
+			b, err := json.MarshalIndent(elem(i), "    ", "  ")
+			if err != nil {
+				return fmt.Errorf("encode %s[%d]: %w", name, i, err)
+			}
+			if i > 0 {
+				bw.WriteString(",")
+			}
+			bw.WriteString("\n    ")
+			bw.Write(b)
+		}
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]")
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+		return nil
+	}
+	bw.WriteString("{\n")
+	if err := writeArray("devices", len(r.Devices), func(i int) any { return &r.Devices[i] }, false); err != nil {
+		return err
+	}
+	if err := writeArray("edges", len(r.Edges), func(i int) any { return &r.Edges[i] }, false); err != nil {
+		return err
+	}
+	if err := writeArray("findings", len(r.Findings), func(i int) any { return &r.Findings[i] }, false); err != nil {
+		return err
+	}
+	st, err := json.MarshalIndent(r.Stats, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`  "stats": `)
+	bw.Write(st)
+	bw.WriteString("\n}\n")
+	return bw.Flush()
 }

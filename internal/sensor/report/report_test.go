@@ -1,7 +1,9 @@
 package report
 
 import (
+	"encoding/json"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -53,5 +55,26 @@ func TestBuildEdgesAndFindings(t *testing.T) {
 	}
 	if len(r.Findings) != 1 || r.Findings[0].Device != pc || r.Findings[0].Peer != "10.0.0.15:80" {
 		t.Errorf("findings = %+v", r.Findings)
+	}
+}
+
+func TestWriteJSONIsTheReport(t *testing.T) {
+	t.Parallel()
+	for _, r := range []*Report{
+		{Devices: []Device{}, Edges: []Edge{}, Findings: []Finding{}},
+		{Devices: []Device{{MAC: "00:09:fb:11:22:33", IPs: []string{"10.0.0.15"}, Observations: []Observation{{Protocol: "dhcp", Field: "dhcp.hostname", Value: "MX450 \"ICU\""}}}},
+			Edges: []Edge{{Src: "a", Dst: "b", Proto: "tcp", DPort: 104, App: "dicom"}, {Src: "a", Dst: "*", App: "(folded)"}}, Findings: []Finding{{Kind: "k"}}},
+	} {
+		var b strings.Builder
+		if err := r.WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+		var back Report
+		if err := json.Unmarshal([]byte(b.String()), &back); err != nil {
+			t.Fatalf("WriteJSON output does not parse: %v\n%s", err, b.String())
+		}
+		if diff := cmp.Diff(r, &back); diff != "" {
+			t.Errorf("WriteJSON round trip (-want +got):\n%s", diff)
+		}
 	}
 }
