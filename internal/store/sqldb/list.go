@@ -170,7 +170,14 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	// a large share of the table. When it finds less than a page, phase 2
 	// runs the plain query, which is then cheap because the filters are
 	// selective.
-	if filters > 0 {
+	// When the sort field is itself filtered (eos_before sorted by
+	// end_of_support, site=X sorted by site), its index already serves the
+	// filter as a range: phase 1 would only add work.
+	_, sortFiltered := q.Filters[field]
+	if field == "end_of_support" && q.EOSBefore != "" {
+		sortFiltered = true
+	}
+	if filters > 0 && !sortFiltered {
 		inner := selectDevice
 		if len(where) > filters {
 			inner += " WHERE " + strings.Join(where[filters:], " AND ")
