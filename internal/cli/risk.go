@@ -337,7 +337,7 @@ func assessRisk(s *risk.Scorer, controls *risk.Controls, devices []*inventory.De
 			continue
 		}
 		rd.matched = append(rd.matched, f)
-		rd.found = append(rd.found, riskFinding2(f, advByID[f.AdvisoryID], kevByCVE))
+		rd.found = append(rd.found, toRiskFinding(f, advByID[f.AdvisoryID], kevByCVE))
 	}
 	var out []*riskDevice
 	for _, d := range devices {
@@ -371,11 +371,11 @@ func assessRisk(s *risk.Scorer, controls *risk.Controls, devices []*inventory.De
 	return out, infos
 }
 
-// riskFinding2 is the adapter from a matcher finding to risk's input: every
+// toRiskFinding is the adapter from a matcher finding to risk's input: every
 // CVSS vector the advisory publishes for the matched product (the
 // matcher keeps only the highest), KEV dates from the catalog, EPSS, the
 // remediation categories, the match confidence and status.
-func riskFinding2(f match.Finding, a *advisory.Advisory, kevByCVE map[string]*kev.Entry) risk.Finding {
+func toRiskFinding(f match.Finding, a *advisory.Advisory, kevByCVE map[string]*kev.Entry) risk.Finding {
 	rf := risk.Finding{AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, KEV: f.KEV, EPSS: -1, Confidence: f.Confidence, Status: f.Status}
 	seen := map[string]bool{}
 	addVec := func(v string) {

@@ -7,8 +7,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/advisory/kev"
+	"github.com/medwarden/medwarden/internal/match"
 	"github.com/medwarden/medwarden/internal/risk"
 )
 
@@ -152,5 +156,44 @@ func TestRiskVerbErrors(t *testing.T) {
 				t.Errorf("exit %d, stderr %q; want exit %d containing %q", code, stderr, tt.wantCode, tt.wantErr)
 			}
 		})
+	}
+}
+
+func TestToRiskFinding(t *testing.T) {
+	t.Parallel()
+	due := "2026-03-23"
+	mf := match.Finding{
+		AssetID: "A1", AdvisoryID: "ICSMA-X", CVEs: []string{"CVE-2019-0708", "CVE-2024-0001"}, Status: "needs_review",
+		ProductID: "P1", Confidence: 0.8, KEV: true, KEVDueDate: &due,
+		CVSS:         &match.CVSS{BaseScore: 9.8, Vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", Version: "3.0"},
+		EPSS:         &match.EPSS{CVE: "CVE-2019-0708", Score: 0.94, Percentile: 0.999},
+		Remediations: []match.Remediation{{Category: "vendor_fix"}, {Category: "mitigation"}, {Category: "vendor_fix"}},
+	}
+	adv := &advisory.Advisory{ID: "ICSMA-X", Vulnerabilities: []advisory.Vulnerability{
+		{CVE: "CVE-2019-0708", Scores: []advisory.Score{{Vector: "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", ProductIDs: []string{"P1"}}}},
+		{CVE: "CVE-2024-0001", Scores: []advisory.Score{
+			{Vector: "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N", ProductIDs: []string{"P1", "P2"}},
+			{Vector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", ProductIDs: []string{"P2"}},
+		}},
+	}}
+	kevs := map[string]*kev.Entry{
+		"CVE-2019-0708": {CVEID: "CVE-2019-0708", DateAdded: time.Date(2021, 11, 3, 0, 0, 0, 0, time.UTC), DueDate: time.Date(2022, 5, 3, 0, 0, 0, 0, time.UTC), Ransomware: true},
+	}
+	got := toRiskFinding(mf, adv, kevs)
+	want := risk.Finding{
+		AdvisoryID: "ICSMA-X", CVEs: mf.CVEs,
+		Vectors:   []string{"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:N/VI:N/VA:H/SC:N/SI:N/SA:N"},
+		BaseScore: 9.8, KEV: true, KEVCVE: "CVE-2019-0708",
+		KEVDateAdded: time.Date(2021, 11, 3, 0, 0, 0, 0, time.UTC), KEVDueDate: time.Date(2022, 5, 3, 0, 0, 0, 0, time.UTC),
+		Ransomware: true, EPSS: 0.94, EPSSPercentile: 0.999, Remediations: []string{"vendor_fix", "mitigation"},
+		Confidence: 0.8, Status: "needs_review",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("toRiskFinding (-want +got):\n%s", diff)
+	}
+	// without EPSS or KEV data: EPSS unknown (-1), not zero
+	bare := toRiskFinding(match.Finding{AdvisoryID: "B"}, nil, nil)
+	if bare.EPSS != -1 || bare.KEV || len(bare.Vectors) != 0 {
+		t.Errorf("bare finding = %+v", bare)
 	}
 }
