@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/api"
+	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/web"
 )
@@ -22,6 +24,11 @@ type ServerConfig struct {
 	// TrustForwardedProto marks session cookies Secure when a reverse proxy
 	// sends X-Forwarded-Proto: https.
 	TrustForwardedProto bool
+	// TLS serves HTTPS with this configuration (tlsutil.ServerConfig). Nil
+	// serves plain HTTP, which Serve allows on a loopback address only.
+	TLS *tls.Config
+	// RateLimit configures the API's token buckets (zero: defaults).
+	RateLimit api.RateLimit
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -37,21 +44,32 @@ const (
 // down gracefully: it stops accepting, lets requests in flight finish (up
 // to shutdownTimeout) and returns.
 func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logger) error {
-	handler := api.New(api.Deps{Store: st, Logger: log})
-	ui, err := web.New(ctx, web.Deps{Store: st, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
+	// Every change made through the API or the console is audited.
+	rec, err := recorder.Wrap(st, log.With("subsystem", "audit"))
+	if err != nil {
+		return err
+	}
+	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit})
+	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
 	if err != nil {
 		return err
 	}
 	defer ui.Close()
-	handler.Handle("/", ui) // the console; the API keeps /api/v1, /healthz, /readyz, /metrics
+	handler.Handle("/", handler.WithSessionActor(ui)) // the console; the API keeps /api/v1, /healthz, /readyz, /metrics
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
-		log.Warn("serving plain HTTP on a non-loopback address; put a TLS reverse proxy in front (built-in TLS is planned)", "addr", ln.Addr().String())
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() && cfg.TLS == nil {
+		ln.Close()
+		return fmt.Errorf("listen on %s: plain HTTP is only allowed on a loopback address; serve TLS (the default) or listen on 127.0.0.1 behind a local reverse proxy", ln.Addr())
+	}
+	scheme := "http"
+	if cfg.TLS != nil {
+		scheme = "https"
 	}
 	srv := &http.Server{
+		TLSConfig:         cfg.TLS,
 		Handler:           handler,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -61,8 +79,14 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	log.Info("serving", "addr", ln.Addr().String(), "store", st.Dialect())
+	go func() {
+		if cfg.TLS != nil {
+			errc <- srv.ServeTLS(ln, "", "") // certificates come from TLSConfig
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	log.Info("serving", "addr", ln.Addr().String(), "scheme", scheme, "store", st.Dialect())
 	if cfg.OnListening != nil {
 		cfg.OnListening(ln.Addr())
 	}

@@ -28,8 +28,11 @@ func demoVerb() *Verb {
 		Help: `Generates a deterministic demo hospital system (default: seed 1, 3 sites,
 2,500 devices of 30+ types from manufacturers in CISA's medical advisories;
 see docs/DEMO.md), loads it into a fresh embedded store and serves it like
-'medwarden serve', printing the URL. Without --data the store lives in a new
-temporary directory that is removed on exit.
+'medwarden serve', printing the URL, the admin password and an API token
+valid for 24 hours. Unlike serve, the demo speaks plain HTTP (so a
+newcomer's browser shows no certificate warning) and therefore only on a
+loopback address. Without --data the store lives in a new temporary
+directory that is removed on exit.
 
 With --out FILE it only writes the fleet as canonical inventory CSV (for
 benchmarks: --devices 1000000 --out fleet.csv) and exits.`,
@@ -102,12 +105,29 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	if err := st.CreateUser(ctx, &store.User{Username: web.FirstAdmin, Role: string(auth.Admin), PasswordHash: hash}); err != nil {
+	admin := &store.User{Username: web.FirstAdmin, Role: string(auth.Admin), PasswordHash: hash}
+	if err := st.CreateUser(ctx, admin); err != nil {
 		return fmt.Errorf("create demo admin: %w", err)
+	}
+	// A read-write API token for the session, so the printed curl works.
+	apiToken, err := auth.NewAPIToken()
+	if err != nil {
+		return err
+	}
+	if sec, ok := st.(store.SecurityStore); ok {
+		now := store.Now()
+		tk := &store.APIToken{UserID: admin.ID, Name: "demo", Hash: auth.HashToken(apiToken), CreatedAt: now, ExpiresAt: now.Add(24 * time.Hour)}
+		for _, sc := range auth.Admin.Scopes() {
+			tk.Scopes = append(tk.Scopes, string(sc))
+		}
+		if err := sec.CreateToken(ctx, tk); err != nil {
+			return fmt.Errorf("create demo api token: %w", err)
+		}
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, OnListening: func(a net.Addr) {
 		fmt.Fprintf(env.Stdout, "MedWarden demo: %d devices at %d sites loaded in %s\n", res.Created, cfg.SiteCount(), time.Since(start).Round(time.Millisecond))
-		fmt.Fprintf(env.Stdout, "Open http://%s/ and sign in as %q with password %s\n(API: http://%s/api/v1/devices). Press Ctrl-C to stop.\n", a, web.FirstAdmin, pw, a)
+		fmt.Fprintf(env.Stdout, "Open http://%s/ and sign in as %q with password %s\n", a, web.FirstAdmin, pw)
+		fmt.Fprintf(env.Stdout, "API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/devices\nPress Ctrl-C to stop.\n", apiToken, a)
 	}}, st, log)
 }
 

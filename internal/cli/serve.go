@@ -2,11 +2,20 @@ package cli
 
 import (
 	"context"
+	"crypto/tls"
 	"flag"
 	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/app"
+	"github.com/medwarden/medwarden/internal/audit"
+	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/tlsutil"
 	"github.com/medwarden/medwarden/internal/web"
 )
 
@@ -14,7 +23,7 @@ func serveVerb() *Verb {
 	return &Verb{
 		Name:    "serve",
 		Summary: "serve the web UI and REST API (/api/v1) on the configured store",
-		Usage:   "[--addr HOST:PORT] [--data DIR | --db URL] [flags]",
+		Usage:   "[--addr HOST:PORT] [--data DIR | --db URL] [--tls-cert FILE --tls-key FILE | --insecure-http] [flags]",
 		Help: `Serves the REST API under /api/v1 (OpenAPI document at
 /api/v1/openapi.json), /healthz (the process is up), /readyz (the store
 answers) and Prometheus metrics at /metrics. Migrations run at start.
@@ -24,9 +33,16 @@ The web console is at / (see docs/WEB.md). On the first start, when the
 store has no accounts, an "admin" account is created and its one-time
 password is printed once; manage accounts with 'medwarden user'.
 
-The default address is loopback only. The REST API is not authenticated
-yet and TLS is not built in: do not expose this port beyond the host (see
-docs/OPERATIONS.md).`,
+HTTPS is the default, on every address. With --tls-cert and --tls-key the
+operator's certificate is used; otherwise a self-signed ECDSA P-256
+certificate is generated on the first start, kept in DATA/tls (key mode
+0600) and its SHA-256 fingerprint printed so browsers' warnings can be
+checked. TLS 1.2+ only, with HSTS. --insecure-http serves plain HTTP and is
+refused on anything but a loopback address (behind a local TLS proxy).
+
+Every /api/v1 route needs an API token ('medwarden token create') or a
+console session; see docs/SECURITY.md. Every change is written to the
+hash-chained audit log ('medwarden audit verify').`,
 		Run: runServe,
 	}
 }
@@ -34,7 +50,10 @@ docs/OPERATIONS.md).`,
 func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	sf := addStoreFlags(fs, env)
 	lf := addLogFlags(fs)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
+	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
+	certFile := fs.String("tls-cert", "", "PEM certificate chain to serve (with --tls-key); default: a self-signed certificate kept in DATA/tls")
+	keyFile := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	insecure := fs.Bool("insecure-http", false, "serve plain HTTP instead of HTTPS (loopback addresses only, behind a local TLS reverse proxy)")
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -43,9 +62,50 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
 	}
+	if (*certFile == "") != (*keyFile == "") {
+		return usageErr("--tls-cert and --tls-key go together")
+	}
+	if *insecure && *certFile != "" {
+		return usageErr("--insecure-http and --tls-cert contradict each other")
+	}
+	if *insecure && !loopbackAddr(*addr) {
+		return usageErr("--insecure-http is only allowed on a loopback address (127.0.0.1, ::1, localhost), not %q", *addr)
+	}
 	log, err := lf.logger(env.Stderr)
 	if err != nil {
 		return err
+	}
+	var tlsCfg *tls.Config
+	if !*insecure {
+		var l *tlsutil.Loaded
+		if *certFile != "" {
+			l, err = tlsutil.Load(*certFile, *keyFile)
+		} else {
+			l, err = tlsutil.LoadOrCreate(filepath.Join(sf.dataDir, "tls"), tlsutil.Hosts(*addr), time.Now())
+		}
+		if err != nil {
+			return err
+		}
+		tlsCfg = tlsutil.ServerConfig(l.Cert)
+		what := "operator-supplied"
+		if *certFile == "" {
+			what = "self-signed"
+			if l.Created {
+				what = "new self-signed"
+			}
+		}
+		fmt.Fprintf(env.Stdout, "TLS: %s certificate %s (valid until %s)\nSHA-256 fingerprint: %s\n", what, l.CertPath, l.NotAfter.Format("2006-01-02"), l.Fingerprint)
+	}
+	if dbPath, ok := sqlitePath(sf); ok {
+		// 'medwarden restore' refuses to replace a store while this runs.
+		if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
+			return err
+		}
+		release, err := lockStore(dbPath)
+		if err != nil {
+			return err
+		}
+		defer release()
 	}
 	st, err := sf.open(ctx)
 	if err != nil {
@@ -53,12 +113,29 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	defer st.Close()
 	log.Info("store open", "store", sf.config().Describe())
-	pw, err := web.EnsureAdmin(ctx, st, auth.Params{})
+	rec, err := recorder.Wrap(st, log)
+	if err != nil {
+		return err
+	}
+	pw, err := web.EnsureAdmin(audit.WithActor(ctx, audit.Actor{Name: "medwarden serve", Kind: audit.KindSystem, Source: "cli"}), rec, auth.Params{})
 	if err != nil {
 		return err
 	}
 	if pw != "" {
 		fmt.Fprintf(env.Stdout, "First start: created user %q with one-time password %s\n(shown once; it must be changed at the first sign-in; 'medwarden user passwd %s' sets a new one)\n", web.FirstAdmin, pw, web.FirstAdmin)
 	}
-	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto}, st, log)
+	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg}, st, log)
+}
+
+// loopbackAddr reports whether a listen address is on loopback only.
+func loopbackAddr(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -20,6 +20,9 @@ func verbs() []*Verb {
 		simulateVerb(),
 		riskVerb(),
 		sbomVerb(),
+		tokenVerb(),
+		auditVerb(),
+		backupVerb(), restoreVerb(),
 	}
 }
 
