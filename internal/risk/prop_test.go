@@ -124,7 +124,13 @@ func (g *gen) findings() []Finding {
 	return fs
 }
 
-const propRuns = 4000
+// propRuns returns the number of random cases per property (fewer with -short).
+func propRuns() int {
+	if testing.Short() {
+		return 500
+	}
+	return 4000
+}
 
 func newTestScorer(t testing.TB) *Scorer {
 	t.Helper()
@@ -139,7 +145,7 @@ func TestPropertyInvariants(t *testing.T) {
 	t.Parallel()
 	g := newGen(1)
 	s := newTestScorer(t)
-	for i := range propRuns {
+	for i := range propRuns() {
 		d, fs := g.device(), g.findings()
 		dr := s.Device(&d, fs)
 		if dr.Score < 0 || dr.Score > 100 {
@@ -172,7 +178,7 @@ func TestPropertyDeterministic(t *testing.T) {
 	t.Parallel()
 	g := newGen(2)
 	s1 := newTestScorer(t)
-	for i := range propRuns {
+	for i := range propRuns() {
 		d, fs := g.device(), g.findings()
 		a := s1.Device(&d, fs)
 		b := newTestScorer(t).Device(&d, slices.Clone(fs)) // cold cache
@@ -196,7 +202,7 @@ func TestPropertyKEVNeverLowers(t *testing.T) {
 	t.Parallel()
 	g := newGen(3)
 	s := newTestScorer(t)
-	for i := range propRuns {
+	for i := range propRuns() {
 		d, fs := g.device(), g.findings()
 		before := s.Device(&d, fs)
 		k := g.r.IntN(len(fs))
@@ -215,7 +221,7 @@ func TestPropertyControlNeverRaises(t *testing.T) {
 	g := newGen(4)
 	s := newTestScorer(t)
 	all := sortedKeys(DefaultControlWeights())
-	for i := range propRuns {
+	for i := range propRuns() {
 		d, fs := g.device(), g.findings()
 		before := s.Device(&d, fs)
 		d2 := d
@@ -236,7 +242,7 @@ func TestPropertyCriticalityNeverLowers(t *testing.T) {
 	t.Parallel()
 	g := newGen(5)
 	s := newTestScorer(t)
-	for i := range propRuns {
+	for i := range propRuns() {
 		d, fs := g.device(), g.findings()
 		lo := g.r.IntN(len(inventory.Criticalities))
 		hi := g.r.IntN(lo + 1) // Criticalities is most critical first
