@@ -43,7 +43,7 @@ type secStore interface {
 }
 
 // newToken creates user name (if missing) with role and a token with scopes.
-func newToken(t *testing.T, st secStore, name string, role auth.Role, scopes string) string {
+func newToken(t testing.TB, st secStore, name string, role auth.Role, scopes string) string {
 	t.Helper()
 	ctx := t.Context()
 	u, err := st.GetUserByName(ctx, name)
@@ -81,7 +81,11 @@ type authEnv struct {
 	log *bytes.Buffer
 }
 
-func newAuthServer(t *testing.T, rl api.RateLimit) *authEnv {
+func newAuthServerTB(b testing.TB) *authEnv {
+	return newAuthServer(b, api.RateLimit{PerClient: -1, PerAccount: -1})
+}
+
+func newAuthServer(t testing.TB, rl api.RateLimit) *authEnv {
 	t.Helper()
 	raw, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {
