@@ -91,7 +91,10 @@ func TestVerifier(t *testing.T) {
 		wantErr string
 	}{
 		{"intact", func(es []*Entry) []*Entry { return es }, 5, ""},
-		{"edited_after", func(es []*Entry) []*Entry { es[2].After = json.RawMessage(`{"site":"North","version":"9.99"}`); return es }, 2, "entry 3 (device.update device/42 at 2026-11-28T14:30:02Z): content does not match its hash"},
+		{"edited_after", func(es []*Entry) []*Entry {
+			es[2].After = json.RawMessage(`{"site":"North","version":"9.99"}`)
+			return es
+		}, 2, "entry 3 (device.update device/42 at 2026-11-28T14:30:02Z): content does not match its hash"},
 		{"edited_time", func(es []*Entry) []*Entry { es[1].Time = es[1].Time.Add(time.Hour); return es }, 1, "entry 2"},
 		{"edited_source", func(es []*Entry) []*Entry { es[0].Source = "10.0.0.1"; return es }, 0, "entry 1"},
 		{"deleted", func(es []*Entry) []*Entry { return append(es[:1], es[2:]...) }, 1, "position 2 has sequence number 3"},
