@@ -23,20 +23,11 @@ func parseCycloneDXJSON(data []byte, opts Options) (*Document, error) {
 		if err := schemas.load(); err != nil {
 			return nil, err
 		}
-		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		ps, err := validateCycloneDXStream(data)
 		if err != nil {
-			return nil, jsonError(data, err)
+			return nil, err
 		}
-		obj, ok := inst.(map[string]any)
-		if !ok {
-			return nil, &InputError{Err: fmt.Errorf("%w: a cyclonedx bom is a json object", ErrSyntax)}
-		}
-		sv, _ := obj["specVersion"].(string)
-		if sch := schemas.schemas[sv]; sch != nil {
-			problems = validateValue(sch, inst)
-		} else {
-			problems = append(problems, unsupportedVersion(sv))
-		}
+		problems = ps
 	}
 	return decodeCycloneDXJSON(data, problems, opts)
 }
@@ -125,7 +116,7 @@ func parseCycloneDXXML(data []byte, opts Options) (*Document, error) {
 		// normalizedString); trim so patterns see what the XSD sees.
 		inst = trimStrings(inst)
 		fixXMLForm(inst, pre.version)
-		for _, p := range validateValue(schemas.schemas[pre.version], inst) {
+		for _, p := range capProblems(validateValue(schemas.schemas[pre.version], inst)) {
 			if xmlOnlyDifference(p) {
 				continue
 			}

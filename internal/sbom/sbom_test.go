@@ -294,6 +294,16 @@ func TestParseProblems(t *testing.T) {
 			want: []Problem{{Pointer: "/specVersion", Message: `unsupported cyclonedx spec version "9.9" (want 1.2 to 1.7)`}},
 		},
 		{
+			name: "wrong_type_in_item_before_spec_version",
+			in:   `{"bomFormat":"CycloneDX","components":[{"type":"library","name":"a"},{"type":"library","name":"b","hashes":[{"alg":"SHA-256","content":"xyz"}]}],"specVersion":"1.6","version":1}`,
+			want: []Problem{{Pointer: "/components/1/hashes/0/content", Message: "'xyz' does not match pattern '^([a-fA-F0-9]{32}|[a-fA-F0-9]{40}|[a-fA-F0-9]{64}|[a-fA-F0-9]{96}|[a-fA-F0-9]{128})$'"}},
+		},
+		{
+			name: "duplicate_dependency_items",
+			in:   `{"bomFormat":"CycloneDX","specVersion":"1.6","version":1,"components":[{"type":"library","name":"a","bom-ref":"a"}],"dependencies":[{"ref":"a"}, {"ref" : "a"}]}`,
+			want: []Problem{{Pointer: "/dependencies", Message: "items at 0 and 1 are equal, but should be unique"}},
+		},
+		{
 			name: "wrong_component_type",
 			in:   `{"bomFormat":"CycloneDX","specVersion":"1.5","version":1,"components":[{"type":"gadget","name":"a"}]}`,
 			want: []Problem{{Pointer: "/components/0/type", Message: `value must be one of 'application', 'framework', 'library', 'container', 'platform', 'operating-system', 'device', 'device-driver', 'firmware', 'file', 'machine-learning-model', 'data'`}},

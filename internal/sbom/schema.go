@@ -35,6 +35,9 @@ type schemaSet struct {
 	once    sync.Once
 	err     error
 	schemas map[string]*jsonschema.Schema // key: version ("1.6", "spdx-2.3")
+	// items are the CycloneDX item definitions validated one by one when
+	// streaming; key: version + "/" + definition ("1.6/component").
+	items map[string]*jsonschema.Schema
 }
 
 var schemas schemaSet
@@ -85,6 +88,7 @@ func (s *schemaSet) load() error {
 			}
 		}
 		s.schemas = map[string]*jsonschema.Schema{}
+		s.items = map[string]*jsonschema.Schema{}
 		for v, f := range cdxSchemaFiles {
 			sch, err := c.Compile(cdxSchemaBase + f)
 			if err != nil {
@@ -92,6 +96,14 @@ func (s *schemaSet) load() error {
 				return
 			}
 			s.schemas[v] = sch
+			for _, def := range streamedArrays {
+				sch, err := c.Compile(cdxSchemaBase + f + "#/definitions/" + def)
+				if err != nil {
+					s.err = fmt.Errorf("compile %s#/definitions/%s: %w", f, def, err)
+					return
+				}
+				s.items[v+"/"+def] = sch
+			}
 		}
 		sch, err := c.Compile(spdx23SchemaURL)
 		if err != nil {
@@ -134,10 +146,16 @@ func validateValue(sch *jsonschema.Schema, inst any) []Problem {
 		out = append(out, Problem{Message: ve.Error()})
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Pointer < out[j].Pointer })
-	const maxProblems = 50
-	if len(out) > maxProblems {
-		n := len(out) - maxProblems
-		out = append(out[:maxProblems], Problem{Message: fmt.Sprintf("and %d more schema violations", n)})
-	}
 	return out
+}
+
+// MaxProblems bounds the problems kept per document.
+const MaxProblems = 100
+
+func capProblems(ps []Problem) []Problem {
+	if len(ps) > MaxProblems {
+		n := len(ps) - MaxProblems
+		ps = append(ps[:MaxProblems:MaxProblems], Problem{Message: fmt.Sprintf("and %d more schema violations", n)})
+	}
+	return ps
 }

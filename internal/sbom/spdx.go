@@ -32,7 +32,7 @@ func parseSPDXJSON(data []byte, opts Options) (*Document, error) {
 		if err != nil {
 			return nil, jsonError(data, err)
 		}
-		problems = validateValue(schemas.schemas["spdx-2.3"], inst)
+		problems = capProblems(validateValue(schemas.schemas["spdx-2.3"], inst))
 	}
 	d, err := spdxjson.Read(bytes.NewReader(data))
 	if err != nil {
@@ -99,7 +99,7 @@ func parseSPDXTagValue(data []byte, opts Options) (*Document, error) {
 					}
 				}
 			}
-			ps := validateValue(schemas.schemas["spdx-2.3"], inst)
+			ps := capProblems(validateValue(schemas.schemas["spdx-2.3"], inst))
 			for i := range ps {
 				ps[i].Message += " (in the json form of this tag-value document)"
 			}
