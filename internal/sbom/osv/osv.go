@@ -383,6 +383,13 @@ func applyVEX(f *Finding, c *sbom.Component, rec *Record, vex []sbom.VEXStatemen
 		}
 		hit := len(s.Affects) == 0
 		for _, a := range s.Affects {
+			if strings.HasPrefix(a, "urn:cdx:") {
+				// BOM-Link (urn:cdx:serial/version#bom-ref) from a VEX
+				// document about this BOM: compare the bom-ref part.
+				if _, ref, ok := strings.Cut(a, "#"); ok {
+					a = ref
+				}
+			}
 			if a == c.Ref && a != "" || a == c.PURL {
 				hit = true
 				break

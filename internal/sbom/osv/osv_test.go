@@ -110,6 +110,25 @@ func TestMatch(t *testing.T) {
 				Justification: "code_not_reachable", Detail: "JNDI lookups disabled at build time"}},
 		},
 		{
+			name: "vex_bom_link_and_fixed",
+			doc: sbom.Document{
+				Components: []sbom.Component{comp("lodash-ref", "pkg:npm/lodash@4.17.20")},
+				VEX: []sbom.VEXStatement{{ID: "GHSA-35jh-r3h4-6jhm",
+					Affects: []string{"urn:cdx:3e671687-395b-41f5-a30f-a58921a69b79/1#lodash-ref"}, Status: "fixed",
+					Detail: "patched in our fork"}},
+			},
+			want: []Finding{{Component: "lodash@4.17.20", Ref: "lodash-ref", PURL: "pkg:npm/lodash@4.17.20",
+				ID: "GHSA-35jh-r3h4-6jhm", Status: "fixed", Suppressed: true, Detail: "patched in our fork"}},
+		},
+		{
+			name: "vex_for_another_component_does_not_apply",
+			doc: sbom.Document{
+				Components: []sbom.Component{comp("a", "pkg:npm/lodash@4.17.20")},
+				VEX:        []sbom.VEXStatement{{ID: "CVE-2021-23337", Affects: []string{"b"}, Status: "not_affected", Justification: "code_not_present"}},
+			},
+			want: []Finding{{Component: "lodash@4.17.20", Ref: "a", PURL: "pkg:npm/lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Status: "affected"}},
+		},
+		{
 			name: "no_purl_or_unknown_type_or_no_version_skipped",
 			doc: sbom.Document{Components: []sbom.Component{
 				{Name: "FreeRTOS", Version: "10.0.1", CPEs: []string{"cpe:2.3:o:amazon:freertos:10.0.1:*:*:*:*:*:*:*"}},
