@@ -161,8 +161,17 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 					res.Unchanged++
 				}
 			} else {
-				nd := &inventory.Device{}
-				inventory.Apply(nd, d, prov)
+				// A new device: the decoded record is fresh, so it is used as
+				// is, with one provenance entry per non-empty field (the same
+				// result as Apply onto an empty device, without its copying).
+				nd := d
+				nd.ID, nd.Revision = 0, 0
+				nd.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
+				for _, f := range inventory.Fields {
+					if nd.Get(f) != "" {
+						nd.Provenance[f] = prov
+					}
+				}
 				nd.CreatedAt = now
 				nextTemp--
 				idx.Add(nextTemp, nd)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -102,6 +103,9 @@ func encodeProvenance(d *inventory.Device) ([]byte, error) {
 	if len(d.Provenance) == 0 {
 		return []byte("{}"), nil
 	}
+	if b, ok := uniformProvenance(d); ok {
+		return b, nil
+	}
 	count := map[inventory.Provenance]int{}
 	var best inventory.Provenance
 	for _, p := range d.Provenance {
@@ -136,6 +140,52 @@ func encodeProvenance(d *inventory.Device) ([]byte, error) {
 		}
 	}
 	return json.Marshal(sp)
+}
+
+// uniformProvenance is the fast path for the common case (every field from
+// one import): all entries equal and every non-empty field has one.
+func uniformProvenance(d *inventory.Device) ([]byte, bool) {
+	var first inventory.Provenance
+	n := 0
+	for _, p := range d.Provenance {
+		if n == 0 {
+			first = p
+		} else if p != first {
+			return nil, false
+		}
+		n++
+	}
+	if n < 2 {
+		return nil, false
+	}
+	for _, f := range inventory.Fields {
+		if _, ok := d.Provenance[f]; !ok && d.Get(f) != "" {
+			return nil, false
+		}
+	}
+	for f := range d.Provenance {
+		if d.Get(f) == "" || !slices.Contains(inventory.Fields, f) {
+			return nil, false
+		}
+	}
+	provCache.Lock()
+	defer provCache.Unlock()
+	if provCache.json == nil || provCache.p != first {
+		b, err := json.Marshal(storedProvenance{Default: &first})
+		if err != nil {
+			return nil, false
+		}
+		provCache.p, provCache.json = first, b
+	}
+	return provCache.json, true
+}
+
+// provCache remembers the last uniform provenance encoded: an import writes
+// the same one for every device.
+var provCache struct {
+	sync.Mutex
+	p    inventory.Provenance
+	json []byte
 }
 
 func decodeProvenance(d *inventory.Device, s string) error {
