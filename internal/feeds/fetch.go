@@ -108,9 +108,6 @@ func (f *fetcher) get(ctx context.Context, loc string, limit int64) ([]byte, err
 		return readFile(filepath.Join(f.mirrorDir, filepath.FromSlash(rel)), limit)
 	}
 	if !isURL(loc) {
-		if f.mirrorURL != "" {
-			return readFile(loc, limit)
-		}
 		return readFile(loc, limit)
 	}
 	if _, err := f.checkURL(loc); err != nil {

@@ -398,6 +398,9 @@ func fileExists(p string) bool {
 // importDirectoryIndex imports a CSAF directory distribution (base ends in
 // "/" or the path separator) through its changes.csv, else its index.txt.
 func (im *Importer) importDirectoryIndex(ctx context.Context, f *fetcher, base, source, feed string, keys openpgp.EntityList) (*Result, error) {
+	if keys == nil {
+		keys = im.opts.Keys
+	}
 	entries, err := im.readDirectoryIndex(ctx, f, base)
 	if err != nil {
 		return nil, err

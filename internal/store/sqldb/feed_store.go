@@ -39,7 +39,7 @@ func (s *DB) ImportFeeds(ctx context.Context, fn func(store.FeedTx) error) error
 
 // insertRows inserts rows in multi-row INSERTs of at most batch rows.
 func (t *feedTx) insertRows(ctx context.Context, prefix string, cols int, rows [][]any) error {
-	const maxParams = 900 // under SQLite's and PostgreSQL's limits
+	const maxParams = 900 // under SQLite's and PostgreSQL's limits; larger statements are slower on SQLite
 	batch := max(1, maxParams/cols)
 	for start := 0; start < len(rows); start += batch {
 		if err := ctx.Err(); err != nil {
