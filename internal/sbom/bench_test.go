@@ -15,7 +15,12 @@ import (
 // largeCycloneDX builds a realistic CycloneDX 1.6 JSON SBOM of n components
 // (device firmware with nested OS/library components, hashes, licences,
 // PURLs, CPEs, properties, and a dependency graph).
-func largeCycloneDX(n int) []byte {
+func largeCycloneDX(n int) []byte { return largeCycloneDXOrdered(n, false) }
+
+// largeCycloneDXOrdered is largeCycloneDX with specVersion before the
+// components when specFirst, and keys sorted (specVersion after components)
+// otherwise.
+func largeCycloneDXOrdered(n int, specFirst bool) []byte {
 	type m = map[string]any
 	comps := make([]any, 0, n)
 	deps := make([]any, 0, n+1)
@@ -47,17 +52,29 @@ func largeCycloneDX(n int) []byte {
 		rootDeps = append(rootDeps, ref)
 	}
 	deps = append(deps, m{"ref": "device-fw", "dependsOn": rootDeps})
-	bom := m{
+	meta := m{
+		"timestamp":  "2026-11-28T10:00:00Z",
+		"lifecycles": []any{m{"phase": "build"}},
+		"tools":      m{"components": []any{m{"type": "application", "name": "cdxgen", "version": "11.0.0"}}},
+		"authors":    []any{m{"name": "Acme Product Security"}},
+		"component":  m{"type": "firmware", "bom-ref": "device-fw", "name": "infusion-pump-fw", "version": "4.2.1"},
+	}
+	var bom any = m{
 		"bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
 		"serialNumber": "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79",
-		"metadata": m{
-			"timestamp":  "2026-11-28T10:00:00Z",
-			"lifecycles": []any{m{"phase": "build"}},
-			"tools":      m{"components": []any{m{"type": "application", "name": "cdxgen", "version": "11.0.0"}}},
-			"authors":    []any{m{"name": "Acme Product Security"}},
-			"component":  m{"type": "firmware", "bom-ref": "device-fw", "name": "infusion-pump-fw", "version": "4.2.1"},
-		},
-		"components": comps, "dependencies": deps,
+		"metadata":     meta, "components": comps, "dependencies": deps,
+	}
+	if specFirst {
+		// Member order as most generators write it.
+		bom = struct {
+			BOMFormat    string `json:"bomFormat"`
+			SpecVersion  string `json:"specVersion"`
+			Serial       string `json:"serialNumber"`
+			Version      int    `json:"version"`
+			Metadata     m      `json:"metadata"`
+			Components   []any  `json:"components"`
+			Dependencies []any  `json:"dependencies"`
+		}{"CycloneDX", "1.6", "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79", 1, meta, comps, deps}
 	}
 	out, err := json.Marshal(bom)
 	if err != nil {
@@ -68,11 +85,16 @@ func largeCycloneDX(n int) []byte {
 
 func BenchmarkParseCycloneDXJSON(b *testing.B) {
 	for _, n := range []int{500, 20000} {
-		data := largeCycloneDX(n)
 		for _, mode := range []struct {
-			name string
-			opts Options
-		}{{"decode", Options{SkipSchema: true}}, {"validate+decode", Options{}}} {
+			name      string
+			opts      Options
+			specFirst bool
+		}{
+			{"decode", Options{SkipSchema: true}, true},
+			{"validate+decode", Options{}, true},
+			{"validate+decode-spec-last", Options{}, false},
+		} {
+			data := largeCycloneDXOrdered(n, mode.specFirst)
 			b.Run(fmt.Sprintf("components-%d/%s", n, mode.name), func(b *testing.B) {
 				if _, err := ParseBytes(data, "bench", mode.opts); err != nil {
 					b.Fatal(err)

@@ -93,14 +93,21 @@ func validateCycloneDXStream(data []byte) ([]Problem, error) {
 		var buf bytes.Buffer
 		for i := 0; dec.More(); i++ {
 			start := dec.InputOffset()
+			// json.Number for numbers (UseNumber), as the validator wants.
+			// Before specVersion is known only the bytes are kept.
+			var v any
 			var raw json.RawMessage
-			if err := dec.Decode(&raw); err != nil {
+			target := any(&v)
+			if version == "" {
+				target = &raw
+			}
+			if err := dec.Decode(target); err != nil {
 				return nil, jsonError(data, err)
 			}
-			end := dec.InputOffset()
+			item := bytes.TrimLeft(data[start:dec.InputOffset()], " \t\r\n,")
 			ptr := "/" + key + "/" + strconv.Itoa(i)
 			buf.Reset()
-			if json.Compact(&buf, raw) == nil {
+			if json.Compact(&buf, item) == nil {
 				h := fnv.New64a()
 				h.Write(buf.Bytes())
 				sum := h.Sum64()
@@ -111,12 +118,8 @@ func validateCycloneDXStream(data []byte) ([]Problem, error) {
 				}
 			}
 			if version == "" {
-				early = append(early, queued{ptr, def, start, end})
+				early = append(early, queued{ptr, def, start, dec.InputOffset()})
 				continue
-			}
-			v, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-			if err != nil {
-				return nil, jsonError(data, err)
 			}
 			validateItem(ptr, def, v)
 		}
