@@ -340,3 +340,28 @@ func TestHTTPGuards(t *testing.T) {
 		})
 	}
 }
+
+func TestImportAggregator(t *testing.T) {
+	t.Parallel()
+	srv := serve(t)
+	tr := buildTree(t, srv.URL, csafDocs(t), treeOpts{sign: true})
+	tr["aggregator.json"] = []byte(`{"aggregator":{"category":"lister","name":"Test lister","namespace":"https://example.org"},
+		"aggregator_version":"2.0","canonical_url":"` + srv.URL + `/aggregator.json","last_updated":"2024-09-11T00:00:00Z",
+		"csaf_providers":[{"metadata":{"last_updated":"2024-09-10T10:00:00Z","publisher":{"category":"vendor","name":"Example Medical","namespace":"https://example.org"},
+		"role":"csaf_trusted_provider","url":"` + srv.URL + `/.well-known/csaf/provider-metadata.json"}},
+		{"metadata":{"url":"https://elsewhere.example.net/.well-known/csaf/provider-metadata.json"}}]}`)
+	srv.tree = tr
+	s := openStore(t)
+	im := newImporter(t, s, Options{AllowHosts: []string{srv.host()}})
+	res, err := im.Import(context.Background(), srv.URL+"/aggregator.json", KindAuto)
+	// The second provider is not on the allow-list: reported, the first is imported.
+	if err == nil || !strings.Contains(err.Error(), "elsewhere.example.net") || !strings.Contains(err.Error(), "allow-list") {
+		t.Fatalf("Import(aggregator) error = %v, want the refused provider named", err)
+	}
+	if res == nil || res.Imported != 3 {
+		t.Errorf("Import(aggregator) = %+v, want 3 imported", res)
+	}
+	if diff := cmp.Diff(csafIDs, storedIDs(t, s)); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
+	}
+}
