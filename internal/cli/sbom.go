@@ -96,8 +96,8 @@ type sbomResult struct {
 }
 
 const (
-	noVulnData  = "no vulnerability data was given: the SBOM carries no vulnerability or VEX statements and no advisory source was used (OSV/NVD matching is not implemented yet)"
-	sbomVulnSrc = "vulnerabilities are the SBOM's own vulnerability/VEX statements; no external vulnerability data was given (OSV/NVD matching is not implemented yet)"
+	noVulnData  = "no vulnerability data was given: the SBOM carries no vulnerability or VEX statements and no OSV records were given (--osv)"
+	sbomVulnSrc = "vulnerabilities are the SBOM's own vulnerability/VEX statements; no external vulnerability data was given (--osv)"
 )
 
 func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
@@ -189,6 +189,10 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, ix *o
 		r.VulnNote = noVulnData
 		return r
 	case err != nil:
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe // already names the file
+		}
 		r.Errors = append(r.Errors, sbomError{Message: fmt.Sprintf("cannot read: %v", err)})
 		r.VulnNote = noVulnData
 		return r
