@@ -79,10 +79,13 @@ func TestFeedsImportStatusBundle(t *testing.T) {
 	bad := append([]byte(nil), data...)
 	bad[len(bad)/2] ^= 0xff
 	os.WriteFile(tampered, bad, 0o644)
-	for _, c := range []struct{ key, file string }{{filepath.Join(other, "feeds.pub"), bundlePath}, {filepath.Join(keys, "feeds.pub"), tampered}} {
+	for _, c := range []struct{ key, file, want string }{
+		{filepath.Join(other, "feeds.pub"), bundlePath, "signature does not verify with any trusted key"},
+		{filepath.Join(keys, "feeds.pub"), tampered, "malformed bundle"},
+	} {
 		code, _, stderr = runFeedsCLI(t, "", "feeds", "import", "--data", dst, "--trusted-key", c.key, c.file)
-		if code == ExitOK {
-			t.Errorf("import %s with %s succeeded", c.file, c.key)
+		if code == ExitOK || !strings.Contains(stderr, c.want) {
+			t.Errorf("import %s with %s: exit %d, stderr %q; want failure %q", c.file, c.key, code, stderr, c.want)
 		}
 		_, stdout, _ = runFeedsCLI(t, "", "feeds", "status", "--data", dst, "--format", "json")
 		if strings.Contains(stdout, `"imported_at"`) {
