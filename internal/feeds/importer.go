@@ -453,7 +453,9 @@ func (im *Importer) importAggregator(ctx context.Context, f *fetcher, loc string
 		u, err := resolve(loc, p.Metadata.URL)
 		if err == nil {
 			var res *Result
-			res, err = im.Import(ctx, u, KindAuto)
+			// Forced to a provider: an aggregator listing itself (or
+			// another aggregator) cannot make the import recurse.
+			res, err = im.Import(ctx, u, kindProvider)
 			if res != nil {
 				total.Imported += res.Imported
 				total.Unchanged += res.Unchanged

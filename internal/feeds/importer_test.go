@@ -365,3 +365,14 @@ func TestImportAggregator(t *testing.T) {
 		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }
+
+func TestAggregatorListingItselfDoesNotRecurse(t *testing.T) {
+	t.Parallel()
+	srv := serve(t)
+	srv.tree = tree{"aggregator.json": []byte(`{"aggregator":{"name":"loop"},"csaf_providers":[{"metadata":{"url":"` + srv.URL + `/aggregator.json"}}]}`)}
+	im := newImporter(t, openStore(t), Options{AllowHosts: []string{srv.host()}})
+	_, err := im.Import(context.Background(), srv.URL+"/aggregator.json", KindAuto)
+	if err == nil || !strings.Contains(err.Error(), "provider metadata") {
+		t.Fatalf("Import(self-listing aggregator) = %v, want a provider metadata error", err)
+	}
+}
