@@ -38,7 +38,8 @@ no vulnerability data was given. Matching by CPE (NVD) and of firmware/RTOS
 components without a PURL is not implemented yet.
 
 Exit status: 0 when every file was read (valid or not), 1 when a file could
-not be read (the others are still reported), 2 on usage errors.
+not be read (the others are still reported), 2 on usage errors, 3 when an
+--osv record is not valid OSV JSON (nothing is checked against partial data).
 See docs/SBOM.md.
 
 examples:
