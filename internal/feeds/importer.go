@@ -43,6 +43,10 @@ const (
 // the importer fetch without end).
 const maxAdvisoriesPerFeed = 200000
 
+// maxFeedBytes bounds the advisory bytes one feed import holds in memory
+// before its transaction (accepted documents are written together).
+const maxFeedBytes = 2 << 30
+
 // Options configure an Importer.
 type Options struct {
 	// AllowHosts are the only hosts URLs may name (exact host names).
@@ -606,6 +610,7 @@ func (im *Importer) importEntriesKeys(ctx context.Context, f *fetcher, source, f
 		}
 	}
 	var accepted []*advisory.Advisory
+	var held int64
 	seenID := map[string]string{}
 	var newest time.Time
 	for _, e := range entries {
@@ -616,7 +621,7 @@ func (im *Importer) importEntriesKeys(ctx context.Context, f *fetcher, source, f
 			res.Unchanged++
 			continue
 		}
-		a, unchanged, warn, err := im.fetchAdvisory(ctx, f, e, prefetched, stored, keys)
+		a, n, unchanged, warn, err := im.fetchAdvisory(ctx, f, e, prefetched, stored, keys)
 		if warn != "" {
 			res.Warnings = append(res.Warnings, warn)
 		}
@@ -637,6 +642,9 @@ func (im *Importer) importEntriesKeys(ctx context.Context, f *fetcher, source, f
 			continue
 		}
 		seenID[a.ID] = e.URL
+		if held += n; held > maxFeedBytes {
+			return nil, fmt.Errorf("feed %s: more than %d bytes of advisories in one import; import its directories separately", source, int64(maxFeedBytes))
+		}
 		if a.CurrentRelease.After(newest) {
 			newest = a.CurrentRelease
 		}
@@ -674,14 +682,14 @@ func reject(format string, args ...any) error {
 
 // fetchAdvisory reads one advisory and checks its hashes and signature.
 // A failed check is a *rejectError; other errors abort the feed.
-func (im *Importer) fetchAdvisory(ctx context.Context, f *fetcher, e Entry, prefetched map[string][]byte, stored map[string]bool, keys openpgp.EntityList) (a *advisory.Advisory, unchanged bool, warn string, err error) {
+func (im *Importer) fetchAdvisory(ctx context.Context, f *fetcher, e Entry, prefetched map[string][]byte, stored map[string]bool, keys openpgp.EntityList) (a *advisory.Advisory, size int64, unchanged bool, warn string, err error) {
 	data, ok := prefetched[e.URL]
 	if !ok {
 		if data, err = f.get(ctx, e.URL, im.opts.MaxDocument); err != nil {
 			if errors.Is(err, ErrAbsent) || errors.Is(err, ErrHostNotAllowed) {
-				return nil, false, "", reject("%v", err)
+				return nil, 0, false, "", reject("%v", err)
 			}
-			return nil, false, "", err
+			return nil, 0, false, "", err
 		}
 	}
 	sum256 := sha256.Sum256(data)
@@ -700,14 +708,14 @@ func (im *Importer) fetchAdvisory(ctx context.Context, f *fetcher, e Entry, pref
 			continue
 		}
 		if err != nil {
-			return nil, false, "", reject("hash file %s: %v", u, err)
+			return nil, 0, false, "", reject("hash file %s: %v", u, err)
 		}
 		fields := strings.Fields(string(b))
 		if len(fields) == 0 {
-			return nil, false, "", reject("hash file %s is empty", u)
+			return nil, 0, false, "", reject("hash file %s is empty", u)
 		}
 		if want := strings.ToLower(fields[0]); want != c.got {
-			return nil, false, "", reject("%s mismatch: %s says %s, the document hashes to %s", strings.TrimPrefix(c.ext, "."), u, want, c.got)
+			return nil, 0, false, "", reject("%s mismatch: %s says %s, the document hashes to %s", strings.TrimPrefix(c.ext, "."), u, want, c.got)
 		}
 	}
 	sigURL := e.SignatureURL
@@ -718,34 +726,34 @@ func (im *Importer) fetchAdvisory(ctx context.Context, f *fetcher, e Entry, pref
 	switch {
 	case errors.Is(err, ErrAbsent):
 		if im.opts.RequireSignature {
-			return nil, false, "", reject("no OpenPGP signature (%s) and --require-signature is set", sigURL)
+			return nil, 0, false, "", reject("no OpenPGP signature (%s) and --require-signature is set", sigURL)
 		}
 	case err != nil:
-		return nil, false, "", reject("signature %s: %v", sigURL, err)
+		return nil, 0, false, "", reject("signature %s: %v", sigURL, err)
 	case len(keys) == 0:
 		if im.opts.RequireSignature {
-			return nil, false, "", reject("signature %s cannot be checked: no trusted OpenPGP key (--openpgp-key or pinned provider keys)", sigURL)
+			return nil, 0, false, "", reject("signature %s cannot be checked: no trusted OpenPGP key (--openpgp-key or pinned provider keys)", sigURL)
 		}
 		warn = fmt.Sprintf("%s: signature not checked: no trusted OpenPGP key", e.URL)
 	default:
 		if _, err := openpgp.CheckArmoredDetachedSignature(keys, bytes.NewReader(data), bytes.NewReader(sig), nil); err != nil {
-			return nil, false, "", reject("bad OpenPGP signature %s: %v", sigURL, err)
+			return nil, 0, false, "", reject("bad OpenPGP signature %s: %v", sigURL, err)
 		}
 	}
 	if stored[hex256] {
-		return nil, true, warn, nil
+		return nil, 0, true, warn, nil
 	}
 	adv, rep, err := im.v.ParseAdvisory(bytes.NewReader(data), e.URL)
 	if err != nil {
-		return nil, false, warn, reject("read: %v", err)
+		return nil, 0, false, warn, reject("read: %v", err)
 	}
 	if adv == nil || !rep.Valid {
 		msg := "not a CSAF document"
 		if rep != nil && len(rep.Errors) > 0 {
 			msg = fmt.Sprintf("invalid CSAF (%d errors), first: %s", len(rep.Errors), rep.Errors[0].Error())
 		}
-		return nil, false, warn, reject("%s", msg)
+		return nil, 0, false, warn, reject("%s", msg)
 	}
 	adv.Source = e.URL
-	return adv, false, warn, nil
+	return adv, int64(len(data)), false, warn, nil
 }
