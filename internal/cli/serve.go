@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/app"
 	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
@@ -53,6 +54,8 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	addr := fs.String("addr", "127.0.0.1:8443", "address to listen on")
 	certFile := fs.String("tls-cert", "", "PEM certificate chain to serve (with --tls-key); default: a self-signed certificate kept in DATA/tls")
 	keyFile := fs.String("tls-key", "", "PEM private key of --tls-cert")
+	perClient := fs.Float64("rate-limit-client", api.DefaultPerClient, "API requests per second per client address (burst: twice that); -1 turns the limit off")
+	perAccount := fs.Float64("rate-limit-account", api.DefaultPerAccount, "API requests per second per user or token (burst: twice that); -1 turns the limit off")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP instead of HTTPS (loopback addresses only, behind a local TLS reverse proxy)")
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	rest, err := parseFlags(fs, args)
@@ -61,6 +64,9 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
+	}
+	if *perClient == 0 || *perAccount == 0 {
+		return usageErr("a rate limit of 0 would refuse every request; use -1 to turn it off")
 	}
 	if (*certFile == "") != (*keyFile == "") {
 		return usageErr("--tls-cert and --tls-key go together")
@@ -124,7 +130,8 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	if pw != "" {
 		fmt.Fprintf(env.Stdout, "First start: created user %q with one-time password %s\n(shown once; it must be changed at the first sign-in; 'medwarden user passwd %s' sets a new one)\n", web.FirstAdmin, pw, web.FirstAdmin)
 	}
-	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg}, st, log)
+	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
+		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))}}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.
