@@ -91,11 +91,11 @@ func DeviceArgs(d *inventory.Device) ([]any, error) {
 // Provenance is stored compactly: most devices have every field from one
 // import, so the most common provenance is written once under "*" and
 // applies to every non-empty field without its own entry; non-empty fields
-// that have no provenance at all are listed under "-". Decoding gives back
+// that have no provenance at all are listed under "none". Decoding gives back
 // exactly the map that was encoded.
 type storedProvenance struct {
 	Default *inventory.Provenance           `json:"*,omitempty"`
-	None    []string                        `json:"-,omitempty"`
+	None    []string                        `json:"none,omitempty"`
 	Fields  map[string]inventory.Provenance `json:"f,omitempty"`
 }
 
