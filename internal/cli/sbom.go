@@ -14,7 +14,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/medwarden/medwarden/internal/advisory/nvd"
 	"github.com/medwarden/medwarden/internal/sbom"
+	"github.com/medwarden/medwarden/internal/sbom/cpematch"
 	"github.com/medwarden/medwarden/internal/sbom/osv"
 	"github.com/medwarden/medwarden/internal/sbom/quality"
 )
@@ -32,14 +34,17 @@ standard input.
 With --osv, components with a Package URL are matched against OSV records
 (source "osv"), versions compared in their ecosystem's scheme; VEX
 statements in the SBOM (not_affected, fixed) are applied with their
-justification. Without --osv, vulnerabilities are the vulnerability/VEX
-statements the SBOM itself carries (source "sbom"), and the output says when
-no vulnerability data was given. Matching by CPE (NVD) and of firmware/RTOS
-components without a PURL is not implemented yet.
+justification. With --nvd, components with a CPE (firmware, operating
+systems, RTOSes, hardware) are evaluated against NVD CVE configurations
+(source "nvd"); the SBOM's hardware and OS CPEs satisfy "running on" nodes.
+Without either, vulnerabilities are the vulnerability/VEX statements the
+SBOM itself carries (source "sbom"), and the output says when no
+vulnerability data was given. Components with neither PURL nor CPE are not
+matched (no name/version matching yet).
 
 Exit status: 0 when every file was read (valid or not), 1 when a file could
 not be read (the others are still reported), 2 on usage errors, 3 when an
---osv record is not valid OSV JSON (nothing is checked against partial data).
+--osv or --nvd record is invalid (nothing is checked against partial data).
 See docs/SBOM.md.
 
 examples:
@@ -50,7 +55,7 @@ func sbomVerb() *Verb {
 	return &Verb{
 		Name:    "sbom",
 		Summary: "check SBOMs: validity, components, quality score, vulnerabilities",
-		Usage:   "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
+		Usage:   "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--nvd DIR|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
 		Help:    sbomHelp,
 		Run:     runSBOM,
 	}
@@ -79,6 +84,7 @@ type sbomVuln struct {
 	Detail        string   `json:"detail,omitempty"`
 	Aliases       []string `json:"aliases,omitempty"`
 	PURL          string   `json:"purl,omitempty"`
+	CPE           string   `json:"cpe,omitempty"`
 }
 
 // sbomResult is the stable per-file record of `sbom check`.
@@ -106,6 +112,7 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	perComp := fs.Bool("per-component", false, "include each component's quality score and missing elements (json)")
 	maxSize := fs.Int64("max-size", sbom.DefaultMaxBytes, "largest SBOM accepted, in bytes")
 	maxDepth := fs.Int("max-depth", sbom.DefaultMaxDepth, "deepest component nesting accepted")
+	nvdPath := fs.String("nvd", "", "NVD CVE records (API 2.0 JSON: single records or feeds) to match component CPEs against: a directory of *.json or one file")
 	osvPath := fs.String("osv", "", "OSV records to match components against by PURL: a directory of *.json, a .zip of them (as osv.dev exports), or one .json file")
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
@@ -136,13 +143,21 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 		}
 		ix = osv.NewIndex(recs)
 	}
+	var cves []*nvd.CVE
+	if *nvdPath != "" {
+		cves, err = loadNVD(ctx, *nvdPath)
+		if err != nil {
+			return err
+		}
+	}
+	m := vulnSources{osv: ix, nvd: cves, useNVD: *nvdPath != ""}
 	results := make([]sbomResult, 0, len(files))
 	unread := 0
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		r := checkSBOMFile(env, f, opts, *perComp, ix)
+		r := checkSBOMFile(env, f, opts, *perComp, m)
 		if !r.Read {
 			unread++
 		}
@@ -164,7 +179,14 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	return nil
 }
 
-func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, ix *osv.Index) sbomResult {
+// vulnSources are the vulnerability data given on the command line.
+type vulnSources struct {
+	osv    *osv.Index
+	nvd    []*nvd.CVE
+	useNVD bool
+}
+
+func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vulnSources) sbomResult {
 	r := sbomResult{File: name, Format: sbom.FormatUnknown, Errors: []sbomError{}, Vulnerabilities: []sbomVuln{}}
 	var in io.Reader
 	if name == "-" {
@@ -214,9 +236,17 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, ix *o
 	if perComp {
 		r.Quality.PerComponent = q.PerComp
 	}
-	if ix != nil {
-		r.Vulnerabilities = osvVulns(doc, ix)
-		r.VulnNote = fmt.Sprintf("matched by PURL against %d OSV records; not_affected/fixed VEX statements in the SBOM are shown with their justification; components without a PURL (firmware, RTOS, CPE-only) are not matched yet", ix.Len())
+	if m.osv != nil || m.useNVD {
+		var notes []string
+		if m.osv != nil {
+			r.Vulnerabilities = append(r.Vulnerabilities, osvVulns(doc, m.osv)...)
+			notes = append(notes, fmt.Sprintf("components with a PURL matched against %d OSV records", m.osv.Len()))
+		}
+		if m.useNVD {
+			r.Vulnerabilities = append(r.Vulnerabilities, nvdVulns(doc, m.nvd)...)
+			notes = append(notes, fmt.Sprintf("components with a CPE matched against the configurations of %d NVD CVE records", len(m.nvd)))
+		}
+		r.VulnNote = strings.Join(notes, "; ") + "; not_affected/fixed VEX statements in the SBOM are shown with their justification; components with neither PURL nor CPE are not matched (no name/version matching yet)"
 		return r
 	}
 	r.Vulnerabilities = sbomVulns(doc)
@@ -237,6 +267,56 @@ func osvVulns(doc *sbom.Document, ix *osv.Index) []sbomVuln {
 		})
 	}
 	return out
+}
+
+func nvdVulns(doc *sbom.Document, cves []*nvd.CVE) []sbomVuln {
+	out := []sbomVuln{}
+	for _, f := range cpematch.Match(doc, cves) {
+		out = append(out, sbomVuln{
+			Component: f.Component, ID: f.ID, Source: "nvd", Status: f.Status,
+			Justification: f.Justification, Detail: f.Detail, CPE: f.CPE,
+		})
+	}
+	return out
+}
+
+// loadNVD reads NVD CVE records (single records or API responses) from a
+// directory (recursively, *.json) or one file.
+func loadNVD(ctx context.Context, path string) ([]*nvd.CVE, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("--nvd: %w", err)
+	}
+	var out []*nvd.CVE
+	read := func(p string) error {
+		f, err := os.Open(p)
+		if err != nil {
+			return fmt.Errorf("--nvd: %w", err)
+		}
+		defer f.Close()
+		feed, err := nvd.Parse(f, p, 0)
+		if err != nil {
+			return fmt.Errorf("--nvd: %w: %w", ErrBadInput, err)
+		}
+		out = append(out, feed.CVEs...)
+		return nil
+	}
+	if !st.IsDir() {
+		return out, read(path)
+	}
+	err = filepath.WalkDir(path, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(p, ".json") {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return read(p)
+	})
+	return out, err
 }
 
 // loadOSV reads OSV records from a directory (recursively, *.json), a zip

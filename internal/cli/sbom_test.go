@@ -179,12 +179,52 @@ func TestSBOMCheckOSV(t *testing.T) {
 		if diff := cmp.Diff(want, got[0].Vulnerabilities); diff != "" {
 			t.Errorf("--osv %s vulnerabilities (-want +got):\n%s", src, diff)
 		}
-		if !strings.Contains(got[0].VulnNote, "matched by PURL against 4 OSV records") {
+		if !strings.Contains(got[0].VulnNote, "matched against 4 OSV records") {
 			t.Errorf("--osv %s note = %q", src, got[0].VulnNote)
 		}
 	}
 	_, stderr, code := runCLI(t, "", "sbom", "check", "--osv", filepath.Join(dir, "missing"), bom)
 	if code != ExitFailure || !strings.Contains(stderr, "--osv") {
 		t.Errorf("missing --osv: exit %d, stderr %q; want %d naming --osv", code, stderr, ExitFailure)
+	}
+}
+
+const nvdTestSBOM = `{
+  "bomFormat": "CycloneDX", "specVersion": "1.6", "version": 1,
+  "metadata": {"component": {"type": "device", "bom-ref": "pump", "name": "Sigma Spectrum", "version": "35700BAX",
+    "cpe": "cpe:2.3:h:baxter:sigma_spectrum_infusion_system:-:*:*:*:*:*:*:*"}},
+  "components": [
+    {"type": "firmware", "bom-ref": "fw", "name": "Sigma Spectrum firmware", "version": "6.05",
+     "cpe": "cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.05:*:*:*:*:*:*:*"},
+    {"type": "library", "bom-ref": "lodash", "name": "lodash", "version": "4.17.20", "purl": "pkg:npm/lodash@4.17.20"}
+  ]
+}`
+
+func TestSBOMCheckNVDAndOSV(t *testing.T) {
+	t.Parallel()
+	bom := filepath.Join(t.TempDir(), "pump.cdx.json")
+	if err := os.WriteFile(bom, []byte(nvdTestSBOM), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "", "sbom", "check", "--format", "json",
+		"--nvd", filepath.Join("..", "sbom", "cpematch", "testdata"), "--osv", filepath.Join("..", "sbom", "osv", "testdata"), bom)
+	if code != ExitOK {
+		t.Fatalf("exit %d; stderr: %s", code, stderr)
+	}
+	var got []sbomResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 {
+		t.Fatalf("bad output (%v):\n%s", err, out)
+	}
+	want := []sbomVuln{
+		{Component: "lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Status: "affected",
+			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20"},
+		{Component: "Sigma Spectrum firmware@6.05", ID: "CVE-2020-12039", Source: "nvd", Status: "affected",
+			CPE: "cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.05:*:*:*:*:*:*:*"},
+	}
+	if diff := cmp.Diff(want, got[0].Vulnerabilities); diff != "" {
+		t.Errorf("vulnerabilities (-want +got):\n%s", diff)
+	}
+	if !strings.Contains(got[0].VulnNote, "configurations of 3 NVD CVE records") {
+		t.Errorf("note = %q", got[0].VulnNote)
 	}
 }

@@ -327,7 +327,7 @@ func (ix *Index) Match(doc *sbom.Document) []Finding {
 				Component: label(c), Ref: c.Ref, PURL: c.PURL, ID: e.rec.ID, Aliases: e.rec.Aliases,
 				Summary: e.rec.Summary, Status: "affected",
 			}
-			applyVEX(&f, c, e.rec, doc.VEX)
+			applyVEX(&f, c, e.rec, doc)
 			out = append(out, f)
 		}
 	}
@@ -374,34 +374,14 @@ func affects(e *entry, v versions.Version, raw string) bool {
 }
 
 // applyVEX applies the SBOM's own statement about this vulnerability and
-// component, if any (matched by record id or alias, and by component ref or
-// PURL).
-func applyVEX(f *Finding, c *sbom.Component, rec *Record, vex []sbom.VEXStatement) {
-	for _, s := range vex {
-		if s.ID != rec.ID && !slices.Contains(rec.Aliases, s.ID) {
-			continue
-		}
-		hit := len(s.Affects) == 0
-		for _, a := range s.Affects {
-			if strings.HasPrefix(a, "urn:cdx:") {
-				// BOM-Link (urn:cdx:serial/version#bom-ref) from a VEX
-				// document about this BOM: compare the bom-ref part.
-				if _, ref, ok := strings.Cut(a, "#"); ok {
-					a = ref
-				}
-			}
-			if a == c.Ref && a != "" || a == c.PURL {
-				hit = true
-				break
-			}
-		}
-		if !hit || s.Status == "" {
-			continue
-		}
-		f.Status = s.Status
-		f.Justification = s.Justification
-		f.Detail = s.Detail
-		f.Suppressed = s.Status == "not_affected" || s.Status == "fixed"
+// component, if any.
+func applyVEX(f *Finding, c *sbom.Component, rec *Record, doc *sbom.Document) {
+	s, ok := doc.VEXFor(rec.ID, rec.Aliases, c)
+	if !ok {
 		return
 	}
+	f.Status = s.Status
+	f.Justification = s.Justification
+	f.Detail = s.Detail
+	f.Suppressed = s.Status == "not_affected" || s.Status == "fixed"
 }
