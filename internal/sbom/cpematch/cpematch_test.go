@@ -96,3 +96,38 @@ func TestMatch(t *testing.T) {
 		})
 	}
 }
+
+// FuzzMatch: component CPE strings come from SBOMs (outside input).
+func FuzzMatch(f *testing.F) {
+	cves := loadCVEs(f)
+	f.Add("cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.02:*:*:*:*:*:*:*", "cpe:2.3:h:baxter:sigma_spectrum_infusion_system:-:*:*:*:*:*:*:*")
+	f.Add("cpe:/a:offis:dcmtk:3.6.6", "cpe:2.3:a:offis:dcmtk:*:*:*:*:*:*:*:*")
+	f.Add("cpe:2.3:a:\\*:dcmtk:3.6.?:*:*:*:*:*:*:*", "")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		doc := &sbom.Document{Components: []sbom.Component{{Ref: "a", Name: "a", CPEs: []string{a}}, {Ref: "b", Name: "b", CPEs: []string{b}}}}
+		for _, f := range Match(doc, cves) {
+			if f.ID == "" || f.Status == "" {
+				t.Fatalf("incomplete finding %+v", f)
+			}
+		}
+	})
+}
+
+// BenchmarkMatch: one device SBOM of 200 CPE components (firmware, OS,
+// libraries, hardware) against the test CVEs.
+func BenchmarkMatch(b *testing.B) {
+	cves := loadCVEs(b)
+	doc := &sbom.Document{Primary: &sbom.Component{Ref: "hw", Name: "pump", CPEs: []string{"cpe:2.3:h:baxter:sigma_spectrum_infusion_system:-:*:*:*:*:*:*:*"}}}
+	for i := range 200 {
+		v := "6.0" + string(rune('0'+i%10))
+		doc.Components = append(doc.Components,
+			sbom.Component{Ref: "c" + v + string(rune('a'+i%26)), Name: "c", Version: v,
+				CPEs: []string{"cpe:2.3:a:offis:dcmtk:3.6." + string(rune('0'+i%10)) + ":*:*:*:*:*:*:*"}},
+		)
+	}
+	doc.Components = append(doc.Components, sbom.Component{Ref: "fw", Name: "fw", CPEs: []string{"cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.02:*:*:*:*:*:*:*"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		Match(doc, cves)
+	}
+}
