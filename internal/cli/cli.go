@@ -5,9 +5,11 @@ package cli
 
 import (
 	"context"
+
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/medwarden/medwarden/internal/audit"
 	"io"
 	"sort"
 	"strings"
@@ -74,6 +76,9 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		printHelp(stdout)
 		return ExitOK
+	}
+	if _, ok := audit.ActorFrom(ctx); !ok {
+		ctx = audit.WithActor(ctx, cliActor(env))
 	}
 	v, ok := lookup(name)
 	if !ok {

@@ -424,7 +424,7 @@ func runFeedsImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 		}
 		pubs = append(pubs, pub)
 	}
-	st, err := sf.open(ctx)
+	st, err := sf.openAudited(ctx)
 	if err != nil {
 		return err
 	}
@@ -606,7 +606,7 @@ func runFeedsStatus(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return usageErr("--max-feed-age: %v", err)
 	}
-	st, err := sf.open(ctx)
+	st, err := sf.openAudited(ctx)
 	if err != nil {
 		return err
 	}
@@ -764,7 +764,7 @@ func runFeedsBundle(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadInput, err)
 	}
-	st, err := sf.open(ctx)
+	st, err := sf.openAudited(ctx)
 	if err != nil {
 		return err
 	}

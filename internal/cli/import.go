@@ -52,7 +52,7 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 	if *format != "table" && *format != "json" {
 		return usageErr("--format must be table or json")
 	}
-	st, err := sf.open(ctx)
+	st, err := sf.openAudited(ctx)
 	if err != nil {
 		return err
 	}

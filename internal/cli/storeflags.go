@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 
+	"github.com/medwarden/medwarden/internal/audit/recorder"
+
 	"github.com/medwarden/medwarden/internal/app"
 	"github.com/medwarden/medwarden/internal/store"
 )
@@ -27,4 +29,19 @@ func (sf *storeFlags) config() app.StoreConfig {
 
 func (sf *storeFlags) open(ctx context.Context) (store.Store, error) {
 	return app.OpenStore(ctx, sf.config())
+}
+
+// openAudited opens the store with every change written to the audit log,
+// attributed to the actor Run put in ctx (the operating-system user).
+func (sf *storeFlags) openAudited(ctx context.Context) (store.Store, error) {
+	st, err := sf.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := recorder.Wrap(st, nil)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	return rec, nil
 }

@@ -80,7 +80,7 @@ func runUser(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 			return fmt.Errorf("%w: %v", ErrBadInput, err)
 		}
 	}
-	st, err := sf.open(ctx)
+	st, err := sf.openAudited(ctx)
 	if err != nil {
 		return err
 	}
