@@ -150,7 +150,10 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 			return err
 		}
 	}
-	m := vulnSources{osv: ix, nvd: cves, useNVD: *nvdPath != ""}
+	m := vulnSources{osv: ix}
+	if *nvdPath != "" {
+		m.nvd = cpematch.NewIndex(cves)
+	}
 	results := make([]sbomResult, 0, len(files))
 	unread := 0
 	for _, f := range files {
@@ -181,9 +184,8 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 
 // vulnSources are the vulnerability data given on the command line.
 type vulnSources struct {
-	osv    *osv.Index
-	nvd    []*nvd.CVE
-	useNVD bool
+	osv *osv.Index
+	nvd *cpematch.Index
 }
 
 func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vulnSources) sbomResult {
@@ -236,15 +238,15 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vul
 	if perComp {
 		r.Quality.PerComponent = q.PerComp
 	}
-	if m.osv != nil || m.useNVD {
+	if m.osv != nil || m.nvd != nil {
 		var notes []string
 		if m.osv != nil {
 			r.Vulnerabilities = append(r.Vulnerabilities, osvVulns(doc, m.osv)...)
 			notes = append(notes, fmt.Sprintf("components with a PURL matched against %d OSV records", m.osv.Len()))
 		}
-		if m.useNVD {
+		if m.nvd != nil {
 			r.Vulnerabilities = append(r.Vulnerabilities, nvdVulns(doc, m.nvd)...)
-			notes = append(notes, fmt.Sprintf("components with a CPE matched against the configurations of %d NVD CVE records", len(m.nvd)))
+			notes = append(notes, fmt.Sprintf("components with a CPE matched against the configurations of %d NVD CVE records", m.nvd.Len()))
 		}
 		r.VulnNote = strings.Join(notes, "; ") + "; not_affected/fixed VEX statements in the SBOM are shown with their justification; components with neither PURL nor CPE are not matched (no name/version matching yet)"
 		return r
@@ -269,9 +271,9 @@ func osvVulns(doc *sbom.Document, ix *osv.Index) []sbomVuln {
 	return out
 }
 
-func nvdVulns(doc *sbom.Document, cves []*nvd.CVE) []sbomVuln {
+func nvdVulns(doc *sbom.Document, ix *cpematch.Index) []sbomVuln {
 	out := []sbomVuln{}
-	for _, f := range cpematch.Match(doc, cves) {
+	for _, f := range ix.Match(doc) {
 		out = append(out, sbomVuln{
 			Component: f.Component, ID: f.ID, Source: "nvd", Status: f.Status,
 			Justification: f.Justification, Detail: f.Detail, CPE: f.CPE,

@@ -9,6 +9,8 @@
 package cpematch
 
 import (
+	"slices"
+
 	"github.com/medwarden/medwarden/internal/advisory/nvd"
 	"github.com/medwarden/medwarden/internal/sbom"
 	"github.com/medwarden/medwarden/internal/versions/cpe"
@@ -35,9 +37,58 @@ type comp struct {
 	cpes []cpe.Name
 }
 
+// Index holds CVE records keyed by the vendor:product of their vulnerable
+// criteria, so a component is evaluated only against CVEs that can name it.
+type Index struct {
+	byVP map[string][]int // "vendor:product" -> indexes into cves
+	any  []int            // CVEs with a wildcard vendor or product
+	cves []*nvd.CVE
+}
+
+// NewIndex indexes cves (records without configurations are kept out).
+func NewIndex(cves []*nvd.CVE) *Index {
+	ix := &Index{byVP: map[string][]int{}, cves: cves}
+	for i, cve := range cves {
+		seen := map[string]bool{}
+		for _, crit := range vulnerableCriteria(cve.Configurations) {
+			n, err := cpe.Parse(crit)
+			if err != nil {
+				continue
+			}
+			vend, prod := n.Attr(1), n.Attr(2)
+			if vend.HasWildcards() || prod.HasWildcards() || vend.Literal() == "" || prod.Literal() == "" {
+				if !seen["*"] {
+					seen["*"] = true
+					ix.any = append(ix.any, i)
+				}
+				continue
+			}
+			k := vend.Literal() + ":" + prod.Literal()
+			if !seen[k] {
+				seen[k] = true
+				ix.byVP[k] = append(ix.byVP[k], i)
+			}
+		}
+	}
+	return ix
+}
+
+// Len is the number of CVE records given.
+func (ix *Index) Len() int { return len(ix.cves) }
+
+// Match evaluates, for every component with a CPE, the configurations of
+// every CVE that can name it. It is Match(doc, cves) with the index.
+func (ix *Index) Match(doc *sbom.Document) []Finding {
+	return match(doc, ix)
+}
+
 // Match evaluates every CVE's configurations for every component that has
-// a CPE.
+// a CPE (building an Index first; use NewIndex for many SBOMs).
 func Match(doc *sbom.Document, cves []*nvd.CVE) []Finding {
+	return match(doc, NewIndex(cves))
+}
+
+func match(doc *sbom.Document, ix *Index) []Finding {
 	var comps []comp
 	var platform []cpe.Name // hardware and OS CPEs of the whole SBOM
 	add := func(c *sbom.Component) {
@@ -63,11 +114,9 @@ func Match(doc *sbom.Document, cves []*nvd.CVE) []Finding {
 		add(&doc.Components[i])
 	}
 	var out []Finding
-	for _, cve := range cves {
-		if len(cve.Configurations) == 0 {
-			continue
-		}
-		for _, k := range comps {
+	for _, k := range comps {
+		for _, ci := range ix.candidates(k.cpes) {
+			cve := ix.cves[ci]
 			device := append(append([]cpe.Name{}, k.cpes...), platform...)
 			res := cpe.EvaluateAll(cve.Configurations, device)
 			if res.Affected == cpe.False {
@@ -93,6 +142,33 @@ func Match(doc *sbom.Document, cves []*nvd.CVE) []Finding {
 			out = append(out, f)
 		}
 	}
+	return out
+}
+
+// candidates returns the CVE indexes (ascending, unique) whose vulnerable
+// criteria could name one of names.
+func (ix *Index) candidates(names []cpe.Name) []int {
+	set := map[int]bool{}
+	for _, i := range ix.any {
+		set[i] = true
+	}
+	for _, n := range names {
+		vend, prod := n.Attr(1), n.Attr(2)
+		if vend.HasWildcards() || prod.HasWildcards() || vend.Literal() == "" || prod.Literal() == "" {
+			for i := range ix.cves {
+				set[i] = true
+			}
+			break
+		}
+		for _, i := range ix.byVP[vend.Literal()+":"+prod.Literal()] {
+			set[i] = true
+		}
+	}
+	out := make([]int, 0, len(set))
+	for i := range set {
+		out = append(out, i)
+	}
+	slices.Sort(out)
 	return out
 }
 
