@@ -19,8 +19,6 @@ import (
 
 	"github.com/medwarden/medwarden/internal/advisory"
 	"github.com/medwarden/medwarden/internal/advisory/csaf"
-	"github.com/medwarden/medwarden/internal/advisory/epss"
-	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/fileformat"
 	"github.com/medwarden/medwarden/internal/match"
@@ -50,23 +48,17 @@ Exit status: 0 whether or not there are findings, 2 on usage errors, 3 on bad in
 }
 
 func runMatch(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
-	inv := fs.String("inventory", "", "inventory file (canonical CSV; JSON and FHIR are detected)")
-	var advPaths multiFlag
-	fs.Var(&advPaths, "advisories", "CSAF file or directory (repeatable; extra arguments are more paths)")
-	kevFile := fs.String("kev", "", "CISA KEV catalog JSON")
-	epssFile := fs.String("epss", "", "EPSS scores CSV (optionally gzipped)")
+	in := addMatchInputs(fs)
 	format := fs.String("format", "json", "output format: json, csv or table")
 	aliasFile := fs.String("vendor-aliases", "", "extra vendor alias table (lines of \"Name = Other spelling = …\")")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
-	advPaths = append(advPaths, pos...)
+	if err := in.check(pos); err != nil {
+		return err
+	}
 	switch {
-	case *inv == "":
-		return usageErr("--inventory is required")
-	case len(advPaths) == 0:
-		return usageErr("--advisories is required")
 	case *format != "json" && *format != "csv" && *format != "table":
 		return usageErr("--format must be json, csv or table, not %q", *format)
 	}
@@ -80,38 +72,17 @@ func runMatch(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 			return fmt.Errorf("%w: %v", ErrBadInput, err)
 		}
 	}
-	devices, err := readInventory(*inv)
+	l, err := in.load(ctx, env, "kev=false means unknown, not \"not exploited\"", "epss=null means unknown")
 	if err != nil {
 		return err
 	}
-	advs, err := readAdvisories(ctx, env, advPaths)
-	if err != nil {
-		return err
-	}
+	devices, advs := l.devices, l.advs
 	opts := match.Options{Aliases: aliases}
-	if *kevFile != "" {
-		c, err := readFeed(*kevFile, func(r io.Reader) (*kev.Catalog, error) { return kev.Parse(r, *kevFile, 0) })
-		if err != nil {
-			return err
-		}
-		opts.KEV = c.ByCVE()
-		fmt.Fprintf(env.Stderr, "feed KEV: %s, catalog %s released %s, %d entries\n", *kevFile, c.CatalogVersion, c.DateReleased.Format("2006-01-02"), len(c.Entries))
-	} else {
-		fmt.Fprintf(env.Stderr, "WARNING: no KEV data (--kev not given): kev=false means unknown, not \"not exploited\"\n")
+	if l.kev != nil {
+		opts.KEV = l.kev.ByCVE()
 	}
-	if *epssFile != "" {
-		e, err := readFeed(*epssFile, func(r io.Reader) (*epss.File, error) { return epss.Parse(r, *epssFile, 0) })
-		if err != nil {
-			return err
-		}
-		opts.EPSS = e.ByCVE()
-		date := "unknown date"
-		if !e.ScoreDate.IsZero() {
-			date = e.ScoreDate.Format("2006-01-02")
-		}
-		fmt.Fprintf(env.Stderr, "feed EPSS: %s, model %s, scores of %s, %d CVEs\n", *epssFile, e.ModelVersion, date, len(e.Scores))
-	} else {
-		fmt.Fprintf(env.Stderr, "WARNING: no EPSS data (--epss not given): epss=null means unknown\n")
+	if l.epss != nil {
+		opts.EPSS = l.epss.ByCVE()
 	}
 	var newest time.Time
 	for _, a := range advs {

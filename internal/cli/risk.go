@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/advisory"
-	"github.com/medwarden/medwarden/internal/advisory/epss"
 	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/match"
@@ -81,11 +80,7 @@ type riskFinding struct {
 }
 
 func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
-	inv := fs.String("inventory", "", "inventory file (canonical CSV; JSON and FHIR are detected)")
-	var advPaths multiFlag
-	fs.Var(&advPaths, "advisories", "CSAF file or directory (repeatable; extra arguments are more paths)")
-	kevFile := fs.String("kev", "", "CISA KEV catalog JSON")
-	epssFile := fs.String("epss", "", "EPSS scores CSV (optionally gzipped)")
+	in := addMatchInputs(fs)
 	controlsFile := fs.String("controls", "", "compensating controls and zone exposure (JSON, see docs/RISK.md)")
 	policyFile := fs.String("policy", "", "remediation due-date policy and risk acceptances (JSON, see docs/RISK.md)")
 	nowFlag := fs.String("now", "", "reference date YYYY-MM-DD (default: today, UTC)")
@@ -95,12 +90,10 @@ func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return err
 	}
-	advPaths = append(advPaths, pos...)
+	if err := in.check(pos); err != nil {
+		return err
+	}
 	switch {
-	case *inv == "":
-		return usageErr("--inventory is required")
-	case len(advPaths) == 0:
-		return usageErr("--advisories is required")
 	case *format != "json" && *format != "table":
 		return usageErr("--format must be json or table, not %q", *format)
 	case *view != "devices" && *view != "queue" && *view != "register":
@@ -134,36 +127,19 @@ func runRisk(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 		return fmt.Errorf("%w: %v", ErrBadInput, err)
 	}
 
-	devices, err := readInventory(*inv)
+	l, err := in.load(ctx, env, "exploitation is scored from EPSS and CVSS exploit maturity only", "EPSS is unknown for every finding")
 	if err != nil {
 		return err
 	}
-	advs, err := readAdvisories(ctx, env, advPaths)
-	if err != nil {
-		return err
-	}
+	devices, advs := l.devices, l.advs
 	opts := match.Options{Aliases: match.DefaultAliases()}
 	var kevByCVE map[string]*kev.Entry
-	if *kevFile != "" {
-		c, err := readFeed(*kevFile, func(r io.Reader) (*kev.Catalog, error) { return kev.Parse(r, *kevFile, 0) })
-		if err != nil {
-			return err
-		}
-		kevByCVE = c.ByCVE()
+	if l.kev != nil {
+		kevByCVE = l.kev.ByCVE()
 		opts.KEV = kevByCVE
-		fmt.Fprintf(env.Stderr, "feed KEV: %s, catalog %s released %s, %d entries\n", *kevFile, c.CatalogVersion, c.DateReleased.Format(time.DateOnly), len(c.Entries))
-	} else {
-		fmt.Fprintf(env.Stderr, "WARNING: no KEV data (--kev not given): exploitation is scored from EPSS and CVSS exploit maturity only\n")
 	}
-	if *epssFile != "" {
-		e, err := readFeed(*epssFile, func(r io.Reader) (*epss.File, error) { return epss.Parse(r, *epssFile, 0) })
-		if err != nil {
-			return err
-		}
-		opts.EPSS = e.ByCVE()
-		fmt.Fprintf(env.Stderr, "feed EPSS: %s, model %s, %d CVEs\n", *epssFile, cmp.Or(e.ModelVersion, "unknown"), len(e.Scores))
-	} else {
-		fmt.Fprintf(env.Stderr, "WARNING: no EPSS data (--epss not given): EPSS is unknown for every finding\n")
+	if l.epss != nil {
+		opts.EPSS = l.epss.ByCVE()
 	}
 	ix, err := match.Compile(advs, opts)
 	if err != nil {
