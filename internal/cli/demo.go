@@ -91,7 +91,7 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err := demo.Generate(cfg, func(d *inventory.Device) error { fleet = append(fleet, d); return nil }); err != nil {
 		return err
 	}
-	res, err := importer.Import(ctx, st, &sliceDecoder{ds: fleet}, importer.Options{Source: fmt.Sprintf("demo seed %d", cfg.Seed)})
+	res, err := importer.Import(ctx, st, &inventory.SliceDecoder{Devices: fleet}, importer.Options{Source: fmt.Sprintf("demo seed %d", cfg.Seed)})
 	if err != nil {
 		return fmt.Errorf("load demo fleet: %w", err)
 	}
@@ -129,18 +129,4 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 		fmt.Fprintf(env.Stdout, "Open http://%s/ and sign in as %q with password %s\n", a, web.FirstAdmin, pw)
 		fmt.Fprintf(env.Stdout, "API: curl -H 'Authorization: Bearer %s' http://%s/api/v1/devices\nPress Ctrl-C to stop.\n", apiToken, a)
 	}}, st, log)
-}
-
-// sliceDecoder feeds generated devices to the importer.
-type sliceDecoder struct {
-	ds []*inventory.Device
-	i  int
-}
-
-func (s *sliceDecoder) Next() (*inventory.Device, error) {
-	if s.i >= len(s.ds) {
-		return nil, io.EOF
-	}
-	s.i++
-	return s.ds[s.i-1], nil
 }

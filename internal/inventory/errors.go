@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"io"
 )
 
 // InputError is one problem in an input file, precise enough for a person
@@ -43,4 +44,22 @@ func AsInputError(err error) (*InputError, bool) {
 // Returned devices carry intended values only; the importer sets provenance.
 type Decoder interface {
 	Next() (*Device, error)
+}
+
+// SliceDecoder is a Decoder over devices already in memory (generated
+// fleets, tests).
+type SliceDecoder struct {
+	Devices []*Device
+	next    int
+}
+
+var _ Decoder = (*SliceDecoder)(nil)
+
+// Next returns the next device, or io.EOF after the last.
+func (s *SliceDecoder) Next() (*Device, error) {
+	if s.next >= len(s.Devices) {
+		return nil, io.EOF
+	}
+	s.next++
+	return s.Devices[s.next-1], nil
 }

@@ -3,7 +3,6 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"slices"
 	"testing"
@@ -24,19 +23,6 @@ func BenchSize() int {
 	return 100_000
 }
 
-type sliceDec struct {
-	ds []*inventory.Device
-	i  int
-}
-
-func (s *sliceDec) Next() (*inventory.Device, error) {
-	if s.i >= len(s.ds) {
-		return nil, io.EOF
-	}
-	s.i++
-	return s.ds[s.i-1], nil
-}
-
 // LoadDemo imports n demo devices into st.
 func LoadDemo(tb testing.TB, st store.Store, n int) {
 	tb.Helper()
@@ -47,7 +33,7 @@ func LoadDemo(tb testing.TB, st store.Store, n int) {
 	if err := demo.Generate(cfg, func(d *inventory.Device) error { ds = append(ds, d); return nil }); err != nil {
 		tb.Fatal(err)
 	}
-	if _, err := importer.Import(context.Background(), st, &sliceDec{ds: ds}, importer.Options{Source: "bench"}); err != nil {
+	if _, err := importer.Import(context.Background(), st, &inventory.SliceDecoder{Devices: ds}, importer.Options{Source: "bench"}); err != nil {
 		tb.Fatal(err)
 	}
 }
