@@ -1,0 +1,2 @@
+-- Reserved for SBOMs (issue 8): documents, versions, attachments, components.
+SELECT 1;
