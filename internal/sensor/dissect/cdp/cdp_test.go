@@ -8,18 +8,19 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
-func linkFlow(p pkt) *dissect.Flow {
-	return &dissect.Flow{Client: dissect.Endpoint{MAC: p.srcMAC}, EtherType: p.etherType, LLC: p.llc, SNAPProtocol: p.snap, DstMAC: p.dstMAC}
+func linkFlow(p dissecttest.Pkt) *dissect.Flow {
+	return &dissect.Flow{Client: dissect.Endpoint{MAC: p.SrcMAC}, EtherType: p.EtherType, LLC: p.LLC, SNAPProtocol: p.SNAP, DstMAC: p.DstMAC}
 }
 
-func frames(t testing.TB, path string) ([]*dissect.Flow, []pkt) {
+func frames(t testing.TB, path string) ([]*dissect.Flow, []dissecttest.Pkt) {
 	t.Helper()
 	var fl []*dissect.Flow
-	var ps []pkt
-	for _, p := range readCapture(t, path) {
-		if p.llc && p.snap == SNAPProtocol {
+	var ps []dissecttest.Pkt
+	for _, p := range dissecttest.ReadCapture(t, path) {
+		if p.LLC && p.SNAP == SNAPProtocol {
 			fl, ps = append(fl, linkFlow(p)), append(ps, p)
 		}
 	}
@@ -57,15 +58,15 @@ func TestDissectPacket(t *testing.T) {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
 			fl, ps := frames(t, filepath.Join("testdata", tt.file))
-			r := &recorder{}
-			if err := New().(*Dissector).DissectPacket(fl[tt.frame], dissect.FromClient, ps[tt.frame].payload, ps[tt.frame].time, r); err != nil {
+			r := &dissecttest.Recorder{}
+			if err := New().(*Dissector).DissectPacket(fl[tt.frame], dissect.FromClient, ps[tt.frame].Payload, ps[tt.frame].Time, r); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, r.fields()); diff != "" {
+			if diff := cmp.Diff(tt.want, r.Fields()); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			for _, o := range r.obs {
-				if o.MAC != ps[tt.frame].srcMAC || o.Protocol != Name || o.Time.IsZero() {
+			for _, o := range r.Obs {
+				if o.MAC != ps[tt.frame].SrcMAC || o.Protocol != Name || o.Time.IsZero() {
 					t.Errorf("%s: MAC %q protocol %q time %v", o.Field, o.MAC, o.Protocol, o.Time)
 				}
 			}
@@ -78,15 +79,15 @@ func TestDissectPacket(t *testing.T) {
 func TestWithSNAPHeader(t *testing.T) {
 	t.Parallel()
 	fl, ps := frames(t, "testdata/3560_CDP.pcap")
-	plain, snap := &recorder{}, &recorder{}
+	plain, snap := &dissecttest.Recorder{}, &dissecttest.Recorder{}
 	d := New().(*Dissector)
-	_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].payload, time.Time{}, plain)
-	withHdr := append([]byte{0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00}, ps[0].payload...)
+	_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].Payload, time.Time{}, plain)
+	withHdr := append([]byte{0xaa, 0xaa, 0x03, 0x00, 0x00, 0x0c, 0x20, 0x00}, ps[0].Payload...)
 	if !d.Detect(fl[0], dissect.FromClient, withHdr) {
 		t.Error("Detect rejected a payload with its LLC/SNAP header")
 	}
 	_ = d.DissectPacket(fl[0], dissect.FromClient, withHdr, time.Time{}, snap)
-	if diff := cmp.Diff(plain.fields(), snap.fields()); diff != "" {
+	if diff := cmp.Diff(plain.Fields(), snap.Fields()); diff != "" {
 		t.Errorf("(-without +with header):\n%s", diff)
 	}
 }
@@ -108,16 +109,16 @@ func checkTshark(t *testing.T, files []string) {
 	checks := map[string]string{"cdp.deviceid": "cdp.device_id", "cdp.platform": "cdp.platform", "cdp.portid": "cdp.port_id", "cdp.native_vlan": "cdp.native_vlan"}
 	names := []string{"cdp.deviceid", "cdp.native_vlan", "cdp.platform", "cdp.portid"}
 	for _, f := range files {
-		ts := tsharkFields(t, f, "cdp", names...)
+		ts := dissecttest.TsharkFields(t, f, "cdp", names...)
 		var all []dissect.Observation
 		fl, ps := frames(t, f)
 		for i, p := range ps {
-			r := &recorder{}
-			_ = New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.payload, p.time, r)
-			all = append(all, r.obs...)
+			r := &dissecttest.Recorder{}
+			_ = New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.Payload, p.Time, r)
+			all = append(all, r.Obs...)
 		}
 		for _, k := range names {
-			if diff := cmp.Diff(ts[k], uniq(all, checks[k])); diff != "" {
+			if diff := cmp.Diff(ts[k], dissecttest.Uniq(all, checks[k])); diff != "" {
 				t.Errorf("%s %s (-tshark +got):\n%s", f, k, diff)
 			}
 		}
@@ -134,11 +135,11 @@ func TestDetect(t *testing.T) {
 		in   []byte
 		want bool
 	}{
-		{"cdp", fl[0], ps[0].payload, true},
+		{"cdp", fl[0], ps[0].Payload, true},
 		{"lldp", &dissect.Flow{EtherType: 0x88cc}, lldp, false},
-		{"other_snap_protocol", &dissect.Flow{LLC: true, SNAPProtocol: 0x2004}, ps[0].payload, false}, // DTP
+		{"other_snap_protocol", &dissect.Flow{LLC: true, SNAPProtocol: 0x2004}, ps[0].Payload, false}, // DTP
 		{"stp_llc", &dissect.Flow{LLC: true}, []byte{0, 0, 0, 0, 0}, false},
-		{"nil_flow", nil, ps[0].payload, false},
+		{"nil_flow", nil, ps[0].Payload, false},
 	}
 	for _, tt := range tests {
 		if got := New().Detect(tt.f, dissect.FromClient, tt.in); got != tt.want {
@@ -152,21 +153,21 @@ func FuzzDissectPacket(f *testing.F) {
 	for _, path := range files {
 		_, ps := frames(f, path)
 		for _, p := range ps {
-			f.Add(p.payload)
+			f.Add(p.Payload)
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = New().(*Dissector).DissectPacket(&dissect.Flow{LLC: true, SNAPProtocol: SNAPProtocol}, dissect.FromClient, b, time.Time{}, &recorder{})
+		_ = New().(*Dissector).DissectPacket(&dissect.Flow{LLC: true, SNAPProtocol: SNAPProtocol}, dissect.FromClient, b, time.Time{}, &dissecttest.Recorder{})
 	})
 }
 
 func BenchmarkDissectPacket(b *testing.B) {
 	fl, ps := frames(b, "testdata/3560_CDP.pcap")
 	d := New().(*Dissector)
-	b.SetBytes(int64(len(ps[0].payload)))
+	b.SetBytes(int64(len(ps[0].Payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].payload, time.Time{}, discard{})
+		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].Payload, time.Time{}, dissecttest.Discard{})
 	}
 }
 

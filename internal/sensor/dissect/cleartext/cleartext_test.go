@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 var (
@@ -28,8 +29,8 @@ func flowTo(port uint16) *dissect.Flow {
 	}
 }
 
-func run(f *dissect.Flow, steps []step) *recorder {
-	r := &recorder{}
+func run(f *dissect.Flow, steps []step) *dissecttest.Recorder {
+	r := &dissecttest.Recorder{}
 	s := New().(*Dissector).NewStream(f)
 	for _, st := range steps {
 		_ = s.Feed(st.dir, []byte(st.data), time.Unix(1700000000, 0), r)
@@ -157,13 +158,13 @@ func TestLineProtocols(t *testing.T) {
 			t.Parallel()
 			f := flowTo(tt.port)
 			r := run(f, tt.steps)
-			if diff := cmp.Diff(tt.fields, r.fields()); diff != "" {
+			if diff := cmp.Diff(tt.fields, r.Fields()); diff != "" {
 				t.Errorf("observations (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.finds, r.kinds()); diff != "" {
+			if diff := cmp.Diff(tt.finds, r.Kinds()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
-			for _, fd := range r.finds {
+			for _, fd := range r.Finds {
 				if fd.IP != f.Server.Addr.Addr() || fd.MAC != f.Server.MAC || fd.Peer != f.Client.Addr {
 					t.Errorf("finding on %v/%s peer %v", fd.IP, fd.MAC, fd.Peer)
 				}
@@ -181,24 +182,24 @@ func TestLineProtocols(t *testing.T) {
 // user "fake" types a password.
 func TestTelnetCapture(t *testing.T) {
 	t.Parallel()
-	flows, chunks, order := tcpStreams(readCapture(t, "testdata/telnet.pcap"))
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/telnet.pcap"))
 	c := order[0]
 	s := New().(*Dissector).NewStream(flows[c])
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	for _, ch := range chunks[c] {
-		if err := s.Feed(ch.dir, ch.data, ch.time, r); err != nil {
+		if err := s.Feed(ch.Dir, ch.Data, ch.Time, r); err != nil {
 			t.Fatal(err)
 		}
 	}
 	s.End(r)
-	if diff := cmp.Diff([]string{"telnet.banner=OpenBSD/i386 (oof) (ttyp2)"}, r.fields()); diff != "" {
+	if diff := cmp.Diff([]string{"telnet.banner=OpenBSD/i386 (oof) (ttyp2)"}, r.Fields()); diff != "" {
 		t.Errorf("observations (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{`cleartext-credentials/high: Telnet login by user "fake" with a password in clear`}, r.kinds()); diff != "" {
+	if diff := cmp.Diff([]string{`cleartext-credentials/high: Telnet login by user "fake" with a password in clear`}, r.Kinds()); diff != "" {
 		t.Errorf("findings (-want +got):\n%s", diff)
 	}
-	if len(r.finds) == 1 && r.finds[0].IP != flows[c].Server.Addr.Addr() {
-		t.Errorf("finding on %v, want the Telnet server", r.finds[0].IP)
+	if len(r.Finds) == 1 && r.Finds[0].IP != flows[c].Server.Addr.Addr() {
+		t.Errorf("finding on %v, want the Telnet server", r.Finds[0].IP)
 	}
 }
 
@@ -215,10 +216,10 @@ func TestTelnetEcho(t *testing.T) {
 		steps = append(steps, step{cli, string(c)})
 	}
 	r := run(flowTo(23), steps)
-	if diff := cmp.Diff([]string{`cleartext-credentials/high: Telnet login by user "admin" with a password in clear`}, r.kinds()); diff != "" {
+	if diff := cmp.Diff([]string{`cleartext-credentials/high: Telnet login by user "admin" with a password in clear`}, r.Kinds()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff([]string{"telnet.banner=Moxa NPort 5110"}, r.fields()); diff != "" {
+	if diff := cmp.Diff([]string{"telnet.banner=Moxa NPort 5110"}, r.Fields()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -236,7 +237,7 @@ func TestTelnetLastLogin(t *testing.T) {
 		`cleartext-credentials/high: Telnet login by user "nurse" with a password in clear`,
 		"cleartext-credentials/high: Telnet login with a password in clear (user name not seen)",
 	}
-	if diff := cmp.Diff(want, run(flowTo(23), steps).kinds()); diff != "" {
+	if diff := cmp.Diff(want, run(flowTo(23), steps).Kinds()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -290,11 +291,11 @@ func decode(b []byte) []step {
 }
 
 func seeds(f *testing.F) {
-	flows, chunks, order := tcpStreams(readCapture(f, "testdata/telnet.pcap"))
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(f, "testdata/telnet.pcap"))
 	_ = flows
 	var tel []step
 	for _, c := range chunks[order[0]] {
-		tel = append(tel, step{c.dir, string(c.data)})
+		tel = append(tel, step{c.Dir, string(c.Data)})
 	}
 	f.Add(encode(tel), uint16(7), uint16(3))
 	f.Add(encode([]step{{srv, "220 x\r\n"}, {cli, "USER a\r\n"}, {cli, "PASS b\r\n"}}), uint16(1), uint16(2))
@@ -310,7 +311,7 @@ func FuzzStream(f *testing.F) {
 	})
 }
 
-// FuzzSplit splits one chunk of the transcript in two: the result must
+// FuzzSplit splits one dissecttest.Chunk of the transcript in two: the result must
 // not change.
 func FuzzSplit(f *testing.F) {
 	seeds(f)
@@ -324,8 +325,8 @@ func FuzzSplit(f *testing.F) {
 		split := append(append(append([]step{}, steps[:i]...), step{steps[i].dir, steps[i].data[:cut]}, step{steps[i].dir, steps[i].data[cut:]}), steps[i+1:]...)
 		for _, port := range []uint16{21, 23} {
 			one, two := run(flowTo(port), steps), run(flowTo(port), split)
-			if diff := cmp.Diff(append(one.fields(), one.kinds()...), append(two.fields(), two.kinds()...)); diff != "" {
-				t.Fatalf("port %d, split of chunk %d at %d (-one +two):\n%s", port, i, cut, diff)
+			if diff := cmp.Diff(append(one.Fields(), one.Kinds()...), append(two.Fields(), two.Kinds()...)); diff != "" {
+				t.Fatalf("port %d, split of dissecttest.Chunk %d at %d (-one +two):\n%s", port, i, cut, diff)
 			}
 		}
 	})
@@ -346,24 +347,24 @@ func BenchmarkFTPLogin(b *testing.B) {
 	for b.Loop() {
 		s := New().(*Dissector).NewStream(f)
 		for _, st := range steps {
-			_ = s.Feed(st.dir, []byte(st.data), time.Time{}, discard{})
+			_ = s.Feed(st.dir, []byte(st.data), time.Time{}, dissecttest.Discard{})
 		}
 	}
 }
 
 func BenchmarkTelnetCapture(b *testing.B) {
-	flows, chunks, order := tcpStreams(readCapture(b, "testdata/telnet.pcap"))
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(b, "testdata/telnet.pcap"))
 	c := order[0]
 	n := 0
 	for _, ch := range chunks[c] {
-		n += len(ch.data)
+		n += len(ch.Data)
 	}
 	b.SetBytes(int64(n))
 	b.ReportAllocs()
 	for b.Loop() {
 		s := New().(*Dissector).NewStream(flows[c])
 		for _, ch := range chunks[c] {
-			_ = s.Feed(ch.dir, ch.data, ch.time, discard{})
+			_ = s.Feed(ch.Dir, ch.Data, ch.Time, dissecttest.Discard{})
 		}
 	}
 }

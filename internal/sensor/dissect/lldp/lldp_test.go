@@ -10,19 +10,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
-func linkFlow(p pkt) *dissect.Flow {
-	return &dissect.Flow{Client: dissect.Endpoint{MAC: p.srcMAC}, EtherType: p.etherType, LLC: p.llc, SNAPProtocol: p.snap, DstMAC: p.dstMAC}
+func linkFlow(p dissecttest.Pkt) *dissect.Flow {
+	return &dissect.Flow{Client: dissect.Endpoint{MAC: p.SrcMAC}, EtherType: p.EtherType, LLC: p.LLC, SNAPProtocol: p.SNAP, DstMAC: p.DstMAC}
 }
 
 // frames returns the LLDP frames of a capture with their flows.
-func frames(t testing.TB, path string) ([]*dissect.Flow, []pkt) {
+func frames(t testing.TB, path string) ([]*dissect.Flow, []dissecttest.Pkt) {
 	t.Helper()
 	var fl []*dissect.Flow
-	var ps []pkt
-	for _, p := range readCapture(t, path) {
-		if p.etherType == EtherType {
+	var ps []dissecttest.Pkt
+	for _, p := range dissecttest.ReadCapture(t, path) {
+		if p.EtherType == EtherType {
 			fl, ps = append(fl, linkFlow(p)), append(ps, p)
 		}
 	}
@@ -36,11 +37,11 @@ func summary(t testing.TB, path string) ([]string, int) {
 	errs := 0
 	fl, ps := frames(t, path)
 	for i, p := range ps {
-		r := &recorder{}
-		if err := New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.payload, p.time, r); err != nil {
+		r := &dissecttest.Recorder{}
+		if err := New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.Payload, p.Time, r); err != nil {
 			errs++
 		}
-		for _, o := range r.obs {
+		for _, o := range r.Obs {
 			seen[o.MAC+" "+o.Field+"="+o.Value] = true
 		}
 	}
@@ -139,7 +140,7 @@ func medFrame() []byte {
 
 func TestMEDInventory(t *testing.T) {
 	t.Parallel()
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	f := &dissect.Flow{Client: dissect.Endpoint{MAC: "00:09:fb:12:34:56"}, EtherType: EtherType}
 	if err := New().(*Dissector).DissectPacket(f, dissect.FromClient, medFrame(), time.Time{}, r); err != nil {
 		t.Fatal(err)
@@ -151,10 +152,10 @@ func TestMEDInventory(t *testing.T) {
 		"lldp.med_serial_number=DE12345678", "lldp.med_manufacturer=Philips Medical Systems", "lldp.med_model=MX450",
 		"lldp.med_asset_id=ICU-BED-07",
 	}
-	if diff := cmp.Diff(want, r.fields()); diff != "" {
+	if diff := cmp.Diff(want, r.Fields()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, o := range r.obs {
+	for _, o := range r.Obs {
 		if o.MAC != "00:09:fb:12:34:56" || o.Protocol != Name {
 			t.Errorf("%s: MAC %q protocol %q", o.Field, o.MAC, o.Protocol)
 		}
@@ -188,13 +189,13 @@ func checkTshark(t *testing.T, files []string) {
 	}
 	sort.Strings(names)
 	for _, f := range files {
-		ts := tsharkFields(t, f, "lldp", names...)
+		ts := dissecttest.TsharkFields(t, f, "lldp", names...)
 		var all []dissect.Observation
 		fl, ps := frames(t, f)
 		for i, p := range ps {
-			r := &recorder{}
-			_ = New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.payload, p.time, r)
-			all = append(all, r.obs...)
+			r := &dissecttest.Recorder{}
+			_ = New().(*Dissector).DissectPacket(fl[i], dissect.FromClient, p.Payload, p.Time, r)
+			all = append(all, r.Obs...)
 		}
 		for _, k := range names {
 			want := ts[k]
@@ -204,7 +205,7 @@ func checkTshark(t *testing.T, files []string) {
 				}
 				sort.Strings(want)
 			}
-			if diff := cmp.Diff(want, uniq(all, checks[k])); diff != "" {
+			if diff := cmp.Diff(want, dissecttest.Uniq(all, checks[k])); diff != "" {
 				t.Errorf("%s %s (-tshark +got):\n%s", f, k, diff)
 			}
 		}
@@ -220,11 +221,11 @@ func TestDetect(t *testing.T) {
 		in   []byte
 		want bool
 	}{
-		{"lldp", fl[0], ps[0].payload, true},
-		{"wrong_ethertype", &dissect.Flow{EtherType: 0x0800}, ps[0].payload, false},
+		{"lldp", fl[0], ps[0].Payload, true},
+		{"wrong_ethertype", &dissect.Flow{EtherType: 0x0800}, ps[0].Payload, false},
 		{"cdp_snap", &dissect.Flow{LLC: true, SNAPProtocol: 0x2000}, []byte{2, 180, 0x0b, 0xea, 0, 1, 0, 6, 'S', '1'}, false},
 		{"lldp_not_chassis_first", &dissect.Flow{EtherType: EtherType}, []byte{0x06, 0x02, 0, 120}, false},
-		{"nil_flow", nil, ps[0].payload, false},
+		{"nil_flow", nil, ps[0].Payload, false},
 	}
 	for _, tt := range tests {
 		if got := New().Detect(tt.f, dissect.FromClient, tt.in); got != tt.want {
@@ -238,22 +239,22 @@ func FuzzDissectPacket(f *testing.F) {
 	for _, path := range files {
 		_, ps := frames(f, path)
 		for _, p := range ps {
-			f.Add(p.payload)
+			f.Add(p.Payload)
 		}
 	}
 	f.Add(medFrame())
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = New().(*Dissector).DissectPacket(&dissect.Flow{EtherType: EtherType}, dissect.FromClient, b, time.Time{}, &recorder{})
+		_ = New().(*Dissector).DissectPacket(&dissect.Flow{EtherType: EtherType}, dissect.FromClient, b, time.Time{}, &dissecttest.Recorder{})
 	})
 }
 
 func BenchmarkDissectPacket(b *testing.B) {
 	fl, ps := frames(b, "testdata/LLDP_and_CDP.pcap")
 	d := New().(*Dissector)
-	b.SetBytes(int64(len(ps[0].payload)))
+	b.SetBytes(int64(len(ps[0].Payload)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].payload, time.Time{}, discard{})
+		_ = d.DissectPacket(fl[0], dissect.FromClient, ps[0].Payload, time.Time{}, dissecttest.Discard{})
 	}
 }
 

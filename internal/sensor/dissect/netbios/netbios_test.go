@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 // The shared corpus has no NBNS or NetBIOS datagram capture, so the packets
@@ -124,7 +125,7 @@ func TestDissectPacket(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := &recorder{}
+			r := &dissecttest.Recorder{}
 			f := &dissect.Flow{Client: dissect.Endpoint{MAC: "00:0c:29:3a:4b:5c", Addr: tt.sender}}
 			if !New().Detect(f, dissect.FromClient, tt.in) {
 				t.Error("Detect rejected the packet")
@@ -132,10 +133,10 @@ func TestDissectPacket(t *testing.T) {
 			if err := New().(*Dissector).DissectPacket(f, dissect.FromClient, tt.in, time.Unix(1, 0), r); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, uniq(r.obs, "")); diff != "" {
+			if diff := cmp.Diff(tt.want, dissecttest.Uniq(r.Obs, "")); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			for _, o := range r.obs {
+			for _, o := range r.Obs {
 				if o.IP != tt.sender.Addr() {
 					t.Errorf("%s owned by %v, want %v", o.Field, o.IP, tt.sender.Addr())
 				}
@@ -146,9 +147,9 @@ func TestDissectPacket(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	t.Parallel()
-	var dnsWildcard pkt
-	for _, p := range readCapture(t, "testdata/netbios_wildcard_dns_query.pcap") {
-		if p.udp {
+	var dnsWildcard dissecttest.Pkt
+	for _, p := range dissecttest.ReadCapture(t, "testdata/netbios_wildcard_dns_query.pcap") {
+		if p.UDP {
 			dnsWildcard = p
 		}
 	}
@@ -160,7 +161,7 @@ func TestDetect(t *testing.T) {
 	}{
 		{"registration", nil, registration("ICU3-GW", 0, false, [4]byte{10, 1, 2, 3}), true},
 		{"datagram", nil, hostAnnouncement([4]byte{10, 1, 2, 3}), true},
-		{"dns_query_for_netbios_wildcard", udpFlow(dnsWildcard), dnsWildcard.payload, false},
+		{"dns_query_for_netbios_wildcard", dissecttest.UDPFlow(dnsWildcard), dnsWildcard.Payload, false},
 		{"dns_query", nil, []byte{0x12, 0x34, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0, 0, 1, 0, 1}, false},
 		{"snmp", nil, []byte{0x30, 0x26, 0x02, 0x01, 0x00, 0x04, 0x06, 'p', 'u', 'b', 'l', 'i', 'c'}, false},
 		{"empty", nil, nil, false},
@@ -177,11 +178,11 @@ func FuzzDissectPacket(f *testing.F) {
 	f.Add(queryResponse("ICU3-GW", 0x20, [4]byte{10, 1, 2, 3}))
 	f.Add(nodeStatus())
 	f.Add(hostAnnouncement([4]byte{10, 1, 2, 3}))
-	for _, p := range readCapture(f, "testdata/netbios_wildcard_dns_query.pcap") {
-		f.Add(p.payload)
+	for _, p := range dissecttest.ReadCapture(f, "testdata/netbios_wildcard_dns_query.pcap") {
+		f.Add(p.Payload)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &recorder{})
+		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &dissecttest.Recorder{})
 	})
 }
 
@@ -196,7 +197,7 @@ func BenchmarkDissectPacket(b *testing.B) {
 			b.SetBytes(int64(len(tc.in)))
 			b.ReportAllocs()
 			for b.Loop() {
-				_ = d.DissectPacket(f, dissect.FromClient, tc.in, time.Time{}, discard{})
+				_ = d.DissectPacket(f, dissect.FromClient, tc.in, time.Time{}, dissecttest.Discard{})
 			}
 		})
 	}

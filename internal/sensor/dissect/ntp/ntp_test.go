@@ -11,20 +11,21 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 func dissectAll(t testing.TB, path string) map[netip.Addr][]string {
 	t.Helper()
 	got := map[netip.Addr]map[string]bool{}
-	for _, p := range readCapture(t, path) {
-		if !p.udp {
+	for _, p := range dissecttest.ReadCapture(t, path) {
+		if !p.UDP {
 			continue
 		}
-		r := &recorder{}
-		if err := New().(*Dissector).DissectPacket(udpFlow(p), dissect.FromClient, p.payload, p.time, r); err != nil {
-			t.Errorf("%v: %v", p.src, err)
+		r := &dissecttest.Recorder{}
+		if err := New().(*Dissector).DissectPacket(dissecttest.UDPFlow(p), dissect.FromClient, p.Payload, p.Time, r); err != nil {
+			t.Errorf("%v: %v", p.Src, err)
 		}
-		for _, o := range r.obs {
+		for _, o := range r.Obs {
 			if got[o.IP] == nil {
 				got[o.IP] = map[string]bool{}
 			}
@@ -109,17 +110,17 @@ func contains(list []string, s string) bool {
 
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
-	ts := tsharkFields(t, "testdata/ntp.pcap", "ntp", "ntp.stratum", "ntp.flags.vn")
+	ts := dissecttest.TsharkFields(t, "testdata/ntp.pcap", "ntp", "ntp.stratum", "ntp.flags.vn")
 	var all []dissect.Observation
-	for _, p := range readCapture(t, "testdata/ntp.pcap") {
-		r := &recorder{}
-		_ = New().(*Dissector).DissectPacket(udpFlow(p), dissect.FromClient, p.payload, p.time, r)
-		all = append(all, r.obs...)
+	for _, p := range dissecttest.ReadCapture(t, "testdata/ntp.pcap") {
+		r := &dissecttest.Recorder{}
+		_ = New().(*Dissector).DissectPacket(dissecttest.UDPFlow(p), dissect.FromClient, p.Payload, p.Time, r)
+		all = append(all, r.Obs...)
 	}
-	if diff := cmp.Diff(ts["ntp.stratum"], uniq(all, "ntp.stratum")); diff != "" {
+	if diff := cmp.Diff(ts["ntp.stratum"], dissecttest.Uniq(all, "ntp.stratum")); diff != "" {
 		t.Errorf("stratum (-tshark +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(ts["ntp.flags.vn"], uniq(all, "ntp.version")); diff != "" {
+	if diff := cmp.Diff(ts["ntp.flags.vn"], dissecttest.Uniq(all, "ntp.version")); diff != "" {
 		t.Errorf("version (-tshark +got):\n%s", diff)
 	}
 }
@@ -143,13 +144,13 @@ func TestModes6And7(t *testing.T) {
 		{"mode7_monlist_response", dissect.FromServer, append([]byte{0x97, 0x00, 0x03, 0x2a, 0x00, 0x06, 0x00, 0x48}, make([]byte, 72)...), []string{"ntp-mode7/high"}},
 	}
 	for _, tt := range tests {
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		f := &dissect.Flow{Client: dissect.Endpoint{Addr: cli}, Server: dissect.Endpoint{Addr: srv}}
 		if err := New().(*Dissector).DissectPacket(f, tt.dir, tt.in, time.Unix(1, 0), r); err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
 		}
 		var got []string
-		for _, fd := range r.finds {
+		for _, fd := range r.Finds {
 			got = append(got, fd.Kind+"/"+fd.Severity)
 			if fd.IP != srv.Addr() || fd.Peer != cli {
 				t.Errorf("%s: finding on %v peer %v", tt.name, fd.IP, fd.Peer)
@@ -163,12 +164,12 @@ func TestModes6And7(t *testing.T) {
 
 func TestDetect(t *testing.T) {
 	t.Parallel()
-	var first pkt
-	for _, p := range readCapture(t, "testdata/ntp.pcap") {
+	var first dissecttest.Pkt
+	for _, p := range dissecttest.ReadCapture(t, "testdata/ntp.pcap") {
 		first = p
 		break
 	}
-	ntpFlow := udpFlow(first)
+	ntpFlow := dissecttest.UDPFlow(first)
 	dnsFlow := &dissect.Flow{Client: dissect.Endpoint{Addr: netip.MustParseAddrPort("10.0.0.1:5000")}, Server: dissect.Endpoint{Addr: netip.MustParseAddrPort("10.0.0.2:53")}}
 	tests := []struct {
 		name string
@@ -176,10 +177,10 @@ func TestDetect(t *testing.T) {
 		in   []byte
 		want bool
 	}{
-		{"ntp", ntpFlow, first.payload, true},
-		{"ntp_payload_on_other_port", dnsFlow, first.payload, false},
-		{"short", ntpFlow, first.payload[:20], false},
-		{"version_0", ntpFlow, append([]byte{0x03}, first.payload[1:]...), false},
+		{"ntp", ntpFlow, first.Payload, true},
+		{"ntp_payload_on_other_port", dnsFlow, first.Payload, false},
+		{"short", ntpFlow, first.Payload[:20], false},
+		{"version_0", ntpFlow, append([]byte{0x03}, first.Payload[1:]...), false},
 		{"snmp_on_123", ntpFlow, []byte{0x30, 0x26, 0x02, 0x01, 0x00, 0x04, 0x06, 'p', 'u', 'b', 'l', 'i', 'c'}, false},
 	}
 	for _, tt := range tests {
@@ -190,18 +191,18 @@ func TestDetect(t *testing.T) {
 }
 
 func FuzzDissectPacket(f *testing.F) {
-	for _, p := range readCapture(f, "testdata/ntp.pcap") {
-		f.Add(p.payload)
+	for _, p := range dissecttest.ReadCapture(f, "testdata/ntp.pcap") {
+		f.Add(p.Payload)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &recorder{})
+		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &dissecttest.Recorder{})
 	})
 }
 
 func BenchmarkDissectPacket(b *testing.B) {
 	var in []byte
-	for _, p := range readCapture(b, "testdata/ntp.pcap") {
-		in = p.payload
+	for _, p := range dissecttest.ReadCapture(b, "testdata/ntp.pcap") {
+		in = p.Payload
 		break
 	}
 	d := New().(*Dissector)
@@ -209,6 +210,6 @@ func BenchmarkDissectPacket(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(f, dissect.FromServer, in, time.Time{}, discard{})
+		_ = d.DissectPacket(f, dissect.FromServer, in, time.Time{}, dissecttest.Discard{})
 	}
 }

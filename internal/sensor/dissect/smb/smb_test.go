@@ -13,19 +13,20 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 func newStream(f *dissect.Flow) dissect.Stream { return New().(*Dissector).NewStream(f) }
 
-func run(t testing.TB, path string) map[string]*recorder {
+func run(t testing.TB, path string) map[string]*dissecttest.Recorder {
 	t.Helper()
-	flows, chunks, order := tcpStreams(readCapture(t, path))
-	got := map[string]*recorder{}
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
+	got := map[string]*dissecttest.Recorder{}
 	for _, c := range order {
 		s := newStream(flows[c])
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		for _, ch := range chunks[c] {
-			_ = s.Feed(ch.dir, ch.data, ch.time, r)
+			_ = s.Feed(ch.Dir, ch.Data, ch.Time, r)
 		}
 		s.End(r)
 		got[c.String()] = r
@@ -86,10 +87,10 @@ func TestStream(t *testing.T) {
 			if got == nil {
 				t.Fatalf("no connection from %s", tt.client)
 			}
-			if diff := cmp.Diff(tt.wantFields, got.fields()); diff != "" {
+			if diff := cmp.Diff(tt.wantFields, got.Fields()); diff != "" {
 				t.Errorf("observations (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantFindings, got.kinds()); diff != "" {
+			if diff := cmp.Diff(tt.wantFindings, got.Kinds()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 		})
@@ -100,9 +101,9 @@ func TestStream(t *testing.T) {
 // client.
 func TestOwnership(t *testing.T) {
 	t.Parallel()
-	flows, _, _ := tcpStreams(readCapture(t, "testdata/smb311.pcap"))
-	f := flows[mustAddrPort(t, "192.168.100.168:44718")]
-	for _, o := range run(t, "testdata/smb311.pcap")["192.168.100.168:44718"].obs {
+	flows, _, _ := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/smb311.pcap"))
+	f := flows[dissecttest.MustAddrPort(t, "192.168.100.168:44718")]
+	for _, o := range run(t, "testdata/smb311.pcap")["192.168.100.168:44718"].Obs {
 		want := f.Server.Addr.Addr()
 		if o.Field == "ntlm.user" || o.Field == "smb.dialects_offered" {
 			want = f.Client.Addr.Addr()
@@ -144,17 +145,17 @@ func checkTshark(t *testing.T, files []string) {
 	for _, f := range files {
 		var all []dissect.Observation
 		for _, r := range run(t, f) {
-			all = append(all, r.obs...)
+			all = append(all, r.Obs...)
 		}
 		var names []string
 		for _, c := range checks {
 			names = append(names, c.tshark)
 		}
-		ts := tsharkFields(t, f, "smb || smb2", names...)
+		ts := dissecttest.TsharkFields(t, f, "smb || smb2", names...)
 		for _, c := range checks {
 			want := ts[c.tshark]
 			want = removeValue(want, "NULL") // tshark's rendering of an empty field
-			if diff := cmp.Diff(want, uniq(all, c.ours)); diff != "" {
+			if diff := cmp.Diff(want, dissecttest.Uniq(all, c.ours)); diff != "" {
 				t.Errorf("%s %s (-tshark +got):\n%s", f, c.ours, diff)
 			}
 		}
@@ -169,7 +170,7 @@ func checkTshark(t *testing.T, files []string) {
 		}
 		sort.Strings(want)
 		var got []string
-		for _, d := range uniq(all, "smb.dialect") {
+		for _, d := range dissecttest.Uniq(all, "smb.dialect") {
 			if d[:4] == "SMB " {
 				got = append(got, d)
 			}
@@ -242,16 +243,16 @@ func TestNTLMAuthenticate(t *testing.T) {
 		{"ntlmv1", 24, []string{`ntlmv1/high: NTLMv1 authentication by "Domain\\User" (NTLMv1 responses can be cracked to the password hash; require NTLMv2)`}},
 	}
 	for _, tt := range tests {
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		s := newStream(&dissect.Flow{})
 		if err := s.Feed(dissect.FromClient, sessionSetupMsg(authenticate(tt.ntLen)), time.Time{}, r); err != nil {
 			t.Fatal(err)
 		}
 		want := []string{"ntlm.user=User", "ntlm.domain=Domain", "ntlm.hostname=COMPUTER", "ntlm.os_version=6.0.6000"}
-		if diff := cmp.Diff(want, r.fields()); diff != "" {
+		if diff := cmp.Diff(want, r.Fields()); diff != "" {
 			t.Errorf("%s observations (-want +got):\n%s", tt.name, diff)
 		}
-		if diff := cmp.Diff(tt.wantFindings, r.kinds()); diff != "" {
+		if diff := cmp.Diff(tt.wantFindings, r.Kinds()); diff != "" {
 			t.Errorf("%s findings (-want +got):\n%s", tt.name, diff)
 		}
 	}
@@ -265,7 +266,7 @@ func TestOversizedMessageSkipped(t *testing.T) {
 	big[1] = 0x10 // length 0x100000
 	copy(big[4:], "\xfeSMB")
 	msg := append(big, sessionSetupMsg(authenticate(72))...)
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	s := newStream(&dissect.Flow{}).(*stream)
 	for off := 0; off < len(msg); off += 1500 {
 		if err := s.Feed(dissect.FromClient, msg[off:min(off+1500, len(msg))], time.Time{}, r); err != nil {
@@ -275,20 +276,20 @@ func TestOversizedMessageSkipped(t *testing.T) {
 			t.Fatalf("buffer grew to %d bytes", c)
 		}
 	}
-	if diff := cmp.Diff([]string{"ntlm.user=User", "ntlm.domain=Domain", "ntlm.hostname=COMPUTER", "ntlm.os_version=6.0.6000"}, r.fields()); diff != "" {
+	if diff := cmp.Diff([]string{"ntlm.user=User", "ntlm.domain=Domain", "ntlm.hostname=COMPUTER", "ntlm.os_version=6.0.6000"}, r.Fields()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
 
 func TestDetect(t *testing.T) {
 	t.Parallel()
-	_, chunks, order := tcpStreams(readCapture(t, "testdata/smb311.pcap"))
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/smb311.pcap"))
 	tests := []struct {
 		name string
 		in   []byte
 		want bool
 	}{
-		{"smb2_negotiate", chunks[order[0]][0].data, true},
+		{"smb2_negotiate", chunks[order[0]][0].Data, true},
 		{"smb1_negotiate", firstChunk(t, "testdata/cifs_negotiate_lanman.pcap"), true},
 		{"tls_client_hello", []byte{0x16, 3, 1, 0, 0xc8, 1, 0, 0, 0xc4, 3, 3}, false},
 		{"http", []byte("GET / HTTP/1.1\r\n\r\n"), false},
@@ -305,18 +306,18 @@ func TestDetect(t *testing.T) {
 
 func firstChunk(t testing.TB, path string) []byte {
 	t.Helper()
-	_, chunks, order := tcpStreams(readCapture(t, path))
-	return chunks[order[0]][0].data
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
+	return chunks[order[0]][0].Data
 }
 
 func transcript(t testing.TB, path string) (cli, srv []byte) {
 	t.Helper()
-	_, chunks, order := tcpStreams(readCapture(t, path))
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
 	for _, c := range chunks[order[0]] {
-		if c.dir == dissect.FromClient {
-			cli = append(cli, c.data...)
+		if c.Dir == dissect.FromClient {
+			cli = append(cli, c.Data...)
 		} else {
-			srv = append(srv, c.data...)
+			srv = append(srv, c.Data...)
 		}
 	}
 	return cli, srv
@@ -331,8 +332,8 @@ func seeds(f *testing.F) {
 	f.Add(sessionSetupMsg(authenticate(24)), []byte{}, uint16(70))
 }
 
-func feedAll(cli, srv []byte, split int) *recorder {
-	r := &recorder{}
+func feedAll(cli, srv []byte, split int) *dissecttest.Recorder {
+	r := &dissecttest.Recorder{}
 	s := newStream(&dissect.Flow{})
 	if split < 0 {
 		_ = s.Feed(dissect.FromClient, cli, time.Time{}, r)
@@ -358,10 +359,10 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cli, srv []byte, at uint16) {
 		split := int(at) % (len(cli) + 1)
 		one, two := feedAll(cli, srv, -1), feedAll(cli, srv, split)
-		if diff := cmp.Diff(one.fields(), two.fields()); diff != "" {
+		if diff := cmp.Diff(one.Fields(), two.Fields()); diff != "" {
 			t.Fatalf("split at %d changed observations (-one +two):\n%s", split, diff)
 		}
-		if diff := cmp.Diff(one.kinds(), two.kinds()); diff != "" {
+		if diff := cmp.Diff(one.Kinds(), two.Kinds()); diff != "" {
 			t.Fatalf("split at %d changed findings (-one +two):\n%s", split, diff)
 		}
 	})
@@ -375,8 +376,8 @@ func BenchmarkSession(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				s := newStream(&dissect.Flow{})
-				_ = s.Feed(dissect.FromClient, cli, time.Time{}, discard{})
-				_ = s.Feed(dissect.FromServer, srv, time.Time{}, discard{})
+				_ = s.Feed(dissect.FromClient, cli, time.Time{}, dissecttest.Discard{})
+				_ = s.Feed(dissect.FromServer, srv, time.Time{}, dissecttest.Discard{})
 			}
 		})
 	}
@@ -418,18 +419,18 @@ func TestSessionRequest(t *testing.T) {
 	body := append(enc("PACS-SERVER", 0x20), enc("US-WS01", 0x00)...)
 	msg := append([]byte{0x81, 0, 0, byte(len(body))}, body...)
 	f := &dissect.Flow{
-		Client: dissect.Endpoint{Addr: mustAddrPort(t, "10.3.0.20:1042")},
-		Server: dissect.Endpoint{Addr: mustAddrPort(t, "10.3.0.5:139")},
+		Client: dissect.Endpoint{Addr: dissecttest.MustAddrPort(t, "10.3.0.20:1042")},
+		Server: dissect.Endpoint{Addr: dissecttest.MustAddrPort(t, "10.3.0.5:139")},
 	}
 	if !New().Detect(f, dissect.FromClient, msg) {
 		t.Error("Detect rejected a session request")
 	}
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	if err := newStream(f).Feed(dissect.FromClient, msg, time.Unix(1, 0), r); err != nil {
 		t.Fatal(err)
 	}
 	var got []string
-	for _, o := range r.obs {
+	for _, o := range r.Obs {
 		got = append(got, o.IP.String()+" "+o.Field+"="+o.Value)
 	}
 	want := []string{"10.3.0.5 smb.netbios_name=PACS-SERVER", "10.3.0.20 smb.netbios_name=US-WS01"}

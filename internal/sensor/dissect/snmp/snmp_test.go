@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 func dissectPacket(f *dissect.Flow, p []byte, t time.Time, out dissect.Emitter) error {
@@ -21,18 +22,18 @@ func dissectPacket(f *dissect.Flow, p []byte, t time.Time, out dissect.Emitter) 
 func summary(t testing.TB, path string) (fields, findings []string, errs int) {
 	t.Helper()
 	fs, ks := map[string]bool{}, map[string]bool{}
-	for _, p := range readCapture(t, path) {
-		if !p.udp {
+	for _, p := range dissecttest.ReadCapture(t, path) {
+		if !p.UDP {
 			continue
 		}
-		r := &recorder{}
-		if err := dissectPacket(udpFlow(p), p.payload, p.time, r); err != nil {
+		r := &dissecttest.Recorder{}
+		if err := dissectPacket(dissecttest.UDPFlow(p), p.Payload, p.Time, r); err != nil {
 			errs++
 		}
-		for _, o := range r.obs {
+		for _, o := range r.Obs {
 			fs[o.IP.String()+" "+o.Field+"="+o.Value] = true
 		}
-		for _, f := range r.finds {
+		for _, f := range r.Finds {
 			ks[f.IP.String()+" "+f.Kind+"/"+f.Severity+": "+f.Detail] = true
 		}
 	}
@@ -147,10 +148,10 @@ func contains(list []string, s string) bool {
 // in no observation or finding.
 func TestNeverLeaksCommunity(t *testing.T) {
 	t.Parallel()
-	for _, p := range readCapture(t, "testdata/snmpv2_get_next.pcap") {
-		r := &recorder{}
-		_ = dissectPacket(udpFlow(p), p.payload, p.time, r)
-		b := ber{b: p.payload}
+	for _, p := range dissecttest.ReadCapture(t, "testdata/snmpv2_get_next.pcap") {
+		r := &dissecttest.Recorder{}
+		_ = dissectPacket(dissecttest.UDPFlow(p), p.Payload, p.Time, r)
+		b := ber{b: p.Payload}
 		msg, _ := b.next(0x30)
 		msg.next(0x02)
 		comm, _ := msg.next(0x04)
@@ -158,7 +159,7 @@ func TestNeverLeaksCommunity(t *testing.T) {
 		if secret == "" {
 			t.Fatal("no community in test packet")
 		}
-		for _, s := range append(r.fields(), r.kinds()...) {
+		for _, s := range append(r.Fields(), r.Kinds()...) {
 			if strings.Contains(s, secret) {
 				t.Fatalf("community string leaked: %q", s)
 			}
@@ -182,21 +183,21 @@ func TestCorpusAgainstTshark(t *testing.T) {
 
 func checkTshark(t *testing.T, files []string) {
 	for _, f := range files {
-		ts := tsharkFields(t, f, "snmp", "snmp.msgUserName")
+		ts := dissecttest.TsharkFields(t, f, "snmp", "snmp.msgUserName")
 		var all []dissect.Observation
-		for _, p := range readCapture(t, f) {
-			r := &recorder{}
-			_ = dissectPacket(udpFlow(p), p.payload, p.time, r)
-			all = append(all, r.obs...)
+		for _, p := range dissecttest.ReadCapture(t, f) {
+			r := &dissecttest.Recorder{}
+			_ = dissectPacket(dissecttest.UDPFlow(p), p.Payload, p.Time, r)
+			all = append(all, r.Obs...)
 		}
-		if diff := cmp.Diff(ts["snmp.msgUserName"], uniq(all, "snmp.v3_user")); diff != "" {
+		if diff := cmp.Diff(ts["snmp.msgUserName"], dissecttest.Uniq(all, "snmp.v3_user")); diff != "" {
 			t.Errorf("%s v3 user (-tshark +got):\n%s", f, diff)
 		}
 		if filepath.Base(f) != "snmpv1_get.pcap" {
 			continue
 		}
-		oids := tsharkFields(t, f, "snmp.name == 1.3.6.1.2.1.1.2.0 && snmp.value.oid", "snmp.value.oid")
-		if diff := cmp.Diff(oids["snmp.value.oid"], uniq(all, "snmp.sys_object_id")); diff != "" {
+		oids := dissecttest.TsharkFields(t, f, "snmp.name == 1.3.6.1.2.1.1.2.0 && snmp.value.oid", "snmp.value.oid")
+		if diff := cmp.Diff(oids["snmp.value.oid"], dissecttest.Uniq(all, "snmp.sys_object_id")); diff != "" {
 			t.Errorf("%s sysObjectID (-tshark +got):\n%s", f, diff)
 		}
 	}
@@ -226,9 +227,9 @@ func TestDetect(t *testing.T) {
 
 func firstUDP(t testing.TB, path string) []byte {
 	t.Helper()
-	for _, p := range readCapture(t, path) {
-		if p.udp {
-			return p.payload
+	for _, p := range dissecttest.ReadCapture(t, path) {
+		if p.UDP {
+			return p.Payload
 		}
 	}
 	t.Fatalf("%s: no udp", path)
@@ -238,16 +239,16 @@ func firstUDP(t testing.TB, path string) []byte {
 func FuzzDissectPacket(f *testing.F) {
 	files, _ := filepath.Glob("testdata/*.pcap")
 	for _, path := range files {
-		for _, p := range readCapture(f, path) {
-			if p.udp {
-				f.Add(p.payload)
+		for _, p := range dissecttest.ReadCapture(f, path) {
+			if p.UDP {
+				f.Add(p.Payload)
 			}
 		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		_ = dissectPacket(&dissect.Flow{}, b, time.Time{}, r)
-		for _, fd := range r.finds {
+		for _, fd := range r.Finds {
 			if fd.Kind == "snmp-community" && !strings.Contains(fd.Detail, "default community") && !strings.Contains(fd.Detail, "non-default") {
 				t.Fatalf("unexpected detail %q", fd.Detail)
 			}
@@ -257,9 +258,9 @@ func FuzzDissectPacket(f *testing.F) {
 
 func BenchmarkDissectPacket(b *testing.B) {
 	var resp []byte
-	for _, p := range readCapture(b, "testdata/snmpv1_get.pcap") {
-		if p.udp && p.src.Port() == 161 && len(p.payload) > len(resp) {
-			resp = p.payload
+	for _, p := range dissecttest.ReadCapture(b, "testdata/snmpv1_get.pcap") {
+		if p.UDP && p.Src.Port() == 161 && len(p.Payload) > len(resp) {
+			resp = p.Payload
 		}
 	}
 	d := New().(*Dissector)
@@ -267,7 +268,7 @@ func BenchmarkDissectPacket(b *testing.B) {
 	b.SetBytes(int64(len(resp)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(f, dissect.FromServer, resp, time.Time{}, discard{})
+		_ = d.DissectPacket(f, dissect.FromServer, resp, time.Time{}, dissecttest.Discard{})
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 // The NOTIFY and search response below are the message templates of the
@@ -33,9 +34,9 @@ const (
 
 func TestDissectPacket(t *testing.T) {
 	t.Parallel()
-	var msearch pkt
-	for _, p := range readCapture(t, "testdata/ssdp-m-search-ua.pcap") {
-		if p.udp {
+	var msearch dissecttest.Pkt
+	for _, p := range dissecttest.ReadCapture(t, "testdata/ssdp-m-search-ua.pcap") {
+		if p.UDP {
 			msearch = p
 			break
 		}
@@ -45,7 +46,7 @@ func TestDissectPacket(t *testing.T) {
 		in   []byte
 		want []string
 	}{
-		{"m_search_real", msearch.payload, []string{"ssdp.st=urn:dial-multiscreen-org:service:dial:1", "ssdp.user_agent=Google Chrome/99.0.4844.74 Mac OS X"}},
+		{"m_search_real", msearch.Payload, []string{"ssdp.st=urn:dial-multiscreen-org:service:dial:1", "ssdp.user_agent=Google Chrome/99.0.4844.74 Mac OS X"}},
 		{"notify", []byte(notify), []string{
 			"ssdp.location=http://10.20.30.40:49152/description.xml", "ssdp.nt=upnp:rootdevice",
 			"ssdp.server=Linux/3.14 UPnP/1.0 IpBridge/1.26.0", "ssdp.usn=uuid:2f402f80-da50-11e1-9b23-001788255acc::upnp:rootdevice",
@@ -61,15 +62,15 @@ func TestDissectPacket(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			r := &recorder{}
+			r := &dissecttest.Recorder{}
 			f := &dissect.Flow{Client: dissect.Endpoint{MAC: "00:17:88:25:5a:cc", Addr: src}}
 			if err := New().(*Dissector).DissectPacket(f, dissect.FromClient, tt.in, time.Unix(1, 0), r); err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, uniq(r.obs, "")); diff != "" {
+			if diff := cmp.Diff(tt.want, dissecttest.Uniq(r.Obs, "")); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
-			for _, o := range r.obs {
+			for _, o := range r.Obs {
 				if o.IP != src.Addr() || o.MAC != "00:17:88:25:5a:cc" || o.Protocol != Name {
 					t.Errorf("%s owned by %v/%q protocol %q", o.Field, o.IP, o.MAC, o.Protocol)
 				}
@@ -80,14 +81,14 @@ func TestDissectPacket(t *testing.T) {
 
 func TestAgainstTshark(t *testing.T) {
 	t.Parallel()
-	ts := tsharkFields(t, "testdata/ssdp-m-search-ua.pcap", "ssdp", "http.user_agent")
+	ts := dissecttest.TsharkFields(t, "testdata/ssdp-m-search-ua.pcap", "ssdp", "http.user_agent")
 	var all []dissect.Observation
-	for _, p := range readCapture(t, "testdata/ssdp-m-search-ua.pcap") {
-		r := &recorder{}
-		_ = New().(*Dissector).DissectPacket(udpFlow(p), dissect.FromClient, p.payload, p.time, r)
-		all = append(all, r.obs...)
+	for _, p := range dissecttest.ReadCapture(t, "testdata/ssdp-m-search-ua.pcap") {
+		r := &dissecttest.Recorder{}
+		_ = New().(*Dissector).DissectPacket(dissecttest.UDPFlow(p), dissect.FromClient, p.Payload, p.Time, r)
+		all = append(all, r.Obs...)
 	}
-	if diff := cmp.Diff(ts["http.user_agent"], uniq(all, "ssdp.user_agent")); diff != "" {
+	if diff := cmp.Diff(ts["http.user_agent"], dissecttest.Uniq(all, "ssdp.user_agent")); diff != "" {
 		t.Errorf("(-tshark +got):\n%s", diff)
 	}
 }
@@ -115,15 +116,15 @@ func TestDetect(t *testing.T) {
 }
 
 func FuzzDissectPacket(f *testing.F) {
-	for _, p := range readCapture(f, "testdata/ssdp-m-search-ua.pcap") {
-		f.Add(p.payload)
+	for _, p := range dissecttest.ReadCapture(f, "testdata/ssdp-m-search-ua.pcap") {
+		f.Add(p.Payload)
 	}
 	f.Add([]byte(notify))
 	f.Add([]byte(response))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, r)
-		for _, o := range r.obs {
+		for _, o := range r.Obs {
 			if len(o.Value) > maxValue {
 				t.Fatalf("%s: %d bytes", o.Field, len(o.Value))
 			}
@@ -137,6 +138,6 @@ func BenchmarkDissectPacket(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(&dissect.Flow{}, dissect.FromClient, in, time.Time{}, discard{})
+		_ = d.DissectPacket(&dissect.Flow{}, dissect.FromClient, in, time.Time{}, dissecttest.Discard{})
 	}
 }

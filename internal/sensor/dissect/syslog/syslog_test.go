@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 func TestParse(t *testing.T) {
@@ -43,23 +44,23 @@ func TestParse(t *testing.T) {
 func TestUDP(t *testing.T) {
 	t.Parallel()
 	var all []dissect.Observation
-	for _, p := range readCapture(t, "testdata/syslog_udp.pcap") {
-		if !p.udp {
+	for _, p := range dissecttest.ReadCapture(t, "testdata/syslog_udp.pcap") {
+		if !p.UDP {
 			continue
 		}
-		r := &recorder{}
-		if err := New().(*Dissector).DissectPacket(udpFlow(p), dissect.FromClient, p.payload, p.time, r); err != nil {
+		r := &dissecttest.Recorder{}
+		if err := New().(*Dissector).DissectPacket(dissecttest.UDPFlow(p), dissect.FromClient, p.Payload, p.Time, r); err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, r.obs...)
+		all = append(all, r.Obs...)
 	}
 	want := []string{"syslog.app_name=logger", "syslog.hostname=localhost", "syslog.hostname=through"}
-	if diff := cmp.Diff(want, uniq(all, "")); diff != "" {
+	if diff := cmp.Diff(want, dissecttest.Uniq(all, "")); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	ts := tsharkFields(t, "testdata/syslog_udp.pcap", "syslog", "syslog.hostname")
+	ts := dissecttest.TsharkFields(t, "testdata/syslog_udp.pcap", "syslog", "syslog.hostname")
 	for _, h := range ts["syslog.hostname"] {
-		if !containsStr(uniq(all, "syslog.hostname"), h) {
+		if !containsStr(dissecttest.Uniq(all, "syslog.hostname"), h) {
 			t.Errorf("tshark hostname %q missing", h)
 		}
 	}
@@ -78,16 +79,16 @@ func containsStr(list []string, s string) bool {
 // LF framing (zeek-tcp-framing-syslog.log has 4 messages from mymachine).
 func TestTCPFraming(t *testing.T) {
 	t.Parallel()
-	flows, chunks, order := tcpStreams(readCapture(t, "testdata/tcp-syslog.pcap"))
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/tcp-syslog.pcap"))
 	if len(order) != 1 {
 		t.Fatalf("%d connections", len(order))
 	}
 	c := order[0]
 	s := NewTCP().(*TCPDissector).NewStream(flows[c])
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	n := 0
 	for _, ch := range chunks[c] {
-		if err := s.Feed(ch.dir, ch.data, ch.time, r); err != nil {
+		if err := s.Feed(ch.Dir, ch.Data, ch.Time, r); err != nil {
 			t.Fatal(err)
 		}
 		n++
@@ -97,10 +98,10 @@ func TestTCPFraming(t *testing.T) {
 		t.Errorf("%d segments, want the 4 messages of the zeek baseline", n)
 	}
 	want := []string{"syslog.hostname=mymachine", "syslog.app_name=su"}
-	if diff := cmp.Diff(want, r.fields()); diff != "" {
+	if diff := cmp.Diff(want, r.Fields()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	for _, o := range r.obs {
+	for _, o := range r.Obs {
 		if o.IP != flows[c].Client.Addr.Addr() || o.Protocol != Name {
 			t.Errorf("%s owned by %v protocol %q", o.Field, o.IP, o.Protocol)
 		}
@@ -109,14 +110,14 @@ func TestTCPFraming(t *testing.T) {
 
 func TestTCPEndWithoutNewline(t *testing.T) {
 	t.Parallel()
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	s := NewTCP().(*TCPDissector).NewStream(&dissect.Flow{})
 	_ = s.Feed(dissect.FromClient, []byte("<14>Oct 11 22:14:16 ventilator vent: ok"), time.Unix(5, 0), r)
-	if len(r.obs) != 0 {
+	if len(r.Obs) != 0 {
 		t.Fatal("emitted before the end of the line")
 	}
 	s.End(r)
-	if diff := cmp.Diff([]string{"syslog.hostname=ventilator", "syslog.app_name=vent"}, r.fields()); diff != "" {
+	if diff := cmp.Diff([]string{"syslog.hostname=ventilator", "syslog.app_name=vent"}, r.Fields()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
@@ -147,16 +148,16 @@ func TestDetect(t *testing.T) {
 }
 
 func transcript(t testing.TB) []byte {
-	_, chunks, order := tcpStreams(readCapture(t, "testdata/tcp-syslog.pcap"))
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/tcp-syslog.pcap"))
 	var b []byte
 	for _, c := range chunks[order[0]] {
-		b = append(b, c.data...)
+		b = append(b, c.Data...)
 	}
 	return b
 }
 
-func feedAll(b []byte, split int) *recorder {
-	r := &recorder{}
+func feedAll(b []byte, split int) *dissecttest.Recorder {
+	r := &dissecttest.Recorder{}
 	s := NewTCP().(*TCPDissector).NewStream(&dissect.Flow{})
 	if split < 0 {
 		_ = s.Feed(dissect.FromClient, b, time.Time{}, r)
@@ -169,11 +170,11 @@ func feedAll(b []byte, split int) *recorder {
 }
 
 func FuzzDissectPacket(f *testing.F) {
-	for _, p := range readCapture(f, "testdata/syslog_udp.pcap") {
-		f.Add(p.payload)
+	for _, p := range dissecttest.ReadCapture(f, "testdata/syslog_udp.pcap") {
+		f.Add(p.Payload)
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &recorder{})
+		_ = New().(*Dissector).DissectPacket(&dissect.Flow{}, dissect.FromClient, b, time.Time{}, &dissecttest.Recorder{})
 	})
 }
 
@@ -188,7 +189,7 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, at uint16) {
 		split := int(at) % (len(b) + 1)
 		one, two := feedAll(b, -1), feedAll(b, split)
-		if diff := cmp.Diff(one.fields(), two.fields()); diff != "" {
+		if diff := cmp.Diff(one.Fields(), two.Fields()); diff != "" {
 			t.Fatalf("split at %d changed observations (-one +two):\n%s", split, diff)
 		}
 	})
@@ -201,7 +202,7 @@ func BenchmarkDissectPacket(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = d.DissectPacket(f, dissect.FromClient, in, time.Time{}, discard{})
+		_ = d.DissectPacket(f, dissect.FromClient, in, time.Time{}, dissecttest.Discard{})
 	}
 }
 
@@ -211,6 +212,6 @@ func BenchmarkStream(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		s := NewTCP().(*TCPDissector).NewStream(&dissect.Flow{})
-		_ = s.Feed(dissect.FromClient, in, time.Time{}, discard{})
+		_ = s.Feed(dissect.FromClient, in, time.Time{}, dissecttest.Discard{})
 	}
 }

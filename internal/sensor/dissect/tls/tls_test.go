@@ -14,28 +14,29 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
+	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
 
 // run feeds every TCP connection of a capture through a fresh stream and
 // returns what was emitted per client address ("ip:port"). Like the sensor
 // core, it starts the stream at the first of the first four chunks that
 // passes Detect (so TLS after an RDP preamble is found).
-func run(t testing.TB, path string) map[string]*recorder {
+func run(t testing.TB, path string) map[string]*dissecttest.Recorder {
 	t.Helper()
-	flows, chunks, order := tcpStreams(readCapture(t, path))
-	got := map[string]*recorder{}
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
+	got := map[string]*dissecttest.Recorder{}
 	for _, c := range order {
 		s := New().(*Dissector).NewStream(flows[c])
-		r := &recorder{}
+		r := &dissecttest.Recorder{}
 		started := false
 		for i, ch := range chunks[c] {
 			if !started {
-				if i >= 4 || !New().Detect(flows[c], ch.dir, ch.data) {
+				if i >= 4 || !New().Detect(flows[c], ch.Dir, ch.Data) {
 					continue
 				}
 				started = true
 			}
-			_ = s.Feed(ch.dir, ch.data, ch.time, r) // malformed captures are expected to error
+			_ = s.Feed(ch.Dir, ch.Data, ch.Time, r) // malformed captures are expected to error
 		}
 		s.End(r)
 		got[c.String()] = r
@@ -167,7 +168,7 @@ func TestStream(t *testing.T) {
 				t.Fatalf("no connection from %s in %s", tt.client, tt.file)
 			}
 			var fields []string // the offered suites are checked by TestClientCiphers
-			for _, f := range got.fields() {
+			for _, f := range got.Fields() {
 				if !strings.HasPrefix(f, "tls.client_ciphers=") {
 					fields = append(fields, f)
 				}
@@ -175,7 +176,7 @@ func TestStream(t *testing.T) {
 			if diff := cmp.Diff(tt.wantFields, fields); diff != "" {
 				t.Errorf("observations (-want +got):\n%s", diff)
 			}
-			if diff := cmp.Diff(tt.wantFindings, got.kinds()); diff != "" {
+			if diff := cmp.Diff(tt.wantFindings, got.Kinds()); diff != "" {
 				t.Errorf("findings (-want +got):\n%s", diff)
 			}
 		})
@@ -186,10 +187,10 @@ func TestStream(t *testing.T) {
 // server and the SNI to the client.
 func TestOwnership(t *testing.T) {
 	t.Parallel()
-	flows, _, _ := tcpStreams(readCapture(t, "testdata/tls-expired-cert.pcap"))
+	flows, _, _ := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/tls-expired-cert.pcap"))
 	r := run(t, "testdata/tls-expired-cert.pcap")["192.168.4.149:60539"]
-	f := flows[mustAddrPort(t, "192.168.4.149:60539")]
-	for _, o := range r.obs {
+	f := flows[dissecttest.MustAddrPort(t, "192.168.4.149:60539")]
+	for _, o := range r.Obs {
 		want := f.Server.Addr.Addr()
 		if o.Field == "tls.ja4" || o.Field == "tls.client_versions" || o.Field == "tls.client_ciphers" {
 			want = f.Client.Addr.Addr()
@@ -198,7 +199,7 @@ func TestOwnership(t *testing.T) {
 			t.Errorf("%s: IP %v protocol %q time %v, want IP %v", o.Field, o.IP, o.Protocol, o.Time, want)
 		}
 	}
-	for _, fd := range r.finds {
+	for _, fd := range r.Finds {
 		if fd.IP != f.Server.Addr.Addr() || fd.Peer != f.Client.Addr || fd.MAC != f.Server.MAC {
 			t.Errorf("%s: IP %v MAC %q peer %v, want server %v peer %v", fd.Kind, fd.IP, fd.MAC, fd.Peer, f.Server.Addr, f.Client.Addr)
 		}
@@ -244,7 +245,7 @@ func TestJA4AgainstNDPI(t *testing.T) {
 				continue
 			}
 			checked++
-			if diff := cmp.Diff([]string{want}, uniq(r.obs, "tls.ja4")); diff != "" {
+			if diff := cmp.Diff([]string{want}, dissecttest.Uniq(r.Obs, "tls.ja4")); diff != "" {
 				t.Errorf("%s %s JA4 (-nDPI +got):\n%s", pcap, m[1], diff)
 			}
 		}
@@ -281,20 +282,20 @@ func TestAgainstTshark(t *testing.T) {
 		}
 		var all []dissect.Observation
 		for _, r := range run(t, f) {
-			all = append(all, r.obs...)
+			all = append(all, r.Obs...)
 		}
 		sni := set(sniRe)
-		if diff := cmp.Diff(sortedKeys(sni), uniq(all, "tls.sni")); diff != "" {
+		if diff := cmp.Diff(sortedKeys(sni), dissecttest.Uniq(all, "tls.sni")); diff != "" {
 			t.Errorf("%s SNI (-tshark +got):\n%s", f, diff)
 		}
 		ciphers := set(cipherRe)
-		for _, c := range uniq(all, "tls.cipher") {
+		for _, c := range dissecttest.Uniq(all, "tls.cipher") {
 			if !ciphers[c] {
 				t.Errorf("%s: cipher %q not among tshark's %v", f, c, sortedKeys(ciphers))
 			}
 		}
 		cns := set(cnRe)
-		for _, cn := range uniq(all, "tls.cert_subject_cn") {
+		for _, cn := range dissecttest.Uniq(all, "tls.cert_subject_cn") {
 			if len(cns) > 0 && !cns[cn] { // tshark does not decode SSL 2.0 certificates
 				t.Errorf("%s: subject CN %q not among tshark's %v", f, cn, sortedKeys(cns))
 			}
@@ -315,11 +316,11 @@ func sortedKeys(m map[string]bool) []string {
 // every size from 1 byte up: the result must not change.
 func TestHandshakeAcrossRecords(t *testing.T) {
 	t.Parallel()
-	flows, chunks, order := tcpStreams(readCapture(t, "testdata/long_tls_certificate.pcap"))
+	flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, "testdata/long_tls_certificate.pcap"))
 	c := order[0]
-	first := chunks[c][0].data
+	first := chunks[c][0].Data
 	hs := first[5 : 5+int(first[3])<<8|int(first[4])]
-	want := &recorder{}
+	want := &dissecttest.Recorder{}
 	s := New().(*Dissector).NewStream(flows[c])
 	if err := s.Feed(dissect.FromClient, first, time.Time{}, want); err != nil {
 		t.Fatal(err)
@@ -331,11 +332,11 @@ func TestHandshakeAcrossRecords(t *testing.T) {
 			b = append(b, recHandshake, 3, 1, byte(len(frag)>>8), byte(len(frag)))
 			b = append(b, frag...)
 		}
-		got := &recorder{}
+		got := &dissecttest.Recorder{}
 		if err := New().(*Dissector).NewStream(flows[c]).Feed(dissect.FromClient, b, time.Time{}, got); err != nil {
 			t.Fatalf("record size %d: %v", size, err)
 		}
-		if diff := cmp.Diff(want.fields(), got.fields()); diff != "" {
+		if diff := cmp.Diff(want.Fields(), got.Fields()); diff != "" {
 			t.Fatalf("record size %d (-one record +fragmented):\n%s", size, diff)
 		}
 	}
@@ -367,10 +368,10 @@ func TestDetect(t *testing.T) {
 
 func firstPayload(t testing.TB, path string, dir dissect.Direction) []byte {
 	t.Helper()
-	_, chunks, order := tcpStreams(readCapture(t, path))
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
 	for _, c := range chunks[order[0]] {
-		if c.dir == dir {
-			return c.data
+		if c.Dir == dir {
+			return c.Data
 		}
 	}
 	t.Fatalf("%s: no payload from %s", path, dir)
@@ -380,12 +381,12 @@ func firstPayload(t testing.TB, path string, dir dissect.Direction) []byte {
 // transcript returns one connection as a client part and a server part.
 func transcript(t testing.TB, path string) (cli, srv []byte) {
 	t.Helper()
-	_, chunks, order := tcpStreams(readCapture(t, path))
+	_, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
 	for _, c := range chunks[order[0]] {
-		if c.dir == dissect.FromClient {
-			cli = append(cli, c.data...)
+		if c.Dir == dissect.FromClient {
+			cli = append(cli, c.Data...)
 		} else {
-			srv = append(srv, c.data...)
+			srv = append(srv, c.Data...)
 		}
 	}
 	return cli, srv
@@ -400,9 +401,9 @@ func seeds(f *testing.F) {
 	}
 }
 
-func feedAll(cli, srv []byte, split int) *recorder {
+func feedAll(cli, srv []byte, split int) *dissecttest.Recorder {
 	flow := &dissect.Flow{}
-	r := &recorder{}
+	r := &dissecttest.Recorder{}
 	s := New().(*Dissector).NewStream(flow)
 	t0 := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
 	if split < 0 {
@@ -433,10 +434,10 @@ func FuzzSplit(f *testing.F) {
 	f.Fuzz(func(t *testing.T, cli, srv []byte, at uint16) {
 		split := int(at) % (len(cli) + 1)
 		one, two := feedAll(cli, srv, -1), feedAll(cli, srv, split)
-		if diff := cmp.Diff(one.fields(), two.fields()); diff != "" {
+		if diff := cmp.Diff(one.Fields(), two.Fields()); diff != "" {
 			t.Fatalf("split at %d changed observations (-one +two):\n%s", split, diff)
 		}
-		if diff := cmp.Diff(one.kinds(), two.kinds()); diff != "" {
+		if diff := cmp.Diff(one.Kinds(), two.Kinds()); diff != "" {
 			t.Fatalf("split at %d changed findings (-one +two):\n%s", split, diff)
 		}
 	})
@@ -452,8 +453,8 @@ func BenchmarkHandshake(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				s := New().(*Dissector).NewStream(flow)
-				_ = s.Feed(dissect.FromClient, cli, t0, discard{})
-				_ = s.Feed(dissect.FromServer, srv, t0, discard{})
+				_ = s.Feed(dissect.FromClient, cli, t0, dissecttest.Discard{})
+				_ = s.Feed(dissect.FromServer, srv, t0, dissecttest.Discard{})
 			}
 		})
 	}
@@ -465,7 +466,7 @@ func BenchmarkClientHello(b *testing.B) {
 	b.SetBytes(int64(len(hello)))
 	b.ReportAllocs()
 	for b.Loop() {
-		_ = New().(*Dissector).NewStream(flow).Feed(dissect.FromClient, hello, time.Time{}, discard{})
+		_ = New().(*Dissector).NewStream(flow).Feed(dissect.FromClient, hello, time.Time{}, dissecttest.Discard{})
 	}
 }
 
@@ -473,7 +474,7 @@ func BenchmarkClientHello(b *testing.B) {
 // corpus (MEDWARDEN_TESTDATA_EXTRA), not only the copies in testdata.
 func TestCorpusJA4(t *testing.T) {
 	t.Parallel()
-	root := extraDir(t)
+	root := dissecttest.ExtraDir(t)
 	outs, _ := filepath.Glob(filepath.Join(root, "pcap", "*", "expected", "ndpi", "*.out"))
 	line := regexp.MustCompile(`TCP (\S+) <?-> \S+ .*\[JA4: ([^\]]+)\]`)
 	checked := 0
@@ -503,7 +504,7 @@ func TestCorpusJA4(t *testing.T) {
 				continue // nDPI sees flows our helper cannot rebuild (e.g. tunnels)
 			}
 			checked++
-			gotJA4 := uniq(r.obs, "tls.ja4")
+			gotJA4 := dissecttest.Uniq(r.Obs, "tls.ja4")
 			// Older nDPI prints the first two characters of the first ALPN
 			// value ("ht" for http/1.1) where the spec wants the first and
 			// the last ("h1"); those two characters are checked against
@@ -512,7 +513,7 @@ func TestCorpusJA4(t *testing.T) {
 				want = want[:8] + gotJA4[0][8:10] + want[10:]
 				// nDPI also prints 'd' when it learnt a host name elsewhere
 				// (the RDP cookie); the spec's 'd' means an SNI extension.
-				if want[3] == 'd' && gotJA4[0][3] == 'i' && len(uniq(r.obs, "tls.sni")) == 0 {
+				if want[3] == 'd' && gotJA4[0][3] == 'i' && len(dissecttest.Uniq(r.Obs, "tls.sni")) == 0 {
 					want = want[:3] + "i" + want[4:]
 				}
 			}
@@ -576,7 +577,7 @@ func TestClientCiphers(t *testing.T) {
 	for _, m := range regexp.MustCompile(`(?m)^\s+Cipher Suite: (\w+) \(0x`).FindAllSubmatch(out, -1) {
 		want = append(want, string(m[1]))
 	}
-	got := uniq(run(t, f)["192.168.17.58:62987"].obs, "tls.client_ciphers")
+	got := dissecttest.Uniq(run(t, f)["192.168.17.58:62987"].Obs, "tls.client_ciphers")
 	if len(got) != 1 {
 		t.Fatalf("tls.client_ciphers = %q", got)
 	}
