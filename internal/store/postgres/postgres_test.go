@@ -58,3 +58,13 @@ func TestSecurityConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSensorsConformance(t *testing.T) {
+	storetest.RunSensors(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

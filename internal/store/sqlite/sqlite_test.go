@@ -80,3 +80,14 @@ func TestSecurityConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSensorsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunSensors(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
