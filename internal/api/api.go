@@ -129,6 +129,11 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
+	// risk & findings (cvss.go, rubric.go, findings.go, risk.go, remediations.go)
+	s.handle("GET", "/api/v1/cvss", s.getCVSS)
+	s.handle("POST", "/api/v1/cvss", s.postCVSS)
+	s.handle("GET", "/api/v1/rubric", s.getRubric)
+	s.handle("POST", "/api/v1/rubric", s.postRubric)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: typeNotFound, Title: "not found", Status: http.StatusNotFound, Detail: "no such API route: " + r.Method + " " + r.URL.Path})
 	})

@@ -56,6 +56,10 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/feeds":           "feeds:read",
 	"GET /api/v1/audit":           "audit:read",
 	"GET /api/v1/auth/whoami":     "",
+	"GET /api/v1/cvss":            "findings:read",
+	"POST /api/v1/cvss":           "findings:read", // scores vectors; stores nothing
+	"GET /api/v1/rubric":          "findings:read",
+	"POST /api/v1/rubric":         "findings:read", // evaluates answers; stores nothing
 }
 
 // Principal is who made an authenticated request.

@@ -151,6 +151,10 @@ var routeAccess = map[string][]auth.Role{
 	"GET /api/v1/feeds":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/audit":           {auth.Admin, auth.Auditor},
 	"GET /api/v1/auth/whoami":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/cvss":            {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"POST /api/v1/cvss":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/rubric":          {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"POST /api/v1/rubric":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 }
 
 func concretePath(p string) string { return strings.ReplaceAll(p, "{id}", "1") }
