@@ -30,6 +30,7 @@ type Store interface {
 	UserStore
 	StatsStore
 	AdvisoryStore
+	FindingStore
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// SchemaVersion is the migration version the database is at.

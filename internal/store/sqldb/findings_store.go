@@ -1,0 +1,973 @@
+package sqldb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+var _ store.FindingStore = (*DB)(nil)
+
+// noDue is eff_due of a finding without any deadline: it sorts last and is
+// never "before" a day.
+const noDue = "9999-12-31"
+
+// findingCols are the columns of the findings table, in the order
+// findingRow and scanFinding use.
+const findingCols = `id, device_id, asset_id, advisory_id, advisory_title, product_id, product_name, branch_path, method,
+	confidence, match_status, reasons, cves, cvss, cvss_vector, cvss_version, kev, kev_due_date, epss, epss_percentile,
+	remediations, score, band, factors, score_vector, action, due, due_rule, sla, actions, first_seen, last_seen,
+	resolved_at, wf_state, wf_owner, wf_note, accept_justification, accept_approver, accept_expires, rubric_vector,
+	rubric_answers, rubric_rationale, wf_due, wf_revision, wf_updated_by, wf_updated_at, eff_due`
+
+const findingNCols = 47
+
+func jsonText(v any, empty string) string {
+	b, err := json.Marshal(v)
+	if err != nil || string(b) == "null" {
+		return empty
+	}
+	return string(b)
+}
+
+func rawText(r json.RawMessage, empty string) string {
+	if len(r) == 0 || string(r) == "null" {
+		return empty
+	}
+	return string(r)
+}
+
+func effDue(f *store.Finding) string {
+	if d := f.EffectiveDue(); d != "" {
+		return d
+	}
+	return noDue
+}
+
+// findingRow is the column values of f (findingCols order).
+func findingRow(f *store.Finding) []any {
+	wf := &f.Workflow
+	cves := ""
+	if len(f.CVEs) > 0 {
+		cves = " " + strings.Join(f.CVEs, " ") + " "
+	}
+	return []any{f.ID, f.DeviceID, f.AssetID, f.AdvisoryID, f.AdvisoryTitle, f.ProductID, f.ProductName,
+		jsonText(f.BranchPath, "[]"), f.Method, f.Confidence, f.MatchStatus, jsonText(f.Reasons, "[]"), cves, f.CVSS,
+		f.CVSSVector, f.CVSSVersion, f.KEV, f.KEVDueDate, f.EPSS, f.EPSSPercentile, rawText(f.Remediations, "[]"),
+		f.Score, f.Band, rawText(f.Factors, "[]"), f.ScoreVector, f.Action, f.Due, f.DueRule, f.SLA, rawText(f.Actions, "[]"),
+		ts(f.FirstSeen), ts(f.LastSeen), ts(f.ResolvedAt), wf.State, wf.Owner, wf.Note, wf.AcceptJustification,
+		wf.AcceptApprover, ts(wf.AcceptExpires), wf.RubricVector, rawText(wf.RubricAnswers, ""), rawText(wf.RubricRationale, ""),
+		wf.DueDate, wf.Revision, wf.UpdatedBy, ts(wf.UpdatedAt), effDue(f)}
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanFinding(r scanner) (*store.Finding, error) {
+	f := &store.Finding{}
+	wf := &f.Workflow
+	var branch, reasons, cves, rems, factors, actions, first, last, resolved, accExp, answers, rationale, wfAt, eff string
+	if err := r.Scan(&f.ID, &f.DeviceID, &f.AssetID, &f.AdvisoryID, &f.AdvisoryTitle, &f.ProductID, &f.ProductName,
+		&branch, &f.Method, &f.Confidence, &f.MatchStatus, &reasons, &cves, &f.CVSS, &f.CVSSVector, &f.CVSSVersion, &f.KEV,
+		&f.KEVDueDate, &f.EPSS, &f.EPSSPercentile, &rems, &f.Score, &f.Band, &factors, &f.ScoreVector, &f.Action, &f.Due,
+		&f.DueRule, &f.SLA, &actions, &first, &last, &resolved, &wf.State, &wf.Owner, &wf.Note, &wf.AcceptJustification,
+		&wf.AcceptApprover, &accExp, &wf.RubricVector, &answers, &rationale, &wf.DueDate, &wf.Revision, &wf.UpdatedBy,
+		&wfAt, &eff); err != nil {
+		return nil, err
+	}
+	bad := func(field string, err error) error {
+		return fmt.Errorf("finding %d column %s: %w", f.ID, field, err)
+	}
+	if err := json.Unmarshal([]byte(branch), &f.BranchPath); err != nil {
+		return nil, bad("branch_path", err)
+	}
+	if err := json.Unmarshal([]byte(reasons), &f.Reasons); err != nil {
+		return nil, bad("reasons", err)
+	}
+	f.CVEs = strings.Fields(cves)
+	if f.CVEs == nil {
+		f.CVEs = []string{}
+	}
+	if f.BranchPath == nil {
+		f.BranchPath = []string{}
+	}
+	if f.Reasons == nil {
+		f.Reasons = []string{}
+	}
+	f.Remediations, f.Factors, f.Actions = json.RawMessage(rems), json.RawMessage(factors), json.RawMessage(actions)
+	if answers != "" {
+		wf.RubricAnswers = json.RawMessage(answers)
+	}
+	if rationale != "" {
+		wf.RubricRationale = json.RawMessage(rationale)
+	}
+	var err error
+	for _, x := range []struct {
+		name string
+		s    string
+		t    *time.Time
+	}{{"first_seen", first, &f.FirstSeen}, {"last_seen", last, &f.LastSeen}, {"resolved_at", resolved, &f.ResolvedAt},
+		{"accept_expires", accExp, &wf.AcceptExpires}, {"wf_updated_at", wfAt, &wf.UpdatedAt}} {
+		if *x.t, err = parseTS(x.s); err != nil {
+			return nil, bad(x.name, err)
+		}
+	}
+	return f, nil
+}
+
+// pairKey identifies a (device, advisory) pair.
+type pairKey struct {
+	device   int64
+	advisory string
+}
+
+// sqlTx adapts *sql.Tx to what the bulk helpers need.
+type sqlTx struct{ tx *sql.Tx }
+
+func (t sqlTx) insertRows(ctx context.Context, prefix string, cols int, rows [][]any) error {
+	return (&feedTx{tx: t.tx}).insertRows(ctx, prefix, cols, rows)
+}
+
+// inChunks runs fn over ids in chunks small enough for one statement.
+func inChunks[T any](ids []T, fn func(placeholders string, args []any) error) error {
+	const chunk = 500
+	for start := 0; start < len(ids); start += chunk {
+		end := min(start+chunk, len(ids))
+		var b strings.Builder
+		args := make([]any, 0, end-start)
+		for i, id := range ids[start:end] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args = append(args, id)
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		if err := fn(b.String(), args); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ReplaceFindings stores a recompute of scope in one transaction (see
+// store.FindingStore).
+func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs []*store.Finding, risks []*store.DeviceRisk) (*store.ReplaceResult, error) {
+	n := 0
+	if scope.All {
+		n++
+	}
+	if scope.DeviceIDs != nil {
+		n++
+	}
+	if scope.AdvisoryIDs != nil {
+		n++
+	}
+	if n != 1 {
+		return nil, errors.New("replace findings: the scope must be exactly one of all, device ids or advisory ids")
+	}
+	inDev := map[int64]bool{}
+	for _, id := range scope.DeviceIDs {
+		inDev[id] = true
+	}
+	inAdv := map[string]bool{}
+	for _, id := range scope.AdvisoryIDs {
+		inAdv[id] = true
+	}
+	inScope := func(dev int64, adv string) bool {
+		return scope.All || inDev[dev] || inAdv[adv]
+	}
+	for _, f := range fs {
+		if f.DeviceID == 0 || f.AdvisoryID == "" {
+			return nil, fmt.Errorf("replace findings: finding for asset %q advisory %q has no device id or advisory id", f.AssetID, f.AdvisoryID)
+		}
+		if !inScope(f.DeviceID, f.AdvisoryID) {
+			return nil, fmt.Errorf("replace findings: device %d advisory %q lies outside the scope", f.DeviceID, f.AdvisoryID)
+		}
+	}
+	now := store.Now()
+	tx, err := s.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("replace findings: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+
+	// 1. the stored pairs in scope, with what a recompute must keep
+	old := map[pairKey]*store.Finding{}
+	load := func(where string, args []any) error {
+		rows, err := tx.QueryContext(ctx, "SELECT "+findingCols+" FROM findings"+where, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			f, err := scanFinding(rows)
+			if err != nil {
+				return err
+			}
+			old[pairKey{f.DeviceID, f.AdvisoryID}] = f
+		}
+		return rows.Err()
+	}
+	switch {
+	case scope.All:
+		err = load("", nil)
+	case scope.DeviceIDs != nil:
+		err = inChunks(scope.DeviceIDs, func(ph string, args []any) error { return load(" WHERE device_id IN ("+ph+")", args) })
+	default:
+		err = inChunks(scope.AdvisoryIDs, func(ph string, args []any) error { return load(" WHERE advisory_id IN ("+ph+")", args) })
+	}
+	if err != nil {
+		return nil, fmt.Errorf("replace findings: read stored findings: %w", err)
+	}
+
+	// 2. decide every row: rewrite (matched now) or resolve (vanished)
+	res := &store.ReplaceResult{}
+	seen := make(map[pairKey]bool, len(fs))
+	var del []int64      // stored rows rewritten below with their id
+	var reopened []int64 // stored resolved rows that match again
+	rows := make([][]any, 0, len(fs))
+	for _, f := range fs {
+		k := pairKey{f.DeviceID, f.AdvisoryID}
+		if seen[k] {
+			return nil, fmt.Errorf("replace findings: device %d advisory %q given twice", f.DeviceID, f.AdvisoryID)
+		}
+		seen[k] = true
+		f.LastSeen, f.ResolvedAt = now, time.Time{}
+		if o := old[k]; o != nil {
+			f.ID, f.FirstSeen, f.Workflow = o.ID, o.FirstSeen, o.Workflow
+			del = append(del, o.ID)
+			if o.ResolvedAt.IsZero() {
+				res.Updated++
+			} else {
+				res.Reopened++
+				reopened = append(reopened, o.ID)
+				if f.Workflow.State == store.StateResolved && f.Workflow.UpdatedBy == store.SystemActor {
+					f.Workflow.State = store.StateOpen
+					f.Workflow.Revision++
+					f.Workflow.UpdatedAt = now
+				}
+			}
+		} else {
+			f.ID, f.FirstSeen = 0, now
+			f.Workflow = store.Workflow{State: store.StateOpen, Revision: 1}
+			res.New++
+		}
+		if f.Remediations == nil {
+			f.Remediations = json.RawMessage("[]")
+		}
+		rows = append(rows, nil) // filled once ids are known
+	}
+	var vanished []*store.Finding
+	for k, o := range old {
+		if seen[k] || !o.ResolvedAt.IsZero() {
+			continue
+		}
+		o.ResolvedAt = now
+		switch o.Workflow.State {
+		case store.StateOpen, store.StateInProgress, store.StateMitigated:
+			o.Workflow.State = store.StateResolved
+			o.Workflow.UpdatedBy = store.SystemActor
+			o.Workflow.UpdatedAt = now
+			o.Workflow.Revision++
+		}
+		vanished = append(vanished, o)
+		del = append(del, o.ID)
+		res.Resolved++
+	}
+
+	// 3. delete the rows that are rewritten, then bulk insert them
+	if scope.All && len(del) > len(old)/2 {
+		// most rows change: every matching row is rewritten (kept or
+		// resolved now), so one statement deletes them; the resolved rows
+		// that match again go by id
+		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE resolved_at = ''"); err != nil {
+			return nil, fmt.Errorf("replace findings: delete: %w", err)
+		}
+		if err := s.deleteFindingIDs(ctx, tx, reopened); err != nil {
+			return nil, err
+		}
+	} else if err := s.deleteFindingIDs(ctx, tx, del); err != nil {
+		return nil, err
+	}
+	// new pairs need ids: take them after the current maximum
+	var maxID sql.NullInt64
+	if err := tx.QueryRowContext(ctx, "SELECT max(id) FROM findings").Scan(&maxID); err != nil {
+		return nil, fmt.Errorf("replace findings: next id: %w", err)
+	}
+	next := maxID.Int64
+	for _, o := range old {
+		next = max(next, o.ID)
+	}
+	for i, f := range fs {
+		if f.ID == 0 {
+			next++
+			f.ID = next
+		}
+		rows[i] = findingRow(f)
+	}
+	for _, o := range vanished {
+		rows = append(rows, findingRow(o))
+	}
+	if err := (sqlTx{tx}).insertRows(ctx, "INSERT INTO findings ("+findingCols+") VALUES ", findingNCols, rows); err != nil {
+		return nil, fmt.Errorf("replace findings: insert: %w", err)
+	}
+	if s.dialect.Name() == "postgres" && next > 0 {
+		if _, err := tx.ExecContext(ctx, "SELECT setval('findings_id_seq', $1)", next); err != nil {
+			return nil, fmt.Errorf("replace findings: id sequence: %w", err)
+		}
+	}
+
+	// 4. device risk
+	if err := s.replaceDeviceRisk(ctx, tx, scope, risks, now); err != nil {
+		return nil, err
+	}
+	if scope.All {
+		if err := setMeta(ctx, tx, "computed_at", ts(now)); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("replace findings: commit: %w", err)
+	}
+	return res, nil
+}
+
+func (s *DB) deleteFindingIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
+	return inChunks(ids, func(ph string, args []any) error {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE id IN ("+ph+")", args...); err != nil {
+			return fmt.Errorf("replace findings: delete: %w", err)
+		}
+		return nil
+	})
+}
+
+func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
+	if _, err := tx.ExecContext(ctx, "DELETE FROM findings_meta WHERE key = $1", key); err != nil {
+		return fmt.Errorf("findings meta %s: %w", key, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO findings_meta (key, value) VALUES ($1, $2)", key, value); err != nil {
+		return fmt.Errorf("findings meta %s: %w", key, err)
+	}
+	return nil
+}
+
+const deviceRiskCols = "device_id, asset_id, score, band, factors, findings, kev, actions, site, department, device_type, vendor, updated_at"
+
+func (s *DB) replaceDeviceRisk(ctx context.Context, tx *sql.Tx, scope store.FindingScope, risks []*store.DeviceRisk, now time.Time) error {
+	var del []int64
+	switch {
+	case scope.All:
+		if _, err := tx.ExecContext(ctx, "DELETE FROM device_risk"); err != nil {
+			return fmt.Errorf("replace device risk: %w", err)
+		}
+	case scope.DeviceIDs != nil:
+		del = append(del, scope.DeviceIDs...)
+	}
+	seen := map[int64]bool{}
+	for _, r := range risks {
+		if !scope.All && !slices.Contains(scope.DeviceIDs, r.DeviceID) {
+			del = append(del, r.DeviceID)
+		}
+		seen[r.DeviceID] = true
+	}
+	if err := inChunks(del, func(ph string, args []any) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM device_risk WHERE device_id IN ("+ph+")", args...)
+		return err
+	}); err != nil {
+		return fmt.Errorf("replace device risk: %w", err)
+	}
+	rows := make([][]any, 0, len(risks))
+	dup := map[int64]bool{}
+	for _, r := range risks {
+		if r.Findings <= 0 {
+			continue
+		}
+		if dup[r.DeviceID] {
+			return fmt.Errorf("replace device risk: device %d given twice", r.DeviceID)
+		}
+		dup[r.DeviceID] = true
+		r.UpdatedAt = now
+		rows = append(rows, []any{r.DeviceID, r.AssetID, r.Score, r.Band, rawText(r.Factors, "[]"), r.Findings, r.KEV,
+			rawText(r.Actions, "[]"), r.Site, r.Department, r.DeviceType, r.Vendor, ts(now)})
+	}
+	if err := (sqlTx{tx}).insertRows(ctx, "INSERT INTO device_risk ("+deviceRiskCols+") VALUES ", 13, rows); err != nil {
+		return fmt.Errorf("replace device risk: insert: %w", err)
+	}
+	return nil
+}
+
+// GetFinding returns one finding by id.
+func (s *DB) GetFinding(ctx context.Context, id int64) (*store.Finding, error) {
+	f, err := scanFinding(s.SQL.QueryRowContext(ctx, "SELECT "+findingCols+" FROM findings WHERE id = $1", id))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("finding %d", id))
+	}
+	return f, nil
+}
+
+// ScanFindings streams every finding in id order.
+func (s *DB) ScanFindings(ctx context.Context, fn func(*store.Finding) error) error {
+	rows, err := s.SQL.QueryContext(ctx, "SELECT "+findingCols+" FROM findings ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("scan findings: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return fmt.Errorf("scan findings: %w", err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// UpdateFindingWorkflow writes a finding's workflow (optimistic concurrency).
+func (s *DB) UpdateFindingWorkflow(ctx context.Context, id int64, wf store.Workflow, ifRevision int64) (*store.Finding, error) {
+	if !store.ValidWorkflowState(wf.State) {
+		return nil, fmt.Errorf("finding %d: workflow state %q is not one of %s", id, wf.State, strings.Join(store.WorkflowStates, ", "))
+	}
+	if wf.DueDate != "" {
+		if _, err := time.Parse(time.DateOnly, wf.DueDate); err != nil {
+			return nil, fmt.Errorf("finding %d: workflow due date %q is not YYYY-MM-DD", id, wf.DueDate)
+		}
+	}
+	tx, err := s.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("update finding %d: %w", id, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	var rev int64
+	var due string
+	if err := tx.QueryRowContext(ctx, "SELECT wf_revision, due FROM findings WHERE id = $1", id).Scan(&rev, &due); err != nil {
+		return nil, notFound(err, fmt.Sprintf("finding %d", id))
+	}
+	if ifRevision != 0 && ifRevision != rev {
+		return nil, fmt.Errorf("finding %d: revision %d is not the stored %d: %w", id, ifRevision, rev, store.ErrConflict)
+	}
+	eff := cmpOr(wf.DueDate, due, noDue)
+	now := store.Now()
+	if _, err := tx.ExecContext(ctx, `UPDATE findings SET wf_state = $2, wf_owner = $3, wf_note = $4, accept_justification = $5,
+		accept_approver = $6, accept_expires = $7, rubric_vector = $8, rubric_answers = $9, rubric_rationale = $10, wf_due = $11,
+		wf_revision = $12, wf_updated_by = $13, wf_updated_at = $14, eff_due = $15 WHERE id = $1`,
+		id, wf.State, wf.Owner, wf.Note, wf.AcceptJustification, wf.AcceptApprover, ts(wf.AcceptExpires), wf.RubricVector,
+		rawText(wf.RubricAnswers, ""), rawText(wf.RubricRationale, ""), wf.DueDate, rev+1, wf.UpdatedBy, ts(now), eff); err != nil {
+		return nil, fmt.Errorf("update finding %d: %w", id, err)
+	}
+	f, err := scanFinding(tx.QueryRowContext(ctx, "SELECT "+findingCols+" FROM findings WHERE id = $1", id))
+	if err != nil {
+		return nil, fmt.Errorf("update finding %d: %w", id, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("update finding %d: commit: %w", id, err)
+	}
+	return f, nil
+}
+
+func cmpOr(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// findingSort maps FindingSortFields to columns.
+var findingSort = map[string]string{"id": "id", "score": "score", "cvss": "cvss", "epss": "epss", "confidence": "confidence",
+	"due": "eff_due", "first_seen": "first_seen", "last_seen": "last_seen", "asset_id": "asset_id", "advisory_id": "advisory_id"}
+
+// findingCursor is a keyset position: the sort value and the id of the last row.
+type findingCursor struct {
+	V  any   `json:"v"`
+	ID int64 `json:"id"`
+}
+
+func encodeFindingCursor(v any, id int64) string {
+	b, _ := json.Marshal(findingCursor{V: v, ID: id})
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func decodeFindingCursor(s string, numeric bool) (*findingCursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
+	}
+	var c findingCursor
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&c); err != nil {
+		return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
+	}
+	switch v := c.V.(type) {
+	case json.Number:
+		if !numeric {
+			return nil, &QueryError{Param: "cursor", Reason: "cursor does not fit the sort"}
+		}
+		f, err := v.Float64()
+		if err != nil {
+			return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
+		}
+		c.V = f
+	case string:
+		if numeric {
+			return nil, &QueryError{Param: "cursor", Reason: "cursor does not fit the sort"}
+		}
+	default:
+		return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
+	}
+	return &c, nil
+}
+
+var numericFindingSort = map[string]bool{"id": true, "score": true, "cvss": true, "epss": true, "confidence": true}
+
+// ListFindings returns a page of findings.
+func (s *DB) ListFindings(ctx context.Context, q store.FindingQuery) (*store.FindingPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	sortKey := cmpOr(q.Sort, "-score")
+	desc := strings.HasPrefix(sortKey, "-")
+	field := strings.TrimPrefix(sortKey, "-")
+	col, ok := findingSort[field]
+	if !ok {
+		return nil, &QueryError{Param: "sort", Reason: fmt.Sprintf("cannot sort by %q (one of %s)", field, strings.Join(store.FindingSortFields, ", "))}
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if !q.IncludeResolved {
+		where = append(where, "resolved_at = ''")
+	}
+	if q.DeviceID != 0 {
+		where = append(where, "device_id = "+arg(q.DeviceID))
+	}
+	if q.AssetID != "" {
+		where = append(where, "asset_id = "+arg(q.AssetID))
+	}
+	if q.AdvisoryID != "" {
+		where = append(where, "advisory_id = "+arg(q.AdvisoryID))
+	}
+	if q.CVE != "" {
+		c := strings.ToUpper(strings.TrimSpace(q.CVE))
+		where = append(where, "advisory_id IN (SELECT advisory_id FROM advisory_cves WHERE cve = "+arg(c)+")",
+			"cves LIKE "+arg("% "+escapeLike(c)+" %")+" ESCAPE '\\'")
+	}
+	if q.MatchStatus != "" {
+		where = append(where, "match_status = "+arg(q.MatchStatus))
+	}
+	if q.State != "" {
+		if !store.ValidWorkflowState(q.State) {
+			return nil, &QueryError{Param: "state", Reason: fmt.Sprintf("%q is not one of %s", q.State, strings.Join(store.WorkflowStates, ", "))}
+		}
+		where = append(where, "wf_state = "+arg(q.State))
+	}
+	if q.KEV != nil {
+		where = append(where, "kev = "+arg(*q.KEV))
+	}
+	if q.MinConfidence > 0 {
+		where = append(where, "confidence >= "+arg(q.MinConfidence))
+	}
+	if q.Band != "" {
+		where = append(where, "band = "+arg(strings.ToLower(q.Band)))
+	}
+	if q.Owner != "" {
+		where = append(where, "lower(wf_owner) = "+arg(strings.ToLower(q.Owner)))
+	}
+	if q.DueBefore != "" {
+		if _, err := time.Parse(time.DateOnly, q.DueBefore); err != nil {
+			return nil, &QueryError{Param: "due_before", Reason: "must be YYYY-MM-DD"}
+		}
+		where = append(where, "eff_due < "+arg(q.DueBefore))
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if q.Cursor != "" {
+		c, err := decodeFindingCursor(q.Cursor, numericFindingSort[field])
+		if err != nil {
+			return nil, err
+		}
+		if col == "id" {
+			where = append(where, "id "+op+" "+arg(c.ID))
+		} else {
+			v := arg(c.V)
+			where = append(where, "("+col+" "+op+" "+v+" OR ("+col+" = "+v+" AND id "+op+" "+arg(c.ID)+"))")
+		}
+	}
+	query := "SELECT " + findingCols + " FROM findings"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	if col == "id" {
+		query += " ORDER BY id " + dir
+	} else {
+		query += " ORDER BY " + col + " " + dir + ", id " + dir
+	}
+	query += " LIMIT " + arg(limit+1)
+	rows, err := s.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	defer rows.Close()
+	page := &store.FindingPage{Findings: []*store.Finding{}}
+	for rows.Next() {
+		f, err := scanFinding(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list findings: %w", err)
+		}
+		page.Findings = append(page.Findings, f)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list findings: %w", err)
+	}
+	if len(page.Findings) > limit {
+		page.Findings = page.Findings[:limit]
+		last := page.Findings[limit-1]
+		page.Next = encodeFindingCursor(findingSortValue(last, field), last.ID)
+	}
+	return page, nil
+}
+
+func findingSortValue(f *store.Finding, field string) any {
+	switch field {
+	case "score":
+		return f.Score
+	case "cvss":
+		return f.CVSS
+	case "epss":
+		return f.EPSS
+	case "confidence":
+		return f.Confidence
+	case "due":
+		return effDue(f)
+	case "first_seen":
+		return ts(f.FirstSeen)
+	case "last_seen":
+		return ts(f.LastSeen)
+	case "asset_id":
+		return f.AssetID
+	case "advisory_id":
+		return f.AdvisoryID
+	}
+	return f.ID
+}
+
+func scanDeviceRisk(r scanner) (*store.DeviceRisk, error) {
+	d := &store.DeviceRisk{}
+	var factors, actions, at string
+	if err := r.Scan(&d.DeviceID, &d.AssetID, &d.Score, &d.Band, &factors, &d.Findings, &d.KEV, &actions, &d.Site,
+		&d.Department, &d.DeviceType, &d.Vendor, &at); err != nil {
+		return nil, err
+	}
+	d.Factors, d.Actions = json.RawMessage(factors), json.RawMessage(actions)
+	var err error
+	if d.UpdatedAt, err = parseTS(at); err != nil {
+		return nil, fmt.Errorf("device risk %d updated_at: %w", d.DeviceID, err)
+	}
+	return d, nil
+}
+
+// GetDeviceRisk returns one device's stored risk.
+func (s *DB) GetDeviceRisk(ctx context.Context, deviceID int64) (*store.DeviceRisk, error) {
+	d, err := scanDeviceRisk(s.SQL.QueryRowContext(ctx, "SELECT "+deviceRiskCols+" FROM device_risk WHERE device_id = $1", deviceID))
+	if err != nil {
+		return nil, notFound(err, fmt.Sprintf("risk of device %d", deviceID))
+	}
+	return d, nil
+}
+
+var deviceRiskSort = map[string]string{"score": "score", "findings": "findings", "asset_id": "asset_id"}
+
+// ListDeviceRisk returns a page of device risks.
+func (s *DB) ListDeviceRisk(ctx context.Context, q store.DeviceRiskQuery) (*store.DeviceRiskPage, error) {
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 1000)
+	sortKey := cmpOr(q.Sort, "-score")
+	desc := strings.HasPrefix(sortKey, "-")
+	field := strings.TrimPrefix(sortKey, "-")
+	col, ok := deviceRiskSort[field]
+	if !ok {
+		return nil, &QueryError{Param: "sort", Reason: fmt.Sprintf("cannot sort by %q (one of score, findings, asset_id)", field)}
+	}
+	var where []string
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return "$" + strconv.Itoa(len(args))
+	}
+	if q.Band != "" {
+		where = append(where, "band = "+arg(strings.ToLower(q.Band)))
+	}
+	if q.KEV != nil {
+		where = append(where, "kev = "+arg(*q.KEV))
+	}
+	if q.MinScore > 0 {
+		where = append(where, "score >= "+arg(q.MinScore))
+	}
+	for _, x := range []struct{ col, v string }{{"site", q.Site}, {"department", q.Department}, {"device_type", q.DeviceType}, {"vendor", q.Vendor}} {
+		if x.v != "" {
+			where = append(where, "lower("+x.col+") = "+arg(strings.ToLower(x.v)))
+		}
+	}
+	op, dir := ">", "ASC"
+	if desc {
+		op, dir = "<", "DESC"
+	}
+	if q.Cursor != "" {
+		c, err := decodeFindingCursor(q.Cursor, field != "asset_id")
+		if err != nil {
+			return nil, err
+		}
+		v := arg(c.V)
+		where = append(where, "("+col+" "+op+" "+v+" OR ("+col+" = "+v+" AND device_id "+op+" "+arg(c.ID)+"))")
+	}
+	query := "SELECT " + deviceRiskCols + " FROM device_risk"
+	if len(where) > 0 {
+		query += " WHERE " + strings.Join(where, " AND ")
+	}
+	query += " ORDER BY " + col + " " + dir + ", device_id " + dir + " LIMIT " + arg(limit+1)
+	rows, err := s.SQL.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list device risk: %w", err)
+	}
+	defer rows.Close()
+	page := &store.DeviceRiskPage{Devices: []*store.DeviceRisk{}}
+	for rows.Next() {
+		d, err := scanDeviceRisk(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list device risk: %w", err)
+		}
+		page.Devices = append(page.Devices, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list device risk: %w", err)
+	}
+	if len(page.Devices) > limit {
+		page.Devices = page.Devices[:limit]
+		last := page.Devices[limit-1]
+		var v any = last.Score
+		switch field {
+		case "findings":
+			v = float64(last.Findings)
+		case "asset_id":
+			v = last.AssetID
+		}
+		page.Next = encodeFindingCursor(v, last.DeviceID)
+	}
+	return page, nil
+}
+
+// activeFindings is the condition of an active finding: matching, not
+// false positive, not resolved by a person.
+const activeFindings = "resolved_at = '' AND wf_state NOT IN ('false_positive', 'resolved')"
+
+// FindingStats computes the dashboard figures.
+func (s *DB) FindingStats(ctx context.Context, o store.FindingStatsOptions) (*store.FindingStats, error) {
+	if o.Today == "" {
+		o.Today = store.Now().Format(time.DateOnly)
+	}
+	today, err := time.Parse(time.DateOnly, o.Today)
+	if err != nil {
+		return nil, &QueryError{Param: "today", Reason: "must be YYYY-MM-DD"}
+	}
+	if o.DueSoonDays <= 0 {
+		o.DueSoonDays = 14
+	}
+	if o.Top <= 0 {
+		o.Top = 10
+	}
+	soon := today.AddDate(0, 0, o.DueSoonDays).Format(time.DateOnly)
+	st := &store.FindingStats{}
+	one := func(dst *int64, q string, args ...any) error {
+		return s.SQL.QueryRowContext(ctx, q, args...).Scan(dst)
+	}
+	for _, x := range []struct {
+		dst *int64
+		q   string
+	}{
+		{&st.Findings, "SELECT count(*) FROM findings WHERE resolved_at = ''"},
+		{&st.Active, "SELECT count(*) FROM findings WHERE " + activeFindings},
+		{&st.NeedsReview, "SELECT count(*) FROM findings WHERE " + activeFindings + " AND match_status = 'needs_review'"},
+		{&st.KEVFindings, "SELECT count(*) FROM findings WHERE " + activeFindings + " AND kev = " + s.boolLit(true)},
+		{&st.KEVDevices, "SELECT count(*) FROM device_risk WHERE kev = " + s.boolLit(true)},
+		{&st.DevicesAtRisk, "SELECT count(*) FROM device_risk"},
+	} {
+		if err := one(x.dst, x.q); err != nil {
+			return nil, fmt.Errorf("finding stats: %w", err)
+		}
+	}
+	group := func(q string, args ...any) ([]store.Count, error) {
+		rows, err := s.SQL.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, err
+		}
+		defer rows.Close()
+		out := []store.Count{}
+		for rows.Next() {
+			var c store.Count
+			if err := rows.Scan(&c.Key, &c.N); err != nil {
+				return nil, err
+			}
+			out = append(out, c)
+		}
+		return out, rows.Err()
+	}
+	bandOrder := func(cs []store.Count) []store.Count {
+		rank := map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+		slices.SortStableFunc(cs, func(a, b store.Count) int {
+			ra, ok := rank[a.Key]
+			if !ok {
+				ra = 5
+			}
+			rb, ok := rank[b.Key]
+			if !ok {
+				rb = 5
+			}
+			return ra - rb
+		})
+		return cs
+	}
+	if st.DevicesByBand, err = group("SELECT band, count(*) FROM device_risk GROUP BY band"); err != nil {
+		return nil, fmt.Errorf("finding stats: %w", err)
+	}
+	bandOrder(st.DevicesByBand)
+	if st.FindingsByBand, err = group("SELECT band, count(*) FROM findings WHERE " + activeFindings + " GROUP BY band"); err != nil {
+		return nil, fmt.Errorf("finding stats: %w", err)
+	}
+	bandOrder(st.FindingsByBand)
+	if st.ByState, err = group("SELECT wf_state, count(*) FROM findings WHERE resolved_at = '' GROUP BY wf_state"); err != nil {
+		return nil, fmt.Errorf("finding stats: %w", err)
+	}
+	stateRank := func(s string) int {
+		if i := slices.Index(store.WorkflowStates, s); i >= 0 {
+			return i
+		}
+		return len(store.WorkflowStates)
+	}
+	slices.SortStableFunc(st.ByState, func(a, b store.Count) int { return stateRank(a.Key) - stateRank(b.Key) })
+	slaQ := `SELECT CASE
+		WHEN wf_state = 'accepted' AND accept_expires >= $1 THEN 'accepted'
+		WHEN eff_due = '` + noDue + `' THEN 'none'
+		WHEN eff_due < $1 THEN 'overdue'
+		WHEN eff_due <= $2 THEN 'due_soon'
+		ELSE 'on_track' END AS s, count(*) FROM findings WHERE ` + activeFindings + ` GROUP BY s`
+	if st.BySLA, err = group(slaQ, o.Today, soon); err != nil {
+		return nil, fmt.Errorf("finding stats: %w", err)
+	}
+	slaRank := map[string]int{"overdue": 0, "due_soon": 1, "on_track": 2, "accepted": 3, "none": 4}
+	slices.SortStableFunc(st.BySLA, func(a, b store.Count) int { return slaRank[a.Key] - slaRank[b.Key] })
+	top, err := s.ListDeviceRisk(ctx, store.DeviceRiskQuery{Limit: o.Top})
+	if err != nil {
+		return nil, fmt.Errorf("finding stats: %w", err)
+	}
+	st.TopDevices = top.Devices
+	if st.ComputedAt, err = s.FindingsComputedAt(ctx); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func (s *DB) boolLit(b bool) string {
+	if s.dialect.Name() == "postgres" {
+		return strconv.FormatBool(b)
+	}
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
+// FindingsComputedAt is when the last full recompute was stored.
+func (s *DB) FindingsComputedAt(ctx context.Context) (time.Time, error) {
+	var v string
+	err := s.SQL.QueryRowContext(ctx, "SELECT value FROM findings_meta WHERE key = 'computed_at'").Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) || err != nil && isNoRows(err) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, fmt.Errorf("findings computed at: %w", err)
+	}
+	return parseTS(v)
+}
+
+// PutRiskSnapshot stores the register of one day (replacing that day's).
+func (s *DB) PutRiskSnapshot(ctx context.Context, day string, register json.RawMessage) error {
+	if _, err := time.Parse(time.DateOnly, day); err != nil {
+		return fmt.Errorf("risk snapshot: day %q is not YYYY-MM-DD", day)
+	}
+	if !json.Valid(register) {
+		return fmt.Errorf("risk snapshot %s: register is not valid JSON", day)
+	}
+	tx, err := s.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("risk snapshot %s: %w", day, err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	if _, err := tx.ExecContext(ctx, "DELETE FROM risk_snapshots WHERE day = $1", day); err != nil {
+		return fmt.Errorf("risk snapshot %s: %w", day, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO risk_snapshots (day, register, created_at) VALUES ($1, $2, $3)",
+		day, string(register), ts(store.Now())); err != nil {
+		return fmt.Errorf("risk snapshot %s: %w", day, err)
+	}
+	return tx.Commit()
+}
+
+// ListRiskSnapshots returns the snapshots of days from..to, oldest first.
+func (s *DB) ListRiskSnapshots(ctx context.Context, from, to string) ([]*store.RiskSnapshot, error) {
+	q := "SELECT day, register, created_at FROM risk_snapshots"
+	var where []string
+	var args []any
+	for _, x := range []struct{ op, v, name string }{{">=", from, "from"}, {"<=", to, "to"}} {
+		if x.v == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, x.v); err != nil {
+			return nil, &QueryError{Param: x.name, Reason: "must be YYYY-MM-DD"}
+		}
+		args = append(args, x.v)
+		where = append(where, "day "+x.op+" $"+strconv.Itoa(len(args)))
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	rows, err := s.SQL.QueryContext(ctx, q+" ORDER BY day", args...)
+	if err != nil {
+		return nil, fmt.Errorf("list risk snapshots: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.RiskSnapshot{}
+	for rows.Next() {
+		var r store.RiskSnapshot
+		var reg, at string
+		if err := rows.Scan(&r.Day, &reg, &at); err != nil {
+			return nil, fmt.Errorf("list risk snapshots: %w", err)
+		}
+		r.Register = json.RawMessage(reg)
+		if r.CreatedAt, err = parseTS(at); err != nil {
+			return nil, fmt.Errorf("risk snapshot %s created_at: %w", r.Day, err)
+		}
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
