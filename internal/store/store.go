@@ -31,6 +31,7 @@ type Store interface {
 	StatsStore
 	AdvisoryStore
 	FindingStore
+	EdgeStore
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// SchemaVersion is the migration version the database is at.

@@ -68,3 +68,13 @@ func TestSensorsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestEdgesConformance(t *testing.T) {
+	storetest.RunEdges(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

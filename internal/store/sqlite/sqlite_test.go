@@ -91,3 +91,14 @@ func TestSensorsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestEdgesConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunEdges(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
