@@ -105,7 +105,12 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return
 	}
 	d.Recent = recent.Devices
-	h.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", RC: rc, Data: d, Flash: flash(r)})
+	rep, err := h.feedReport(ctx)
+	if err != nil {
+		h.serverError(w, r, rc, err)
+		return
+	}
+	h.render(w, r, http.StatusOK, "dashboard", page{Title: "Dashboard", Nav: "dashboard", RC: rc, Data: d, Flash: flash(r), Feeds: rep})
 }
 
 func orUnknown(s string) string {

@@ -88,7 +88,12 @@ func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, rc *reqCt
 	if title == "" {
 		title = fmt.Sprintf("Device %d", d.ID)
 	}
-	h.render(w, r, status, "device", page{Title: title, Nav: "devices", RC: rc, Data: dd, Flash: msg})
+	rep, err := h.feedReport(r.Context())
+	if err != nil {
+		h.serverError(w, r, rc, err)
+		return
+	}
+	h.render(w, r, status, "device", page{Title: title, Nav: "devices", RC: rc, Data: dd, Flash: msg, Feeds: rep})
 }
 
 // resolveConflict records a person's decision on one conflict: accept the

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/inventory"
 )
 
@@ -24,6 +25,10 @@ type page struct {
 	Data  any
 	// Flash is a one-line status message ("Saved view …").
 	Flash string
+	// Feeds, on every page whose content depends on feeds, is their
+	// freshness: the layout states each feed's date and warns loudly when
+	// one is missing, failed or stale.
+	Feeds *feeds.Report
 }
 
 // CanWrite and IsAdmin drive what the layout offers.
@@ -31,6 +36,9 @@ func (p page) CanWrite() bool { return p.RC != nil && p.RC.Role.Can(auth.PermWri
 
 // IsAdmin reports whether the user may open settings.
 func (p page) IsAdmin() bool { return p.RC != nil && p.RC.Role.Can(auth.PermAdmin) }
+
+// CanAudit reports whether the user may read the audit log (auditor, admin).
+func (p page) CanAudit() bool { return p.RC != nil && p.RC.Role.Can(auth.PermAudit) }
 
 var funcs = template.FuncMap{
 	"date": func(t time.Time) string {
@@ -78,7 +86,18 @@ var funcs = template.FuncMap{
 	"query":     func(v url.Values) string { return v.Encode() },
 	// viewHref is the device list of a saved view; the query was
 	// re-encoded by url.Values when it was saved.
-	"viewHref": func(q string) string { return "/devices?" + q },
+	"viewHref":   func(q string) string { return "/devices?" + q },
+	"stateClass": feedStateClass,
+	"feedDate": func(f feeds.FeedAge) string {
+		if f.FeedDate.IsZero() {
+			return "undated"
+		}
+		return f.FeedDate.UTC().Format("2006-01-02")
+	},
+	"advHref": func(id string) string { return "/advisories/" + url.PathEscape(id) },
+	"join":    strings.Join,
+	"pct":     func(f float64) float64 { return f * 100 },
+	"score":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 }
 
 func critLabel(c inventory.Criticality) string {
@@ -106,7 +125,8 @@ func fieldLabel(f string) string {
 	return f
 }
 
-var pageNames = []string{"login", "dashboard", "devices", "device", "imports", "import", "users", "password", "error", "created"}
+var pageNames = []string{"login", "dashboard", "devices", "device", "imports", "import", "users", "password", "error", "created",
+	"feeds", "advisories", "advisory", "audit"}
 
 func (h *Handler) parseTemplates() error {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")

@@ -8,6 +8,7 @@ package web
 
 import (
 	"context"
+	"crypto/ed25519"
 	"embed"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -62,6 +64,16 @@ type Deps struct {
 	// StatsMaxAge is how long dashboard counts are reused (zero:
 	// DefaultStatsMaxAge; negative: never).
 	StatsMaxAge time.Duration
+	// MaxFeedAge is when a feed is called stale in the freshness banner
+	// (zero: feeds.DefaultMaxAge, 7 days), as --max-feed-age elsewhere.
+	MaxFeedAge time.Duration
+	// MaxFeedUploadBytes bounds a feed file uploaded on the Feeds page
+	// (zero: DefaultMaxFeedUpload).
+	MaxFeedUploadBytes int64
+	// BundleKeys are ed25519 public keys trusted for signed offline
+	// bundles uploaded on the Feeds page (besides a key uploaded with the
+	// bundle).
+	BundleKeys []ed25519.PublicKey
 }
 
 // Handler serves the console. Close stops running imports.
@@ -84,6 +96,13 @@ type Handler struct {
 	ctx    context.Context // import jobs run under it
 	cancel context.CancelFunc
 	jobs   *jobs
+
+	maxFeedAge time.Duration
+	maxFeedUp  int64
+	bundleKeys []ed25519.PublicKey
+	feedMuT
+	exploit exploitCache
+	auditV  auditVerifier
 
 	statsAge  time.Duration
 	dashMu    sync.Mutex
@@ -132,6 +151,13 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	if h.maxUp <= 0 {
 		h.maxUp = DefaultMaxUpload
 	}
+	h.maxFeedAge, h.maxFeedUp, h.bundleKeys = d.MaxFeedAge, d.MaxFeedUploadBytes, d.BundleKeys
+	if h.maxFeedAge <= 0 {
+		h.maxFeedAge = feeds.DefaultMaxAge
+	}
+	if h.maxFeedUp <= 0 {
+		h.maxFeedUp = DefaultMaxFeedUpload
+	}
 	h.statsAge = d.StatsMaxAge
 	if h.statsAge == 0 {
 		h.statsAge = DefaultStatsMaxAge
@@ -169,6 +195,11 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	h.route(Route{Method: "GET", Path: "/imports/{id}", Perm: auth.PermRead}, h.importPage)
 	h.route(Route{Method: "GET", Path: "/imports/{id}/events", Perm: auth.PermRead}, h.importEvents)
 	h.route(Route{Method: "GET", Path: "/imports/{id}/errors.csv", Perm: auth.PermRead}, h.importErrorsCSV)
+	h.route(Route{Method: "GET", Path: "/advisories", Perm: auth.PermRead}, h.advisories)
+	h.route(Route{Method: "GET", Path: "/advisories/{id}", Perm: auth.PermRead}, h.advisoryPage)
+	h.route(Route{Method: "GET", Path: "/feeds", Perm: auth.PermRead}, h.feedsPage)
+	h.route(Route{Method: "POST", Path: "/feeds", Perm: auth.PermWrite, MaxBody: h.maxFeedUp + maxKeyFile + 64<<10}, h.feedUpload)
+	h.route(Route{Method: "GET", Path: "/audit", Perm: auth.PermAudit}, h.auditPage)
 	h.route(Route{Method: "GET", Path: "/account/password", Perm: auth.PermRead}, h.passwordPage)
 	h.route(Route{Method: "POST", Path: "/account/password", Perm: auth.PermRead}, h.changePassword)
 	h.route(Route{Method: "GET", Path: "/settings/users", Perm: auth.PermAdmin}, h.usersPage)

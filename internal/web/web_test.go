@@ -201,7 +201,8 @@ func TestSecurityHeadersAndNoInlineCode(t *testing.T) {
 	e := newEnv(t, 5)
 	c := e.signedIn(auth.Admin)
 	dev, _ := e.st.GetDeviceByAssetID(context.Background(), "BIO-000002")
-	for _, p := range []string{"/login", "/", "/devices", fmt.Sprintf("/devices/%d", dev.ID), "/imports", "/settings/users", "/account/password", "/nope"} {
+	for _, p := range []string{"/login", "/", "/devices", fmt.Sprintf("/devices/%d", dev.ID), "/imports", "/settings/users", "/account/password", "/nope",
+		"/advisories", "/advisories/X", "/feeds", "/audit"} {
 		res := c.get(p)
 		if got := res.Header.Get("Content-Security-Policy"); !strings.Contains(got, "script-src 'self'") || strings.Contains(got, "unsafe") {
 			t.Errorf("GET %s: CSP %q", p, got)
