@@ -19,6 +19,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/advisory"
 	"github.com/medwarden/medwarden/internal/advisory/csaf"
+	"github.com/medwarden/medwarden/internal/assess"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/fileformat"
 	"github.com/medwarden/medwarden/internal/match"
@@ -95,17 +96,12 @@ func runMatch(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	} else {
 		fmt.Fprintf(env.Stderr, "feed CSAF: %d advisories, newest dated %s\n", len(advs), newest.Format("2006-01-02"))
 	}
-	ix, err := match.Compile(advs, opts)
+	findings, ix, fleet, err := assess.Match(ctx, devices, advs, opts)
 	if err != nil {
+		if ctx.Err() != nil {
+			return err
+		}
 		return fmt.Errorf("%w: %v", ErrBadInput, err)
-	}
-	fleet := match.NewFleetSize(aliases, len(devices))
-	for _, d := range devices {
-		fleet.Add(d)
-	}
-	findings, err := ix.Match(ctx, fleet)
-	if err != nil {
-		return err
 	}
 	review := 0
 	for _, f := range findings {

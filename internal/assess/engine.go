@@ -1,0 +1,722 @@
+package assess
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/advisory/epss"
+	"github.com/medwarden/medwarden/internal/advisory/kev"
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/match"
+	"github.com/medwarden/medwarden/internal/remediation"
+	"github.com/medwarden/medwarden/internal/risk"
+)
+
+// Config is what an Engine assesses with besides devices and advisories.
+type Config struct {
+	// Aliases is the vendor alias table (nil: match.DefaultAliases()).
+	Aliases *match.Aliases
+	// KEV and EPSS enrich findings; nil when the feed was never imported.
+	KEV  *kev.Catalog
+	EPSS *epss.File
+	// Controls are compensating controls and zone exposure (nil: none).
+	Controls *risk.Controls
+	// Model is the risk model (nil: risk.DefaultModel() with Controls applied).
+	Model *risk.Model
+	// Policy is the due-date policy (nil: remediation.DefaultPolicy()).
+	Policy *remediation.Policy
+	// Now is the reference time of scores and deadlines (zero: time.Now()).
+	Now time.Time
+	// Workers bounds parallel scoring (0: GOMAXPROCS).
+	Workers int
+}
+
+// Pair names one (device, advisory) finding.
+type Pair struct {
+	DeviceID   int64
+	AdvisoryID string
+}
+
+// Override is what people decided about a pair (the stored workflow)
+// that changes its assessment.
+type Override struct {
+	// Detected is when the pair was first seen: remediation deadlines
+	// count from it (zero: from Now).
+	Detected time.Time
+	// Vector is a device-specific CVSS vector (MITRE rubric) that replaces
+	// the advisory's published vectors in the risk score.
+	Vector string
+	// Exclude leaves the pair out of the device's risk and the queue
+	// (false positive, resolved by a person); it is still scored.
+	Exclude bool
+	// Acceptance is a risk acceptance of the pair (AssetID and AdvisoryID
+	// are filled in by the engine).
+	Acceptance *remediation.Acceptance
+}
+
+// Record is one assessed pair.
+type Record struct {
+	Pair
+	Device *inventory.Device
+	// Match is the matcher's finding (AssetID is the device's asset id).
+	Match match.Finding
+	// Input is the risk model's input, Risk the scored finding.
+	Input risk.Finding
+	Risk  risk.FindingRisk
+	// Excluded: left out of the device risk and the queue (Override.Exclude).
+	Excluded bool
+	// Items are the pair's remediation queue items (none when excluded).
+	Items []remediation.Item
+}
+
+// DeviceResult is the risk of one device after an assessment.
+type DeviceResult struct {
+	DeviceID int64
+	// Device is nil when the device was deleted.
+	Device *inventory.Device
+	// Score, Band and Factors are over the active (not excluded) pairs;
+	// Findings counts them and KEV says one is in KEV. A device without
+	// active pairs scores 0, band info, Findings 0.
+	Score    float64
+	Band     risk.Band
+	Factors  []risk.Factor
+	Findings int
+	KEV      bool
+	// Items are the device-level queue items (replace).
+	Items []remediation.Item
+}
+
+// Result is what an assessment changed.
+type Result struct {
+	// All is true for a full assessment.
+	All bool
+	// DeviceScope: every pair of these devices is in Records (Devices
+	// calls: the changed devices and their care-area peers).
+	DeviceScope []int64
+	// AdvisoryScope: every pair of these advisories is in Records
+	// (Advisories calls).
+	AdvisoryScope []string
+	// Records are the pairs of the scope, by device id then advisory id.
+	Records []Record
+	// Devices are the devices whose risk was recomputed, by id.
+	Devices []DeviceResult
+	// MatchTime and ScoreTime split the work (scoring includes the queue).
+	MatchTime, ScoreTime time.Duration
+}
+
+type summary struct {
+	score    float64
+	band     risk.Band
+	findings int
+	kev      bool
+}
+
+type replKey struct{ vendor, model, version string }
+
+func normText(s string) string { return strings.ToLower(strings.Join(strings.Fields(s), " ")) }
+
+func replKeyOf(d *inventory.Device) replKey {
+	return replKey{normText(d.Vendor), normText(d.Model), normText(d.Version)}
+}
+
+// Engine holds the compiled advisory index, the fleet and every current
+// match, so that a change re-assesses only the pairs it affects. It is not
+// safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	model    risk.Model
+	policy   remediation.Policy
+	opts     match.Options
+	kevByCVE map[string]*kev.Entry
+	ix       *match.Index
+	fleet    *match.Fleet
+	advs     map[string]*advisory.Advisory
+	devs     map[int64]*inventory.Device
+	area     map[AreaKey]int
+	repl     map[replKey][]int64
+	pairs    map[int64]map[string]*match.Finding // device → advisory → match
+	byAdv    map[string]map[int64]struct{}       // advisory → devices matched
+	over     map[Pair]Override
+	sums     map[int64]summary
+}
+
+// key is the fleet key of a device: its store id (asset ids may be empty
+// or change).
+func key(id int64) string { return "#" + strconv.FormatInt(id, 10) }
+
+func idOf(k string) (int64, bool) {
+	if !strings.HasPrefix(k, "#") {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(k[1:], 10, 64)
+	return id, err == nil
+}
+
+// NewEngine compiles the advisories and the fleet. Every device needs a
+// unique non-zero ID (the store id). No matching happens until All.
+func NewEngine(cfg Config, devices []*inventory.Device, advs []*advisory.Advisory) (*Engine, error) {
+	e := &Engine{cfg: cfg, advs: make(map[string]*advisory.Advisory, len(advs)), devs: make(map[int64]*inventory.Device, len(devices)),
+		area: map[AreaKey]int{}, repl: map[replKey][]int64{}, pairs: map[int64]map[string]*match.Finding{},
+		byAdv: map[string]map[int64]struct{}{}, over: map[Pair]Override{}, sums: map[int64]summary{}}
+	if e.cfg.Now.IsZero() {
+		e.cfg.Now = time.Now().UTC()
+	}
+	if cfg.Model != nil {
+		e.model = *cfg.Model
+	} else {
+		e.model = risk.DefaultModel()
+		if cfg.Controls != nil {
+			cfg.Controls.Apply(&e.model)
+		}
+	}
+	if err := e.model.Validate(); err != nil {
+		return nil, fmt.Errorf("risk model: %w", err)
+	}
+	if cfg.Policy != nil {
+		e.policy = *cfg.Policy
+	} else {
+		e.policy = remediation.DefaultPolicy()
+	}
+	if err := e.policy.Validate(); err != nil {
+		return nil, fmt.Errorf("remediation policy: %w", err)
+	}
+	e.opts = match.Options{Aliases: cfg.Aliases, Workers: cfg.Workers}
+	if e.opts.Aliases == nil {
+		e.opts.Aliases = match.DefaultAliases()
+	}
+	if cfg.KEV != nil {
+		e.kevByCVE = cfg.KEV.ByCVE()
+		e.opts.KEV = e.kevByCVE
+	}
+	if cfg.EPSS != nil {
+		e.opts.EPSS = cfg.EPSS.ByCVE()
+	}
+	ix, err := match.Compile(advs, e.opts)
+	if err != nil {
+		return nil, err
+	}
+	e.ix = ix
+	for _, a := range advs {
+		e.advs[a.ID] = a
+	}
+	e.fleet = match.NewFleetSize(e.opts.Aliases, len(devices))
+	for _, d := range devices {
+		if d.ID == 0 {
+			return nil, fmt.Errorf("device %q has no id", d.AssetID)
+		}
+		if _, dup := e.devs[d.ID]; dup {
+			return nil, fmt.Errorf("device id %d given twice", d.ID)
+		}
+		e.addDevice(d)
+	}
+	return e, nil
+}
+
+func (e *Engine) addDevice(d *inventory.Device) {
+	e.devs[d.ID] = d
+	c := *d
+	c.AssetID = key(d.ID)
+	e.fleet.Add(&c)
+	if k, ok := AreaOf(d); ok {
+		e.area[k]++
+	}
+	rk := replKeyOf(d)
+	e.repl[rk] = append(e.repl[rk], d.ID)
+}
+
+func (e *Engine) removeDevice(id int64) {
+	d := e.devs[id]
+	if d == nil {
+		return
+	}
+	delete(e.devs, id)
+	e.fleet.Remove(key(id))
+	if k, ok := AreaOf(d); ok {
+		if e.area[k]--; e.area[k] <= 0 {
+			delete(e.area, k)
+		}
+	}
+	rk := replKeyOf(d)
+	if i := slices.Index(e.repl[rk], id); i >= 0 {
+		e.repl[rk] = slices.Delete(e.repl[rk], i, i+1)
+	}
+	e.setPairs(id, nil)
+}
+
+// setPairs replaces a device's current matches.
+func (e *Engine) setPairs(id int64, ms map[string]*match.Finding) {
+	for adv := range e.pairs[id] {
+		if s := e.byAdv[adv]; s != nil {
+			delete(s, id)
+		}
+	}
+	if len(ms) == 0 {
+		delete(e.pairs, id)
+		return
+	}
+	e.pairs[id] = ms
+	for adv := range ms {
+		s := e.byAdv[adv]
+		if s == nil {
+			s = map[int64]struct{}{}
+			e.byAdv[adv] = s
+		}
+		s[id] = struct{}{}
+	}
+}
+
+// Len returns the number of devices and advisories the engine holds.
+func (e *Engine) Len() (devices, advisories int) { return len(e.devs), len(e.advs) }
+
+// Now is the engine's reference time.
+func (e *Engine) Now() time.Time { return e.cfg.Now }
+
+// SetNow moves the reference time (a new day: deadlines and SLA states
+// change; call All to rescore).
+func (e *Engine) SetNow(t time.Time) { e.cfg.Now = t }
+
+// SetOverrides replaces every override.
+func (e *Engine) SetOverrides(o map[Pair]Override) {
+	e.over = make(map[Pair]Override, len(o))
+	for k, v := range o {
+		e.over[k] = v
+	}
+}
+
+// SetOverride sets (or with a zero Override clears) one pair's override.
+func (e *Engine) SetOverride(p Pair, o Override) {
+	if o == (Override{}) {
+		delete(e.over, p)
+		return
+	}
+	e.over[p] = o
+}
+
+// Device returns the device the engine holds for id (nil when none).
+func (e *Engine) Device(id int64) *inventory.Device { return e.devs[id] }
+
+// byKey groups matcher findings per device id.
+func byKey(fs []match.Finding) map[int64]map[string]*match.Finding {
+	out := map[int64]map[string]*match.Finding{}
+	for i := range fs {
+		f := &fs[i]
+		id, ok := idOf(f.AssetID)
+		if !ok {
+			continue
+		}
+		m := out[id]
+		if m == nil {
+			m = map[string]*match.Finding{}
+			out[id] = m
+		}
+		m[f.AdvisoryID] = f
+	}
+	return out
+}
+
+// All matches the whole fleet against every advisory and assesses every
+// pair.
+func (e *Engine) All(ctx context.Context) (*Result, error) {
+	t0 := time.Now()
+	fs, err := e.ix.Match(ctx, e.fleet)
+	if err != nil {
+		return nil, err
+	}
+	e.pairs = map[int64]map[string]*match.Finding{}
+	e.byAdv = map[string]map[int64]struct{}{}
+	for id, ms := range byKey(fs) {
+		e.setPairs(id, ms)
+	}
+	e.sums = map[int64]summary{}
+	res := &Result{All: true, MatchTime: time.Since(t0)}
+	t1 := time.Now()
+	ids := make([]int64, 0, len(e.pairs))
+	for id := range e.pairs {
+		ids = append(ids, id)
+	}
+	if err := e.score(ctx, res, ids, nil); err != nil {
+		return nil, err
+	}
+	res.ScoreTime = time.Since(t1)
+	return res, nil
+}
+
+// Devices re-assesses devices that were created or changed (upserts,
+// each with its store id) or deleted (by id). Their pairs are re-matched
+// against every advisory. When a change moves a device into or out of a
+// care area (site + department + device type; also creation and
+// deletion), the care-area fleet size of every other device of those
+// areas changes, and so does the clinical-impact factor of their
+// findings: those peers (the ones with findings) are rescored, not
+// re-matched, and are part of the result's DeviceScope.
+func (e *Engine) Devices(ctx context.Context, upserts []*inventory.Device, deleted []int64) (*Result, error) {
+	t0 := time.Now()
+	changedAreas := map[AreaKey]bool{}
+	scope := map[int64]bool{}
+	markArea := func(d *inventory.Device) {
+		if k, ok := AreaOf(d); ok {
+			changedAreas[k] = true
+		}
+	}
+	for _, id := range deleted {
+		if d := e.devs[id]; d != nil {
+			markArea(d)
+		}
+		e.removeDevice(id)
+		delete(e.sums, id)
+		scope[id] = true
+	}
+	small := match.NewFleetSize(e.opts.Aliases, len(upserts))
+	for _, d := range upserts {
+		if d == nil || d.ID == 0 {
+			return nil, errors.New("assess devices: a device has no id")
+		}
+		if old := e.devs[d.ID]; old != nil {
+			k1, ok1 := AreaOf(old)
+			k2, ok2 := AreaOf(d)
+			if ok1 != ok2 || k1 != k2 {
+				markArea(old)
+				markArea(d)
+			}
+			e.removeDevice(d.ID)
+		} else {
+			markArea(d)
+		}
+		e.addDevice(d)
+		c := *d
+		c.AssetID = key(d.ID)
+		small.Add(&c)
+		scope[d.ID] = true
+	}
+	fs, err := e.ix.Match(ctx, small)
+	if err != nil {
+		return nil, err
+	}
+	got := byKey(fs)
+	for _, d := range upserts {
+		e.setPairs(d.ID, got[d.ID])
+	}
+	if len(changedAreas) > 0 {
+		for id := range e.pairs {
+			if k, ok := AreaOf(e.devs[id]); ok && changedAreas[k] {
+				scope[id] = true
+			}
+		}
+	}
+	res := &Result{MatchTime: time.Since(t0)}
+	t1 := time.Now()
+	ids := make([]int64, 0, len(scope))
+	for id := range scope {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	res.DeviceScope = ids
+	if err := e.score(ctx, res, ids, nil); err != nil {
+		return nil, err
+	}
+	res.ScoreTime = time.Since(t1)
+	return res, nil
+}
+
+// Advisories re-assesses new or revised advisories (a revision replaces
+// the advisory with the same id): their pairs are re-matched against the
+// fleet, touching only the devices of the advisories' vendors, UDIs and
+// CPEs. Every device that had or has a pair with them is rescored (its
+// device risk depends on all its pairs); Records hold only the pairs of
+// these advisories.
+func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Result, error) {
+	t0 := time.Now()
+	affected := map[int64]bool{}
+	inScope := map[string]bool{}
+	res := &Result{}
+	for _, a := range advs {
+		if a == nil || a.ID == "" {
+			return nil, match.ErrNoAdvisory
+		}
+		if inScope[a.ID] {
+			continue
+		}
+		inScope[a.ID] = true
+		res.AdvisoryScope = append(res.AdvisoryScope, a.ID)
+		e.advs[a.ID] = a
+		fs, err := e.ix.MatchAdvisory(ctx, a, e.fleet)
+		if err != nil {
+			return nil, fmt.Errorf("advisory %s: %w", a.ID, err)
+		}
+		for id := range e.byAdv[a.ID] {
+			affected[id] = true
+			delete(e.pairs[id], a.ID)
+			if len(e.pairs[id]) == 0 {
+				delete(e.pairs, id)
+			}
+		}
+		delete(e.byAdv, a.ID)
+		for id, ms := range byKey(fs) {
+			affected[id] = true
+			cur := e.pairs[id]
+			if cur == nil {
+				cur = map[string]*match.Finding{}
+				e.pairs[id] = cur
+			}
+			cur[a.ID] = ms[a.ID]
+			s := e.byAdv[a.ID]
+			if s == nil {
+				s = map[int64]struct{}{}
+				e.byAdv[a.ID] = s
+			}
+			s[id] = struct{}{}
+		}
+	}
+	slices.Sort(res.AdvisoryScope)
+	res.MatchTime = time.Since(t0)
+	t1 := time.Now()
+	ids := make([]int64, 0, len(affected))
+	for id := range affected {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	if err := e.score(ctx, res, ids, inScope); err != nil {
+		return nil, err
+	}
+	res.ScoreTime = time.Since(t1)
+	return res, nil
+}
+
+// scored is one device's assessment before the queue.
+type scored struct {
+	id      int64
+	d       *inventory.Device
+	info    remediation.DeviceInfo
+	recs    []Record
+	dr      DeviceResult
+	inputs  []int // indexes into recs of active records
+	deleted bool
+}
+
+// assessDevice scores every pair of one device with scorer s.
+func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
+	d := e.devs[id]
+	if d == nil {
+		return scored{id: id, deleted: true, dr: DeviceResult{DeviceID: id, Band: risk.BandInfo, Factors: []risk.Factor{}}}
+	}
+	fleet := 0
+	if k, ok := AreaOf(d); ok {
+		fleet = e.area[k]
+	}
+	rd := RiskDevice(d, e.cfg.Controls, fleet)
+	rd.AssetID = key(id)
+	out := scored{id: id, d: d, info: DeviceInfo(d, &rd)}
+	out.info.AssetID = key(id)
+	ms := e.pairs[id]
+	advIDs := make([]string, 0, len(ms))
+	for a := range ms {
+		advIDs = append(advIDs, a)
+	}
+	slices.Sort(advIDs)
+	found := make([]risk.Finding, 0, len(ms))
+	for _, a := range advIDs {
+		m := ms[a]
+		in := RiskFinding(*m, e.advs[a], e.kevByCVE)
+		ov := e.over[Pair{id, a}]
+		in.Detected = ov.Detected
+		if ov.Vector != "" {
+			in.Vectors, in.BaseScore = []string{ov.Vector}, 0
+		}
+		mf := *m
+		mf.AssetID = d.AssetID
+		out.recs = append(out.recs, Record{Pair: Pair{id, a}, Device: d, Match: mf, Input: in, Excluded: ov.Exclude})
+		if !ov.Exclude {
+			found = append(found, in)
+		}
+	}
+	dr := s.Device(&rd, found)
+	byAdv := make(map[string]risk.FindingRisk, len(dr.Findings))
+	for _, fr := range dr.Findings {
+		byAdv[fr.AdvisoryID] = fr
+	}
+	for i := range out.recs {
+		r := &out.recs[i]
+		if r.Excluded {
+			r.Risk = s.Finding(&rd, &r.Input)
+			continue
+		}
+		r.Risk = byAdv[r.AdvisoryID]
+		out.inputs = append(out.inputs, i)
+		out.dr.KEV = out.dr.KEV || r.Input.KEV
+	}
+	out.dr.DeviceID, out.dr.Device = id, d
+	out.dr.Score, out.dr.Band, out.dr.Factors, out.dr.Findings = dr.Score, dr.Band, dr.Factors, len(found)
+	return out
+}
+
+// score assesses devices ids (in parallel), builds their queue and fills
+// res. onlyAdv limits Records to those advisories (nil: all pairs).
+func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv map[string]bool) error {
+	workers := e.cfg.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	workers = max(1, min(workers, len(ids)/256+1))
+	out := make([]scored, len(ids))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	errs := make([]error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s, err := risk.NewScorer(e.model, e.cfg.Now)
+			if err != nil {
+				errs[w] = err
+				return
+			}
+			for {
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				mu.Lock()
+				lo := next
+				next = min(next+1024, len(ids))
+				hi := next
+				mu.Unlock()
+				if lo >= hi {
+					return
+				}
+				for i := lo; i < hi; i++ {
+					out[i] = e.assessDevice(s, ids[i])
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+
+	// the queue: acceptances from the overrides, the fleet for
+	// replacement recommendations
+	pol := e.policy
+	pol.Acceptances = slices.Clone(e.policy.Acceptances)
+	for p, o := range e.over {
+		if o.Acceptance != nil {
+			a := *o.Acceptance
+			a.AssetID, a.AdvisoryID = key(p.DeviceID), p.AdvisoryID
+			pol.Acceptances = append(pol.Acceptances, a)
+		}
+	}
+	var inputs []remediation.Input
+	fleetIDs := map[int64]bool{}
+	for i := range out {
+		sc := &out[i]
+		if sc.deleted {
+			continue
+		}
+		for _, j := range sc.inputs {
+			r := &sc.recs[j]
+			inputs = append(inputs, remediation.Input{Device: &sc.info, Finding: &r.Input, Score: r.Risk.Score, Band: r.Risk.Band})
+		}
+		if len(sc.inputs) > 0 && risk.PastSupport(&risk.Device{EndOfSupport: sc.info.EndOfSupport, EndOfLife: sc.info.EndOfLife}, e.cfg.Now) {
+			for _, id := range e.repl[replKeyOf(sc.d)] {
+				fleetIDs[id] = true
+			}
+		}
+	}
+	fleet := make([]remediation.DeviceInfo, 0, len(fleetIDs))
+	for id := range fleetIDs {
+		d := e.devs[id]
+		rd := RiskDevice(d, e.cfg.Controls, 0)
+		info := DeviceInfo(d, &rd)
+		info.AssetID = key(id)
+		fleet = append(fleet, info)
+	}
+	slices.SortFunc(fleet, func(a, b remediation.DeviceInfo) int { return strings.Compare(a.AssetID, b.AssetID) })
+	q, err := remediation.Build(&pol, e.cfg.Now, fleet, inputs)
+	if err != nil {
+		return fmt.Errorf("remediation queue: %w", err)
+	}
+	type itemKey struct {
+		id  int64
+		adv string
+	}
+	items := map[itemKey][]remediation.Item{}
+	for _, it := range q.Items {
+		id, ok := idOf(it.AssetID)
+		if !ok {
+			continue
+		}
+		it.AssetID = e.devs[id].AssetID
+		if it.Acceptance != nil {
+			a := *it.Acceptance
+			a.AssetID = it.AssetID
+			it.Acceptance = &a
+		}
+		if it.Replacement != nil {
+			r := *it.Replacement
+			r.AssetIDs = make([]string, len(it.Replacement.AssetIDs))
+			for i, k := range it.Replacement.AssetIDs {
+				if rid, ok := idOf(k); ok && e.devs[rid] != nil {
+					r.AssetIDs[i] = e.devs[rid].AssetID
+				} else {
+					r.AssetIDs[i] = k
+				}
+			}
+			it.Replacement = &r
+		}
+		k := itemKey{id, it.AdvisoryID}
+		items[k] = append(items[k], it)
+	}
+
+	res.Devices = make([]DeviceResult, 0, len(out))
+	for i := range out {
+		sc := &out[i]
+		if !sc.deleted {
+			sc.dr.Items = items[itemKey{sc.id, ""}]
+			e.sums[sc.id] = summary{score: sc.dr.Score, band: sc.dr.Band, findings: sc.dr.Findings, kev: sc.dr.KEV}
+			if sc.dr.Findings == 0 {
+				delete(e.sums, sc.id)
+			}
+		}
+		res.Devices = append(res.Devices, sc.dr)
+		for j := range sc.recs {
+			r := &sc.recs[j]
+			if onlyAdv != nil && !onlyAdv[r.AdvisoryID] {
+				continue
+			}
+			if !r.Excluded {
+				r.Items = items[itemKey{sc.id, r.AdvisoryID}]
+			}
+			res.Records = append(res.Records, *r)
+		}
+	}
+	slices.SortFunc(res.Devices, func(a, b DeviceResult) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
+	slices.SortFunc(res.Records, func(a, b Record) int {
+		return cmp.Or(cmp.Compare(a.DeviceID, b.DeviceID), strings.Compare(a.AdvisoryID, b.AdvisoryID))
+	})
+	return nil
+}
+
+// Register builds the risk register over every device the engine holds,
+// from the last assessment of each (devices never assessed count as
+// without findings).
+func (e *Engine) Register() risk.Register {
+	items := make([]risk.Assessed, 0, len(e.devs))
+	for id, d := range e.devs {
+		a := risk.Assessed{AssetID: d.AssetID, Site: d.Site, Department: d.Department, DeviceType: d.DeviceType, Vendor: d.Vendor, Band: risk.BandInfo}
+		if s, ok := e.sums[id]; ok {
+			a.Score, a.Band, a.Findings, a.KEV = s.score, s.band, s.findings, s.kev
+		}
+		items = append(items, a)
+	}
+	return risk.BuildRegister(items)
+}
