@@ -56,10 +56,20 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/feeds":           "feeds:read",
 	"GET /api/v1/audit":           "audit:read",
 	"GET /api/v1/auth/whoami":     "",
-	"GET /api/v1/cvss":            "findings:read",
-	"POST /api/v1/cvss":           "findings:read", // scores vectors; stores nothing
-	"GET /api/v1/rubric":          "findings:read",
-	"POST /api/v1/rubric":         "findings:read", // evaluates answers; stores nothing
+
+	// risk & findings: cvss.go, rubric.go, findings.go, risk.go, remediations.go
+	"GET /api/v1/cvss":              "findings:read",
+	"POST /api/v1/cvss":             "findings:read", // scores vectors; stores nothing
+	"GET /api/v1/rubric":            "findings:read",
+	"POST /api/v1/rubric":           "findings:read", // evaluates answers; stores nothing
+	"GET /api/v1/findings":          "findings:read",
+	"GET /api/v1/findings/{id}":     "findings:read",
+	"PATCH /api/v1/findings/{id}":   "findings:write",
+	"GET /api/v1/risk/devices":      "findings:read",
+	"GET /api/v1/risk/devices/{id}": "findings:read",
+	"GET /api/v1/risk/register":     "findings:read",
+	"GET /api/v1/risk/trend":        "findings:read",
+	"GET /api/v1/remediations":      "findings:read",
 }
 
 // Principal is who made an authenticated request.

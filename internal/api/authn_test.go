@@ -151,10 +151,20 @@ var routeAccess = map[string][]auth.Role{
 	"GET /api/v1/feeds":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/audit":           {auth.Admin, auth.Auditor},
 	"GET /api/v1/auth/whoami":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
-	"GET /api/v1/cvss":            {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
-	"POST /api/v1/cvss":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
-	"GET /api/v1/rubric":          {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
-	"POST /api/v1/rubric":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+
+	// risk & findings: cvss.go, rubric.go, findings.go, risk.go, remediations.go
+	"GET /api/v1/cvss":              {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"POST /api/v1/cvss":             {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/rubric":            {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"POST /api/v1/rubric":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/findings":          {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/findings/{id}":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"PATCH /api/v1/findings/{id}":   {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
+	"GET /api/v1/risk/devices":      {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/risk/devices/{id}": {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/risk/register":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/risk/trend":        {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/remediations":      {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 }
 
 func concretePath(p string) string { return strings.ReplaceAll(p, "{id}", "1") }

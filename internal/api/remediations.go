@@ -1,0 +1,245 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/remediation"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// GET /api/v1/remediations: the remediation queue, one item per active
+// finding (matched; workflow not resolved nor false positive), ordered by
+// due date so overdue items come first, each with its SLA state computed
+// at the time of the request.
+
+// remediationActions are the actions a queue item may have.
+var remediationActions = []string{string(remediation.ActionPatch), string(remediation.ActionConfigure), string(remediation.ActionMitigate),
+	string(remediation.ActionSegment), string(remediation.ActionReplace), string(remediation.ActionAccept)}
+
+var slaStates = []string{string(remediation.SLAOverdue), string(remediation.SLADueSoon), string(remediation.SLAOnTrack),
+	string(remediation.SLAAccepted), string(remediation.SLANone)}
+
+var remediationParams = []string{"sla", "action", "site", "asset_id", "device_id", "band", "kev", "owner", "due_before", "limit", "cursor", "max_feed_age"}
+
+// maxQueueScan bounds the findings one queue request reads to fill a page
+// when sla, action or site filter after the store (the answer then holds
+// fewer items and a next cursor).
+const (
+	maxQueueScan  = 20000
+	maxQueueCalls = 20
+)
+
+// queueItem is one entry of the remediation queue.
+type queueItem struct {
+	FindingID  int64    `json:"finding_id"`
+	DeviceID   int64    `json:"device_id"`
+	AssetID    string   `json:"asset_id"`
+	AdvisoryID string   `json:"advisory_id"`
+	Title      string   `json:"advisory_title,omitempty"`
+	CVEs       []string `json:"cves"`
+	KEV        bool     `json:"kev"`
+	Score      float64  `json:"score"`
+	Band       string   `json:"band"`
+	// Action is the most urgent action; Actions every action of the
+	// finding ([]remediation.Item as the recompute stored them).
+	Action  string          `json:"action"`
+	Actions json.RawMessage `json:"actions"`
+	// Due is the date that applies (the acceptance's expiry while one is
+	// in force, else the workflow's due date, else the policy's); DueRule
+	// says which; PolicyDue is the policy's date.
+	Due       string `json:"due,omitempty"`
+	DueRule   string `json:"due_rule,omitempty"`
+	PolicyDue string `json:"policy_due,omitempty"`
+	// SLA is on_track, due_soon, overdue, accepted or none (no deadline),
+	// at the time of the request; DaysLeft is negative when overdue.
+	SLA      string `json:"sla"`
+	DaysLeft *int   `json:"days_left,omitempty"`
+	State    string `json:"state"`
+	Owner    string `json:"owner,omitempty"`
+	// Acceptance is set while a risk acceptance is on record.
+	Acceptance *acceptanceView `json:"acceptance,omitempty"`
+}
+
+type acceptanceView struct {
+	Justification string    `json:"justification"`
+	Approver      string    `json:"approver"`
+	Expires       time.Time `json:"expires"`
+	Expired       bool      `json:"expired"`
+}
+
+// queueItemOf computes the queue entry of f at now.
+func queueItemOf(f *store.Finding, now time.Time, dueSoonDays int) queueItem {
+	it := queueItem{FindingID: f.ID, DeviceID: f.DeviceID, AssetID: f.AssetID, AdvisoryID: f.AdvisoryID, Title: f.AdvisoryTitle,
+		CVEs: f.CVEs, KEV: f.KEV, Score: f.Score, Band: f.Band, Action: f.Action, Actions: f.Actions, PolicyDue: f.Due,
+		State: f.Workflow.State, Owner: f.Workflow.Owner, Due: f.EffectiveDue(), DueRule: f.DueRule}
+	if it.CVEs == nil {
+		it.CVEs = []string{}
+	}
+	if len(it.Actions) == 0 {
+		it.Actions = json.RawMessage("[]")
+	}
+	if f.Workflow.DueDate != "" {
+		it.DueRule = "due date set by " + nonEmpty(f.Workflow.UpdatedBy, "a person")
+	}
+	wf := f.Workflow
+	if wf.AcceptApprover != "" || !wf.AcceptExpires.IsZero() {
+		it.Acceptance = &acceptanceView{Justification: wf.AcceptJustification, Approver: wf.AcceptApprover, Expires: wf.AcceptExpires,
+			Expired: !wf.AcceptExpires.After(now)}
+	}
+	today := now.UTC().Truncate(24 * time.Hour)
+	daysTo := func(d string) *int {
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return nil
+		}
+		n := int(t.Sub(today).Hours() / 24)
+		return &n
+	}
+	if wf.State == store.StateAccepted && wf.AcceptExpires.After(now) {
+		it.Action = string(remediation.ActionAccept)
+		it.SLA = string(remediation.SLAAccepted)
+		it.Due = wf.AcceptExpires.UTC().Format(time.DateOnly)
+		it.DueRule = "risk acceptance expires"
+		it.DaysLeft = daysTo(it.Due)
+		return it
+	}
+	if it.Due == "" {
+		it.SLA = string(remediation.SLANone)
+		return it
+	}
+	it.DaysLeft = daysTo(it.Due)
+	switch {
+	case it.DaysLeft == nil:
+		it.SLA = string(remediation.SLANone)
+	case *it.DaysLeft < 0:
+		it.SLA = string(remediation.SLAOverdue)
+	case *it.DaysLeft <= dueSoonDays:
+		it.SLA = string(remediation.SLADueSoon)
+	default:
+		it.SLA = string(remediation.SLAOnTrack)
+	}
+	return it
+}
+
+func nonEmpty(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func (s *Server) listRemediations(w http.ResponseWriter, r *http.Request) {
+	qv, ok := params(w, r, remediationParams...)
+	if !ok {
+		return
+	}
+	fs, ok := s.findingStore(w, r)
+	if !ok {
+		return
+	}
+	q, ok := s.findingQuery(w, r, qv) // asset_id, device_id, band, kev, owner, due_before, limit, cursor
+	if !ok {
+		return
+	}
+	q.Sort = "due"
+	sla, action := qv.Get("sla"), qv.Get("action")
+	if sla != "" && !slices.Contains(slaStates, sla) {
+		paramErr(w, r, "sla", sla, "one of "+strings.Join(slaStates, ", "))
+		return
+	}
+	if action != "" && !slices.Contains(remediationActions, action) {
+		paramErr(w, r, "action", action, "one of "+strings.Join(remediationActions, ", "))
+		return
+	}
+	ctx := r.Context()
+	// site: the devices of the site that have active findings
+	var siteDevices map[int64]bool
+	if site := qv.Get("site"); site != "" {
+		siteDevices = map[int64]bool{}
+		dq := store.DeviceRiskQuery{Site: site, Limit: 1000, Sort: "asset_id"}
+		for {
+			page, err := fs.ListDeviceRisk(ctx, dq)
+			if err != nil {
+				s.storeError(w, r, err)
+				return
+			}
+			for _, dr := range page.Devices {
+				siteDevices[dr.DeviceID] = true
+			}
+			if page.Next == "" {
+				break
+			}
+			dq.Cursor = page.Next
+		}
+	}
+	limit := q.Limit
+	if limit == 0 {
+		limit = 50
+	}
+	now := s.now()
+	dueSoon := s.acceptancePolicy().DueSoonDays
+	items := make([]queueItem, 0, limit)
+	next, scanned := q.Cursor, 0
+	// Each store page asks for no more rows than the page still needs, so
+	// the filtered page never exceeds limit and the store's cursor resumes
+	// exactly after the last row read.
+	for calls := 0; len(items) < limit && scanned < maxQueueScan && calls < maxQueueCalls; calls++ {
+		q.Limit = limit - len(items)
+		q.Cursor = next
+		page, err := fs.ListFindings(ctx, q)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		scanned += len(page.Findings)
+		for _, f := range page.Findings {
+			if f.Workflow.State == store.StateResolved || f.Workflow.State == store.StateFalsePositive {
+				continue
+			}
+			if siteDevices != nil && !siteDevices[f.DeviceID] {
+				continue
+			}
+			it := queueItemOf(f, now, dueSoon)
+			if (sla != "" && it.SLA != sla) || (action != "" && it.Action != action) {
+				continue
+			}
+			items = append(items, it)
+		}
+		next = page.Next
+		if next == "" {
+			break
+		}
+	}
+	// overdue first: the store orders by due date; an acceptance in force
+	// moves an item's date to the acceptance's expiry, so order again
+	// within the page (stable: ties keep the store's order)
+	slices.SortStableFunc(items, func(a, b queueItem) int {
+		return slaRank(a) - slaRank(b)
+	})
+	rep, ok := s.feedsFor(w, r, qv)
+	if !ok {
+		return
+	}
+	resp := map[string]any{"items": items, "feeds": rep, "as_of": now.UTC().Format(time.DateOnly)}
+	setNext(w, r, resp, next)
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// slaRank orders a page: overdue, due soon, on track, accepted, none.
+func slaRank(it queueItem) int {
+	switch remediation.SLA(it.SLA) {
+	case remediation.SLAOverdue:
+		return 0
+	case remediation.SLADueSoon:
+		return 1
+	case remediation.SLAOnTrack:
+		return 2
+	case remediation.SLAAccepted:
+		return 3
+	}
+	return 4
+}
