@@ -78,3 +78,13 @@ func TestEdgesConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSBOMsConformance(t *testing.T) {
+	storetest.RunSBOMs(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

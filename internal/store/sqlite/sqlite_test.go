@@ -102,3 +102,14 @@ func TestEdgesConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestSBOMsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunSBOMs(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -1,0 +1,230 @@
+// Package sboms is the SBOM service: it turns an uploaded SBOM into what the
+// store keeps (summary, components, component vulnerabilities found by PURL
+// against OSV, by CPE against NVD configurations, by name alias for
+// firmware/OS/RTOS components, with the SBOM's own and CSAF VEX applied),
+// compares two versions, and exports a stored version as CycloneDX with VEX.
+// It does no I/O: callers hand in bytes and the matchers' data.
+package sboms
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/medwarden/medwarden/internal/sbom"
+	"github.com/medwarden/medwarden/internal/sbom/cpematch"
+	"github.com/medwarden/medwarden/internal/sbom/namematch"
+	"github.com/medwarden/medwarden/internal/sbom/osv"
+	"github.com/medwarden/medwarden/internal/sbom/quality"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// Matchers is the vulnerability data components are matched against. Any
+// may be nil.
+type Matchers struct {
+	OSV *osv.Index
+	NVD *cpematch.Index
+	// Names maps name-only firmware/OS/RTOS components to CPEs
+	// (namematch.Default when nil); it needs NVD.
+	Names *namematch.Table
+	// VEX are statements from outside the SBOM (CSAF VEX documents).
+	VEX []VEX
+}
+
+// Analyze parses raw and returns what AttachSBOM stores (the subject, who
+// and the note are left for the caller) and the parsed document. An SBOM
+// that cannot be read at all returns the parser's *sbom.InputError.
+func Analyze(raw []byte, name string, opts sbom.Options, m Matchers) (*store.SBOMAttach, *sbom.Document, error) {
+	doc, err := sbom.ParseBytes(raw, name, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	sum := sha256.Sum256(raw)
+	q := quality.Evaluate(doc)
+	in := &store.SBOMAttach{
+		Raw: raw, SHA256: hex.EncodeToString(sum[:]),
+		Format: string(doc.Format), SpecVersion: doc.SpecVersion, Serial: doc.Serial, Name: doc.Name,
+		Valid: doc.Valid(), Problems: len(doc.Problems), Quality: q.Score,
+	}
+	in.Components, in.Vulns = Match(doc, m)
+	return in, doc, nil
+}
+
+// components returns the document's primary component (if any) followed by
+// its components, with a unique Ref on each (an empty or repeated ref gets
+// "medwarden:N"), and the document re-pointed at that list so the matchers'
+// findings name components by Ref.
+func components(doc *sbom.Document) (*sbom.Document, []sbom.Component) {
+	all := make([]sbom.Component, 0, len(doc.Components)+1)
+	if doc.Primary != nil {
+		all = append(all, *doc.Primary)
+	}
+	all = append(all, doc.Components...)
+	seen := make(map[string]bool, len(all))
+	for i := range all {
+		if all[i].Ref == "" || seen[all[i].Ref] {
+			all[i].Ref = "medwarden:" + strconv.Itoa(i)
+		}
+		seen[all[i].Ref] = true
+	}
+	work := *doc
+	work.Primary = nil
+	work.Components = all
+	return &work, all
+}
+
+// Match finds the vulnerabilities of doc's components. Components are
+// numbered from 0 with the primary component first.
+func Match(doc *sbom.Document, m Matchers) ([]store.SBOMComponent, []store.SBOMVuln) {
+	work, all := components(doc)
+	byRef := make(map[string]int, len(all))
+	out := make([]store.SBOMComponent, len(all))
+	for i := range all {
+		c := &all[i]
+		byRef[c.Ref] = i
+		sc := store.SBOMComponent{Index: i, Type: c.Type, Name: c.Name, Group: c.Group, Version: c.Version,
+			PURL: c.PURL, Supplier: c.Supplier}
+		if !strings.HasPrefix(c.Ref, "medwarden:") {
+			sc.Ref = c.Ref
+		}
+		if len(c.CPEs) > 0 {
+			sc.CPE = c.CPEs[0]
+		}
+		for _, h := range c.Hashes {
+			sc.Hashes = append(sc.Hashes, store.SBOMHash{Algorithm: h.Algorithm, Value: h.Value})
+		}
+		out[i] = sc
+	}
+	var vulns []store.SBOMVuln
+	have := map[string]bool{} // idx NUL id
+	add := func(v store.SBOMVuln) {
+		have[strconv.Itoa(v.Index)+"\x00"+v.ID] = true
+		for _, a := range v.Aliases {
+			have[strconv.Itoa(v.Index)+"\x00"+a] = true
+		}
+		vulns = append(vulns, v)
+	}
+	if m.OSV != nil {
+		for _, f := range m.OSV.Match(work) {
+			i, ok := byRef[f.Ref]
+			if !ok {
+				continue
+			}
+			add(store.SBOMVuln{Index: i, ID: f.ID, Source: "osv", Method: "purl", Aliases: f.Aliases, Status: f.Status,
+				Suppressed: f.Suppressed, Justification: f.Justification, Detail: f.Detail, Confidence: "high"})
+		}
+	}
+	if m.NVD != nil {
+		for _, f := range m.NVD.Match(work) {
+			i, ok := byRef[f.Ref]
+			if !ok {
+				continue
+			}
+			add(store.SBOMVuln{Index: i, ID: f.ID, Source: "nvd", Method: "cpe", Status: f.Status, Suppressed: f.Suppressed,
+				Justification: f.Justification, Detail: f.Detail, Confidence: "high", NeedsReview: f.Status == "unknown"})
+		}
+		for _, v := range nameMatches(work, all, byRef, m) {
+			if !have[strconv.Itoa(v.Index)+"\x00"+v.ID] {
+				add(v)
+			}
+		}
+	}
+	// The SBOM's own statements that no matcher found (or with no matcher).
+	for _, s := range doc.VEX {
+		affects := s.Affects
+		for _, a := range affects {
+			if strings.HasPrefix(a, "urn:cdx:") {
+				if _, ref, ok := strings.Cut(a, "#"); ok {
+					a = ref
+				}
+			}
+			i, ok := byRef[a]
+			if !ok {
+				for j := range all {
+					if all[j].PURL != "" && all[j].PURL == a {
+						i, ok = j, true
+						break
+					}
+				}
+			}
+			if !ok || have[strconv.Itoa(i)+"\x00"+s.ID] {
+				continue
+			}
+			st := s.Status
+			if st == "" {
+				st = "unknown"
+			}
+			add(store.SBOMVuln{Index: i, ID: s.ID, Source: "sbom", Method: "statement", Status: st,
+				Suppressed: st == "not_affected" || st == "fixed", Justification: s.Justification, Detail: s.Detail,
+				Confidence: "high", NeedsReview: st == "unknown" || st == "under_investigation"})
+		}
+	}
+	applyExternalVEX(vulns, out, m.VEX)
+	sort.SliceStable(vulns, func(a, b int) bool {
+		if vulns[a].Index != vulns[b].Index {
+			return vulns[a].Index < vulns[b].Index
+		}
+		return vulns[a].ID < vulns[b].ID
+	})
+	return out, vulns
+}
+
+// nameMatches evaluates components that have no CPE but whose name is a
+// known firmware/OS/RTOS alias, with CPEs made from the alias table.
+func nameMatches(work *sbom.Document, all []sbom.Component, byRef map[string]int, m Matchers) []store.SBOMVuln {
+	names := m.Names
+	if names == nil {
+		names = namematch.Default
+	}
+	derived := *work
+	derived.Components = make([]sbom.Component, len(all))
+	copy(derived.Components, all)
+	conf := map[int]namematch.Match{}
+	for i := range derived.Components {
+		c := &derived.Components[i]
+		if len(c.CPEs) > 0 || (c.PURL != "" && !strings.HasPrefix(c.PURL, "pkg:generic/")) {
+			continue // a CPE or an ecosystem PURL says better what this is
+		}
+		mt, ok := names.Lookup(c)
+		if !ok {
+			continue
+		}
+		conf[i] = mt
+		c.CPEs = mt.CPEs(c.Version)
+	}
+	if len(conf) == 0 {
+		return nil
+	}
+	var out []store.SBOMVuln
+	seen := map[string]bool{}
+	for _, f := range m.NVD.Match(&derived) {
+		i, ok := byRef[f.Ref]
+		if !ok {
+			continue
+		}
+		mt, ok := conf[i]
+		if !ok {
+			continue // the component had its own CPE: found above
+		}
+		k := strconv.Itoa(i) + "\x00" + f.ID
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		detail := fmt.Sprintf("matched by name: %q is an alias of %s", mt.Alias, f.CPE)
+		if f.Detail != "" {
+			detail += "; " + f.Detail
+		}
+		v := store.SBOMVuln{Index: i, ID: f.ID, Source: "nvd", Method: "name", Status: f.Status, Suppressed: f.Suppressed,
+			Justification: f.Justification, Detail: detail, Confidence: mt.Confidence}
+		if all[i].Version == "" || f.Status == "unknown" {
+			v.Confidence = namematch.Low
+		}
+		v.NeedsReview = v.Confidence == namematch.Low || f.Status == "unknown"
+		out = append(out, v)
+	}
+	return out
+}
