@@ -32,6 +32,7 @@ type Store interface {
 	AdvisoryStore
 	FindingStore
 	EdgeStore
+	SBOMStore
 	// Dialect is "sqlite" or "postgres".
 	Dialect() string
 	// SchemaVersion is the migration version the database is at.
