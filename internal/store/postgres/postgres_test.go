@@ -88,3 +88,13 @@ func TestSBOMsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestFindingsConformance(t *testing.T) {
+	storetest.RunFindings(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

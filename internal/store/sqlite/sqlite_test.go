@@ -113,3 +113,14 @@ func TestSBOMsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestFindingsConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunFindings(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
