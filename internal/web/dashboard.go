@@ -24,57 +24,8 @@ type dashData struct {
 	Recent        []*inventory.Device
 	AsOf          time.Time
 	MaxAge        string
-}
-
-// dashStats are the dashboard's counts. Grouping 100,000 devices three
-// ways costs tens of milliseconds, so the counts are kept for
-// Deps.StatsMaxAge (30 s by default) and dropped at once when the console
-// writes (imports, conflict decisions); the page says how old they are.
-type dashStats struct {
-	stats         *store.DeviceStats
-	conflicts     int64
-	conflictsMore bool
-	at            time.Time
-}
-
-// maxConflictScan bounds the devices examined for the conflict count.
-const maxConflictScan = 50_000
-
-func (h *Handler) dropStats() {
-	h.dashMu.Lock()
-	h.dashCache = nil
-	h.dashMu.Unlock()
-}
-
-func (h *Handler) stats(r *http.Request, today string) (*dashStats, error) {
-	h.dashMu.Lock()
-	defer h.dashMu.Unlock()
-	now := h.now()
-	if c := h.dashCache; c != nil && h.statsAge > 0 && now.Sub(c.at) < h.statsAge && c.at.UTC().Format(inventory.DateLayout) == today {
-		return c, nil
-	}
-	st, err := h.st.DeviceStats(r.Context(), today)
-	if err != nil {
-		return nil, err
-	}
-	ds := &dashStats{stats: st, at: now}
-	var seen int64
-	err = h.st.ScanObserved(r.Context(), func(d *inventory.Device) error {
-		seen++
-		if seen > maxConflictScan {
-			ds.conflictsMore = true
-			return errStop
-		}
-		if len(openConflicts(d)) > 0 {
-			ds.conflicts++
-		}
-		return nil
-	})
-	if err != nil && err != errStop {
-		return nil, err
-	}
-	h.dashCache = ds
-	return ds, nil
+	// Refreshing: newer counts are being computed in the background.
+	Refreshing bool
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -86,7 +37,7 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		return
 	}
 	st := ds.stats
-	d := dashData{Stats: st, Today: today, Conflicts: ds.conflicts, ConflictsMore: ds.conflictsMore, AsOf: ds.at, MaxAge: h.statsAge.String()}
+	d := dashData{Stats: st, Today: today, Conflicts: ds.conflicts, ConflictsMore: ds.conflictsMore, AsOf: ds.at, MaxAge: h.statsAge.String(), Refreshing: ds.refreshing}
 	var crit []bar
 	for _, c := range st.ByCriticality {
 		v := url.Values{"criticality": {c.Key}}

@@ -104,9 +104,10 @@ type Handler struct {
 	exploit exploitCache
 	auditV  auditVerifier
 
-	statsAge  time.Duration
-	dashMu    sync.Mutex
-	dashCache *dashStats
+	statsAge time.Duration
+	dashMu   sync.Mutex
+	dash     statsState
+	bg       sync.WaitGroup // background work Close waits for
 }
 
 // Route is one console endpoint and the permission it needs; Routes lists
@@ -205,6 +206,11 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	h.route(Route{Method: "GET", Path: "/settings/users", Perm: auth.PermAdmin}, h.usersPage)
 	h.route(Route{Method: "POST", Path: "/settings/users", Perm: auth.PermAdmin}, h.createUser)
 	h.route(Route{Method: "POST", Path: "/settings/users/{id}", Perm: auth.PermAdmin}, h.updateUser)
+	if h.statsAge > 0 { // the first dashboard need not wait for its counts
+		h.dashMu.Lock()
+		h.startRefreshLocked()
+		h.dashMu.Unlock()
+	}
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.errorPage(w, r, nil, http.StatusNotFound, "Page not found", "There is no page at "+r.URL.Path+".")
 	})
@@ -215,7 +221,10 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 func (h *Handler) Routes() []Route { return h.routes }
 
 // Close cancels running imports.
-func (h *Handler) Close() { h.cancel() }
+func (h *Handler) Close() {
+	h.cancel()
+	h.bg.Wait()
+}
 
 func (h *Handler) route(rt Route, fn func(http.ResponseWriter, *http.Request, *reqCtx)) {
 	if rt.MaxBody == 0 {
