@@ -165,3 +165,19 @@ var insertOne = func() string {
 	}
 	return q + v + ")"
 }()
+
+// IndexCatalog lists the devices indexes not backing a constraint (the
+// primary key and UNIQUE asset_id stay).
+func (Dialect) IndexCatalog() string {
+	return `SELECT coalesce(json_agg(json_build_array(i.indexname, i.indexdef)), '[]')::text
+		FROM pg_indexes i
+		WHERE i.schemaname = current_schema() AND i.tablename = 'devices'
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint c
+		                  WHERE c.conindid = (quote_ident(i.schemaname) || '.' || quote_ident(i.indexname))::regclass)`
+}
+
+// BeforeIndexBuild gives this transaction's index sorts more memory.
+func (Dialect) BeforeIndexBuild() string { return "SET LOCAL maintenance_work_mem = '256MB'" }
+
+// Analyze samples the table for the planner.
+func (Dialect) Analyze() string { return "ANALYZE devices" }

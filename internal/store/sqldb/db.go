@@ -235,11 +235,19 @@ func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) 
 // Import runs fn in one transaction.
 func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
-		return fn(&importTx{tx: tx})
+		it := &importTx{tx: tx, dialect: s.dialect}
+		if err := fn(it); err != nil {
+			return err
+		}
+		return it.finish(ctx)
 	})
 }
 
-type importTx struct{ tx Tx }
+type importTx struct {
+	tx      Tx
+	dialect Dialect
+	bulk    bulkState
+}
 
 func (t *importTx) Get(ctx context.Context, id int64) (*inventory.Device, error) {
 	d, err := scanDevice(t.tx.QueryRow(ctx, selectDevice+" WHERE id = $1", id))
@@ -252,6 +260,9 @@ func (t *importTx) Get(ctx context.Context, id int64) (*inventory.Device, error)
 func (t *importTx) Insert(ctx context.Context, ds []*inventory.Device) error {
 	if len(ds) == 0 {
 		return nil
+	}
+	if err := t.beforeInsert(ctx, len(ds)); err != nil {
+		return err
 	}
 	ids, err := t.tx.NextIDs(ctx, len(ds))
 	if err != nil {

@@ -25,6 +25,17 @@ type Dialect interface {
 	Lock(ctx context.Context, tx *sql.Tx) error
 	// Import runs fn in one transaction with the dialect's fastest bulk insert.
 	Import(ctx context.Context, db *sql.DB, fn func(tx Tx) error) error
+	// IndexCatalog is a query returning one text value: a JSON array of
+	// [name, CREATE INDEX statement] for each secondary index of the
+	// devices table that a bulk load may drop and rebuild (not those
+	// behind PRIMARY KEY or UNIQUE constraints).
+	IndexCatalog() string
+	// BeforeIndexBuild is run (when not empty) before a bulk load rebuilds
+	// the indexes, e.g. to give the sort more memory.
+	BeforeIndexBuild() string
+	// Analyze refreshes the planner statistics of the devices table after
+	// a bulk load ("" for none).
+	Analyze() string
 }
 
 // Tx is the minimal transaction surface the shared code needs; *sql.Tx

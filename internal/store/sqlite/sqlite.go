@@ -191,3 +191,17 @@ func (t *txn) stmt(ctx context.Context, rows int, cols []string) (*sql.Stmt, err
 	t.stmts[rows] = s
 	return s, nil
 }
+
+// IndexCatalog lists the devices indexes created by CREATE INDEX (the
+// UNIQUE constraint's automatic index has no SQL and stays).
+func (Dialect) IndexCatalog() string {
+	return `SELECT coalesce(json_group_array(json_array(name, sql)), '[]') FROM sqlite_schema
+		WHERE type = 'index' AND tbl_name = 'devices' AND sql IS NOT NULL`
+}
+
+// BeforeIndexBuild: SQLite sorts in memory already (temp_store=MEMORY).
+func (Dialect) BeforeIndexBuild() string { return "" }
+
+// Analyze samples each index (analysis_limit) so the planner knows which
+// filter is selective without reading a million rows.
+func (Dialect) Analyze() string { return "PRAGMA analysis_limit = 2000; ANALYZE devices" }

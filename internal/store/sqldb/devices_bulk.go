@@ -1,0 +1,107 @@
+package sqldb
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// Bulk loads. Maintaining every secondary index of the devices table row by
+// row costs one B-tree descent per index per row, in random key order; a
+// large load is much cheaper when those indexes are dropped inside the
+// import transaction and rebuilt from sorted keys just before it commits.
+// Both databases run DDL transactionally, so a failed, cancelled or killed
+// import leaves the old indexes (and rows) exactly as they were.
+//
+// An import switches to this mode once the devices it has inserted reach
+// the number the store held before it (so always for an empty store) and
+// at least bulkMinRows: from then on rebuilding costs less than maintaining.
+
+// bulkMinRows is the smallest insert that drops the indexes.
+const bulkMinRows = 500
+
+// IndexDef is one droppable secondary index of the devices table.
+type IndexDef struct {
+	Name, DDL string
+}
+
+// bulkState tracks one import transaction's index handling.
+type bulkState struct {
+	checked  bool  // existing counted
+	existing int64 // devices before the import
+	inserted int64 // devices this import inserted so far
+	dropped  []IndexDef
+}
+
+// beforeInsert drops the secondary indexes when the import has become a
+// bulk load; n devices are about to be inserted.
+func (t *importTx) beforeInsert(ctx context.Context, n int) error {
+	b := &t.bulk
+	b.inserted += int64(n)
+	if b.dropped != nil || b.inserted < bulkMinRows {
+		return nil // single creates never pay for the count below
+	}
+	if !b.checked {
+		b.checked = true
+		var now int64
+		if err := t.tx.QueryRow(ctx, "SELECT count(*) FROM devices").Scan(&now); err != nil {
+			return fmt.Errorf("count devices: %w", err)
+		}
+		b.existing = now - (b.inserted - int64(n)) // minus what this import already added
+	}
+	if b.inserted < b.existing {
+		return nil
+	}
+	var js string
+	if err := t.tx.QueryRow(ctx, t.dialect.IndexCatalog()).Scan(&js); err != nil {
+		return fmt.Errorf("list device indexes: %w", err)
+	}
+	var pairs [][2]string
+	if err := json.Unmarshal([]byte(js), &pairs); err != nil {
+		return fmt.Errorf("list device indexes: %w", err)
+	}
+	b.dropped = make([]IndexDef, 0, len(pairs))
+	for _, p := range pairs {
+		if err := t.tx.Exec(ctx, "DROP INDEX "+quoteIdent(p[0])); err != nil {
+			return fmt.Errorf("bulk load: drop index %s: %w", p[0], err)
+		}
+		b.dropped = append(b.dropped, IndexDef{Name: p[0], DDL: p[1]})
+	}
+	return nil
+}
+
+// finish rebuilds the indexes a bulk load dropped and refreshes the
+// planner's statistics, still inside the import transaction.
+func (t *importTx) finish(ctx context.Context) error {
+	if t.bulk.dropped == nil {
+		return nil
+	}
+	if pre := t.dialect.BeforeIndexBuild(); pre != "" {
+		if err := t.tx.Exec(ctx, pre); err != nil {
+			return fmt.Errorf("bulk load: %w", err)
+		}
+	}
+	for _, ix := range t.bulk.dropped {
+		if err := t.tx.Exec(ctx, ix.DDL); err != nil {
+			return fmt.Errorf("bulk load: rebuild index %s: %w", ix.Name, err)
+		}
+	}
+	if q := t.dialect.Analyze(); q != "" {
+		if err := t.tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("bulk load: analyze devices: %w", err)
+		}
+	}
+	return nil
+}
+
+// quoteIdent double-quotes an SQL identifier (names come from the catalog).
+func quoteIdent(s string) string {
+	q := []byte{'"'}
+	for i := 0; i < len(s); i++ {
+		if s[i] == '"' {
+			q = append(q, '"')
+		}
+		q = append(q, s[i])
+	}
+	return string(append(q, '"'))
+}
