@@ -67,6 +67,7 @@ type Server struct {
 	sessionIdle  time.Duration
 	clientLimit  *limiter
 	accountLimit *limiter
+	pki          *sensorPKI // nil until EnableSensors
 }
 
 // New builds the API.
@@ -129,6 +130,8 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
+	s.handle("POST", "/api/v1/sensors/enroll", s.enrolSensor)
+	s.handle("POST", "/api/v1/sensors/renew", s.renewSensor)
 	// risk & findings (cvss.go, rubric.go, findings.go, risk.go, remediations.go)
 	s.handle("GET", "/api/v1/cvss", s.getCVSS)
 	s.handle("POST", "/api/v1/cvss", s.postCVSS)

@@ -39,7 +39,9 @@ const CSRFHeader = "X-CSRF-Token"
 
 // Public routes need no authentication: liveness, readiness (no data
 // beyond the schema version) and the API's own description.
-var PublicRoutes = []string{"GET /healthz", "GET /readyz", "GET /api/v1/openapi.json"}
+var PublicRoutes = []string{"GET /healthz", "GET /readyz", "GET /api/v1/openapi.json",
+	"POST /api/v1/sensors/enroll", // the one-time enrolment token in the body is the credential
+}
 
 // RouteScopes maps each authenticated route pattern (as registered, "METHOD
 // /path") to the scope it requires.
@@ -70,6 +72,9 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/risk/register":     "findings:read",
 	"GET /api/v1/risk/trend":        "findings:read",
 	"GET /api/v1/remediations":      "findings:read",
+
+	// zero trust: sensor certificates and API tokens
+	"POST /api/v1/sensors/renew": ScopeSensorRenew,
 }
 
 // Principal is who made an authenticated request.
@@ -79,11 +84,18 @@ type Principal struct {
 	Token *store.APIToken // nil for a session
 	// Session is the console session when the cookie authenticated.
 	Session *store.Session
+	// Sensor is set (and User nil) when an enrolled sensor's client
+	// certificate authenticated; SensorCert is that certificate's record.
+	Sensor     *store.Sensor
+	SensorCert *store.SensorCert
 }
 
 // Allows reports whether p may act in scope s: its role must allow it and,
 // for a token, the token must carry it.
 func (p *Principal) Allows(s auth.Scope) bool {
+	if p.Sensor != nil { // a sensor holds the sensor scopes and nothing else
+		return strings.HasPrefix(string(s), "sensor:")
+	}
 	if !p.Role.Allows(s) {
 		return false
 	}
@@ -93,6 +105,9 @@ func (p *Principal) Allows(s auth.Scope) bool {
 // Account is the rate-limit and audit name of p: "alice" for a session,
 // "alice/token:7" for a token.
 func (p *Principal) Account() string {
+	if p.Sensor != nil {
+		return "sensor:" + p.Sensor.ID
+	}
 	if p.Token != nil {
 		return p.User.Username + "/token:" + strconv.FormatInt(p.Token.ID, 10)
 	}
@@ -159,11 +174,11 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) *http.Request {
 		tooMany(w, r, wait, "too many requests for account "+p.Account())
 		return nil
 	}
-	if p.Token == nil && p.User.MustChangePassword {
+	if p.Token == nil && p.Sensor == nil && p.User.MustChangePassword {
 		forbidden(w, r, "the account must change its password in the web console first")
 		return nil
 	}
-	if p.Token == nil && !safeMethod(r.Method) && !auth.TokensEqual(r.Header.Get(CSRFHeader), p.Session.CSRFToken) {
+	if p.Token == nil && p.Sensor == nil && !safeMethod(r.Method) && !auth.TokensEqual(r.Header.Get(CSRFHeader), p.Session.CSRFToken) {
 		forbidden(w, r, "a request with the session cookie that changes data needs the session's CSRF token in "+CSRFHeader)
 		return nil
 	}
@@ -182,12 +197,18 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) *http.Request {
 	if p.Token != nil {
 		kind = audit.KindToken
 	}
+	if p.Sensor != nil {
+		kind = audit.KindSensor
+	}
 	ctx := context.WithValue(r.Context(), principalKey{}, p)
 	ctx = audit.WithActor(ctx, audit.Actor{Name: p.Account(), Kind: kind, Source: ip})
 	return r.WithContext(ctx)
 }
 
 func (p *Principal) describe() string {
+	if p.Sensor != nil {
+		return fmt.Sprintf("sensor %s (%s)", p.Sensor.ID, p.Sensor.Name)
+	}
 	if p.Token != nil {
 		return fmt.Sprintf("token %d of %s (role %s)", p.Token.ID, p.User.Username, p.Role)
 	}
@@ -216,6 +237,11 @@ func (s *Server) authenticate(r *http.Request) (*Principal, error) {
 	}
 	ctx := r.Context()
 	now := s.now()
+	if r.TLS != nil && len(r.TLS.PeerCertificates) > 0 {
+		// A client certificate was sent and the TLS layer verified it
+		// against the sensor CA: only a sensor can be this caller.
+		return s.sensorPrincipal(ctx, r.TLS.VerifiedChains, now)
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Bearer") {
@@ -315,6 +341,11 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request) {
 	p, ok := PrincipalFrom(r.Context())
 	if !ok {
 		writeProblem(w, r, Problem{Type: typeUnauthorized, Title: "authentication required", Status: http.StatusUnauthorized})
+		return
+	}
+	if p.Sensor != nil {
+		writeJSON(w, http.StatusOK, map[string]any{"sensor": p.Sensor.ID, "name": p.Sensor.Name, "via": "client certificate",
+			"certificate_serial": p.SensorCert.Serial, "certificate_expires_at": p.SensorCert.NotAfter})
 		return
 	}
 	var scopes []string

@@ -165,6 +165,9 @@ var routeAccess = map[string][]auth.Role{
 	"GET /api/v1/risk/register":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/risk/trend":        {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/remediations":      {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+
+	// zero trust
+	"POST /api/v1/sensors/renew": {}, // sensors only (client certificate): sensors_test.go
 }
 
 func concretePath(p string) string { return strings.ReplaceAll(p, "{id}", "1") }

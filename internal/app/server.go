@@ -12,6 +12,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
+	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/web"
 )
@@ -29,6 +30,10 @@ type ServerConfig struct {
 	TLS *tls.Config
 	// RateLimit configures the API's token buckets (zero: defaults).
 	RateLimit api.RateLimit
+	// SensorCA turns on sensor enrolment and client-certificate
+	// authentication (TLS must then request client certificates:
+	// pki.RequestClientCerts).
+	SensorCA *pki.CA
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -50,6 +55,13 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		return err
 	}
 	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit})
+	if cfg.SensorCA != nil {
+		ss, ok := st.(store.SensorStore)
+		if !ok {
+			return fmt.Errorf("store %s keeps no sensors: sensor enrolment needs a store with SensorStore", st.Dialect())
+		}
+		handler.EnableSensors(cfg.SensorCA, ss)
+	}
 	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
 	if err != nil {
 		return err

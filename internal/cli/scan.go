@@ -219,6 +219,9 @@ For now the sensor does not send to a server: when --duration passes (or on
 interrupt) it prints the same report as 'medwarden scan' would for the same
 traffic.`,
 		Run: func(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+			if len(args) > 0 && args[0] == "enroll" { // 'medwarden sensor enroll': sensors.go
+				return runSensorEnrol(ctx, env, fs, args[1:])
+			}
 			var a analysisFlags
 			a.register(fs)
 			iface := fs.String("iface", "", "interface to capture on (required)")

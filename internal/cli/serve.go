@@ -16,6 +16,7 @@ import (
 	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/tlsutil"
 	"github.com/medwarden/medwarden/internal/web"
 )
@@ -42,7 +43,10 @@ checked. TLS 1.2+ only, with HSTS. --insecure-http serves plain HTTP and is
 refused on anything but a loopback address (behind a local TLS proxy).
 
 Every /api/v1 route needs an API token ('medwarden token create') or a
-console session; see docs/SECURITY.md. Every change is written to the
+console session; see docs/SECURITY.md. Over TLS the server also asks for
+client certificates: sensors enrolled with the sensor CA kept in DATA/pki
+('medwarden sensors token', 'medwarden sensor enroll') authenticate with
+theirs (docs/SENSOR_ENROLMENT.md). Every change is written to the
 hash-chained audit log ('medwarden audit verify').`,
 		Run: runServe,
 	}
@@ -82,6 +86,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 		return err
 	}
 	var tlsCfg *tls.Config
+	var sensorCA *pki.CA
 	if !*insecure {
 		var l *tlsutil.Loaded
 		if *certFile != "" {
@@ -101,6 +106,10 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 			}
 		}
 		fmt.Fprintf(env.Stdout, "TLS: %s certificate %s (valid until %s)\nSHA-256 fingerprint: %s\n", what, l.CertPath, l.NotAfter.Format("2006-01-02"), l.Fingerprint)
+		if sensorCA, err = loadSensorCA(env, sf); err != nil {
+			return err
+		}
+		tlsCfg = pki.RequestClientCerts(tlsCfg, sensorCA)
 	}
 	if dbPath, ok := sqlitePath(sf); ok {
 		// 'medwarden restore' refuses to replace a store while this runs.
@@ -131,7 +140,8 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 		fmt.Fprintf(env.Stdout, "First start: created user %q with one-time password %s\n(shown once; it must be changed at the first sign-in; 'medwarden user passwd %s' sets a new one)\n", web.FirstAdmin, pw, web.FirstAdmin)
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
-		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))}}, st, log)
+		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))},
+		SensorCA:  sensorCA}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.

@@ -21,6 +21,7 @@ func verbs() []*Verb {
 		riskVerb(),
 		sbomVerb(),
 		tokenVerb(),
+		sensorsVerb(), sensorEnrolVerb(),
 		auditVerb(),
 		backupVerb(), restoreVerb(),
 	}
