@@ -130,8 +130,6 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
-	s.handle("POST", "/api/v1/sensors/enroll", s.enrolSensor)
-	s.handle("POST", "/api/v1/sensors/renew", s.renewSensor)
 	// risk & findings (cvss.go, rubric.go, findings.go, risk.go, remediations.go)
 	s.handle("GET", "/api/v1/cvss", s.getCVSS)
 	s.handle("POST", "/api/v1/cvss", s.postCVSS)
@@ -145,6 +143,8 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/risk/register", s.getRegister)
 	s.handle("GET", "/api/v1/risk/trend", s.getTrend)
 	s.handle("GET", "/api/v1/remediations", s.listRemediations)
+	s.handle("POST", "/api/v1/sensors/enroll", s.enrolSensor)
+	s.handle("POST", "/api/v1/sensors/renew", s.renewSensor)
 	s.mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		writeProblem(w, r, Problem{Type: typeNotFound, Title: "not found", Status: http.StatusNotFound, Detail: "no such API route: " + r.Method + " " + r.URL.Path})
 	})
