@@ -42,6 +42,20 @@ SBOM itself carries (source "sbom"), and the output says when no
 vulnerability data was given. Components with neither PURL nor CPE are not
 matched (no name/version matching yet).
 
+The other subcommands keep SBOMs in the store (--data DIR or --db URL).
+"attach" stores an SBOM for every device of a vendor, model and firmware
+version, or for one device (--asset), as that subject's next version
+(identical uploads are not stored twice), and matches its components: by
+PURL against OSV records (--osv), by CPE against the stored NVD records,
+and firmware/OS/RTOS components listed by name only (ThreadX, VxWorks,
+FreeRTOS, Nucleus, QNX, INTEGRITY, Windows Embedded, Linux, OpenSSL,
+BusyBox...) through a table of name aliases, with lower confidence (low
+confidence needs review). The SBOM's own VEX and stored CSAF VEX documents
+suppress findings and say why. "list" and "show" print versions and
+components, "diff" what changed between two versions, "export" a version
+as CycloneDX 1.6 with VEX, "rematch" matches stored SBOMs again after a
+feed update. Per-subcommand flags: medwarden sbom SUBCOMMAND -h.
+
 Exit status: 0 when every file was read (valid or not), 1 when a file could
 not be read (the others are still reported), 2 on usage errors, 3 when an
 --osv or --nvd record is invalid (nothing is checked against partial data).
@@ -49,15 +63,24 @@ See docs/SBOM.md.
 
 examples:
   medwarden sbom check pump-fw-4.2.cdx.json
-  medwarden sbom check --format json *.spdx.json | jq '.[] | {file, valid, score: .quality.score}'`
+  medwarden sbom check --format json *.spdx.json | jq '.[] | {file, valid, score: .quality.score}'
+  medwarden sbom attach --vendor Baxter --model "Sigma Spectrum" --version 8.0 --osv osv.zip spectrum-8.0.cdx.json
+  medwarden sbom diff 3 7
+  medwarden sbom export --out spectrum-vex.cdx.json 7`
 
 func sbomVerb() *Verb {
 	return &Verb{
 		Name:    "sbom",
-		Summary: "check SBOMs: validity, components, quality score, vulnerabilities",
-		Usage:   "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--nvd DIR|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...",
-		Help:    sbomHelp,
-		Run:     runSBOM,
+		Summary: "check SBOMs (validity, quality, vulnerabilities); attach them to device models or devices, list, diff, export with VEX",
+		Usage: "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--nvd DIR|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...\n" +
+			"       medwarden sbom attach (--vendor V --model M --version X | --asset ID) [--note TEXT] [--osv PATH] [--allow-invalid] FILE\n" +
+			"       medwarden sbom list [--vendor V] [--model M] [--version X] [--asset ID] [--latest] [--format table|json]\n" +
+			"       medwarden sbom show [--format table|json] ID\n" +
+			"       medwarden sbom diff [--format table|json] OLDER-ID NEWER-ID\n" +
+			"       medwarden sbom export [--format cyclonedx|original] [--out FILE] ID\n" +
+			"       medwarden sbom rematch [--osv PATH] (ID... | --all)",
+		Help: sbomHelp,
+		Run:  runSBOM,
 	}
 }
 
@@ -108,6 +131,11 @@ const (
 )
 
 func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
+	if len(args) > 0 {
+		if sub, ok := sbomSubcommands[args[0]]; ok {
+			return sub(ctx, env, fs, args[1:])
+		}
+	}
 	format := fs.String("format", "table", "output format: table or json")
 	perComp := fs.Bool("per-component", false, "include each component's quality score and missing elements (json)")
 	maxSize := fs.Int64("max-size", sbom.DefaultMaxBytes, "largest SBOM accepted, in bytes")
@@ -119,7 +147,7 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 			fs.Usage()
 			return flag.ErrHelp
 		}
-		return usageErr("want a subcommand: check")
+		return usageErr("want a subcommand: check, attach, list, show, diff, export or rematch")
 	}
 	files, err := parseFlags(fs, args[1:])
 	if err != nil {
