@@ -99,6 +99,7 @@ var flashes = map[string]string{
 	"saved":      "View saved.",
 	"deleted":    "View deleted.",
 	"updated":    "User updated.",
+	"finding":    "Finding updated. The change is in the audit log with your name.",
 	"view-taken": "You already have a view with that name; choose another name.",
 }
 

@@ -20,7 +20,9 @@ func TestDashboardCountsRefreshInBackground(t *testing.T) {
 	e := newEnv(t, 3)
 	ctx := context.Background()
 	c := e.signedIn(auth.Viewer)
-	total := func(n string) string { return `<span class="big">` + n + `</span><span>devices in the inventory</span>` }
+	total := func(n string) string {
+		return `<span class="big">` + n + `</span><span>devices in the inventory</span>`
+	}
 	if res := c.get("/"); !strings.Contains(res.Body, total("3")) {
 		t.Fatal("dashboard does not count 3 devices")
 	}

@@ -94,10 +94,12 @@ var funcs = template.FuncMap{
 		}
 		return f.FeedDate.UTC().Format("2006-01-02")
 	},
-	"advHref": func(id string) string { return "/advisories/" + url.PathEscape(id) },
-	"join":    strings.Join,
-	"pct":     func(f float64) float64 { return f * 100 },
-	"score":   func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"advHref":    func(id string) string { return "/advisories/" + url.PathEscape(id) },
+	"join":       strings.Join,
+	"pct":        func(f float64) float64 { return f * 100 },
+	"stateLabel": stateLabel,
+	"signed":     func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
+	"score":      func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) },
 }
 
 func critLabel(c inventory.Criticality) string {
@@ -126,7 +128,7 @@ func fieldLabel(f string) string {
 }
 
 var pageNames = []string{"login", "dashboard", "devices", "device", "imports", "import", "users", "password", "error", "created",
-	"feeds", "advisories", "advisory", "audit"}
+	"feeds", "advisories", "advisory", "audit", "findings", "finding"}
 
 func (h *Handler) parseTemplates() error {
 	base, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html")
