@@ -720,3 +720,12 @@ func (e *Engine) Register() risk.Register {
 	}
 	return risk.BuildRegister(items)
 }
+
+// DeviceIDs returns the ids of every device the engine holds (unordered).
+func (e *Engine) DeviceIDs() []int64 {
+	out := make([]int64, 0, len(e.devs))
+	for id := range e.devs {
+		out = append(out, id)
+	}
+	return out
+}

@@ -1,0 +1,186 @@
+package findings
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
+)
+
+// updateOverlap is how far before the last poll the watcher looks again
+// for device updates: a transaction that stamped its rows before the poll
+// and committed after it is still seen (revisions make it idempotent).
+const updateOverlap = 10 * time.Minute
+
+// snapshotEvery bounds how often a changing store refreshes today's
+// snapshot.
+const snapshotEvery = 15 * time.Minute
+
+// Start brings the stored findings up to date: a full recompute when they
+// are stale (Stale), otherwise only the in-memory assessment the
+// incremental paths need; then today's snapshot.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	stale, why, err := s.Stale(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
+	if stale {
+		s.log.Info("findings are stale: recomputing all", "reason", why)
+	}
+	if _, err := s.recomputeAll(ctx, stale); err != nil {
+		return err
+	}
+	return s.snapshot(ctx, "")
+}
+
+// Run starts (Start) and then, every PollInterval until ctx ends, picks up
+// changes made through any path: devices created, edited or deleted (by
+// the API, the console, imports, sensors or another process), CSAF imports
+// (new or revised advisories), KEV or EPSS imports (everything rescored);
+// on a new day (UTC) it recomputes everything (deadlines and SLA states
+// move) and snapshots the register. Errors are logged and retried at the
+// next tick; Run returns when ctx ends.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.Start(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		s.log.Error("findings: start failed; retrying at the next poll", "err", err)
+	}
+	if s.opts.PollInterval < 0 {
+		<-ctx.Done()
+		return nil
+	}
+	t := time.NewTicker(s.opts.PollInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		if err := s.Poll(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("findings: poll failed", "err", err)
+		}
+	}
+}
+
+// Poll applies the changes made since the last poll (see Run).
+func (s *Service) Poll(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.eng == nil || s.now().Format(time.DateOnly) != s.day {
+		if _, err := s.recomputeAll(ctx, true); err != nil {
+			return err
+		}
+		return s.snapshot(ctx, "")
+	}
+	started := s.now()
+	feeds, err := s.st.ListFeeds(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: read feed status: %w", err)
+	}
+	kevEPSS, csaf := feedMarks(feeds)
+	if kevEPSS.After(s.feedMark) {
+		s.log.Info("findings: KEV or EPSS imported: rescoring everything")
+		if _, err := s.recomputeAll(ctx, true); err != nil {
+			return err
+		}
+		return s.snapshot(ctx, "")
+	}
+	if csaf.After(s.csafMark) {
+		if err := s.pollAdvisories(ctx); err != nil {
+			return err
+		}
+		s.csafMark = csaf
+	}
+	if err := s.pollDevices(ctx); err != nil {
+		return err
+	}
+	s.devMark = started
+	if s.dirty && s.now().Sub(s.lastSnap) >= snapshotEvery {
+		return s.snapshot(ctx, "")
+	}
+	return nil
+}
+
+func (s *Service) pollAdvisories(ctx context.Context) error {
+	digests, err := s.st.AdvisoryDigests(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: read advisory digests: %w", err)
+	}
+	var advs []*advisory.Advisory
+	for id, h := range digests {
+		if old, ok := s.digests[id]; ok && old == h {
+			continue
+		}
+		a, err := s.st.GetAdvisory(ctx, id)
+		if err != nil {
+			return fmt.Errorf("findings: read advisory %s: %w", id, err)
+		}
+		advs = append(advs, a)
+	}
+	_, err = s.advisories(ctx, advs)
+	return err
+}
+
+func (s *Service) pollDevices(ctx context.Context) error {
+	since := s.devMark.Add(-updateOverlap)
+	var ups []*inventory.Device
+	q := store.DeviceQuery{Sort: "-updated_at", Limit: 1000}
+walk:
+	for {
+		p, err := s.st.ListDevices(ctx, q)
+		if err != nil {
+			return fmt.Errorf("findings: list changed devices: %w", err)
+		}
+		for _, d := range p.Devices {
+			if d.UpdatedAt.Before(since) {
+				break walk
+			}
+			if old := s.eng.Device(d.ID); old == nil || old.Revision != d.Revision {
+				ups = append(ups, lean(d))
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+	}
+	// deletions: the store holds fewer devices than the engine will
+	n, err := s.st.CountDevices(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: count devices: %w", err)
+	}
+	held, _ := s.eng.Len()
+	for _, d := range ups {
+		if s.eng.Device(d.ID) == nil {
+			held++
+		}
+	}
+	var del []int64
+	if int64(held) != n {
+		ids := map[int64]bool{}
+		if err := s.st.ScanIdentities(ctx, func(d *inventory.Device) error {
+			ids[d.ID] = true
+			return nil
+		}); err != nil {
+			return fmt.Errorf("findings: scan device ids: %w", err)
+		}
+		for _, id := range s.eng.DeviceIDs() {
+			if !ids[id] {
+				del = append(del, id)
+			}
+		}
+	}
+	if len(ups) == 0 && len(del) == 0 {
+		return nil
+	}
+	_, err = s.devices(ctx, ups, del)
+	return err
+}
