@@ -236,7 +236,6 @@ func testService(t *testing.T, raw store.Store) {
 		t.Errorf("incomplete rubric: %v", err)
 	}
 	// the rubric: physical access only, limited impact
-	answers := rubric.Answers{}
 	b, err := os.ReadFile(filepath.Join("..", "rubric", "testdata", "workbook-test.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -248,8 +247,7 @@ func testService(t *testing.T, raw store.Store) {
 	if err := json.Unmarshal(b, &wb); err != nil {
 		t.Fatal(err)
 	}
-	answers = wb.Answers
-	got, err = svc.UpdateWorkflow(ctx, f1.ID, Change{RubricAnswers: answers, Owner: ptr("biomed-north")}, 0, "bob")
+	got, err = svc.UpdateWorkflow(ctx, f1.ID, Change{RubricAnswers: wb.Answers, Owner: ptr("biomed-north")}, 0, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
