@@ -3,17 +3,27 @@
 //	floor   read + decode only (the pcapgo zero-copy reader and our decoder)
 //	sensor  read + decode + flows + reassembly + dissectors (no report)
 //	scan    the above plus classification and report building (no output)
+//	report  the above plus the JSON report written to /dev/null: what
+//	        `medwarden scan` does, without its memory limit
 //
 // It prints packets/s, MB/s and the heap high-water mark as JSON lines.
 //
 //	go run ./bench/sensorbench -mode sensor /tmp/realmix-1g.pcap
+//
+// With -simulate it instead writes a simulated hospital capture (the
+// simulator of `medwarden simulate`, plus -large full-resolution CT/MR
+// studies for a few large flows) and reports the simulator's write speed:
+//
+//	go run ./bench/sensorbench -simulate /tmp/hospital.pcap -devices 600 -minutes 60 -large 200
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
 	"runtime/pprof"
@@ -23,13 +33,54 @@ import (
 	"github.com/medwarden/medwarden/internal/sensor"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/list"
 	"github.com/medwarden/medwarden/internal/sensor/report"
+	"github.com/medwarden/medwarden/internal/simulate"
 )
 
+// simulateCapture writes a simulated capture and prints the write speed.
+func simulateCapture(path string, cfg simulate.Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	start := time.Now()
+	truth, err := simulate.Generate(context.Background(), w, cfg)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("simulate %s: %w", path, err)
+	}
+	el := time.Since(start)
+	return json.NewEncoder(os.Stdout).Encode(map[string]any{
+		"mode": "simulate", "file": path, "seconds": el.Seconds(), "packets": truth.Packets, "bytes": truth.Bytes,
+		"mb_per_s": float64(truth.Bytes) / 1e6 / el.Seconds(), "devices": len(truth.Devices),
+	})
+}
+
 func main() {
-	mode := flag.String("mode", "sensor", "floor, sensor or scan")
+	mode := flag.String("mode", "sensor", "floor, sensor, scan or report")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
 	mem := flag.String("memprofile", "", "write a heap profile (taken before the report is built) here")
+	sim := flag.String("simulate", "", "write a simulated capture to this file instead of timing a scan")
+	devices := flag.Int("devices", 600, "with -simulate: devices")
+	minutes := flag.Int("minutes", 60, "with -simulate: minutes")
+	large := flag.Int("large", 200, "with -simulate: images per large CT/MR study (0: none)")
+	tlsBytes := flag.Int("tls", 0, "with -simulate: application bytes per workstation TLS session")
 	flag.Parse()
+	if *sim != "" {
+		if err := simulateCapture(*sim, simulate.Config{Devices: *devices, Minutes: *minutes, Seed: 1, LargeStudies: *large, TLSBytes: *tlsBytes}); err != nil {
+			fmt.Fprintln(os.Stderr, "sensorbench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if flag.NArg() != 1 {
 		fmt.Fprintln(os.Stderr, "usage: sensorbench [-mode floor|sensor|scan] [-cpuprofile F] CAPTURE")
 		os.Exit(2)
@@ -65,10 +116,11 @@ func run(mode, path string) error {
 	}
 	start := time.Now()
 	var stats sensor.Stats
+	var counts map[string]int
 	switch mode {
 	case "floor":
 		stats = sensor.DecodeOnly(src)
-	case "sensor", "scan":
+	case "sensor", "scan", "report":
 		s := sensor.New(sensor.Config{Dissectors: list.Build(list.Default())})
 		if err := s.Run(context.Background(), src); err != nil {
 			return err
@@ -83,11 +135,18 @@ func run(mode, path string) error {
 		s.Flush()
 		res := s.Result()
 		stats = res.Stats
-		if mode == "scan" {
+		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
+		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
 			c := classify.New(oui, rules, classify.Options{})
-			_ = report.Build(res, c.Classify(report.Input(res)))
+			rep := report.Build(res, c.Classify(report.Input(res)))
+			counts["devices"], counts["report_edges"] = len(rep.Devices), len(rep.Edges)
+			if mode == "report" {
+				if err := rep.WriteJSON(io.Discard); err != nil {
+					return err
+				}
+			}
 		}
 	default:
 		return fmt.Errorf("unknown mode %q", mode)
@@ -98,6 +157,6 @@ func run(mode, path string) error {
 	return json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"mode": mode, "file": path, "seconds": el.Seconds(), "packets": stats.Packets, "flows": stats.Flows,
 		"pkt_per_s": float64(stats.Packets) / el.Seconds(), "mb_per_s": float64(st.Size()) / 1e6 / el.Seconds(),
-		"sys_mb": ms.Sys >> 20, "evicted": stats.EvictedFlows, "decode_errors": stats.DecodeErrors,
+		"sys_mb": ms.Sys >> 20, "evicted": stats.EvictedFlows, "decode_errors": stats.DecodeErrors, "counts": counts,
 	})
 }

@@ -221,11 +221,16 @@ func (c *Classifier) Classify(in Input) []Device {
 		ev := e
 		d.evidence[k] = &ev
 	}
-	// Merge IP-only devices into the MAC device that owns the address.
+	// Merge IP-only devices into the MAC device that owns the address. When
+	// several MACs claimed an address (re-assigned leases, spoofing), the
+	// lowest MAC owns it, so the result does not depend on map order.
 	owner := map[netip.Addr]*devAcc{}
-	for _, d := range byMAC {
+	for _, mac := range slices.Sorted(maps.Keys(byMAC)) {
+		d := byMAC[mac]
 		for ip := range d.ips {
-			owner[ip] = d
+			if _, taken := owner[ip]; !taken {
+				owner[ip] = d
+			}
 		}
 	}
 	var accs []*devAcc
@@ -244,8 +249,9 @@ func (c *Classifier) Classify(in Input) []Device {
 		accs = append(accs, d)
 	}
 	out := make([]Device, 0, len(accs))
+	memo := ruleMemo{}
 	for _, d := range accs {
-		out = append(out, c.device(d))
+		out = append(out, c.device(d, memo))
 	}
 	slices.SortFunc(out, func(a, b Device) int {
 		return cmp.Or(cmp.Compare(a.MAC, b.MAC), firstAddr(a.IPs).Compare(firstAddr(b.IPs)))
@@ -284,7 +290,15 @@ type cand struct {
 	evid  map[string]bool
 }
 
-func (c *Classifier) device(d *devAcc) Device {
+// ruleMemo caches the rule hits of one observed field=value for one
+// Classify call: devices of the same model repeat the same facts, and the
+// regular expressions are the cost of classification. It is bounded so a
+// capture with millions of distinct values cannot grow it without limit.
+type ruleMemo map[[2]string][]hit
+
+const maxRuleMemo = 1 << 17
+
+func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 	dev := Device{MAC: d.mac}
 	for ip := range d.ips {
 		dev.IPs = append(dev.IPs, ip)
@@ -329,10 +343,15 @@ func (c *Classifier) device(d *devAcc) Device {
 	if d.routes > 0 {
 		facts = append(facts, [2]string{"sensor.routes_for", strconv.Itoa(d.routes)})
 	}
-	var hits []hit
 	ouiRenamed := false
 	for _, f := range facts {
-		hits = c.rules.apply(f[0], f[1], hits[:0])
+		hits, ok := memo[f]
+		if !ok {
+			hits = c.rules.apply(f[0], f[1], nil)
+			if len(memo) < maxRuleMemo {
+				memo[f] = hits
+			}
+		}
 		for _, h := range hits {
 			add(h.attr, h.value, h.rule.ID, h.field+"="+h.obs, h.rule.Confidence)
 			if h.field == "oui.vendor" && h.attr == AttrVendor {

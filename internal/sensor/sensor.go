@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
-	"slices"
 	"time"
+	"unique"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -166,6 +166,9 @@ type Sensor struct {
 	udpPorts map[uint16][]dissect.PacketDissector
 	tcpPorts map[uint16][]dissect.StreamDissector
 	hinted   map[uint16]bool
+	// macStr caches the text form of MACs: flows, edges and observations
+	// of a device then share one string instead of one each.
+	macStr map[[6]byte]string
 
 	reasmUsed int
 	// emit context
@@ -190,6 +193,7 @@ func New(cfg Config) *Sensor {
 		udpPorts: map[uint16][]dissect.PacketDissector{},
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
 		hinted:   map[uint16]bool{},
+		macStr:   map[[6]byte]string{},
 	}
 	s.edges.noBucket = !cfg.EdgeBuckets
 	s.edges.max = max(cfg.MaxEdges, 0)
@@ -324,12 +328,12 @@ func (s *Sensor) linkFrame(p *packet, t time.Time) {
 	}
 	f := &s.linkFlow
 	*f = dissect.Flow{
-		Client:       dissect.Endpoint{MAC: formatMAC(p.srcMAC)},
-		Server:       dissect.Endpoint{MAC: formatMAC(p.dstMAC)},
+		Client:       dissect.Endpoint{MAC: s.macString(p.srcMAC)},
+		Server:       dissect.Endpoint{MAC: s.macString(p.dstMAC)},
 		EtherType:    p.etherType,
 		LLC:          p.llc,
 		SNAPProtocol: p.snapProto,
-		DstMAC:       formatMAC(p.dstMAC),
+		DstMAC:       s.macString(p.dstMAC),
 	}
 	app := flowApp{df: *f}
 	for _, d := range s.link {
@@ -461,7 +465,7 @@ func (s *Sensor) app(f *flow) *flowApp {
 	a := &flowApp{}
 	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.a, f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.b, f.key.pb)}
 	if f.hasMAC {
-		ca.MAC, cb.MAC = formatMAC(f.macA), formatMAC(f.macB)
+		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
 	}
 	if f.clientIsA {
 		a.df.Client, a.df.Server = ca, cb
@@ -699,7 +703,7 @@ func (s *Sensor) flushEdge(f *flow) {
 		e.SrcIP, e.DstIP, e.DPort = k.b, k.a, k.pa
 	}
 	if f.hasMAC {
-		e.SrcMAC, e.DstMAC = formatMAC(cm), formatMAC(sm)
+		e.SrcMAC, e.DstMAC = s.macString(cm), s.macString(sm)
 	}
 	e.Proto = protoName(k.proto, k.a.Is6())
 	if f.app != nil && f.app.d != nil {
@@ -718,6 +722,11 @@ func (s *Sensor) Observe(o dissect.Observation) {
 	k := obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
 	r := s.obs[k]
 	if r == nil {
+		// Kept for the whole run: share the text with every other device
+		// that reports the same value (and drop any larger buffer the
+		// dissector's string points into).
+		o.MAC, o.Protocol, o.Field, o.Value = intern(o.MAC), intern(o.Protocol), intern(o.Field), intern(o.Value)
+		k = obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
 		s.obs[k] = &ObservationRecord{Observation: o, FirstSeen: o.Time, LastSeen: o.Time, Count: 1}
 		return
 	}
@@ -739,6 +748,8 @@ func (s *Sensor) Report(fd dissect.Finding) {
 	k := findKey{mac: fd.MAC, ip: fd.IP, kind: fd.Kind, detail: fd.Detail, proto: fd.Protocol, peer: fd.Peer}
 	r := s.findings[k]
 	if r == nil {
+		fd.MAC, fd.Protocol, fd.Kind, fd.Detail = intern(fd.MAC), intern(fd.Protocol), intern(fd.Kind), intern(fd.Detail)
+		k = findKey{mac: fd.MAC, ip: fd.IP, kind: fd.Kind, detail: fd.Detail, proto: fd.Protocol, peer: fd.Peer}
 		s.findings[k] = &FindingRecord{Finding: fd, FirstSeen: fd.Time, LastSeen: fd.Time, Count: 1}
 		return
 	}
@@ -790,27 +801,16 @@ func (s *Sensor) Result() *Result {
 	for _, o := range s.obs {
 		r.Observations = append(r.Observations, *o)
 	}
-	slices.SortFunc(r.Observations, func(x, y ObservationRecord) int {
-		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Value, y.Value))
-	})
 	for _, f := range s.findings {
 		r.Findings = append(r.Findings, *f)
 	}
-	slices.SortFunc(r.Findings, func(x, y FindingRecord) int {
-		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Detail, y.Detail), x.FirstSeen.Compare(y.FirstSeen))
-	})
 	for mac, ips := range s.hosts {
-		r.Hosts = append(r.Hosts, Host{MAC: formatMAC(mac), IPs: ips})
+		r.Hosts = append(r.Hosts, Host{MAC: s.macString(mac), IPs: ips})
 	}
 	for ip, how := range s.ipHosts {
 		r.Hosts = append(r.Hosts, Host{IPs: map[netip.Addr]uint8{ip: how}})
 	}
-	slices.SortFunc(r.Hosts, func(x, y Host) int {
-		if c := cmp.Compare(x.MAC, y.MAC); c != 0 {
-			return c
-		}
-		return firstIP(x).Compare(firstIP(y))
-	})
+	sortResult(r)
 	return r
 }
 
@@ -825,6 +825,30 @@ func firstIP(h Host) netip.Addr {
 }
 
 const hexDigits = "0123456789abcdef"
+
+// maxMACStrings bounds the MAC text cache (about 40 bytes an entry).
+const maxMACStrings = 1 << 20
+
+// macString is formatMAC through the sensor's cache.
+func (s *Sensor) macString(m [6]byte) string {
+	if v, ok := s.macStr[m]; ok {
+		return v
+	}
+	v := formatMAC(m)
+	if len(s.macStr) < maxMACStrings {
+		s.macStr[m] = v
+	}
+	return v
+}
+
+// intern returns the canonical copy of v (see package unique): a string
+// kept for the whole run is stored once however many devices report it.
+func intern(v string) string {
+	if v == "" {
+		return ""
+	}
+	return unique.Make(v).Value()
+}
 
 // formatMAC renders m as aa:bb:cc:dd:ee:ff.
 func formatMAC(m [6]byte) string {

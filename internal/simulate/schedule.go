@@ -77,9 +77,18 @@ func (s *sim) schedule() error {
 			every(first, 2*time.Minute, func(t time.Time) { s.astm(t, h) })
 		case "ws":
 			every(first, time.Minute, func(t time.Time) { s.dnsLookup(t, h, s.web.Hostname, s.web) })
-			every(first.Add(2*time.Second), 2*time.Minute, func(t time.Time) { s.tlsSession(t, h, s.web, s.web.Hostname, 443, 0) })
+			every(first.Add(2*time.Second), 2*time.Minute, func(t time.Time) { s.tlsSession(t, h, s.web, s.web.Hostname, 443, s.cfg.TLSBytes) })
 			every(first.Add(5*time.Second), 2*time.Minute, func(t time.Time) { s.http(t, h, s.web) })
 			every(first.Add(9*time.Second), 3*time.Minute, func(t time.Time) { s.smb(t, h, s.files) })
+		}
+	}
+	if n := s.cfg.LargeStudies; n > 0 {
+		// A few large flows: full-resolution CT and MR series.
+		for _, h := range devices {
+			if h.kind == "ct" || h.kind == "mr" {
+				h, sop := h, catalogFor(h.kind).sop
+				every(start.Add(time.Minute+s.jitter(time.Minute)), 10*time.Minute, func(t time.Time) { s.dicomStudy(t, h, s.pacs, sop, n, 512) })
+			}
 		}
 	}
 	return s.attacks(devices, start, dur)
@@ -124,6 +133,11 @@ func (s *sim) dnsLookup(t time.Time, h *Host, name string, target *Host) {
 }
 
 func (s *sim) dicomStore(t time.Time, mod, pacs *Host, sop string, images int) {
+	s.dicomStudy(t, mod, pacs, sop, images, 256)
+}
+
+// dicomStudy is one association storing images of size×size 16-bit pixels.
+func (s *sim) dicomStudy(t time.Time, mod, pacs *Host, sop string, images, size int) {
 	c := s.w.dial(t, mod, pacs, s.ephemeral(), 104, s.rng.Uint32())
 	s.edge(mod, pacs, 104, "dicom")
 	m := catalogFor(mod.kind)
@@ -137,8 +151,8 @@ func (s *sim) dicomStore(t time.Time, mod, pacs *Host, sop string, images int) {
 		inst := fmt.Sprintf("%s.%d", study, i+1)
 		id := uint16(i + 1)
 		c.send(true, pdata(1, true, cStoreRQ(sop, inst, id)))
-		px := s.pixels(256, 256, byte(i))
-		c.send(true, pdataParts(1, false, dataset(sop, inst, mod.Modality, pt, 256, 256, px), px))
+		px := s.pixels(size, size, byte(i))
+		c.send(true, pdataParts(1, false, dataset(sop, inst, mod.Modality, pt, size, size, px), px))
 		c.send(false, pdata(1, true, cStoreRSP(sop, inst, id, 0)))
 	}
 	c.send(true, pdu(0x05, make([]byte, 4)))
@@ -191,14 +205,18 @@ func (s *sim) tlsSession(t time.Time, cli, srv *Host, sni string, port uint16, a
 	if cert != nil {
 		c.send(false, serverFlight(append(append([]byte(nil), rnd[32:]...), rnd[:32]...), cert))
 	}
-	// Encrypted application data (opaque records).
+	// Encrypted application data (opaque records; every record of a
+	// session has the same bytes, so they are built once).
+	var pattern []byte
+	if appBytes > 0 {
+		pattern = make([]byte, min(appBytes, 16384))
+		for i := range pattern {
+			pattern[i] = byte(i*131) ^ rnd[i%64]
+		}
+	}
 	for appBytes > 0 {
 		n := min(appBytes, 16384)
-		rec := make([]byte, n)
-		for i := range rec {
-			rec[i] = byte(i*131) ^ rnd[i%64]
-		}
-		c.send(true, tlsRecord(23, rec))
+		c.send(true, tlsRecord(23, pattern[:n]))
 		appBytes -= n
 	}
 	c.close()

@@ -47,6 +47,15 @@ type Config struct {
 	Seed    uint64    // same seed, same bytes
 	Attacks []string  // kinds from Attacks
 	Start   time.Time // capture start; zero means 2026-01-05T08:00:00Z
+	// LargeStudies, when > 0, makes every CT and MR modality also send a
+	// full-resolution study of that many 512×512 images (512 KiB each) every
+	// 10 minutes, starting 1 minute in: a few large DICOM transfers among
+	// the many small flows (benchmarks of large-flow throughput). 0–2000.
+	LargeStudies int
+	// TLSBytes is the encrypted application data each workstation sends in
+	// each of its TLS sessions (0: handshake only, 0–100,000,000); it sets
+	// how much of the capture is ordinary IT traffic rather than HL7/DICOM.
+	TLSBytes int
 }
 
 // Validate checks the config and names the field at fault.
@@ -56,6 +65,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("devices %d: want 1 to 5000: %w", c.Devices, ErrConfig)
 	case c.Minutes < 1 || c.Minutes > 1440:
 		return fmt.Errorf("minutes %d: want 1 to 1440: %w", c.Minutes, ErrConfig)
+	case c.TLSBytes < 0 || c.TLSBytes > 100_000_000:
+		return fmt.Errorf("TLS bytes %d: want 0 to 100000000: %w", c.TLSBytes, ErrConfig)
+	case c.LargeStudies < 0 || c.LargeStudies > 2000:
+		return fmt.Errorf("large studies %d: want 0 to 2000 images: %w", c.LargeStudies, ErrConfig)
 	}
 	for _, a := range c.Attacks {
 		if !slices.Contains(Attacks, a) {

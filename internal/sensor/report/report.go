@@ -113,12 +113,29 @@ func Input(res *sensor.Result) classify.Input {
 	return in
 }
 
+// FromResult classifies and builds the report of a one-shot scan, freeing
+// each input as soon as the next stage has what it needs: res's
+// observations and hosts after classification input is built, each
+// device's evidence once it is in the report, res's edges once aggregated.
+// res is emptied (only Stats stays); use Build to keep it.
+func FromResult(res *sensor.Result, c *classify.Classifier) *Report {
+	in := Input(res)
+	res.Observations, res.Hosts = nil, nil
+	return build(res, c.Classify(in), true)
+}
+
 // Build assembles the report.
 func Build(res *sensor.Result, devs []classify.Device) *Report {
+	return build(res, devs, false)
+}
+
+// build is Build; with release it clears what it has consumed of res and
+// devs (see FromResult).
+func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 	r := &Report{Devices: make([]Device, 0, len(devs)), Edges: []Edge{}, Findings: make([]Finding, 0, len(res.Findings)), Stats: res.Stats}
 	macDev := map[string]bool{}
 	ipOwner := map[netip.Addr]string{}
-	for _, d := range devs {
+	for i, d := range devs {
 		rd := Device{MAC: d.MAC, IPs: []string{}, Hostname: d.Hostname, Vendor: d.Vendor, Model: d.Model, Type: d.Type,
 			OS: d.OS, Software: d.Software, Confidence: d.Confidence, Attributes: d.Attributes, Observations: []Observation{}}
 		for _, ip := range d.IPs {
@@ -139,6 +156,9 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 			ipOwner[ip] = key
 		}
 		r.Devices = append(r.Devices, rd)
+		if release {
+			devs[i].Evidence = nil
+		}
 	}
 	// endpoint names an edge end: the device owning the IP, else the MAC
 	// when that MAC is a device whose addresses are unknown, else the IP.
@@ -175,6 +195,9 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 		}
 		x.Packets += e.Packets
 		x.Bytes += e.Bytes
+	}
+	if release {
+		res.Edges = nil
 	}
 	r.Edges = make([]Edge, 0, len(agg))
 	for _, e := range agg {
