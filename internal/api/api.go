@@ -67,7 +67,6 @@ type Server struct {
 	sessionIdle  time.Duration
 	clientLimit  *limiter
 	accountLimit *limiter
-	batches      BatchSink  // nil until EnableSensorBatches
 	pki          *sensorPKI // nil until EnableSensors
 }
 
@@ -131,11 +130,6 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
-	// sensor ingestion (sensor_batches.go)
-	s.handle("POST", "/api/v1/sensor/batches", s.postSensorBatch)
-	s.handle("GET", "/api/v1/edges", s.listEdges)
-	s.handle("POST", "/api/v1/sensors/enroll", s.enrolSensor)
-	s.handle("POST", "/api/v1/sensors/renew", s.renewSensor)
 	// risk & findings (cvss.go, rubric.go, findings.go, risk.go, remediations.go)
 	s.handle("GET", "/api/v1/cvss", s.getCVSS)
 	s.handle("POST", "/api/v1/cvss", s.postCVSS)
@@ -149,14 +143,8 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/risk/register", s.getRegister)
 	s.handle("GET", "/api/v1/risk/trend", s.getTrend)
 	s.handle("GET", "/api/v1/remediations", s.listRemediations)
-	// SBOMs (sboms.go)
-	s.handle("GET", "/api/v1/sboms", s.listSBOMs)
-	s.handle("POST", "/api/v1/sboms", s.attachSBOM)
-	s.handle("GET", "/api/v1/sboms/{id}", s.getSBOM)
-	s.handle("GET", "/api/v1/sboms/{id}/diff", s.diffSBOM)
-	s.handle("GET", "/api/v1/sboms/{id}/export", s.exportSBOM)
-	s.handle("GET", "/api/v1/components", s.listComponents)
-	s.handle("GET", "/api/v1/devices/{id}/sboms", s.deviceSBOMs)
+	s.handle("POST", "/api/v1/sensors/enroll", s.enrolSensor)
+	s.handle("POST", "/api/v1/sensors/renew", s.renewSensor)
 	// API tokens (tokens.go). Keep last: the route×role test revokes token 1 (an admin's) here.
 	s.handle("GET", "/api/v1/tokens", s.listTokens)
 	s.handle("POST", "/api/v1/tokens", s.createToken)

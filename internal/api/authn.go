@@ -58,8 +58,6 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/feeds":           "feeds:read",
 	"GET /api/v1/audit":           "audit:read",
 	"GET /api/v1/auth/whoami":     "",
-	"POST /api/v1/sensor/batches": "sensor:write", // a sensor certificate or a token with sensor:write
-	"GET /api/v1/edges":           "devices:read",
 
 	// risk & findings: cvss.go, rubric.go, findings.go, risk.go, remediations.go
 	"GET /api/v1/cvss":              "findings:read",
@@ -74,15 +72,6 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/risk/register":     "findings:read",
 	"GET /api/v1/risk/trend":        "findings:read",
 	"GET /api/v1/remediations":      "findings:read",
-
-	// SBOMs (sboms.go): device data; attaching one is a device write
-	"GET /api/v1/sboms":              "devices:read",
-	"POST /api/v1/sboms":             "devices:write",
-	"GET /api/v1/sboms/{id}":         "devices:read",
-	"GET /api/v1/sboms/{id}/diff":    "devices:read",
-	"GET /api/v1/sboms/{id}/export":  "devices:read",
-	"GET /api/v1/components":         "devices:read",
-	"GET /api/v1/devices/{id}/sboms": "devices:read",
 
 	// zero trust: sensor certificates and API tokens
 	"POST /api/v1/sensors/renew": ScopeSensorRenew,

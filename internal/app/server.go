@@ -12,7 +12,6 @@ import (
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
-	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/web"
@@ -35,9 +34,6 @@ type ServerConfig struct {
 	// authentication (TLS must then request client certificates:
 	// pki.RequestClientCerts).
 	SensorCA *pki.CA
-	// Bus carries sensor batches: "" or "memory" (in-process) or
-	// nats://host:port (NATS JetStream); see StartIngest.
-	Bus string
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -58,13 +54,6 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 	if err != nil {
 		return err
 	}
-	// Findings, device risk and the daily register snapshot stay current
-	// (internal/findings: recompute when stale, then watch for changes).
-	fsvc := findings.New(rec, findings.Options{Logger: log.With("subsystem", "findings")})
-	fctx, fstop := context.WithCancel(ctx)
-	fdone := make(chan struct{})
-	go func() { defer close(fdone); fsvc.Run(fctx) }() //nolint:errcheck // Run logs its errors
-	defer func() { fstop(); <-fdone }()
 	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit})
 	if cfg.SensorCA != nil {
 		ss, ok := st.(store.SensorStore)
@@ -73,12 +62,6 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		}
 		handler.EnableSensors(cfg.SensorCA, ss)
 	}
-	ing, err := StartIngest(ctx, cfg.Bus, st, log, nil)
-	if err != nil {
-		return err
-	}
-	defer ing.Stop()
-	handler.EnableSensorBatches(ing.Sink)
 	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
 	if err != nil {
 		return err

@@ -24,18 +24,15 @@ const TokenPrefix = "mwt_"
 type Scope string
 
 // Areas of the API that scopes name.
-var Areas = []string{"devices", "imports", "advisories", "feeds", "findings", "audit", "users", "metrics", "sensor"}
+var Areas = []string{"devices", "imports", "advisories", "feeds", "findings", "audit", "users", "metrics"}
 
 // AllScopes lists every valid scope in display order. The audit log is
 // append-only and metrics are read-only, so there is no audit:write or
-// metrics:write; sensor data is only sent (sensor:write; what sensors
-// found is read under devices:read), so there is no sensor:read.
+// metrics:write.
 var AllScopes = func() []Scope {
 	var out []Scope
 	for _, a := range Areas {
-		if a != "sensor" {
-			out = append(out, Scope(a+":read"))
-		}
+		out = append(out, Scope(a+":read"))
 		if a != "audit" && a != "metrics" {
 			out = append(out, Scope(a+":write"))
 		}

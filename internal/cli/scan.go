@@ -101,7 +101,9 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if err != nil {
 		return err
 	}
-	rep := report.FromResult(s.TakeResult(), cl)
+	s.Flush()
+	res := s.Result()
+	rep := report.Build(res, cl.Classify(report.Input(res)))
 	if a.format == "table" {
 		return rep.WriteTable(env.Stdout)
 	}

@@ -160,19 +160,3 @@ func TestFindingWorkflowForms(t *testing.T) {
 		t.Errorf("auditor POST = %d, want 403", res.Code)
 	}
 }
-
-func TestDevicePageFindingsAndRisk(t *testing.T) {
-	t.Parallel()
-	e := newEnv(t, 3)
-	c := e.signedIn(auth.Viewer)
-	if res := c.get("/devices/1"); !strings.Contains(res.Body, "no matching run has been stored yet, so this is not a clean result") {
-		t.Error("device page before any matching run does not say the result is not clean")
-	}
-	fs := seedFindings(t, e)
-	res := c.get("/devices/1")
-	mustContain(t, "device page", res.Body, "Findings and risk", "badge band-critical", "85.0", "each factor's contribution",
-		fmt.Sprintf(`href="/findings/%d"`, fs[0].ID), "severity CVSS 8.2 (+30.0)", "Overdue")
-	if strings.Contains(res.Body, "Not available yet: vulnerability findings") {
-		t.Error("device page still shows the findings placeholder")
-	}
-}

@@ -1,9 +1,0 @@
-package ingest_test
-
-import (
-	"io"
-
-	"github.com/medwarden/medwarden/internal/ingest/batch"
-)
-
-func batchDecode(r io.Reader) (*batch.Batch, error) { return batch.Decode(r, "test") }
