@@ -72,6 +72,14 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/risk/register":     "findings:read",
 	"GET /api/v1/risk/trend":        "findings:read",
 	"GET /api/v1/remediations":      "findings:read",
+	// SBOMs (sboms.go): device data; attaching one is a device write
+	"GET /api/v1/sboms":              "devices:read",
+	"POST /api/v1/sboms":             "devices:write",
+	"GET /api/v1/sboms/{id}":         "devices:read",
+	"GET /api/v1/sboms/{id}/diff":    "devices:read",
+	"GET /api/v1/sboms/{id}/export":  "devices:read",
+	"GET /api/v1/components":         "devices:read",
+	"GET /api/v1/devices/{id}/sboms": "devices:read",
 
 	// zero trust: sensor certificates and API tokens
 	"POST /api/v1/sensors/renew": ScopeSensorRenew,

@@ -165,6 +165,14 @@ var routeAccess = map[string][]auth.Role{
 	"GET /api/v1/risk/register":     {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/risk/trend":        {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/remediations":      {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	// SBOMs: sboms.go
+	"GET /api/v1/sboms":              {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"POST /api/v1/sboms":             {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
+	"GET /api/v1/sboms/{id}":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/sboms/{id}/diff":    {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/sboms/{id}/export":  {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/components":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+	"GET /api/v1/devices/{id}/sboms": {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 
 	// zero trust
 	"POST /api/v1/sensors/renew": {}, // sensors only (client certificate): sensors_test.go

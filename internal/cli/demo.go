@@ -95,10 +95,6 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return fmt.Errorf("load demo fleet: %w", err)
 	}
-	// Real advisories, so the findings service gives the demo real findings.
-	if _, err := loadDemoAdvisories(ctx, st); err != nil {
-		return fmt.Errorf("load demo advisories: %w", err)
-	}
 	// The demo's admin keeps its generated password (no forced change) so
 	// the printed credentials work for the whole session.
 	pw, err := auth.GeneratePassword()

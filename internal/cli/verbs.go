@@ -19,7 +19,6 @@ func verbs() []*Verb {
 		matchVerb(),
 		simulateVerb(),
 		riskVerb(),
-		findingsVerb(),
 		sbomVerb(),
 		tokenVerb(),
 		sensorsVerb(), sensorEnrolVerb(),

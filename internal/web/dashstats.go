@@ -2,13 +2,11 @@ package web
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
-	"github.com/medwarden/medwarden/internal/risk"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -28,15 +26,7 @@ type dashStats struct {
 	at            time.Time
 	day           string
 	refreshing    bool // a copy for one page: newer counts are on their way
-
-	// Findings and risk (nil findings when no matching run was stored).
-	findings  *store.FindingStats
-	trendDays []string
-	trend     []series
 }
-
-// trendDays of risk snapshots are drawn.
-const trendDays = 90
 
 // statsState is the cache and its background refresh.
 type statsState struct {
@@ -112,21 +102,6 @@ func (h *Handler) computeStats(ctx context.Context, now time.Time) (*dashStats, 
 	if err != nil && err != errStop {
 		return nil, fmt.Errorf("conflict count: %w", err)
 	}
-	at, err := h.st.FindingsComputedAt(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("findings computed at: %w", err)
-	}
-	if at.IsZero() {
-		return ds, nil
-	}
-	if ds.findings, err = h.st.FindingStats(ctx, store.FindingStatsOptions{Today: today, Top: 10}); err != nil {
-		return nil, fmt.Errorf("finding counts: %w", err)
-	}
-	snaps, err := h.st.ListRiskSnapshots(ctx, now.UTC().AddDate(0, 0, -trendDays+1).Format(inventory.DateLayout), "")
-	if err != nil {
-		return nil, fmt.Errorf("risk snapshots: %w", err)
-	}
-	ds.trendDays, ds.trend = trendOf(snaps)
 	return ds, nil
 }
 
@@ -167,30 +142,4 @@ func (h *Handler) stats(r *http.Request, today string) (*dashStats, error) {
 	cp := *c
 	cp.refreshing = h.dash.running != nil || h.dash.cgen != h.dash.gen
 	return &cp, nil
-}
-
-// trendOf turns daily risk registers into one line per band: the devices
-// of that band on each day.
-func trendOf(snaps []*store.RiskSnapshot) ([]string, []series) {
-	if len(snaps) == 0 {
-		return nil, nil
-	}
-	ss := []series{{Label: "critical", Class: "band-critical"}, {Label: "high", Class: "band-high"},
-		{Label: "medium", Class: "band-medium"}, {Label: "low", Class: "band-low"}}
-	var days []string
-	for _, sn := range snaps {
-		var reg risk.Register
-		if err := json.Unmarshal(sn.Register, &reg); err != nil {
-			continue // a snapshot that cannot be read is left out of the chart
-		}
-		b := reg.Total.Bands
-		days = append(days, sn.Day)
-		for i, v := range []int{b.Critical, b.High, b.Medium, b.Low} {
-			ss[i].Values = append(ss[i].Values, float64(v))
-		}
-	}
-	if len(days) == 0 {
-		return nil, nil
-	}
-	return days, ss
 }

@@ -37,7 +37,6 @@ type deviceData struct {
 	D         *inventory.Device
 	Rows      []fieldRow
 	Conflicts []inventory.Conflict
-	Risk      deviceRisk
 }
 
 func (h *Handler) loadDevice(w http.ResponseWriter, r *http.Request, rc *reqCtx) *inventory.Device {
@@ -91,10 +90,6 @@ func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, rc *reqCt
 	}
 	rep, err := h.feedReport(r.Context())
 	if err != nil {
-		h.serverError(w, r, rc, err)
-		return
-	}
-	if dd.Risk, err = h.deviceRisk(r.Context(), d.ID, h.now()); err != nil {
 		h.serverError(w, r, rc, err)
 		return
 	}
