@@ -70,9 +70,11 @@ func DeviceArgs(d *inventory.Device) ([]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("device %q provenance: %w", d.AssetID, err)
 	}
-	obs, err := json.Marshal(orEmptyObs(d.Observed))
-	if err != nil {
-		return nil, fmt.Errorf("device %q observed values: %w", d.AssetID, err)
+	obs := []byte("{}") // most devices: no observed values
+	if len(d.Observed) > 0 {
+		if obs, err = json.Marshal(d.Observed); err != nil {
+			return nil, fmt.Errorf("device %q observed values: %w", d.AssetID, err)
+		}
 	}
 	var asset any // NULL when empty so UNIQUE allows many devices without a tag
 	if d.AssetID != "" {
@@ -212,13 +214,6 @@ func decodeProvenance(d *inventory.Device, s string) error {
 		d.Provenance = nil
 	}
 	return nil
-}
-
-func orEmptyObs(m map[string]inventory.Observation) map[string]inventory.Observation {
-	if m == nil {
-		return map[string]inventory.Observation{}
-	}
-	return m
 }
 
 // scanDevice reads one row of selectDevice.

@@ -177,7 +177,7 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	if field == "end_of_support" && q.EOSBefore != "" {
 		sortFiltered = true
 	}
-	if filters > 0 && !sortFiltered {
+	if filters > 0 && !sortFiltered && !indexServes(q, field) {
 		inner := selectDevice
 		if len(where) > filters {
 			inner += " WHERE " + strings.Join(where[filters:], " AND ")
@@ -216,6 +216,35 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 		page.Next = encodeCursor(cursor{Key: key, ID: last.ID})
 	}
 	return page, nil
+}
+
+// compositeSorts: filter field → sort fields for which a (filter, sort, id)
+// index exists (migration 0009). A list filtered by the field and sorted by
+// one of these is a single index range scan.
+var compositeSorts = map[string][]string{
+	"site":        {"asset_id"},
+	"device_type": {"version", "end_of_support"},
+	"criticality": {"end_of_support"},
+}
+
+// idIndexed are the filter fields with a (field, id) index (migration 0001):
+// filtered and sorted by id, such a list is an index range scan.
+var idIndexed = []string{"site", "vendor", "device_type", "department", "criticality", "end_of_support",
+	"model", "hostname", "version"}
+
+// indexServes reports whether one index serves one of q's equality filters
+// together with the sort: then phase 1 (walking the sort index and
+// filtering) would only add work.
+func indexServes(q store.DeviceQuery, sortField string) bool {
+	for f := range q.Filters {
+		if (sortField == "" || sortField == "id") && slices.Contains(idIndexed, f) {
+			return true
+		}
+		if slices.Contains(compositeSorts[f], sortField) {
+			return true
+		}
+	}
+	return false
 }
 
 // scanBudget is how many rows in sort order phase 1 of a filtered list

@@ -202,6 +202,10 @@ func (Dialect) IndexCatalog() string {
 // BeforeIndexBuild: SQLite sorts in memory already (temp_store=MEMORY).
 func (Dialect) BeforeIndexBuild() string { return "" }
 
-// Analyze samples each index (analysis_limit) so the planner knows which
-// filter is selective without reading a million rows.
-func (Dialect) Analyze() string { return "PRAGMA analysis_limit = 2000; ANALYZE devices" }
+// Analyze: none. A full ANALYZE of a million devices costs about as much
+// CPU as rebuilding three indexes, and a sampled one (analysis_limit) gave
+// row estimates off by 100x that made the planner pick a filter index plus
+// a sort over a (filter, sort) composite; without statistics SQLite prefers
+// the index that also serves the ORDER BY, which is what the device lists
+// need (docs/benchmarks/inventory.md).
+func (Dialect) Analyze() string { return "" }
