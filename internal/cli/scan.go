@@ -210,14 +210,26 @@ func sensorVerb() *Verb {
 	return &Verb{
 		Name:    "sensor",
 		Summary: "capture live on a Linux interface and report devices, edges and findings",
-		Usage:   "--iface IFACE [--bpf FILTER] [--duration 10s] [--format json|table]",
+		Usage:   "--iface IFACE [--bpf FILTER] [--duration 10s] [--format json|table] | (--iface IFACE | --pcap FILE) (--server URL | --bus nats://…) [--spool DIR] [flags]",
 		Help: `Captures on IFACE with an AF_PACKET (TPACKET_V3) memory-mapped ring. Needs
 root or CAP_NET_RAW. --bpf takes a tcpdump filter expression, compiled with the
 tcpdump program (which must be installed).
 
-For now the sensor does not send to a server: when --duration passes (or on
-interrupt) it prints the same report as 'medwarden scan' would for the same
-traffic.`,
+Without --server or --bus, when --duration passes (or on interrupt) it
+prints the same report as 'medwarden scan' would for the same traffic.
+
+With --server URL (or --bus nats://HOST:4222) it sends what it sees to
+'medwarden serve' instead: every --batch-interval (1m) a batch of the
+devices observed since the last one and the traffic edges aggregated per
+--edge-interval (1h) bucket. Every batch is first written to the spool
+(--spool DIR, bounded by --spool-max; the oldest batches are dropped, and
+counted, when it is full) and deleted once the server acknowledged it, so
+nothing is lost while the server is unreachable: spooled batches are resent
+in order, with exponential backoff. Authentication: the client certificate
+from 'medwarden sensor enroll' (--credentials DIR) or an API token with
+sensor:write ($MEDWARDEN_TOKEN or --token-file). --pcap FILE replays a
+capture instead of capturing live (batches cut by capture time); --flush
+only sends what is spooled. See docs/SENSOR.md "Sending to a server".`,
 		Run: func(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 			if len(args) > 0 && args[0] == "enroll" { // 'medwarden sensor enroll': sensors.go
 				return runSensorEnrol(ctx, env, fs, args[1:])
@@ -227,6 +239,8 @@ traffic.`,
 			iface := fs.String("iface", "", "interface to capture on (required)")
 			filter := fs.String("bpf", "", "tcpdump filter expression")
 			dur := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
+			var sf sendFlags
+			sf.register(fs, env)
 			rest, err := parseFlags(fs, args)
 			if err != nil {
 				return err
@@ -236,6 +250,9 @@ traffic.`,
 			}
 			if len(rest) > 0 {
 				return usageErr("unexpected arguments: %s", strings.Join(rest, " "))
+			}
+			if sf.enabled() {
+				return runSensorSend(ctx, env, &a, &sf, *iface, *filter, *dur)
 			}
 			if *iface == "" {
 				return usageErr("--iface is required")
