@@ -2,6 +2,9 @@
 # Inventory hot paths: CSV import (rows/s) and filtered, sorted device list
 # queries (p95) on SQLite and, when MEDWARDEN_TEST_POSTGRES is set, on
 # PostgreSQL. LARGE=1 uses 1,000,000 devices (several minutes, ~2 GB disk).
+# CLI=1 also times the end-to-end `medwarden import` of a demo fleet CSV
+# (LARGE=1: 1,000,000 devices) under /usr/bin/time, with the load average.
+# See docs/benchmarks/inventory.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MEDWARDEN_BENCH_LARGE=${LARGE:-0}
@@ -9,4 +12,25 @@ go test ./internal/importer -run '^$' -bench 'ImportCSV' -benchtime 1x -timeout 
 go test ./internal/store/sqlite -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m
 if [ -n "${MEDWARDEN_TEST_POSTGRES:-}" ]; then
   go test ./internal/store/postgres -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m
+fi
+if [ "${CLI:-0}" = 1 ]; then
+  n=100000
+  [ "$MEDWARDEN_BENCH_LARGE" = 1 ] && n=1000000
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' EXIT
+  go build -o "$tmp/medwarden" ./cmd/medwarden
+  "$tmp/medwarden" demo --devices "$n" --out "$tmp/fleet.csv"
+  t() { /usr/bin/time -f "wall %e s, user %U s, sys %S s, max RSS %M KB" "$@"; }
+  echo "load before: $(cat /proc/loadavg)"
+  t "$tmp/medwarden" import --data "$tmp/data" "$tmp/fleet.csv"
+  echo "load after: $(cat /proc/loadavg)"
+  if [ -n "${MEDWARDEN_TEST_POSTGRES:-}" ]; then
+    schema=medwarden_bench_$$
+    psql -q "$MEDWARDEN_TEST_POSTGRES" -c "CREATE SCHEMA $schema"
+    sep='?'; case "$MEDWARDEN_TEST_POSTGRES" in *\?*) sep='&';; esac
+    echo "load before: $(cat /proc/loadavg)"
+    t "$tmp/medwarden" import --db "$MEDWARDEN_TEST_POSTGRES${sep}search_path=$schema" "$tmp/fleet.csv"
+    echo "load after: $(cat /proc/loadavg)"
+    psql -q "$MEDWARDEN_TEST_POSTGRES" -c "DROP SCHEMA $schema CASCADE"
+  fi
 fi
