@@ -67,6 +67,7 @@ type Server struct {
 	sessionIdle  time.Duration
 	clientLimit  *limiter
 	accountLimit *limiter
+	batches      BatchSink  // nil until EnableSensorBatches
 	pki          *sensorPKI // nil until EnableSensors
 }
 
@@ -130,6 +131,9 @@ func New(d Deps) *Server {
 	s.handle("GET", "/api/v1/feeds", s.listFeeds)
 	s.handle("GET", "/api/v1/audit", s.listAudit)
 	s.handle("GET", "/api/v1/auth/whoami", s.whoami)
+	// sensor ingestion (sensor_batches.go)
+	s.handle("POST", "/api/v1/sensor/batches", s.postSensorBatch)
+	s.handle("GET", "/api/v1/edges", s.listEdges)
 	// risk & findings (cvss.go, rubric.go, findings.go, risk.go, remediations.go)
 	s.handle("GET", "/api/v1/cvss", s.getCVSS)
 	s.handle("POST", "/api/v1/cvss", s.postCVSS)

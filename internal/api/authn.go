@@ -58,6 +58,8 @@ var RouteScopes = map[string]auth.Scope{
 	"GET /api/v1/feeds":           "feeds:read",
 	"GET /api/v1/audit":           "audit:read",
 	"GET /api/v1/auth/whoami":     "",
+	"POST /api/v1/sensor/batches": "sensor:write", // a sensor certificate or a token with sensor:write
+	"GET /api/v1/edges":           "devices:read",
 
 	// risk & findings: cvss.go, rubric.go, findings.go, risk.go, remediations.go
 	"GET /api/v1/cvss":              "findings:read",

@@ -174,6 +174,10 @@ var routeAccess = map[string][]auth.Role{
 	"GET /api/v1/components":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 	"GET /api/v1/devices/{id}/sboms": {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
 
+	// sensor ingestion: sensor_batches.go
+	"POST /api/v1/sensor/batches": {auth.Admin, auth.Analyst, auth.ClinicalEngineer},
+	"GET /api/v1/edges":           {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},
+
 	// zero trust
 	"POST /api/v1/sensors/renew": {}, // sensors only (client certificate): sensors_test.go
 	"GET /api/v1/tokens":         {auth.Admin, auth.Analyst, auth.ClinicalEngineer, auth.Auditor, auth.Viewer},

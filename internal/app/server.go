@@ -34,6 +34,9 @@ type ServerConfig struct {
 	// authentication (TLS must then request client certificates:
 	// pki.RequestClientCerts).
 	SensorCA *pki.CA
+	// Bus carries sensor batches: "" or "memory" (in-process) or
+	// nats://host:port (NATS JetStream); see StartIngest.
+	Bus string
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -62,6 +65,12 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		}
 		handler.EnableSensors(cfg.SensorCA, ss)
 	}
+	ing, err := StartIngest(ctx, cfg.Bus, st, log, nil)
+	if err != nil {
+		return err
+	}
+	defer ing.Stop()
+	handler.EnableSensorBatches(ing.Sink)
 	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
 	if err != nil {
 		return err

@@ -24,15 +24,18 @@ const TokenPrefix = "mwt_"
 type Scope string
 
 // Areas of the API that scopes name.
-var Areas = []string{"devices", "imports", "advisories", "feeds", "findings", "audit", "users", "metrics"}
+var Areas = []string{"devices", "imports", "advisories", "feeds", "findings", "audit", "users", "metrics", "sensor"}
 
 // AllScopes lists every valid scope in display order. The audit log is
 // append-only and metrics are read-only, so there is no audit:write or
-// metrics:write.
+// metrics:write; sensor data is only sent (sensor:write; what sensors
+// found is read under devices:read), so there is no sensor:read.
 var AllScopes = func() []Scope {
 	var out []Scope
 	for _, a := range Areas {
-		out = append(out, Scope(a+":read"))
+		if a != "sensor" {
+			out = append(out, Scope(a+":read"))
+		}
 		if a != "audit" && a != "metrics" {
 			out = append(out, Scope(a+":write"))
 		}

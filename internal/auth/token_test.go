@@ -46,7 +46,7 @@ func TestParseScopes(t *testing.T) {
 
 func TestRoleScopes(t *testing.T) {
 	reads := []Scope{"devices:read", "imports:read", "advisories:read", "feeds:read", "findings:read", "metrics:read"}
-	writes := []Scope{"devices:write", "imports:write", "advisories:write", "feeds:write", "findings:write"}
+	writes := []Scope{"devices:write", "imports:write", "advisories:write", "feeds:write", "findings:write", "sensor:write"}
 	tests := []struct {
 		role Role
 		want []Scope

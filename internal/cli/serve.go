@@ -47,7 +47,11 @@ console session; see docs/SECURITY.md. Over TLS the server also asks for
 client certificates: sensors enrolled with the sensor CA kept in DATA/pki
 ('medwarden sensors token', 'medwarden sensor enroll') authenticate with
 theirs (docs/SENSOR_ENROLMENT.md). Every change is written to the
-hash-chained audit log ('medwarden audit verify').`,
+hash-chained audit log ('medwarden audit verify').
+
+Sensors send batches to POST /api/v1/sensor/batches; the bus carries them
+to the ingester: in-process by default, NATS JetStream with --bus
+nats://HOST:4222 or $MEDWARDEN_BUS (docs/SENSOR.md).`,
 		Run: runServe,
 	}
 }
@@ -61,6 +65,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	perClient := fs.Float64("rate-limit-client", api.DefaultPerClient, "API requests per second per client address (burst: twice that); -1 turns the limit off")
 	perAccount := fs.Float64("rate-limit-account", api.DefaultPerAccount, "API requests per second per user or token (burst: twice that); -1 turns the limit off")
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP instead of HTTPS (loopback addresses only, behind a local TLS reverse proxy)")
+	busURL := fs.String("bus", env.Getenv("MEDWARDEN_BUS"), "bus for sensor batches: memory (in-process, default) or nats://HOST:4222 (NATS JetStream; $MEDWARDEN_BUS); see docs/SENSOR.md")
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
@@ -141,7 +146,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
 		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))},
-		SensorCA:  sensorCA}, st, log)
+		SensorCA:  sensorCA, Bus: *busURL}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.
