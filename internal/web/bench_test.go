@@ -15,7 +15,9 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib" // driver "pgx" for creating the benchmark schema
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
@@ -60,6 +62,7 @@ func BenchmarkPages(b *testing.B) {
 	if err := st.CreateUser(ctx, u); err != nil {
 		b.Fatal(err)
 	}
+	advID, findingID, auditN := seedRisk(b, st, n)
 	h, err := New(ctx, Deps{Store: st, Params: fastParams})
 	if err != nil {
 		b.Fatal(err)
@@ -98,6 +101,17 @@ func BenchmarkPages(b *testing.B) {
 		{"devices-200-rows", "/devices?limit=200&sort=-criticality", nil},
 		{"devices-search", "/devices?q=ventilator", nil},
 		{"device", fmt.Sprintf("/devices/%d", mid.Devices[0].ID), nil},
+		{"device-with-findings", "/devices/1", nil},
+		{"findings", "/findings", nil},
+		{"findings-kev-critical", "/findings?kev=yes&band=critical", nil},
+		{"finding", fmt.Sprintf("/findings/%d", findingID), nil},
+		{"remediations", "/remediations", nil},
+		{"advisories", "/advisories", nil},
+		{"advisories-search", "/advisories?q=baxter", nil},
+		{"advisory", "/advisories/" + advID, nil},
+		{"feeds", "/feeds", nil},
+		{"audit", "/audit", nil},
+		{"audit-filtered", "/audit?actor=bob&action=finding", nil},
 		{"imports", "/imports", nil},
 		{"settings-users", "/settings/users", nil},
 		{"account-password", "/account/password", nil},
@@ -155,5 +169,68 @@ func BenchmarkPages(b *testing.B) {
 			})
 		}
 	}
-	b.Logf("%s: %s", storetest.SizeName(n), strings.Join(report, "; "))
+	b.Logf("%s (%d audit entries): %s", storetest.SizeName(n), auditN, strings.Join(report, "; "))
 }
+
+// seedRisk gives the benchmark store what a hospital that matches its
+// fleet has: the feeds of internal/feeds/testdata (three CSAF advisories,
+// KEV, EPSS), findings on 20% of the devices (one to three each, over 40
+// advisory ids, scores spread over every band) with device risk rows, 90
+// daily risk snapshots and an audit log of auditEntries entries. It
+// returns an advisory id, a finding id and the audit size.
+func seedRisk(b testing.TB, st store.Store, n int) (string, int64, int) {
+	ctx := context.Background()
+	im, err := feeds.NewImporter(st, feeds.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []string{"csaf", "kev_subset.json", "epss_scores-2025-08-25.csv"} {
+		if _, err := im.Import(ctx, filepath.Join("..", "feeds", "testdata", p), ""); err != nil {
+			b.Fatalf("import %s: %v", p, err)
+		}
+	}
+	var fs []*store.Finding
+	var risks []*store.DeviceRisk
+	for dev := int64(1); dev <= int64(n); dev += 5 {
+		k := int(dev/5)%3 + 1
+		var top *store.Finding
+		for j := 0; j < k; j++ {
+			sc := float64((dev*7+int64(j)*31)%100) + 0.5
+			f := storetest.SampleFinding(dev, fmt.Sprintf("ICSMA-%02d-%03d-01", 20+j, dev%40), sc)
+			f.KEV = dev%17 == 0
+			fs = append(fs, f)
+			if top == nil || f.Score > top.Score {
+				top = f
+			}
+		}
+		risks = append(risks, &store.DeviceRisk{DeviceID: dev, AssetID: top.AssetID, Score: top.Score, Band: top.Band, Findings: k, KEV: top.KEV,
+			Factors: top.Factors, Actions: []byte("[]"), Site: "North Campus", DeviceType: "infusion-pump", Vendor: "BD"})
+	}
+	if _, err := st.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, risks); err != nil {
+		b.Fatal(err)
+	}
+	day := time.Now().UTC().AddDate(0, 0, -89)
+	for i := 0; i < 90; i++ {
+		reg := fmt.Sprintf(`{"total":{"key":"all","devices":%d,"affected":%d,"findings":%d,"bands":{"critical":%d,"high":%d,"medium":%d,"low":%d,"info":0}},"by_site":[],"by_department":[],"by_device_type":[],"by_vendor":[]}`,
+			n, len(risks), len(fs), len(risks)/5+i, len(risks)/5, len(risks)/5-i, len(risks)/5)
+		if err := st.PutRiskSnapshot(ctx, day.AddDate(0, 0, i).Format(time.DateOnly), []byte(reg)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	sec := st.(store.SecurityStore)
+	for i := 0; i < auditEntries; i++ {
+		actor, action := "alice", "device.update"
+		if i%50 == 0 {
+			actor, action = "bob", "finding.workflow"
+		}
+		e, _ := audit.New(audit.Actor{Name: actor, Kind: audit.KindUser, Source: "10.1.2.3"}, time.Now(), action, fmt.Sprintf("device/%d", i%n+1),
+			map[string]string{"version": "8.00.01"}, map[string]string{"version": "8.00.02"})
+		if err := sec.AppendAudit(ctx, e); err != nil {
+			b.Fatal(err)
+		}
+	}
+	return "ICSMA-24-151-01", fs[0].ID, auditEntries
+}
+
+// auditEntries are appended to the benchmark store's audit log.
+const auditEntries = 5000

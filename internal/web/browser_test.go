@@ -15,6 +15,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/storetest"
@@ -67,6 +68,8 @@ func TestBrowser(t *testing.T) {
 	if err := e.st.UpdateDevice(ctx, dev, 0); err != nil {
 		t.Fatal(err)
 	}
+
+	fid := seedBrowserRisk(t, e, dev.ID)
 
 	shots := t.TempDir()
 	if *updateScreenshots {
@@ -165,7 +168,9 @@ func TestBrowser(t *testing.T) {
 	// 2. Dashboard.
 	do("dashboard", chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".tiles")))
 	wantText("dashboard", ".tiles", "600", "devices in the inventory", "past end of support", "1", "open provenance conflicts")
-	wantText("dashboard", "#h-risk + p", "Not available yet")
+	wantText("dashboard", "#h-band", "Devices by risk band")
+	wantText("dashboard", "#h-top + table", dev.AssetID)
+	wantText("dashboard", ".feedbar", "feed epss", "STALE")
 	shot("dashboard")
 	// Keyboard: the first Tab reaches the skip link, with a visible focus
 	// ring, and Enter moves focus to the main content.
@@ -209,7 +214,31 @@ func TestBrowser(t *testing.T) {
 	wantText("resolved", ".flash", "Conflict resolved")
 	wantText("resolved", "table.fields", "9.9.1", "edited user:analyst")
 
-	// 5. Import a CSV with errors: the report names line, column and reason.
+	// 5. Findings: open the device's critical finding and take it on.
+	do("findings", chromedp.Navigate(base+"/findings?kev=yes"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	wantText("findings", "table.list tbody", dev.AssetID, "critical", "KEV", "Overdue")
+	shot("findings")
+	do("open finding", chromedp.Click(chromedp.CSS(fmt.Sprintf(`a[href="/findings/%d"]`, fid))), chromedp.WaitVisible(chromedp.CSS("#h-wf")))
+	wantText("finding", "#h-wf", "Status: Open")
+	wantText("finding", "#h-risk + table", "severity", "CVSS 8.2")
+	do("change status", chromedp.SetValue(chromedp.CSS("#wf-state"), "in_progress"),
+		chromedp.SendKeys(chromedp.CSS("#wf-owner"), "Biomed team North"),
+		chromedp.Click(chromedp.CSS(`form[aria-labelledby="h-upd"] button[type=submit]`)),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	wantText("status changed", ".flash", "Finding updated")
+	wantText("status changed", "#h-wf", "Status: In progress")
+	wantText("status changed", "#workflow dl", "Biomed team North", "analyst")
+	shot("finding")
+	do("queue", chromedp.Navigate(base+"/remediations"), chromedp.WaitVisible(chromedp.CSS("table.list")))
+	wantText("queue", "table.list tbody tr:first-child", "Overdue")
+	do("advisory", chromedp.Navigate(base+"/advisories/ICSMA-24-151-01"), chromedp.WaitVisible(chromedp.CSS("#h-aff")))
+	wantText("advisory", "#h-vulns + article", "CVE-2024-5176", "9.6")
+	shot("advisory")
+	do("feeds", chromedp.Navigate(base+"/feeds"), chromedp.WaitVisible(chromedp.CSS("#h-feeds")))
+	wantText("feeds", "table.list", "kev", "2025-08-25", "stale")
+	shot("feeds")
+
+	// 6. Import a CSV with errors: the report names line, column and reason.
 	broken, err := filepath.Abs("testdata/broken.csv")
 	if err != nil {
 		t.Fatal(err)
@@ -223,7 +252,7 @@ func TestBrowser(t *testing.T) {
 	wantText("import report", "table.errors", "00:09:fb:00:00:0G", "mac")
 	shot("import-errors")
 
-	// 6. Tablet width: the device list stays usable.
+	// 7. Tablet width: the device list stays usable.
 	do("tablet", chromedp.EmulateViewport(820, 1180), chromedp.Navigate(base+"/devices?sort=-criticality&limit=25"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	shot("devices-tablet")
 
@@ -236,4 +265,55 @@ func TestBrowser(t *testing.T) {
 		}
 		t.Errorf("browser console: %s", m)
 	}
+}
+
+// seedBrowserRisk imports the feeds of internal/feeds/testdata and stores
+// findings: a critical KEV finding on dev (returned) and lower ones on
+// the first 40 demo devices, with daily risk snapshots.
+func seedBrowserRisk(t *testing.T, e *env, dev int64) int64 {
+	t.Helper()
+	ctx := context.Background()
+	im, err := feeds.NewImporter(e.st, feeds.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"csaf", "kev_subset.json", "epss_scores-2025-08-25.csv"} {
+		if _, err := im.Import(ctx, filepath.Join("..", "feeds", "testdata", p), ""); err != nil {
+			t.Fatalf("import %s: %v", p, err)
+		}
+	}
+	var fs []*store.Finding
+	var risks []*store.DeviceRisk
+	ids := []int64{dev}
+	for id := int64(1); id <= 40; id++ {
+		if id != dev {
+			ids = append(ids, id)
+		}
+	}
+	for i, id := range ids {
+		d, err := e.st.GetDevice(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := 88.0 - float64(i)*2
+		f := storetest.SampleFinding(id, "ICSMA-24-151-01", sc)
+		f.AssetID, f.KEV = d.AssetID, i == 0
+		f.ProductName = d.Vendor + " " + d.Model + " " + d.Version
+		fs = append(fs, f)
+		risks = append(risks, &store.DeviceRisk{DeviceID: id, AssetID: d.AssetID, Score: sc, Band: f.Band, Findings: 1, KEV: f.KEV,
+			Factors: f.Factors, Actions: []byte("[]"), Site: d.Site, Department: d.Department, DeviceType: d.DeviceType, Vendor: d.Vendor})
+	}
+	if _, err := e.st.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, risks); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 30; i++ {
+		day := e.clock.Now().UTC().AddDate(0, 0, i-29).Format(time.DateOnly)
+		reg := fmt.Sprintf(`{"total":{"key":"all","devices":600,"affected":40,"findings":40,"bands":{"critical":%d,"high":%d,"medium":%d,"low":%d,"info":0}},"by_site":[],"by_department":[],"by_device_type":[],"by_vendor":[]}`,
+			5+i/6, 12-i/5, 15, 8+i%3)
+		if err := e.st.PutRiskSnapshot(ctx, day, []byte(reg)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.h.dropStats() // the console did not make these writes itself
+	return fs[0].ID
 }

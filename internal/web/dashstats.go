@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/risk"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -26,7 +28,15 @@ type dashStats struct {
 	at            time.Time
 	day           string
 	refreshing    bool // a copy for one page: newer counts are on their way
+
+	// Findings and risk (nil findings when no matching run was stored).
+	findings  *store.FindingStats
+	trendDays []string
+	trend     []series
 }
+
+// trendDays of risk snapshots are drawn.
+const trendDays = 90
 
 // statsState is the cache and its background refresh.
 type statsState struct {
@@ -35,7 +45,14 @@ type statsState struct {
 	cgen    uint64        // gen the cache was computed at
 	running chan struct{} // closed when the refresh in flight ends; nil when none
 	lastErr error
+	took    time.Duration // how long the last computation ran
 }
+
+// refreshCost: an age-driven refresh waits at least this many times the
+// last computation's duration, so a fleet whose counts take seconds is
+// not recounted back to back (writes made in the console still refresh
+// at once).
+const refreshCost = 10
 
 // maxConflictScan bounds the devices examined for the conflict count.
 const maxConflictScan = 50_000
@@ -64,9 +81,10 @@ func (h *Handler) startRefreshLocked() chan struct{} {
 	h.bg.Add(1)
 	go func() {
 		defer h.bg.Done()
-		now := h.now()
+		now, start := h.now(), time.Now()
 		ds, err := h.computeStats(h.ctx, now)
 		h.dashMu.Lock()
+		h.dash.took = time.Since(start)
 		if err == nil {
 			h.dash.cache, h.dash.cgen = ds, gen
 		} else if h.ctx.Err() == nil {
@@ -102,6 +120,21 @@ func (h *Handler) computeStats(ctx context.Context, now time.Time) (*dashStats, 
 	if err != nil && err != errStop {
 		return nil, fmt.Errorf("conflict count: %w", err)
 	}
+	at, err := h.st.FindingsComputedAt(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("findings computed at: %w", err)
+	}
+	if at.IsZero() {
+		return ds, nil
+	}
+	if ds.findings, err = h.st.FindingStats(ctx, store.FindingStatsOptions{Today: today, Top: 10}); err != nil {
+		return nil, fmt.Errorf("finding counts: %w", err)
+	}
+	snaps, err := h.st.ListRiskSnapshots(ctx, now.UTC().AddDate(0, 0, -trendDays+1).Format(inventory.DateLayout), "")
+	if err != nil {
+		return nil, fmt.Errorf("risk snapshots: %w", err)
+	}
+	ds.trendDays, ds.trend = trendOf(snaps)
 	return ds, nil
 }
 
@@ -115,7 +148,7 @@ func (h *Handler) stats(r *http.Request, today string) (*dashStats, error) {
 	usable := c != nil && c.day == today && h.dash.cgen == h.dash.gen
 	if usable {
 		cp := *c
-		if h.now().Sub(c.at) >= h.statsAge {
+		if age := h.now().Sub(c.at); age >= h.statsAge && age >= refreshCost*h.dash.took {
 			h.startRefreshLocked()
 		}
 		cp.refreshing = h.dash.running != nil
@@ -142,4 +175,30 @@ func (h *Handler) stats(r *http.Request, today string) (*dashStats, error) {
 	cp := *c
 	cp.refreshing = h.dash.running != nil || h.dash.cgen != h.dash.gen
 	return &cp, nil
+}
+
+// trendOf turns daily risk registers into one line per band: the devices
+// of that band on each day.
+func trendOf(snaps []*store.RiskSnapshot) ([]string, []series) {
+	if len(snaps) == 0 {
+		return nil, nil
+	}
+	ss := []series{{Label: "critical", Class: "band-critical"}, {Label: "high", Class: "band-high"},
+		{Label: "medium", Class: "band-medium"}, {Label: "low", Class: "band-low"}}
+	var days []string
+	for _, sn := range snaps {
+		var reg risk.Register
+		if err := json.Unmarshal(sn.Register, &reg); err != nil {
+			continue // a snapshot that cannot be read is left out of the chart
+		}
+		b := reg.Total.Bands
+		days = append(days, sn.Day)
+		for i, v := range []int{b.Critical, b.High, b.Medium, b.Low} {
+			ss[i].Values = append(ss[i].Values, float64(v))
+		}
+	}
+	if len(days) == 0 {
+		return nil, nil
+	}
+	return days, ss
 }
