@@ -17,6 +17,7 @@ import (
 	"github.com/medwarden/medwarden/internal/advisory/epss"
 	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/feeds"
+	"github.com/medwarden/medwarden/internal/remediation"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -203,7 +204,15 @@ type advisoryData struct {
 	// NProducts counts every product of the advisory.
 	NProducts int
 	KEVCount  int
+	// Affected are the advisory's findings, riskiest first (the devices it
+	// affects); MoreAffected when there are more than shown.
+	Affected     []findingRow
+	MoreAffected bool
+	Computed     bool
 }
+
+// maxAffectedShown devices are listed on the advisory page.
+const maxAffectedShown = 100
 
 // maxNamesShown bounds the product names listed per status so a huge
 // advisory still renders a page well under 300 KB.
@@ -263,6 +272,21 @@ func (h *Handler) advisoryPage(w http.ResponseWriter, r *http.Request, rc *reqCt
 			vv.Remediations = append(vv.Remediations, remView{R: rm, Products: names(rm.ProductIDs)})
 		}
 		d.Vulns = append(d.Vulns, vv)
+	}
+	at, err := h.st.FindingsComputedAt(ctx)
+	if err != nil {
+		h.serverError(w, r, rc, err)
+		return
+	}
+	d.Computed = !at.IsZero()
+	fp, err := h.st.ListFindings(ctx, store.FindingQuery{AdvisoryID: a.ID, Sort: "-score", Limit: maxAffectedShown})
+	if err != nil {
+		h.serverError(w, r, rc, err)
+		return
+	}
+	d.MoreAffected = fp.Next != ""
+	for _, f := range fp.Findings {
+		d.Affected = append(d.Affected, findingRow{F: f, SLA: slaOf(f, h.now(), remediation.DefaultPolicy().DueSoonDays)})
 	}
 	h.render(w, r, http.StatusOK, "advisory", page{Title: a.ID, Nav: "advisories", RC: rc, Data: d, Feeds: rep})
 }

@@ -26,6 +26,13 @@ type dashData struct {
 	MaxAge        string
 	// Refreshing: newer counts are being computed in the background.
 	Refreshing bool
+	// Findings and risk; F is nil until a matching run was stored.
+	F         *store.FindingStats
+	Bands     template.HTML
+	SLA       template.HTML
+	Trend     template.HTML
+	Overdue   int64
+	TrendDays int
 }
 
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
@@ -48,6 +55,26 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request, rc *reqCtx) 
 		crit = append(crit, bar{Label: critLabel(inventory.Criticality(c.Key)), N: c.N, Href: href, Class: "crit-" + orUnknown(c.Key)})
 	}
 	d.Crit = barChart("Devices by clinical criticality", crit)
+	if f := ds.findings; f != nil {
+		d.F = f
+		var bb []bar
+		for _, c := range f.DevicesByBand {
+			bb = append(bb, bar{Label: c.Key, N: c.N, Href: "/findings?" + url.Values{"band": {c.Key}}.Encode(), Class: "band-" + c.Key})
+		}
+		d.Bands = barChart("Devices by risk band", bb)
+		var sb []bar
+		for _, c := range f.BySLA {
+			if c.Key == "overdue" {
+				d.Overdue = c.N
+			}
+			sb = append(sb, bar{Label: slaLabels[c.Key], N: c.N, Href: "/remediations", Class: "sla-" + c.Key})
+		}
+		d.SLA = barChart("Open remediations by due status", sb)
+		if len(ds.trendDays) > 0 {
+			d.Trend = lineChart("Devices per risk band, by day", ds.trendDays, ds.trend)
+			d.TrendDays = len(ds.trendDays)
+		}
+	}
 	d.Types = barChart("Devices by type", groupBars(st.ByType, "device_type"))
 	d.Sites = barChart("Devices by site", groupBars(st.BySite, "site"))
 	recent, err := h.st.ListDevices(ctx, store.DeviceQuery{Sort: "-updated_at", Limit: 8})

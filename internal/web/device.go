@@ -37,6 +37,8 @@ type deviceData struct {
 	D         *inventory.Device
 	Rows      []fieldRow
 	Conflicts []inventory.Conflict
+	SBOM      deviceSBOM // device_sbom.go
+	Risk      deviceRisk
 }
 
 func (h *Handler) loadDevice(w http.ResponseWriter, r *http.Request, rc *reqCtx) *inventory.Device {
@@ -93,6 +95,11 @@ func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, rc *reqCt
 		h.serverError(w, r, rc, err)
 		return
 	}
+	if dd.Risk, err = h.deviceRisk(r.Context(), d.ID, h.now()); err != nil {
+		h.serverError(w, r, rc, err)
+		return
+	}
+	dd.SBOM = h.deviceSBOMs(r.Context(), d)
 	h.render(w, r, status, "device", page{Title: title, Nav: "devices", RC: rc, Data: dd, Flash: msg, Feeds: rep})
 }
 

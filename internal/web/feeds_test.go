@@ -104,7 +104,7 @@ func TestFeedUploadCSAFAndAdvisoryPages(t *testing.T) {
 		t.Fatalf("advisory page = %d", res.Code)
 	}
 	mustContain(t, "advisory page", res.Body, "CVE-2024-5176", "9.6", "CVSS:3.1/", "vendor_fix", "mitigation",
-		"Welch Allyn", "Devices this advisory affects", "feedbar")
+		"Welch Allyn", "Devices this advisory affects", "No matching run has been stored yet", "feedbar")
 	if res = v.get("/advisories/NOPE-1"); res.Code != http.StatusNotFound {
 		t.Errorf("unknown advisory = %d, want 404", res.Code)
 	}

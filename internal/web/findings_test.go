@@ -160,3 +160,46 @@ func TestFindingWorkflowForms(t *testing.T) {
 		t.Errorf("auditor POST = %d, want 403", res.Code)
 	}
 }
+
+func TestDevicePageFindingsAndRisk(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	c := e.signedIn(auth.Viewer)
+	if res := c.get("/devices/1"); !strings.Contains(res.Body, "no matching run has been stored yet, so this is not a clean result") {
+		t.Error("device page before any matching run does not say the result is not clean")
+	}
+	fs := seedFindings(t, e)
+	res := c.get("/devices/1")
+	mustContain(t, "device page", res.Body, "Findings and risk", "badge band-critical", "85.0", "each factor's contribution",
+		fmt.Sprintf(`href="/findings/%d"`, fs[0].ID), "severity CVSS 8.2 (+30.0)", "Overdue")
+	if strings.Contains(res.Body, "Not available yet: vulnerability findings") {
+		t.Error("device page still shows the findings placeholder")
+	}
+	// the advisory page lists the devices it affects (no advisory stored
+	// is needed for the findings, but the page needs the advisory)
+	a := e.signedIn(auth.Analyst)
+	a.get("/feeds")
+	a.upload("/feeds", "icsma-24-151-01.json", readFeedFile(t, "csaf/icsma-24-151-01.json"), url.Values{"kind": {"csaf"}})
+	res = c.get("/advisories/ICSMA-24-151-01")
+	mustContain(t, "advisory page", res.Body, `href="/devices/1"`, `href="/devices/3"`, "BD Alaris PC Unit 12.1.2", fmt.Sprintf("finding #%d", fs[2].ID))
+}
+
+func TestDashboardRiskPanels(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 3)
+	seedFindings(t, e)
+	ctx := context.Background()
+	for i, crit := range []int{1, 2, 1} {
+		reg := fmt.Sprintf(`{"total":{"key":"all","devices":3,"affected":3,"findings":3,"bands":{"critical":%d,"high":0,"medium":1,"low":1,"info":0},"max_score":85,"mean_score":50,"kev_devices":1},"by_site":[],"by_department":[],"by_device_type":[],"by_vendor":[]}`, crit)
+		if err := e.st.PutRiskSnapshot(ctx, fmt.Sprintf("2026-10-%02d", 30+i%2)+"", []byte(reg)); err != nil && i < 2 {
+			t.Fatal(err)
+		}
+	}
+	e.h.dropStats()
+	res := e.signedIn(auth.Viewer).get("/")
+	mustContain(t, "dashboard", res.Body, "Devices by risk band", `href="/findings?band=critical"`, "devices with a known exploited (KEV) vulnerability",
+		"Top-risk devices", "Open remediations by due status", "<polyline", "Findings trend", "feedbar")
+	if strings.Contains(res.Body, "No matching run has been stored yet") {
+		t.Error("dashboard still shows the empty risk state")
+	}
+}

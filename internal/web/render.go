@@ -141,7 +141,11 @@ func (h *Handler) parseTemplates() error {
 		if err != nil {
 			return err
 		}
-		if _, err := t.ParseFS(templateFS, "templates/"+n+".html"); err != nil {
+		pats := []string{"templates/" + n + ".html"}
+		if n == "device" {
+			pats = append(pats, "templates/device_sbom.html") // SBOM section (device_sbom.go)
+		}
+		if _, err := t.ParseFS(templateFS, pats...); err != nil {
 			return fmt.Errorf("web: parse template %s: %w", n, err)
 		}
 		h.pages[n] = t

@@ -707,7 +707,7 @@ func TestDashboard(t *testing.T) {
 		`<span class="big">12</span><span>devices in the inventory</span>`,
 		`href="/devices?criticality=diagnostic"`, // every bar is a link to its devices
 		`href="/devices?site=North+Campus"`,
-		"Not available yet", // risk, KEV, findings: empty state, no invented numbers
+		"No matching run has been stored yet", // risk, KEV, findings: empty state, no invented numbers
 		"<svg class=\"chart\"",
 	} {
 		if !strings.Contains(res.Body, want) {
