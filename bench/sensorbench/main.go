@@ -132,15 +132,13 @@ func run(mode, path string) error {
 				f.Close()
 			}
 		}
-		s.Flush()
-		res := s.Result()
+		res := s.TakeResult()
 		stats = res.Stats
 		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
 		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
-			c := classify.New(oui, rules, classify.Options{})
-			rep := report.Build(res, c.Classify(report.Input(res)))
+			rep := report.FromResult(res, classify.New(oui, rules, classify.Options{}))
 			counts["devices"], counts["report_edges"] = len(rep.Devices), len(rep.Edges)
 			if mode == "report" {
 				if err := rep.WriteJSON(io.Discard); err != nil {
