@@ -132,13 +132,15 @@ func run(mode, path string) error {
 				f.Close()
 			}
 		}
-		res := s.TakeResult()
+		s.Flush()
+		res := s.Result()
 		stats = res.Stats
 		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
 		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
-			rep := report.FromResult(res, classify.New(oui, rules, classify.Options{}))
+			c := classify.New(oui, rules, classify.Options{})
+			rep := report.Build(res, c.Classify(report.Input(res)))
 			counts["devices"], counts["report_edges"] = len(rep.Devices), len(rep.Edges)
 			if mode == "report" {
 				if err := rep.WriteJSON(io.Discard); err != nil {

@@ -30,6 +30,8 @@ import (
 // risk snapshots.
 type findingsEnv struct {
 	ts      *httptest.Server
+	srv     *api.Server
+	token   string
 	st      *recorder.Store
 	dev     map[string]int64 // asset id → device id
 	finding map[string]int64 // asset id + " " + advisory → finding id
@@ -72,7 +74,7 @@ func factors(fs ...risk.Factor) json.RawMessage {
 	return b
 }
 
-func newFindingsEnv(t *testing.T, raw store.Store, withFeeds bool) *findingsEnv {
+func newFindingsEnv(t testing.TB, raw store.Store, withFeeds bool) *findingsEnv {
 	t.Helper()
 	ctx := t.Context()
 	st, err := recorder.Wrap(raw, nil)
@@ -164,9 +166,11 @@ func newFindingsEnv(t *testing.T, raw store.Store, withFeeds bool) *findingsEnv 
 			t.Fatal(err)
 		}
 	}
-	e.ts = httptest.NewServer(api.New(api.Deps{Store: st}))
+	e.srv = api.New(api.Deps{Store: st, RateLimit: api.RateLimit{PerClient: -1, PerAccount: -1}})
+	e.ts = httptest.NewServer(e.srv)
 	t.Cleanup(e.ts.Close)
-	bearer.Store(e.ts.URL, newToken(t, st, "ana", auth.Analyst, "findings:read,findings:write"))
+	e.token = newToken(t, st, "ana", auth.Analyst, "findings:read,findings:write")
+	bearer.Store(e.ts.URL, e.token)
 	return e
 }
 
@@ -267,7 +271,7 @@ func TestFindingsPagingAndFeeds(t *testing.T) {
 	}
 }
 
-func sqliteStore(t *testing.T) store.Store {
+func sqliteStore(t testing.TB) store.Store {
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {
 		t.Fatal(err)

@@ -7,27 +7,11 @@ import (
 )
 
 // flowKey identifies a flow regardless of direction: endpoint a is the one
-// that sorts first. The addresses are stored as 16 bytes (IPv4 in its
-// IPv4-mapped form, v6 telling the families apart) rather than as
-// netip.Addr: the key is then 40 bytes without pointers, which the flow map
-// hashes and the garbage collector skips cheaply.
+// that sorts first.
 type flowKey struct {
-	a, b   [16]byte
+	a, b   netip.Addr
 	pa, pb uint16
 	proto  uint8
-	v6     bool
-}
-
-// addrA and addrB return the endpoints' addresses.
-func (k *flowKey) addrA() netip.Addr { return keyAddr(k.a, k.v6) }
-func (k *flowKey) addrB() netip.Addr { return keyAddr(k.b, k.v6) }
-
-func keyAddr(b [16]byte, v6 bool) netip.Addr {
-	a := netip.AddrFrom16(b)
-	if !v6 {
-		return a.Unmap()
-	}
-	return a
 }
 
 // flow is one bidirectional conversation. It is kept small because a
@@ -149,9 +133,8 @@ func (t *flowTable) unlink(f *flow) {
 // packet's source is endpoint a.
 func makeKey(src, dst netip.Addr, sport, dport uint16, proto uint8) (flowKey, bool) {
 	c := src.Compare(dst)
-	v6 := src.Is6()
 	if c < 0 || (c == 0 && sport <= dport) {
-		return flowKey{a: src.As16(), b: dst.As16(), pa: sport, pb: dport, proto: proto, v6: v6}, true
+		return flowKey{a: src, b: dst, pa: sport, pb: dport, proto: proto}, true
 	}
-	return flowKey{a: dst.As16(), b: src.As16(), pa: dport, pb: sport, proto: proto, v6: v6}, false
+	return flowKey{a: dst, b: src, pa: dport, pb: sport, proto: proto}, false
 }

@@ -463,7 +463,7 @@ func (s *Sensor) app(f *flow) *flowApp {
 		return f.app
 	}
 	a := &flowApp{}
-	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
+	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.a, f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.b, f.key.pb)}
 	if f.hasMAC {
 		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
 	}
@@ -697,15 +697,15 @@ func (s *Sensor) flushEdge(f *flow) {
 	k := f.key
 	var e EdgeKey
 	cm, sm := f.macA, f.macB
-	e.SrcIP, e.DstIP, e.DPort = k.addrA(), k.addrB(), k.pb
+	e.SrcIP, e.DstIP, e.DPort = k.a, k.b, k.pb
 	if !f.clientIsA {
 		cm, sm = f.macB, f.macA
-		e.SrcIP, e.DstIP, e.DPort = k.addrB(), k.addrA(), k.pa
+		e.SrcIP, e.DstIP, e.DPort = k.b, k.a, k.pa
 	}
 	if f.hasMAC {
 		e.SrcMAC, e.DstMAC = s.macString(cm), s.macString(sm)
 	}
-	e.Proto = protoName(k.proto, k.v6)
+	e.Proto = protoName(k.proto, k.a.Is6())
 	if f.app != nil && f.app.d != nil {
 		e.App = f.app.d.Name()
 	}
