@@ -61,8 +61,8 @@ func sbomNotFound(err error, id int64) error {
 	return err
 }
 
-// sbomMatchers loads the stored NVD records and CSAF VEX documents, plus
-// OSV records from --osv.
+// sbomMatchers loads the stored OSV and NVD records and CSAF VEX
+// documents; OSV records from --osv replace the stored ones.
 func sbomMatchers(ctx context.Context, st store.Store, osvPath string) (sboms.Matchers, sboms.Stats, error) {
 	m, stats, err := sboms.StoredMatchers(ctx, st)
 	if err != nil {
@@ -97,7 +97,7 @@ func runSBOMAttach(ctx context.Context, env *Env, fs *flag.FlagSet, args []strin
 	version := fs.String("version", "", "firmware/software version the SBOM covers")
 	asset := fs.String("asset", "", "asset id of the one device the SBOM covers (instead of --vendor/--model/--version)")
 	note := fs.String("note", "", "free-text note kept with this version (where the SBOM came from)")
-	osvPath := fs.String("osv", "", "OSV records to match PURLs against: a directory of *.json, a .zip, or one .json")
+	osvPath := fs.String("osv", "", "OSV records to match PURLs against instead of the stored OSV feed: a directory of *.json, a .zip, or one .json")
 	allowInvalid := fs.Bool("allow-invalid", false, "attach an SBOM that violates its schema (the problems are kept in the count)")
 	maxSize := fs.Int64("max-size", sbom.DefaultMaxBytes, "largest SBOM accepted, in bytes")
 	format := sbomFormatFlag(fs)
@@ -453,7 +453,7 @@ func dirOf(path string) string {
 
 func runSBOMRematch(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) error {
 	sf := addStoreFlags(fs, env)
-	osvPath := fs.String("osv", "", "OSV records to match PURLs against: a directory of *.json, a .zip, or one .json")
+	osvPath := fs.String("osv", "", "OSV records to match PURLs against instead of the stored OSV feed: a directory of *.json, a .zip, or one .json")
 	all := fs.Bool("all", false, "re-match the latest version of every SBOM")
 	rest, err := parseFlags(fs, args)
 	if err != nil {

@@ -1,6 +1,7 @@
 package sboms
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 
@@ -8,20 +9,23 @@ import (
 	"github.com/medwarden/medwarden/internal/advisory/nvd"
 	"github.com/medwarden/medwarden/internal/sbom"
 	"github.com/medwarden/medwarden/internal/sbom/cpematch"
+	"github.com/medwarden/medwarden/internal/sbom/osv"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
 // FeedSource is the part of the store the matchers are loaded from.
 type FeedSource interface {
 	ScanNVD(ctx context.Context, fn func(id string, raw []byte) error) error
+	ScanOSV(ctx context.Context, fn func(id string, raw []byte) error) error
 	ScanAdvisories(ctx context.Context, fn func(*advisory.Advisory) error) error
 }
 
-// StoredMatchers loads the vulnerability data kept in the store: NVD CVE
-// records (for CPE and name matching) and the VEX statements of every
-// stored CSAF document of category csaf_vex. OSV records are added by the
-// caller (m.OSV). Stored NVD records that no longer parse are an error:
-// matching against part of the data would hide findings.
+// StoredMatchers loads the vulnerability data kept in the store: OSV
+// records (feed "osv", for PURL matching; m.OSV stays nil when there are
+// none), NVD CVE records (for CPE and name matching) and the VEX
+// statements of every stored CSAF document of category csaf_vex. Stored
+// records that no longer parse are an error: matching against part of the
+// data would hide findings.
 func StoredMatchers(ctx context.Context, src FeedSource) (Matchers, Stats, error) {
 	var m Matchers
 	var st Stats
@@ -39,6 +43,22 @@ func StoredMatchers(ctx context.Context, src FeedSource) (Matchers, Stats, error
 	}
 	m.NVD = cpematch.NewIndex(cves)
 	st.NVD = len(cves)
+	var recs []*osv.Record
+	err = src.ScanOSV(ctx, func(id string, raw []byte) error {
+		r, err := osv.Parse(bytes.NewReader(raw), "stored OSV record "+id)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		return m, st, fmt.Errorf("load OSV records: %w", err)
+	}
+	if len(recs) > 0 {
+		m.OSV = osv.NewIndex(recs)
+		st.OSV = m.OSV.Len()
+	}
 	err = src.ScanAdvisories(ctx, func(a *advisory.Advisory) error {
 		if a.Category == "csaf_vex" {
 			st.CSAFVEX++

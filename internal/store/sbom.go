@@ -37,6 +37,19 @@ type SBOMStore interface {
 	SBOMsForDevice(ctx context.Context, d *inventory.Device) ([]SBOMVersion, error)
 	// ListComponents searches components across every stored document.
 	ListComponents(ctx context.Context, q ComponentQuery) (*ComponentPage, error)
+	// ScanOSV streams every stored OSV record (id, exact JSON) in id order.
+	ScanOSV(ctx context.Context, fn func(id string, raw []byte) error) error
+}
+
+// FeedOSV is the kind (and name) of the OSV records feed.
+const FeedOSV = "osv"
+
+// OSVFeedTx is implemented by every driver's FeedTx: OSV records are
+// written inside a feed import (ImportFeeds), all or nothing with the
+// feed's status.
+type OSVFeedTx interface {
+	// PutOSV inserts or replaces one OSV record.
+	PutOSV(ctx context.Context, id, ecosystem string, modified time.Time, raw []byte) error
 }
 
 // SBOMSubject is what an SBOM is attached to: one device (DeviceID set), or

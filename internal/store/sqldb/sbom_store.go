@@ -11,6 +11,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
@@ -502,4 +503,37 @@ func (s *DB) sbomIDsOf(ctx context.Context, docID int64) ([]int64, error) {
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+var _ store.OSVFeedTx = (*feedTx)(nil)
+
+// PutOSV inserts or replaces one OSV record inside a feed import.
+func (t *feedTx) PutOSV(ctx context.Context, id, ecosystem string, modified time.Time, raw []byte) error {
+	if _, err := t.tx.ExecContext(ctx, "DELETE FROM osv_records WHERE id = $1", id); err != nil {
+		return fmt.Errorf("put osv %s: %w", id, err)
+	}
+	if _, err := t.tx.ExecContext(ctx, "INSERT INTO osv_records (id, modified, ecosystem, doc) VALUES ($1, $2, $3, $4)",
+		id, ts(modified), ecosystem, string(raw)); err != nil {
+		return fmt.Errorf("put osv %s: %w", id, err)
+	}
+	return nil
+}
+
+// ScanOSV streams every stored OSV record in id order.
+func (s *DB) ScanOSV(ctx context.Context, fn func(id string, raw []byte) error) error {
+	rows, err := s.SQL.QueryContext(ctx, "SELECT id, doc FROM osv_records ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("scan osv: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, doc string
+		if err := rows.Scan(&id, &doc); err != nil {
+			return fmt.Errorf("scan osv: %w", err)
+		}
+		if err := fn(id, []byte(doc)); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

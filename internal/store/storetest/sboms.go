@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -21,6 +22,7 @@ func RunSBOMs(t *testing.T, open Opener) {
 		{"components_vulns_and_raw", testSBOMComponents},
 		{"list_components_filters_and_cursor", testSBOMListComponents},
 		{"bad_subject_and_cursor", testSBOMBadInput},
+		{"osv_records_in_feed_import", testOSVRecords},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,5 +253,48 @@ func testSBOMBadInput(t *testing.T, s store.SBOMStore, _ store.Store) {
 	}
 	if _, err := s.ListComponents(ctx, store.ComponentQuery{Cursor: "1"}); err == nil {
 		t.Error("bad component cursor accepted")
+	}
+}
+
+func testOSVRecords(t *testing.T, s store.SBOMStore, st store.Store) {
+	ctx := context.Background()
+	put := func(recs map[string]string, fail bool) error {
+		return st.ImportFeeds(ctx, func(tx store.FeedTx) error {
+			otx, ok := tx.(store.OSVFeedTx)
+			if !ok {
+				t.Fatalf("%T does not implement store.OSVFeedTx", tx)
+			}
+			for id, raw := range recs {
+				if err := otx.PutOSV(ctx, id, "npm", time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), []byte(raw)); err != nil {
+					return err
+				}
+			}
+			if fail {
+				return errors.New("feed rejected")
+			}
+			return tx.SetFeed(ctx, store.FeedStatus{Name: store.FeedOSV, Kind: store.FeedOSV, Source: "test", Items: int64(len(recs))})
+		})
+	}
+	if err := put(map[string]string{"GHSA-b": `{"id":"GHSA-b"}`, "GHSA-a": `{"id":"GHSA-a"}`}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := put(map[string]string{"GHSA-a": `{"id":"GHSA-a","v":2}`, "GHSA-c": `{"id":"GHSA-c"}`}, true); err == nil {
+		t.Fatal("failed import reported success")
+	}
+	if err := put(map[string]string{"GHSA-a": `{"id":"GHSA-a","v":2}`}, false); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	var order []string
+	if err := s.ScanOSV(ctx, func(id string, raw []byte) error {
+		got[id] = string(raw)
+		order = append(order, id)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"GHSA-a": `{"id":"GHSA-a","v":2}`, "GHSA-b": `{"id":"GHSA-b"}`}
+	if d := cmp.Diff(want, got); d != "" || order[0] != "GHSA-a" {
+		t.Errorf("stored OSV records (-want +got), rolled-back GHSA-c must be absent:\n%s", d)
 	}
 }

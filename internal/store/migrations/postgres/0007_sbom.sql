@@ -65,3 +65,10 @@ CREATE TABLE sbom_vulns (
   PRIMARY KEY (document_id, idx, vuln_id, source)
 );
 CREATE INDEX sbom_vulns_vuln ON sbom_vulns(vuln_id);
+-- OSV records (feed kind "osv"), matched against components by Package URL.
+CREATE TABLE osv_records (
+  id        TEXT PRIMARY KEY,
+  modified  TEXT NOT NULL,
+  ecosystem TEXT NOT NULL,
+  doc       TEXT NOT NULL
+);
