@@ -95,6 +95,14 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if err != nil {
 		return fmt.Errorf("load demo fleet: %w", err)
 	}
+	// A few minutes of simulated traffic through the sensor and ingestion:
+	// observed values, unregistered devices, conflicts and edges.
+	traffic, err := loadDemoTraffic(ctx, st, fleet, cfg.Seed)
+	if err != nil {
+		return fmt.Errorf("load demo traffic: %w", err)
+	}
+	fmt.Fprintf(env.Stdout, "Sensor %s: %d minutes of simulated traffic: %d devices with observed values (%d conflicts to review), %d new devices, %d edges\n",
+		demoSensorID, demoTrafficMinutes, traffic.Updated, traffic.Conflicts, traffic.Created, traffic.Edges)
 	// The demo's admin keeps its generated password (no forced change) so
 	// the printed credentials work for the whole session.
 	pw, err := auth.GeneratePassword()

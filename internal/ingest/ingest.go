@@ -247,11 +247,9 @@ func (a *applier) observe(dev *inventory.Device, d *batch.Device) bool {
 	changed := false
 	var first, last time.Time
 	for _, o := range d.Observed {
-		value := o.Value
-		if o.Field == "vendor" && dev.Vendor != "" && sameVendor(dev.Vendor, value) {
-			// Registry names are long legal names ("GE Healthcare
-			// Information Technologies"): the same maker is no conflict.
-			value = dev.Vendor
+		value, ok := reconcile(dev, o)
+		if !ok {
+			continue
 		}
 		at := o.LastSeen
 		if at.IsZero() {
@@ -284,6 +282,65 @@ func (a *applier) observe(dev *inventory.Device, d *batch.Device) bool {
 		changed = true
 	}
 	return changed
+}
+
+// reconcile decides what of an observation to record on a device that may
+// hold an intended value for the field (see docs/SENSOR.md "What the
+// server records"):
+//   - device_type: the sensor's classes ("patient-monitor") are coarser
+//     than a register's taxonomy ("vital-signs-monitor"), so they are kept
+//     only for devices without a type;
+//   - vendor: a vendor known only from the MAC's registry owner (the NIC's
+//     maker, often not the device's) is kept only for devices without a
+//     vendor; the same maker under its longer registry name is recorded
+//     under the intended spelling (no conflict);
+//   - os, model: an observed value that is a less specific form of the
+//     intended one ("Windows" for "Windows 10 Enterprise 22H2") is
+//     consistent and recorded under the intended spelling.
+func reconcile(dev *inventory.Device, o batch.Observed) (string, bool) {
+	intended := dev.Get(o.Field)
+	if intended == "" {
+		return o.Value, true
+	}
+	switch o.Field {
+	case "device_type":
+		return "", false
+	case "vendor":
+		if sameVendor(intended, o.Value) {
+			return intended, true
+		}
+		if ouiOnly(o.Evidence) {
+			return "", false
+		}
+	case "os", "model":
+		if wordPrefix(intended, o.Value) {
+			return intended, true
+		}
+	}
+	return o.Value, true
+}
+
+func ouiOnly(evidence []string) bool {
+	for _, e := range evidence {
+		if e != "oui" && !strings.HasPrefix(e, "oui") {
+			return false
+		}
+	}
+	return true
+}
+
+// wordPrefix reports whether short is, ignoring case, the start of long
+// up to a word boundary.
+func wordPrefix(long, short string) bool {
+	l, s := strings.ToLower(strings.TrimSpace(long)), strings.ToLower(strings.TrimSpace(short))
+	if s == "" || !strings.HasPrefix(l, s) {
+		return false
+	}
+	return len(l) == len(s) || !isWordByte(l[len(s)])
+}
+
+func isWordByte(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
 }
 
 func sameVendor(intended, observed string) bool {

@@ -47,6 +47,10 @@ type Config struct {
 	Seed    uint64    // same seed, same bytes
 	Attacks []string  // kinds from Attacks
 	Start   time.Time // capture start; zero means 2026-01-05T08:00:00Z
+	// Hosts, when set, are the simulated devices (besides the servers)
+	// instead of Devices generated ones: e.g. an inventory's devices, so the
+	// capture shows their MACs, IPs and versions. Devices is then ignored.
+	Hosts []HostSpec
 	// LargeStudies, when > 0, makes every CT and MR modality also send a
 	// full-resolution study of that many 512×512 images (512 KiB each) every
 	// 10 minutes, starting 1 minute in: a few large DICOM transfers among
@@ -61,7 +65,7 @@ type Config struct {
 // Validate checks the config and names the field at fault.
 func (c *Config) Validate() error {
 	switch {
-	case c.Devices < 1 || c.Devices > 5000:
+	case len(c.Hosts) == 0 && (c.Devices < 1 || c.Devices > 5000), len(c.Hosts) > 5000:
 		return fmt.Errorf("devices %d: want 1 to 5000: %w", c.Devices, ErrConfig)
 	case c.Minutes < 1 || c.Minutes > 1440:
 		return fmt.Errorf("minutes %d: want 1 to 1440: %w", c.Minutes, ErrConfig)
@@ -73,6 +77,11 @@ func (c *Config) Validate() error {
 	for _, a := range c.Attacks {
 		if !slices.Contains(Attacks, a) {
 			return fmt.Errorf("attacks: unknown kind %q (known: %s): %w", a, strings.Join(Attacks, ", "), ErrConfig)
+		}
+	}
+	for i := range c.Hosts {
+		if err := c.Hosts[i].validate(i); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -284,14 +293,30 @@ func (s *sim) build() {
 	s.cloud.External, s.cloud.mac, s.cloud.MAC = true, s.router.mac, s.router.MAC
 	s.cloud.Hostname = "telemetry.vendor.example"
 	counts := map[string]int{}
-	for i := 0; i < s.cfg.Devices; i++ {
+	n := s.cfg.Devices
+	if len(s.cfg.Hosts) > 0 {
+		n = len(s.cfg.Hosts)
+	}
+	for i := 0; i < n; i++ {
+		var spec *HostSpec
 		m := catalog[s.pick(i)]
+		if len(s.cfg.Hosts) > 0 {
+			spec = &s.cfg.Hosts[i]
+			m = spec.model()
+		}
 		counts[m.kind]++
 		n := counts[m.kind]
-		h := s.newHost(fmt.Sprintf("%s-%d", m.kind, n), m.vendor, m.model, m.typ, m.oui, ip(10, 10, byte(1+i/250), byte(10+i%250)))
+		addr := ip(10, 10, byte(1+i/250), byte(10+i%250))
+		if spec != nil {
+			addr = netip.MustParseAddr(spec.IP)
+		}
+		h := s.newHost(fmt.Sprintf("%s-%d", m.kind, n), m.vendor, m.model, m.typ, m.oui, addr)
 		h.kind, h.Software = m.kind, m.software
 		h.Serial = fmt.Sprintf("%s%06d", strings.ToUpper(m.kind[:2]), 100000+s.rng.IntN(900000))
 		h.Hostname = strings.ToLower(strings.ReplaceAll(fmt.Sprintf("%s-%s-%d", strings.Fields(m.vendor)[0], m.kind, n), "ä", "ae"))
+		if spec != nil {
+			spec.apply(h)
+		}
 		switch m.kind {
 		case "monitor":
 			h.App, h.Facility = m.app, "ICU"

@@ -17,7 +17,9 @@ var fieldSources = map[string][]struct {
 	obs        string
 	confidence float64
 }{
-	"version": {{"poct1.sw_version", 0.9}, {"astm.version", 0.85}, {"cdp.software_version", 0.85}, {"dicom.implementation_version", 0.6}},
+	// Not dicom.implementation_version: it names the DICOM toolkit build,
+	// not the device's firmware.
+	"version": {{"poct1.sw_version", 0.9}, {"astm.version", 0.85}, {"cdp.software_version", 0.85}},
 	"serial":  {{"poct1.serial", 0.9}, {"astm.serial", 0.85}},
 }
 
