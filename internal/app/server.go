@@ -12,6 +12,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
+	"github.com/medwarden/medwarden/internal/oidc"
 	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/web"
@@ -34,6 +35,8 @@ type ServerConfig struct {
 	// authentication (TLS must then request client certificates:
 	// pki.RequestClientCerts).
 	SensorCA *pki.CA
+	// OIDC turns on single sign-on in the console (nil: local accounts only).
+	OIDC *oidc.Provider
 	// Bus carries sensor batches: "" or "memory" (in-process) or
 	// nats://host:port (NATS JetStream); see StartIngest.
 	Bus string
@@ -76,6 +79,13 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		return err
 	}
 	defer ui.Close()
+	if cfg.OIDC != nil {
+		links, ok := st.(store.OIDCStore)
+		if !ok {
+			return fmt.Errorf("store %s keeps no OIDC identities", st.Dialect())
+		}
+		ui.EnableOIDC(cfg.OIDC, links)
+	}
 	handler.Handle("/", handler.WithSessionActor(ui)) // the console; the API keeps /api/v1, /healthz, /readyz, /metrics
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {

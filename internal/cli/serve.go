@@ -46,7 +46,9 @@ Every /api/v1 route needs an API token ('medwarden token create') or a
 console session; see docs/SECURITY.md. Over TLS the server also asks for
 client certificates: sensors enrolled with the sensor CA kept in DATA/pki
 ('medwarden sensors token', 'medwarden sensor enroll') authenticate with
-theirs (docs/SENSOR_ENROLMENT.md). Every change is written to the
+theirs (docs/SENSOR_ENROLMENT.md). With --oidc-issuer the console also
+offers single sign-on with the hospital's OpenID Connect provider, roles
+mapped from a claim (docs/SSO.md). Every change is written to the
 hash-chained audit log ('medwarden audit verify').
 
 Sensors send batches to POST /api/v1/sensor/batches; the bus carries them
@@ -67,12 +69,17 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	insecure := fs.Bool("insecure-http", false, "serve plain HTTP instead of HTTPS (loopback addresses only, behind a local TLS reverse proxy)")
 	busURL := fs.String("bus", env.Getenv("MEDWARDEN_BUS"), "bus for sensor batches: memory (in-process, default) or nats://HOST:4222 (NATS JetStream; $MEDWARDEN_BUS); see docs/SENSOR.md")
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
+	of := addOIDCFlags(fs, env)
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
+	}
+	sso, err := of.provider(ctx)
+	if err != nil {
+		return err
 	}
 	if *perClient == 0 || *perAccount == 0 {
 		return usageErr("a rate limit of 0 would refuse every request; use -1 to turn it off")
@@ -146,7 +153,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
 		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))},
-		SensorCA:  sensorCA, Bus: *busURL}, st, log)
+		SensorCA:  sensorCA, Bus: *busURL, OIDC: sso}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.

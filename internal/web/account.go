@@ -15,6 +15,7 @@ import (
 
 type loginData struct {
 	Token, Next, Username, Error string
+	SSO                          string // single sign-on button label (oidc.go); "" when off
 }
 
 // safeNext keeps a post-login redirect on this site.
@@ -46,7 +47,7 @@ func (h *Handler) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		return
 	}
 	h.setCookie(w, r, loginCSRFCookie, tok, 3600)
-	d.Token = tok
+	d.Token, d.SSO = tok, h.ssoName()
 	h.render(w, r, status, "login", page{Title: "Sign in", Data: d})
 }
 

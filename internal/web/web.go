@@ -24,6 +24,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/feeds"
+	"github.com/medwarden/medwarden/internal/oidc"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -108,6 +109,10 @@ type Handler struct {
 	dashMu   sync.Mutex
 	dash     statsState
 	bg       sync.WaitGroup // background work Close waits for
+
+	// oidc is single sign-on (oidc.go; nil: off) and oidcLinks its identity links.
+	oidc      *oidc.Provider
+	oidcLinks store.OIDCStore
 }
 
 // Route is one console endpoint and the permission it needs; Routes lists
@@ -183,6 +188,7 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	h.route(Route{Method: "GET", Path: "/static/", Public: true}, h.serveStatic)
 	h.route(Route{Method: "GET", Path: "/login", Public: true}, h.loginPage)
 	h.route(Route{Method: "POST", Path: "/login", Public: true}, h.login)
+	h.routeOIDC() // GET /auth/oidc/login, /auth/oidc/callback (oidc.go)
 	h.route(Route{Method: "POST", Path: "/logout", Perm: auth.PermRead}, h.logout)
 	h.route(Route{Method: "GET", Path: "/{$}", Perm: auth.PermRead}, h.dashboard)
 	h.route(Route{Method: "GET", Path: "/devices", Perm: auth.PermRead}, h.devices)

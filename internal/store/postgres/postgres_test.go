@@ -98,3 +98,13 @@ func TestFindingsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestOIDCConformance(t *testing.T) {
+	storetest.RunOIDC(t, func(t *testing.T) store.Store {
+		s, err := postgres.Open(context.Background(), freshDSN(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -124,3 +124,14 @@ func TestFindingsConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestOIDCConformance(t *testing.T) {
+	t.Parallel()
+	storetest.RunOIDC(t, func(t *testing.T) store.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -191,3 +191,37 @@ func testRevokeSensor(t *testing.T, ss store.SensorStore) {
 		t.Errorf("revoke unknown sensor: %v, want ErrNotFound", err)
 	}
 }
+
+// RunOIDC runs the conformance test of store.OIDCStore.
+func RunOIDC(t *testing.T, open Opener) {
+	s := open(t)
+	t.Cleanup(func() { s.Close() })
+	os, ok := s.(store.OIDCStore)
+	if !ok {
+		t.Fatalf("%T does not implement store.OIDCStore", s)
+	}
+	ctx := t.Context()
+	u := &store.User{Username: "jane", Role: "viewer", PasswordHash: ""}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const iss = "https://idp.hospital.example/realms/staff"
+	if _, err := os.OIDCUser(ctx, iss, "sub-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("unlinked identity: %v, want ErrNotFound", err)
+	}
+	if err := os.LinkOIDC(ctx, iss, "sub-1", u.ID, pkiNow); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.LinkOIDC(ctx, iss, "sub-1", u.ID, pkiNow); !errors.Is(err, store.ErrExists) {
+		t.Errorf("linking twice: %v, want ErrExists", err)
+	}
+	if id, err := os.OIDCUser(ctx, iss, "sub-1"); err != nil || id != u.ID {
+		t.Errorf("OIDCUser = %d, %v; want %d", id, err, u.ID)
+	}
+	if _, err := os.OIDCUser(ctx, "https://other.example", "sub-1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("same subject at another issuer: %v, want ErrNotFound", err)
+	}
+	if err := os.TouchOIDC(ctx, iss, "sub-1", pkiNow.Add(time.Hour)); err != nil {
+		t.Error(err)
+	}
+}

@@ -29,3 +29,12 @@ CREATE TABLE sensor_certs (
   revoked_at  TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX sensor_certs_sensor ON sensor_certs(sensor_id);
+CREATE TABLE oidc_identities (
+  issuer      TEXT NOT NULL,
+  subject     TEXT NOT NULL,
+  user_id     BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at  TEXT NOT NULL,
+  last_login  TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (issuer, subject)
+);
+CREATE INDEX oidc_identities_user ON oidc_identities(user_id);
