@@ -38,6 +38,7 @@ type deviceData struct {
 	Rows      []fieldRow
 	Conflicts []inventory.Conflict
 	SBOM      deviceSBOM // device_sbom.go
+	Peers     devicePeers
 	Risk      deviceRisk
 }
 
@@ -100,6 +101,7 @@ func (h *Handler) renderDevice(w http.ResponseWriter, r *http.Request, rc *reqCt
 		return
 	}
 	dd.SBOM = h.deviceSBOMs(r.Context(), d)
+	dd.Peers = h.devicePeers(r.Context(), d) // device_peers.go
 	h.render(w, r, status, "device", page{Title: title, Nav: "devices", RC: rc, Data: dd, Flash: msg, Feeds: rep})
 }
 

@@ -144,6 +144,8 @@ func (h *Handler) parseTemplates() error {
 		pats := []string{"templates/" + n + ".html"}
 		if n == "device" {
 			pats = append(pats, "templates/device_sbom.html") // SBOM section (device_sbom.go)
+			// network peers (device_peers.go)
+			pats = append(pats, "templates/device_peers.html")
 		}
 		if _, err := t.ParseFS(templateFS, pats...); err != nil {
 			return fmt.Errorf("web: parse template %s: %w", n, err)
