@@ -69,6 +69,7 @@ type Server struct {
 	accountLimit *limiter
 	batches      BatchSink  // nil until EnableSensorBatches
 	pki          *sensorPKI // nil until EnableSensors
+	workflow     WorkflowService
 }
 
 // New builds the API.

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,9 +15,11 @@ import (
 
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/feeds"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/remediation"
 	"github.com/medwarden/medwarden/internal/risk"
+	"github.com/medwarden/medwarden/internal/rubric"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -33,6 +36,18 @@ const (
 
 // matchStatuses are the match statuses a finding may have.
 var matchStatuses = []string{"known_affected", "first_affected", "last_affected", "needs_review"}
+
+// WorkflowService applies finding workflow changes with validation, audit
+// and an immediate rescore of the device (internal/findings.Service).
+type WorkflowService interface {
+	UpdateWorkflow(ctx context.Context, id int64, ch findings.Change, ifRevision int64, actor string) (*store.Finding, error)
+}
+
+// EnableFindingsService sends PATCH /api/v1/findings/{id} through svc, so a
+// workflow change (a rubric vector, a false positive, an acceptance) is
+// rescored at once. Without it the API validates, writes and audits the
+// workflow itself and the next recompute rescores.
+func (s *Server) EnableFindingsService(svc WorkflowService) { s.workflow = svc }
 
 // findingStore is the store's FindingStore (a separate name so handlers
 // read as what they use).
@@ -406,6 +421,10 @@ func (s *Server) applyPatch(wf *store.Workflow, p *WorkflowPatch, now time.Time)
 		}
 		wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = acc.AcceptJustification, acc.AcceptApprover, exp
 	}
+	if wf.State != store.StateAccepted {
+		// leaving accepted ends the acceptance (as the findings service does)
+		wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = "", "", time.Time{}
+	}
 	if wf.State == store.StateAccepted {
 		switch {
 		case wf.AcceptJustification == "" || wf.AcceptApprover == "" || wf.AcceptExpires.IsZero():
@@ -422,6 +441,14 @@ func (s *Server) applyPatch(wf *store.Workflow, p *WorkflowPatch, now time.Time)
 			var req RubricRequest
 			if err := decodeStrict(p.Rubric, &req); err != nil {
 				return &inventory.InputError{Column: "rubric", Reason: "want {\"answers\": {question id: answer}, \"cvss_version\", \"unknown_impact\"}: " + err.Error()}
+			}
+			// findings are scored with the rubric's CVSS v3.1 vector,
+			// UNKNOWN impacts counting as None (as the recompute does)
+			if req.CVSSVersion != "" && req.CVSSVersion != "3.1" {
+				return &inventory.InputError{Column: "rubric.cvss_version", Value: truncate(req.CVSSVersion, 20), Reason: "findings keep CVSS 3.1 rubric vectors (leave it out or send 3.1)"}
+			}
+			if req.UnknownImpact != "" && req.UnknownImpact != "none" {
+				return &inventory.InputError{Column: "rubric.unknown_impact", Value: truncate(req.UnknownImpact, 20), Reason: "findings count UNKNOWN impacts as None (leave it out or send none)"}
 			}
 			res, ie := evalRubric(req, "rubric.")
 			if ie != nil {
@@ -519,6 +546,25 @@ func (s *Server) patchFinding(w http.ResponseWriter, r *http.Request) {
 	} else {
 		wf.UpdatedBy = actor(r)
 	}
+	if s.workflow != nil {
+		after, err := s.workflow.UpdateWorkflow(r.Context(), before.ID, changeOf(&p, wf), rev, wf.UpdatedBy)
+		var fe *findings.FieldError
+		switch {
+		case errors.As(err, &fe):
+			field := strings.NewReplacer("accept.", "acceptance.", "rubric_answers", "rubric.answers").Replace(fe.Field)
+			badRequest(w, r, fmt.Sprintf("invalid workflow change: %s: %s", field, fe.Reason), &inventory.InputError{Column: field, Reason: fe.Reason})
+			return
+		case err != nil && after == nil:
+			s.findingError(w, r, err)
+			return
+		case err != nil:
+			// saved, but the audit append or the rescore failed
+			s.storeError(w, r, err)
+			return
+		}
+		s.writeFinding(w, r, qv, after)
+		return
+	}
 	after, err := fs.UpdateFindingWorkflow(r.Context(), before.ID, wf, rev)
 	if err != nil {
 		s.findingError(w, r, err)
@@ -532,12 +578,37 @@ func (s *Server) patchFinding(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.writeFinding(w, r, qv, after)
+}
+
+// writeFinding answers one finding with its ETag and the feed report.
+func (s *Server) writeFinding(w http.ResponseWriter, r *http.Request, qv url.Values, f *store.Finding) {
 	rep, ok := s.feedsFor(w, r, qv)
 	if !ok {
 		return
 	}
-	w.Header().Set("ETag", findingETag(after))
-	writeJSON(w, http.StatusOK, findingView{Finding: after, Feeds: rep})
+	w.Header().Set("ETag", findingETag(f))
+	writeJSON(w, http.StatusOK, findingView{Finding: f, Feeds: rep})
+}
+
+// changeOf is the service's form of a validated patch; wf is the workflow
+// the patch gives (its acceptance and rubric answers are normalised).
+func changeOf(p *WorkflowPatch, wf store.Workflow) findings.Change {
+	ch := findings.Change{Owner: p.Owner, Note: p.Note, DueDate: p.DueDate}
+	if p.State != nil {
+		st := wf.State
+		ch.State = &st
+	}
+	if p.Acceptance != nil {
+		ch.Accept = &findings.Acceptance{Justification: wf.AcceptJustification, Approver: wf.AcceptApprover, Expires: wf.AcceptExpires}
+	}
+	if len(p.Rubric) > 0 {
+		ch.RubricAnswers = rubric.Answers{} // null: remove the rubric vector
+		if len(wf.RubricAnswers) > 0 {
+			json.Unmarshal(wf.RubricAnswers, &ch.RubricAnswers) //nolint:errcheck // written by applyPatch
+		}
+	}
+	return ch
 }
 
 // findingError is storeError with the finding's words for a stale ETag.

@@ -16,6 +16,7 @@ import (
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/feeds"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/risk"
 	"github.com/medwarden/medwarden/internal/store"
@@ -370,6 +371,7 @@ func TestFindingWorkflow(t *testing.T) {
 			{"unknown_field", `{"status":"resolved"}`, "status"},
 			{"rubric_bad_answer", `{"rubric":{"answers":{"XAVN":"PERHAPS"}}}`, "rubric.answers.XAVN"},
 			{"rubric_incomplete", `{"rubric":{"answers":{"XAVN":"YES"}}}`, "rubric.answers.XAVT"},
+			{"rubric_v30", `{"rubric":{"answers":{"XAVN":"YES"},"cvss_version":"3.0"}}`, "rubric.cvss_version"},
 		}
 		for _, tt := range bad {
 			t.Run(tt.name, func(t *testing.T) {
@@ -397,7 +399,8 @@ func TestFindingWorkflow(t *testing.T) {
 			Answers map[string]string `json:"answers"`
 		}
 		json.Unmarshal(b, &ex) //nolint:errcheck // checked by the rubric tests
-		body, _ := json.Marshal(map[string]any{"rubric": map[string]any{"answers": ex.Answers, "cvss_version": "3.0"}})
+		body, _ := json.Marshal(map[string]any{"rubric": map[string]any{"answers": ex.Answers}})
+		ex.Vector = strings.Replace(ex.Vector, "CVSS:3.0/", "CVSS:3.1/", 1) // findings keep v3.1 vectors
 		r = patch(string(body), r.hdr.Get("ETag"))
 		if r.code != 200 {
 			t.Fatalf("rubric: %d %s", r.code, r.raw)
@@ -429,4 +432,109 @@ func TestFindingWorkflow(t *testing.T) {
 			t.Errorf("%d finding.workflow audit entries, want 4", n)
 		}
 	})
+}
+
+// TestFindingsFromRecompute runs the whole chain: devices and the CISA
+// advisories of the feeds test data in the store, a recompute by the
+// findings service, then the API with the service handling workflow
+// changes (rescored at once).
+func TestFindingsFromRecompute(t *testing.T) {
+	ctx := t.Context()
+	raw := sqliteStore(t)
+	st, err := recorder.Wrap(raw, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	im, err := feeds.NewImporter(raw, feeds.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"csaf", "kev_subset.json"} {
+		if _, err := im.Import(ctx, filepath.Join(feedsTestdata, p), feeds.KindAuto); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []*inventory.Device{
+		{AssetID: "BIO-CFG-07", Vendor: "Baxter", Model: "Welch Allyn Product Configuration Tool", Version: "1.9.4.1", DeviceType: "configuration workstation",
+			Site: "South", Department: "Biomedical Engineering", Criticality: inventory.NonClinical},
+		{AssetID: "BIO-CFG-08", Vendor: "Baxter", Model: "Welch Allyn Product Configuration Tool", Version: "1.9.5", DeviceType: "configuration workstation",
+			Site: "South", Department: "Biomedical Engineering"},
+		{AssetID: "CARD-0001", Vendor: "St. Jude Medical", Model: "RF models EX1150", Version: "8.2.1", DeviceType: "cardiac monitor transmitter",
+			Site: "North", Department: "Cardiology", Criticality: inventory.LifeSupporting},
+	} {
+		if err := st.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := findings.New(st, findings.Options{})
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv := api.New(api.Deps{Store: st})
+	srv.EnableFindingsService(svc)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	bearer.Store(ts.URL, newToken(t, st, "cle", auth.ClinicalEngineer, "findings:read,findings:write"))
+
+	r := do(t, "GET", ts.URL+"/api/v1/findings?cve=CVE-2024-5176", "")
+	if r.code != 200 {
+		t.Fatalf("list: %d %s", r.code, r.raw)
+	}
+	got := assets(t, r, "findings")
+	if !slices.Contains(got, "BIO-CFG-07") || slices.Contains(got, "BIO-CFG-08") {
+		t.Fatalf("CVE-2024-5176 findings %v: want BIO-CFG-07 (1.9.4.1 ≤ 1.9.4.1) and not BIO-CFG-08 (1.9.5)", got)
+	}
+	f := r.body["findings"].([]any)[slices.Index(got, "BIO-CFG-07")].(map[string]any)
+	if f["advisory_id"] != "ICSMA-24-151-01" || f["band"] == "" || len(f["factors"].([]any)) == 0 {
+		t.Errorf("finding %v", f)
+	}
+	if ws := r.body["feeds"].(map[string]any)["warnings"].([]any); len(ws) == 0 {
+		t.Errorf("no EPSS feed imported, yet no warning")
+	}
+	id := int64(f["id"].(float64))
+
+	// rubric answers: stored, and the finding is rescored with the vector
+	b, _ := os.ReadFile("../rubric/testdata/workbook-test.json")
+	var ex struct {
+		Answers map[string]string `json:"answers"`
+	}
+	json.Unmarshal(b, &ex) //nolint:errcheck // checked by the rubric tests
+	body, _ := json.Marshal(map[string]any{"rubric": map[string]any{"answers": ex.Answers}, "owner": "biomed-south"})
+	u := fmt.Sprintf("%s/api/v1/findings/%d", ts.URL, id)
+	r = do(t, "PATCH", u, string(body), "If-Match", `"f1"`)
+	if r.code != 200 {
+		t.Fatalf("rubric: %d %s", r.code, r.raw)
+	}
+	wf := r.body["workflow"].(map[string]any)
+	want := "CVSS:3.1/AV:N/AC:L/PR:H/UI:R/S:C/C:H/I:H/A:L"
+	if sv, _ := r.body["score_vector"].(string); wf["rubric_vector"] != want || !strings.HasPrefix(sv, want) || wf["owner"] != "biomed-south" {
+		t.Errorf("rubric vector %v, score vector %v (want both %s), owner %v", wf["rubric_vector"], r.body["score_vector"], want, wf["owner"])
+	}
+	// the service's field errors keep the API's names
+	r = do(t, "PATCH", u, `{"state":"accepted","acceptance":{"justification":"j","approver":"a","expires":"`+day(time.Now().UTC(), 500)+`"}}`, "If-Match", `"f2"`)
+	if r.code != 400 || problemField(r) != "acceptance.expires" {
+		t.Errorf("acceptance beyond policy: %d %s", r.code, r.raw)
+	}
+	r = do(t, "PATCH", u, `{"state":"accepted","acceptance":{"justification":"workstation offline except for configuration sessions","approver":"Head of Biomed","expires":"`+day(time.Now().UTC(), 60)+`"}}`, "If-Match", `"f2"`)
+	if r.code != 200 || r.hdr.Get("ETag") != `"f3"` {
+		t.Fatalf("accept: %d %s", r.code, r.raw)
+	}
+	r = do(t, "GET", ts.URL+"/api/v1/remediations?asset_id=BIO-CFG-07", "")
+	items, _ := r.body["items"].([]any)
+	if len(items) == 0 || items[0].(map[string]any)["sla"] != "accepted" {
+		t.Errorf("queue after acceptance: %s", r.raw)
+	}
+	es, err := st.ListAudit(ctx, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, en := range es {
+		if en.Object == fmt.Sprintf("finding/%d", id) {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d audit entries for the finding, want 2", n)
+	}
 }
