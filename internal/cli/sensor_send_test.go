@@ -242,3 +242,86 @@ func TestSensorKilledMidSendResendIsDeduped(t *testing.T) {
 		t.Fatalf("stored %d packets after kill and resend, the capture has %d", got, e.wantPkts)
 	}
 }
+
+// TestServeKilledDuringIngestionWithNATS: batches queued in NATS JetStream
+// survive a SIGKILL of 'medwarden serve' in the middle of applying them;
+// the restarted server gets the unacknowledged ones again and every batch
+// is counted once.
+func TestServeKilledDuringIngestionWithNATS(t *testing.T) {
+	natsURL := os.Getenv("MEDWARDEN_TEST_NATS")
+	if natsURL == "" {
+		t.Skip("MEDWARDEN_TEST_NATS is not set (e.g. nats://127.0.0.1:4222): skipping the serve-killed-during-ingestion test")
+	}
+	if testing.Short() {
+		t.Skip("runs serve in a child process")
+	}
+	e := newSendEnv(t, 12, 20)
+	stream := fmt.Sprintf("MWTEST_KILL_%d", time.Now().UnixNano())
+	busURL := natsURL + "?stream=" + stream + "&subject=mwtest." + stream + "&ack_wait=2s"
+	t.Cleanup(func() {
+		if b, _, err := app.OpenBus(context.Background(), busURL, "cleanup"); err == nil {
+			if d, ok := b.(interface{ DeleteStream(context.Context) error }); ok {
+				d.DeleteStream(context.Background())
+			}
+			b.Close()
+		}
+	})
+	sp := filepath.Join(e.dir, "spool")
+	server := "http://" + e.addr
+	if code, _, errs := e.run(t, "--pcap", e.pcap, "--server", server, "--spool", sp, "--batch-interval", "10s", "--drain-timeout", "1s"); code == 0 {
+		t.Fatalf("server down but exit 0: %s", errs)
+	}
+	total := len(spoolFiles(t, sp))
+	cmd := exec.Command(os.Args[0], "serve", "--data", filepath.Join(e.dir, "data"), "--addr", e.addr, "--insecure-http", "--bus", busURL,
+		"--rate-limit-client", "-1", "--rate-limit-account", "-1")
+	cmd.Env = append(os.Environ(), "MEDWARDEN_CLI_CHILD=1")
+	var childErr bytes.Buffer
+	cmd.Stderr = &childErr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if c, err := net.Dial("tcp", e.addr); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("child serve never listened:\n%s", childErr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Queue everything (NATS answers 202 once the stream holds a batch)...
+	if code, out, errs := e.run(t, "--flush", "--server", server, "--spool", sp); code != 0 || !strings.Contains(out, "0 pending") {
+		t.Fatalf("flush to serve+NATS: exit %d\n%s\n%s", code, out, errs)
+	}
+	// ...and kill the server while it applies them.
+	for {
+		last, _ := e.st.LastBatches(context.Background())
+		if len(last) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the child applied nothing:\n%s", childErr.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	pk, _ := e.storedPackets(t)
+	t.Logf("serve killed after storing %d of %d packets (%d batches queued)", pk, e.wantPkts, total)
+	// Restart: the bus delivers what was not acknowledged.
+	e.serve(t, busURL)
+	for {
+		pk, _ = e.storedPackets(t)
+		if pk >= e.wantPkts || time.Now().After(deadline.Add(30*time.Second)) {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(500 * time.Millisecond) // a double count would show now
+	if pk, _ = e.storedPackets(t); pk != e.wantPkts {
+		t.Fatalf("after the restart %d packets stored, the capture has %d", pk, e.wantPkts)
+	}
+}

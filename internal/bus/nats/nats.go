@@ -41,7 +41,8 @@ type Options struct {
 	Name string
 }
 
-// ParseURL reads "nats://host:port[?stream=S&subject=X]" into Options.
+// ParseURL reads "nats://host:port[?stream=S&subject=X&ack_wait=30s]" into
+// Options.
 func ParseURL(raw string) (Options, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -52,6 +53,11 @@ func ParseURL(raw string) (Options, error) {
 	}
 	q := u.Query()
 	o := Options{Stream: q.Get("stream"), Subject: q.Get("subject")}
+	if v := q.Get("ack_wait"); v != "" {
+		if o.AckWait, err = time.ParseDuration(v); err != nil || o.AckWait < time.Second {
+			return Options{}, fmt.Errorf("bus url %q: ack_wait %q: want a duration of 1s or more", raw, v)
+		}
+	}
 	u.RawQuery = ""
 	o.URL = u.String()
 	return o, nil

@@ -39,9 +39,12 @@ func TestConformance(t *testing.T) {
 }
 
 func TestParseURL(t *testing.T) {
-	o, err := busnats.ParseURL("nats://127.0.0.1:4222?stream=S&subject=a.b")
-	if err != nil || o.URL != "nats://127.0.0.1:4222" || o.Stream != "S" || o.Subject != "a.b" {
+	o, err := busnats.ParseURL("nats://127.0.0.1:4222?stream=S&subject=a.b&ack_wait=5s")
+	if err != nil || o.URL != "nats://127.0.0.1:4222" || o.Stream != "S" || o.Subject != "a.b" || o.AckWait != 5*time.Second {
 		t.Fatalf("ParseURL = %+v, %v", o, err)
+	}
+	if _, err := busnats.ParseURL("nats://x?ack_wait=10ms"); err == nil {
+		t.Fatal("ack_wait below 1s accepted")
 	}
 	if _, err := busnats.ParseURL("http://x"); err == nil {
 		t.Fatal("http:// accepted")
