@@ -358,7 +358,11 @@ the last clean sync are skipped, and documents whose SHA-256 is stored are
 not parsed again.
 
 URLs are fetched only from hosts named with --allow-host; redirects to
-another host, credentials in URLs and oversized answers are refused.
+another host, credentials in URLs and oversized answers are refused. The
+address a name resolves to is checked too: private, loopback, link-local
+and other internal destinations (the hospital network, cloud metadata)
+are refused unless inside an --allow-net CIDR or named as an IP literal
+with --allow-host (an internal mirror: --allow-net 10.20.0.0/16).
 
 Exit status: 0 all imported; 3 some advisories rejected or an input invalid
 (nothing of that input was written); 1 other failures; 2 usage mistakes.
@@ -383,6 +387,8 @@ func runFeedsImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 	sf := addStoreFlags(fs, env)
 	var hosts, pgpKeys, trusted, kevs, epsss, nvds multiFlag
 	fs.Var(&hosts, "allow-host", "host name URLs may be fetched from (repeatable)")
+	var nets multiFlag
+	fs.Var(&nets, "allow-net", "internal address range (CIDR) fetches may reach, e.g. a local mirror's 10.20.0.0/16 (repeatable; internal addresses are refused otherwise)")
 	fs.Var(&pgpKeys, "openpgp-key", "armored OpenPGP public key file trusted for advisory signatures (repeatable)")
 	fs.Var(&trusted, "trusted-key", "ed25519 public key (PEM) trusted for bundles (repeatable)")
 	fs.Var(&kevs, "kev", "CISA KEV JSON file or URL")
@@ -405,6 +411,9 @@ func runFeedsImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 		return usageErr("--max-size must be positive")
 	}
 	opts := feeds.Options{AllowHosts: hosts, RequireSignature: *requireSig, MaxDocument: *maxDoc}
+	if opts.AllowNets, err = feeds.ParseNets(nets); err != nil {
+		return usageErr("%v", err)
+	}
 	for _, k := range pgpKeys {
 		el, err := readOpenPGPKeys(k)
 		if err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -39,7 +40,7 @@ type fetcher struct {
 	maxDoc    int64
 }
 
-func newFetcher(client *http.Client, allowHosts []string, maxDoc int64) *fetcher {
+func newFetcher(client *http.Client, allowHosts []string, allowNets []netip.Prefix, maxDoc int64) *fetcher {
 	f := &fetcher{allow: map[string]bool{}, maxDoc: maxDoc}
 	for _, h := range allowHosts {
 		f.allow[strings.ToLower(strings.TrimSpace(h))] = true
@@ -49,7 +50,7 @@ func newFetcher(client *http.Client, allowHosts []string, maxDoc int64) *fetcher
 			Timeout: DefaultTimeout,
 			Transport: &http.Transport{
 				Proxy:                 http.ProxyFromEnvironment,
-				DialContext:           (&net.Dialer{Timeout: 15 * time.Second}).DialContext,
+				DialContext:           (&net.Dialer{Timeout: 15 * time.Second, Control: destinationGuard(allowHosts, allowNets)}).DialContext, // ssrf.go
 				TLSHandshakeTimeout:   15 * time.Second,
 				ResponseHeaderTimeout: 30 * time.Second,
 				MaxIdleConnsPerHost:   4,

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -51,6 +52,11 @@ const maxFeedBytes = 2 << 30
 type Options struct {
 	// AllowHosts are the only hosts URLs may name (exact host names).
 	AllowHosts []string
+	// AllowNets are internal address ranges fetches may reach (a
+	// hospital's own mirror). Other private, loopback and link-local
+	// destinations are refused after name resolution (ssrf.go), except
+	// IP literals named in AllowHosts.
+	AllowNets []netip.Prefix
 	// Keys are trusted OpenPGP keys (--openpgp-key), besides the
 	// fingerprint-pinned keys of provider metadata.
 	Keys openpgp.EntityList
@@ -119,7 +125,7 @@ var ErrRejected = errors.New("advisories rejected")
 // advisories are rejected (bad hash, bad signature, invalid CSAF) the
 // others are imported and the error wraps ErrRejected.
 func (im *Importer) Import(ctx context.Context, loc, kind string) (*Result, error) {
-	f := newFetcher(im.opts.Client, im.opts.AllowHosts, im.opts.MaxDocument)
+	f := newFetcher(im.opts.Client, im.opts.AllowHosts, im.opts.AllowNets, im.opts.MaxDocument)
 	res, err := im.importLoc(ctx, f, loc, kind)
 	if err != nil {
 		name, k := feedNameFor(loc, kind, res)
