@@ -1,7 +1,6 @@
 package assess
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -336,13 +335,28 @@ func (e *Engine) All(ctx context.Context) (*Result, error) {
 	for id, ms := range byKey(fs) {
 		e.setPairs(id, ms)
 	}
-	e.sums = map[int64]summary{}
-	res := &Result{All: true, MatchTime: time.Since(t0)}
+	mt := time.Since(t0)
+	res, err := e.Rescore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	res.MatchTime = mt
+	return res, nil
+}
+
+// Rescore recomputes the risk, remediation and device risk of every
+// current pair without matching again: the path when only the clock (a
+// new day), the overrides or nothing but scoring inputs changed. It is
+// the "risk for every device recomputed" figure of docs/benchmarks/findings.md.
+func (e *Engine) Rescore(ctx context.Context) (*Result, error) {
 	t1 := time.Now()
+	e.sums = map[int64]summary{}
+	res := &Result{All: true}
 	ids := make([]int64, 0, len(e.pairs))
 	for id := range e.pairs {
 		ids = append(ids, id)
 	}
+	slices.Sort(ids)
 	if err := e.score(ctx, res, ids, nil); err != nil {
 		return nil, err
 	}
@@ -539,17 +553,18 @@ func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
 		}
 	}
 	dr := s.Device(&rd, found)
-	byAdv := make(map[string]risk.FindingRisk, len(dr.Findings))
-	for _, fr := range dr.Findings {
-		byAdv[fr.AdvisoryID] = fr
-	}
 	for i := range out.recs {
 		r := &out.recs[i]
 		if r.Excluded {
 			r.Risk = s.Finding(&rd, &r.Input)
 			continue
 		}
-		r.Risk = byAdv[r.AdvisoryID]
+		for _, fr := range dr.Findings { // a handful per device
+			if fr.AdvisoryID == r.AdvisoryID {
+				r.Risk = fr
+				break
+			}
+		}
 		out.inputs = append(out.inputs, i)
 		out.dr.KEV = out.dr.KEV || r.Input.KEV
 	}
@@ -558,7 +573,7 @@ func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
 	return out
 }
 
-// score assesses devices ids (in parallel), builds their queue and fills
+// score assesses devices ids (sorted; in parallel), builds their queue and fills
 // res. onlyAdv limits Records to those advisories (nil: all pairs).
 func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv map[string]bool) error {
 	workers := e.cfg.Workers
@@ -616,29 +631,34 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 		}
 	}
 	var inputs []remediation.Input
-	fleetIDs := map[int64]bool{}
+	// the fleets a replacement recommendation names: the devices sharing
+	// vendor, model and version with an unsupported device that has a
+	// finding without a fix
+	groups := map[replKey]bool{}
 	for i := range out {
 		sc := &out[i]
 		if sc.deleted {
 			continue
 		}
+		noFix := false
 		for _, j := range sc.inputs {
 			r := &sc.recs[j]
 			inputs = append(inputs, remediation.Input{Device: &sc.info, Finding: &r.Input, Score: r.Risk.Score, Band: r.Risk.Band})
+			noFix = noFix || risk.NoFix(r.Input.Remediations)
 		}
-		if len(sc.inputs) > 0 && risk.PastSupport(&risk.Device{EndOfSupport: sc.info.EndOfSupport, EndOfLife: sc.info.EndOfLife}, e.cfg.Now) {
-			for _, id := range e.repl[replKeyOf(sc.d)] {
-				fleetIDs[id] = true
-			}
+		if noFix && risk.PastSupport(&risk.Device{EndOfSupport: sc.info.EndOfSupport, EndOfLife: sc.info.EndOfLife}, e.cfg.Now) {
+			groups[replKeyOf(sc.d)] = true
 		}
 	}
-	fleet := make([]remediation.DeviceInfo, 0, len(fleetIDs))
-	for id := range fleetIDs {
-		d := e.devs[id]
-		rd := RiskDevice(d, e.cfg.Controls, 0)
-		info := DeviceInfo(d, &rd)
-		info.AssetID = key(id)
-		fleet = append(fleet, info)
+	var fleet []remediation.DeviceInfo
+	for g := range groups {
+		for _, id := range e.repl[g] {
+			d := e.devs[id]
+			rd := RiskDevice(d, e.cfg.Controls, 0)
+			info := DeviceInfo(d, &rd)
+			info.AssetID = key(id)
+			fleet = append(fleet, info)
+		}
 	}
 	slices.SortFunc(fleet, func(a, b remediation.DeviceInfo) int { return strings.Compare(a.AssetID, b.AssetID) })
 	q, err := remediation.Build(&pol, e.cfg.Now, fleet, inputs)
@@ -678,6 +698,11 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 	}
 
 	res.Devices = make([]DeviceResult, 0, len(out))
+	nrec := 0
+	for i := range out {
+		nrec += len(out[i].recs)
+	}
+	res.Records = make([]Record, 0, nrec)
 	for i := range out {
 		sc := &out[i]
 		if !sc.deleted {
@@ -699,10 +724,8 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 			res.Records = append(res.Records, *r)
 		}
 	}
-	slices.SortFunc(res.Devices, func(a, b DeviceResult) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
-	slices.SortFunc(res.Records, func(a, b Record) int {
-		return cmp.Or(cmp.Compare(a.DeviceID, b.DeviceID), strings.Compare(a.AdvisoryID, b.AdvisoryID))
-	})
+	// ids are sorted and each device's records are in advisory order, so
+	// Devices and Records are sorted already
 	return nil
 }
 
