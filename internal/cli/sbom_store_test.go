@@ -20,15 +20,19 @@ func TestSBOMAttachListDiffExport(t *testing.T) {
 	if code, out, errs := run(t, "feeds", "import", "--data", data, "--nvd", nvdDir); code != 0 {
 		t.Fatalf("feeds import --nvd: %d %s %s", code, out, errs)
 	}
+	// OSV records are a stored feed (one record per file here; osv.dev's all.zip works the same).
+	if code, out, errs := run(t, "feeds", "import", "--data", data, filepath.Join(osvDir, "GHSA-35jh-r3h4-6jhm.json"), filepath.Join(osvDir, "GHSA-jfh8-c2jp-5v3q.json")); code != 0 {
+		t.Fatalf("feeds import (OSV): %d %s %s", code, out, errs)
+	}
 	v1 := filepath.Join(sbomsTestdata, "pump-v1.cdx.json")
 	v2 := filepath.Join(sbomsTestdata, "pump-v2.cdx.json")
 	model := []string{"--vendor", "Baxter", "--model", "Sigma Spectrum", "--version", "8.0"}
 	attach := func(file string, extra ...string) (int, string, string) {
-		return run(t, append(append(append([]string{"sbom", "attach", "--data", data, "--osv", osvDir}, model...), extra...), file)...)
+		return run(t, append(append(append([]string{"sbom", "attach", "--data", data}, model...), extra...), file)...)
 	}
 	code, out, errs := attach(v1, "--note", "vendor portal, January")
 	if code != 0 || !strings.Contains(out, "attached SBOM 1: version 1 of Baxter Sigma Spectrum 8.0 (cyclonedx-json 1.5, 7 components") ||
-		!strings.Contains(out, "vulnerabilities: 5 open, 0 suppressed by VEX, 0 need review; matched against 3 NVD CVE records") {
+		!strings.Contains(out, "vulnerabilities: 5 open, 0 suppressed by VEX, 0 need review; matched against 3 NVD CVE records (CPE, and name aliases for firmware/OS/RTOS), 2 OSV records (PURL)") {
 		t.Fatalf("attach v1: %d %q %q", code, out, errs)
 	}
 	if code, out, _ := attach(v1); code != 0 || !strings.Contains(out, "unchanged:") || !strings.Contains(out, "is already SBOM 1 (version 1") {
@@ -83,9 +87,12 @@ func TestSBOMAttachListDiffExport(t *testing.T) {
 	if code, out, errs := run(t, "sbom", "rematch", "--data", data, "--all"); code != 0 || !strings.Contains(out, "1 SBOMs re-matched") {
 		t.Errorf("rematch --all (the latest version only): %d %q %q", code, out, errs)
 	}
-	// Without --osv, a re-match keeps the OSV findings it cannot recompute.
 	if code, out, errs := run(t, "sbom", "rematch", "--data", data, "1"); code != 0 || !strings.Contains(out, "SBOM 1 (Baxter Sigma Spectrum 8.0): 5 open") {
 		t.Errorf("rematch 1: %d %q %q", code, out, errs)
+	}
+	// --osv replaces the stored feed: an empty set of records drops the OSV findings.
+	if code, out, errs := run(t, "sbom", "rematch", "--data", data, "--osv", filepath.Join(nvdDir, "CVE-2022-2119.json"), "1"); code != ExitBadInput {
+		t.Errorf("rematch with a non-OSV --osv file: %d %q %q, want exit 3", code, out, errs)
 	}
 	// Usage and input errors.
 	for _, tc := range []struct {

@@ -221,6 +221,16 @@ func (t *countingFeedTx) PutNVD(ctx context.Context, id string, lastModified tim
 	return nil
 }
 
+// PutOSV forwards OSV records (store.OSVFeedTx, the SBOM feed) to the
+// driver's transaction; they are counted in the feed's status, not here.
+func (t *countingFeedTx) PutOSV(ctx context.Context, id, ecosystem string, modified time.Time, raw []byte) error {
+	otx, ok := t.FeedTx.(store.OSVFeedTx)
+	if !ok {
+		return fmt.Errorf("put osv %s: the store cannot keep OSV records", id)
+	}
+	return otx.PutOSV(ctx, id, ecosystem, modified, raw)
+}
+
 func (t *countingFeedTx) SetFeed(ctx context.Context, f store.FeedStatus) error {
 	if err := t.FeedTx.SetFeed(ctx, f); err != nil {
 		return err

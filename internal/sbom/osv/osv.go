@@ -80,6 +80,9 @@ func Parse(r io.Reader, name string) (*Record, error) {
 	if rec.ID == "" {
 		return nil, fmt.Errorf("osv %s: \"/id\" is missing: %w", name, ErrInvalid)
 	}
+	if rec.Modified == "" { // required by the OSV schema; an NVD or CSAF file has none
+		return nil, fmt.Errorf("osv %s: \"/modified\" is missing (not an OSV record?): %w", name, ErrInvalid)
+	}
 	for i, a := range rec.Affected {
 		if a.Package.Ecosystem == "" && a.Package.PURL == "" {
 			return nil, fmt.Errorf("osv %s: \"/affected/%d/package\" has no ecosystem or purl: %w", name, i, ErrInvalid)

@@ -159,7 +159,8 @@ func TestParseErrors(t *testing.T) {
 	tests := []struct{ name, in, want string }{
 		{"truncated", `{"id": "GHSA-x", "affected": [`, "osv truncated: unexpected end of JSON input"},
 		{"no_id", `{"affected": []}`, `osv no_id: "/id" is missing`},
-		{"no_package", `{"id": "X", "affected": [{"package": {}}]}`, `osv no_package: "/affected/0/package" has no ecosystem or purl`},
+		{"no_package", `{"id": "X", "modified": "2026-01-01T00:00:00Z", "affected": [{"package": {}}]}`, `osv no_package: "/affected/0/package" has no ecosystem or purl`},
+		{"no_modified_nvd_record", `{"id": "CVE-2022-2119", "published": "2022-06-24T15:15:10.687"}`, `osv no_modified_nvd_record: "/modified" is missing`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
