@@ -752,3 +752,6 @@ func (e *Engine) DeviceIDs() []int64 {
 	}
 	return out
 }
+
+// Override returns the override of a pair (zero when none).
+func (e *Engine) Override(p Pair) Override { return e.over[p] }

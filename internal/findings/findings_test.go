@@ -300,6 +300,33 @@ func testService(t *testing.T, raw store.Store) {
 		t.Error("the deleted device's findings were removed, not resolved")
 	}
 
+	// a workflow written straight to the store (not through the
+	// service): the watcher rescores the device
+	cur := all(t, st, store.FindingQuery{})
+	var target *store.Finding
+	for _, f := range cur {
+		if f.Workflow.State == store.StateOpen {
+			if dr, err := st.GetDeviceRisk(ctx, f.DeviceID); err == nil && dr.Findings == 1 {
+				target = f
+				break
+			}
+		}
+	}
+	if target == nil {
+		t.Fatal("no open finding on a device with one finding")
+	}
+	wf := target.Workflow
+	wf.State, wf.UpdatedBy = store.StateFalsePositive, "api-client"
+	if _, err := st.UpdateFindingWorkflow(ctx, target.ID, wf, wf.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.GetDeviceRisk(ctx, target.DeviceID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("false positive written to the store: the device keeps its risk row (%v)", err)
+	}
+
 	// a new advisory arrives through a feed import
 	time.Sleep(5 * time.Millisecond)
 	putAdvisories(t, raw, []*advisory.Advisory{held})

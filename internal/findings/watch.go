@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/assess"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
 )
@@ -102,6 +103,9 @@ func (s *Service) Poll(ctx context.Context) error {
 	if err := s.pollDevices(ctx); err != nil {
 		return err
 	}
+	if err := s.pollWorkflow(ctx); err != nil {
+		return err
+	}
 	s.devMark = started
 	if s.dirty && s.now().Sub(s.lastSnap) >= snapshotEvery {
 		return s.snapshot(ctx, "")
@@ -183,4 +187,54 @@ walk:
 	}
 	_, err = s.devices(ctx, ups, del)
 	return err
+}
+
+// pollWorkflow picks up workflow changes written without the service
+// (straight to the store): a changed rubric vector, false positive,
+// resolution or acceptance changes the device's risk and queue.
+func (s *Service) pollWorkflow(ctx context.Context) error {
+	q := store.FindingQuery{WorkflowSince: s.devMark.Add(-updateOverlap), IncludeResolved: true, Sort: "id", Limit: 1000}
+	var ups []*inventory.Device
+	seen := map[int64]bool{}
+	for {
+		p, err := s.st.ListFindings(ctx, q)
+		if err != nil {
+			return fmt.Errorf("findings: list workflow changes: %w", err)
+		}
+		for _, f := range p.Findings {
+			if f.Workflow.UpdatedBy == store.SystemActor || !f.ResolvedAt.IsZero() {
+				continue
+			}
+			pair := assess.Pair{DeviceID: f.DeviceID, AdvisoryID: f.AdvisoryID}
+			o, _ := s.overrideOf(f)
+			if sameOverride(o, s.eng.Override(pair)) {
+				continue
+			}
+			s.eng.SetOverride(pair, o)
+			if d := s.eng.Device(f.DeviceID); d != nil && !seen[d.ID] {
+				seen[d.ID] = true
+				ups = append(ups, d)
+			}
+		}
+		if p.Next == "" {
+			break
+		}
+		q.Cursor = p.Next
+	}
+	if len(ups) == 0 {
+		return nil
+	}
+	_, err := s.devices(ctx, ups, nil)
+	return err
+}
+
+func sameOverride(a, b assess.Override) bool {
+	if !a.Detected.Equal(b.Detected) || a.Vector != b.Vector || a.Exclude != b.Exclude || (a.Acceptance == nil) != (b.Acceptance == nil) {
+		return false
+	}
+	if a.Acceptance == nil {
+		return true
+	}
+	x, y := a.Acceptance, b.Acceptance
+	return x.Justification == y.Justification && x.Approver == y.Approver && x.Accepted.Equal(y.Accepted.Time) && x.Expires.Equal(y.Expires.Time)
 }

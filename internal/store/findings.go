@@ -231,6 +231,10 @@ type FindingQuery struct {
 	Sort   string
 	Limit  int    // default 50, at most 1000
 	Cursor string // opaque, from FindingPage.Next
+	// WorkflowSince selects findings whose workflow was written at or
+	// after this time (zero: no filter); the findings service uses it to
+	// pick up workflow changes made without it.
+	WorkflowSince time.Time
 }
 
 // FindingSortFields are the sort keys of ListFindings.

@@ -595,6 +595,9 @@ func (s *DB) ListFindings(ctx context.Context, q store.FindingQuery) (*store.Fin
 		}
 		where = append(where, "eff_due < "+arg(q.DueBefore))
 	}
+	if !q.WorkflowSince.IsZero() {
+		where = append(where, "wf_updated_at >= "+arg(ts(q.WorkflowSince)))
+	}
 	op, dir := ">", "ASC"
 	if desc {
 		op, dir = "<", "DESC"

@@ -60,6 +60,7 @@ CREATE INDEX findings_band ON findings(band, score, id);
 CREATE INDEX findings_state ON findings(wf_state, score, id);
 CREATE INDEX findings_due ON findings(eff_due, id);
 CREATE INDEX findings_owner ON findings(lower(wf_owner));
+CREATE INDEX findings_wf_updated ON findings(wf_updated_at);
 CREATE TABLE device_risk (
   device_id   BIGINT PRIMARY KEY,
   asset_id    TEXT NOT NULL,
