@@ -3,7 +3,9 @@ package cli
 import (
 	"context"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/app"
 	"github.com/medwarden/medwarden/internal/demo"
@@ -70,4 +72,44 @@ func TestDemoTrafficShowsObservedDevicesConflictsAndEdges(t *testing.T) {
 	if *again != *res {
 		t.Errorf("second run %+v, first %+v", again, res)
 	}
+}
+
+// BenchmarkDemoTraffic is what the simulated sensor adds to the demo's
+// start: simulate, sense, batch and ingest into the loaded demo store.
+// cpu-ms/op is the process's user+system CPU time per run (the machine is
+// shared, so wall time alone misleads).
+func BenchmarkDemoTraffic(b *testing.B) {
+	ctx := context.Background()
+	cfg := demo.DefaultConfig()
+	var fleet []*inventory.Device
+	if err := demo.Generate(cfg, func(d *inventory.Device) error { fleet = append(fleet, d); return nil }); err != nil {
+		b.Fatal(err)
+	}
+	var cpu time.Duration
+	for b.Loop() {
+		b.StopTimer()
+		st, err := app.OpenStore(ctx, app.StoreConfig{DataDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := importer.Import(ctx, st, &inventory.SliceDecoder{Devices: fleet}, importer.Options{Source: "demo"}); err != nil {
+			b.Fatal(err)
+		}
+		c0 := cpuTime()
+		b.StartTimer()
+		if _, err := loadDemoTraffic(ctx, st, fleet, cfg.Seed); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cpu += cpuTime() - c0
+		st.Close()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
