@@ -12,6 +12,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/oidc"
 	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/store"
@@ -60,7 +61,15 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 	if err != nil {
 		return err
 	}
+	// Findings, device risk and the daily register snapshot stay current
+	// (internal/findings: recompute when stale, then watch for changes).
+	fsvc := findings.New(rec, findings.Options{Logger: log.With("subsystem", "findings")})
+	fctx, fstop := context.WithCancel(ctx)
+	fdone := make(chan struct{})
+	go func() { defer close(fdone); fsvc.Run(fctx) }() //nolint:errcheck // Run logs its errors
+	defer func() { fstop(); <-fdone }()
 	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit})
+	handler.EnableFindingsService(fsvc)
 	if cfg.SensorCA != nil {
 		ss, ok := st.(store.SensorStore)
 		if !ok {
