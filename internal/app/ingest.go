@@ -86,3 +86,55 @@ func (in *Ingest) Stop() {
 }
 
 var _ api.BatchSink = (*ingest.Sink)(nil)
+
+// Coalesce runs fn in its own goroutine with the device ids handed to the
+// returned notify, merging ids that arrive while fn runs, so a slow
+// consumer (findings recompute) never holds up ingestion. stop ends the
+// goroutine after a last call for ids still pending.
+func Coalesce(fn func(context.Context, []int64)) (notify func(context.Context, []int64), stop func()) {
+	var (
+		mu      sync.Mutex
+		pending = map[int64]bool{}
+	)
+	wake := make(chan struct{}, 1)
+	quit := make(chan struct{})
+	done := make(chan struct{})
+	flush := func() {
+		mu.Lock()
+		ids := make([]int64, 0, len(pending))
+		for id := range pending {
+			ids = append(ids, id)
+		}
+		clear(pending)
+		mu.Unlock()
+		if len(ids) > 0 {
+			fn(context.Background(), ids)
+		}
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-wake:
+				flush()
+			case <-quit:
+				flush()
+				return
+			}
+		}
+	}()
+	notify = func(_ context.Context, ids []int64) {
+		mu.Lock()
+		for _, id := range ids {
+			pending[id] = true
+		}
+		mu.Unlock()
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
+	var once sync.Once
+	stop = func() { once.Do(func() { close(quit); <-done }) }
+	return notify, stop
+}

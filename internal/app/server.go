@@ -77,7 +77,14 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 		}
 		handler.EnableSensors(cfg.SensorCA, ss)
 	}
-	ing, err := StartIngest(ctx, cfg.Bus, st, log, nil)
+	// Devices a sensor batch created or changed: their findings are recomputed.
+	notify, stopNotify := Coalesce(func(ctx context.Context, ids []int64) {
+		if _, err := fsvc.DevicesChanged(ctx, ids); err != nil {
+			log.Warn("findings after sensor ingestion", "devices", len(ids), "err", err)
+		}
+	})
+	defer stopNotify()
+	ing, err := StartIngest(ctx, cfg.Bus, st, log, notify)
 	if err != nil {
 		return err
 	}
