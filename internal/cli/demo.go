@@ -103,6 +103,10 @@ func runDemo(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	}
 	fmt.Fprintf(env.Stdout, "Sensor %s: %d minutes of simulated traffic: %d devices with observed values (%d conflicts to review), %d new devices, %d edges\n",
 		demoSensorID, demoTrafficMinutes, traffic.Updated, traffic.Conflicts, traffic.Created, traffic.Edges)
+	// Real advisories, so the findings service gives the demo real findings.
+	if _, err := loadDemoAdvisories(ctx, st); err != nil {
+		return fmt.Errorf("load demo advisories: %w", err)
+	}
 	// The demo's admin keeps its generated password (no forced change) so
 	// the printed credentials work for the whole session.
 	pw, err := auth.GeneratePassword()

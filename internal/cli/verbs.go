@@ -19,6 +19,7 @@ func verbs() []*Verb {
 		matchVerb(),
 		simulateVerb(),
 		riskVerb(),
+		findingsVerb(),
 		sbomVerb(),
 		tokenVerb(),
 		sensorsVerb(), sensorEnrolVerb(),
