@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/auth"
@@ -475,6 +477,21 @@ func TestFindingsFromRecompute(t *testing.T) {
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
 	bearer.Store(ts.URL, newToken(t, st, "cle", auth.ClinicalEngineer, "findings:read,findings:write"))
+
+	// the register from the service's memory equals the one read from
+	// the store (inventory + stored device risk)
+	plain := httptest.NewServer(api.New(api.Deps{Store: st}))
+	t.Cleanup(plain.Close)
+	bearer.Store(plain.URL, newToken(t, st, "viewer", auth.Viewer, "findings:read"))
+	fromSvc, fromStore := do(t, "GET", ts.URL+"/api/v1/risk/register", ""), do(t, "GET", plain.URL+"/api/v1/risk/register", "")
+	if fromSvc.code != 200 || fromStore.code != 200 {
+		t.Fatalf("register: %d %d", fromSvc.code, fromStore.code)
+	}
+	for _, k := range []string{"total", "by_site", "by_department", "by_device_type", "by_vendor"} {
+		if diff := cmp.Diff(fromStore.body[k], fromSvc.body[k]); diff != "" {
+			t.Errorf("register %s: store (-) vs service (+):\n%s", k, diff)
+		}
+	}
 
 	r := do(t, "GET", ts.URL+"/api/v1/findings?cve=CVE-2024-5176", "")
 	if r.code != 200 {

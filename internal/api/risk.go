@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -155,6 +156,11 @@ type registerView struct {
 	Feeds   any                 `json:"feeds"`
 }
 
+// registerSource gives the current risk register (findings.Service).
+type registerSource interface {
+	Register(ctx context.Context) (risk.Register, error)
+}
+
 // getRegister aggregates the current device risk of the whole inventory
 // (every device counts, affected or not) by site, department, device type
 // and vendor.
@@ -168,6 +174,26 @@ func (s *Server) getRegister(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	stats, err := fs.FindingStats(ctx, store.FindingStatsOptions{Today: s.now().UTC().Format("2006-01-02"), DueSoonDays: s.acceptancePolicy().DueSoonDays})
+	if err != nil {
+		s.storeError(w, r, err)
+		return
+	}
+	// the findings service holds the assessed fleet in memory: its register
+	// is current and cheap; without it, read the inventory and device risk
+	if src, ok := s.workflow.(registerSource); ok {
+		reg, err := src.Register(ctx)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		rep, ok := s.feedsFor(w, r, qv)
+		if !ok {
+			return
+		}
+		writeJSON(w, http.StatusOK, registerView{Register: reg, Summary: stats, Feeds: rep})
+		return
+	}
 	risks := map[int64]*store.DeviceRisk{}
 	q := store.DeviceRiskQuery{Limit: 1000, Sort: "asset_id"}
 	for {
@@ -185,7 +211,7 @@ func (s *Server) getRegister(w http.ResponseWriter, r *http.Request) {
 		q.Cursor = page.Next
 	}
 	var items []risk.Assessed
-	err := s.st.ScanDevices(ctx, func(d *inventory.Device) error {
+	err = s.st.ScanDevices(ctx, func(d *inventory.Device) error {
 		a := risk.Assessed{AssetID: d.AssetID, Site: d.Site, Department: d.Department, DeviceType: d.DeviceType, Vendor: d.Vendor, Band: risk.BandInfo}
 		if dr := risks[d.ID]; dr != nil {
 			a.Score, a.Band, a.Findings, a.KEV = dr.Score, risk.Band(dr.Band), dr.Findings, dr.KEV
@@ -193,11 +219,6 @@ func (s *Server) getRegister(w http.ResponseWriter, r *http.Request) {
 		items = append(items, a)
 		return nil
 	})
-	if err != nil {
-		s.storeError(w, r, err)
-		return
-	}
-	stats, err := fs.FindingStats(ctx, store.FindingStatsOptions{Today: s.now().UTC().Format("2006-01-02"), DueSoonDays: s.acceptancePolicy().DueSoonDays})
 	if err != nil {
 		s.storeError(w, r, err)
 		return
