@@ -129,11 +129,78 @@ type pairKey struct {
 	advisory string
 }
 
-// sqlTx adapts *sql.Tx to what the bulk helpers need.
-type sqlTx struct{ tx *sql.Tx }
+// sqlTx is a transaction with the dialect's placeholder style for bulk
+// inserts.
+type sqlTx struct {
+	tx     *sql.Tx
+	sqlite bool
+}
 
+func (s *DB) bulk(tx *sql.Tx) sqlTx { return sqlTx{tx: tx, sqlite: s.dialect.Name() == "sqlite"} }
+
+// insertRows inserts rows in multi-row INSERTs. Full batches reuse one
+// prepared statement; SQLite gets anonymous "?" parameters (numbered "$n"
+// parameters make its parser look names up linearly: quadratic in the
+// batch size).
 func (t sqlTx) insertRows(ctx context.Context, prefix string, cols int, rows [][]any) error {
-	return (&feedTx{tx: t.tx}).insertRows(ctx, prefix, cols, rows)
+	const maxParams = 4000 // under SQLite's 32766 and PostgreSQL's 65535
+	batch := max(1, maxParams/cols)
+	values := func(n int) string {
+		var b strings.Builder
+		b.WriteString(prefix)
+		p := 0
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range cols {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				p++
+				if t.sqlite {
+					b.WriteByte('?')
+				} else {
+					b.WriteString("$" + strconv.Itoa(p))
+				}
+			}
+			b.WriteByte(')')
+		}
+		return b.String()
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	args := make([]any, 0, batch*cols)
+	for start := 0; start < len(rows); start += batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		end := min(start+batch, len(rows))
+		args = args[:0]
+		for _, r := range rows[start:end] {
+			args = append(args, r...)
+		}
+		var err error
+		if end-start == batch {
+			if full == nil {
+				if full, err = t.tx.PrepareContext(ctx, values(batch)); err != nil {
+					return err
+				}
+			}
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = t.tx.ExecContext(ctx, values(end-start), args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // inChunks runs fn over ids in chunks small enough for one statement.
@@ -316,7 +383,7 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 	for _, o := range vanished {
 		rows = append(rows, findingRow(o))
 	}
-	if err := (sqlTx{tx}).insertRows(ctx, "INSERT INTO findings ("+findingCols+") VALUES ", findingNCols, rows); err != nil {
+	if err := s.bulk(tx).insertRows(ctx, "INSERT INTO findings ("+findingCols+") VALUES ", findingNCols, rows); err != nil {
 		return nil, fmt.Errorf("replace findings: insert: %w", err)
 	}
 	if s.dialect.Name() == "postgres" && next > 0 {
@@ -398,7 +465,7 @@ func (s *DB) replaceDeviceRisk(ctx context.Context, tx *sql.Tx, scope store.Find
 		rows = append(rows, []any{r.DeviceID, r.AssetID, r.Score, r.Band, rawText(r.Factors, "[]"), r.Findings, r.KEV,
 			rawText(r.Actions, "[]"), r.Site, r.Department, r.DeviceType, r.Vendor, ts(now)})
 	}
-	if err := (sqlTx{tx}).insertRows(ctx, "INSERT INTO device_risk ("+deviceRiskCols+") VALUES ", 13, rows); err != nil {
+	if err := s.bulk(tx).insertRows(ctx, "INSERT INTO device_risk ("+deviceRiskCols+") VALUES ", 13, rows); err != nil {
 		return fmt.Errorf("replace device risk: insert: %w", err)
 	}
 	return nil
