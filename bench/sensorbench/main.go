@@ -27,6 +27,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/classify"
@@ -103,6 +104,22 @@ func main() {
 
 var memProfile string
 
+// stage prints, to stderr, the process's peak RSS so far (VmHWM) and the
+// live heap at the end of a stage: which stage sets the peak.
+func stage(name string) {
+	hwm := "?"
+	if b, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, l := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(l, "VmHWM:") {
+				hwm = strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(os.Stderr, "stage %-15s peak RSS %s, heap in use %d MB, heap objects %d\n", name, hwm, ms.HeapInuse>>20, ms.HeapObjects)
+}
+
 func run(mode, path string) error {
 	fh, err := os.Open(path)
 	if err != nil {
@@ -132,20 +149,22 @@ func run(mode, path string) error {
 				f.Close()
 			}
 		}
-		s.Flush()
-		res := s.Result()
+		stage("run")
+		res := s.TakeResult()
+		stage("take-result")
 		stats = res.Stats
 		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
 		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
-			c := classify.New(oui, rules, classify.Options{})
-			rep := report.Build(res, c.Classify(report.Input(res)))
+			rep := report.FromResult(res, classify.New(oui, rules, classify.Options{}))
+			stage("classify+build")
 			counts["devices"], counts["report_edges"] = len(rep.Devices), len(rep.Edges)
 			if mode == "report" {
 				if err := rep.WriteJSON(io.Discard); err != nil {
 					return err
 				}
+				stage("write-json")
 			}
 		}
 	default:

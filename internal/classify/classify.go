@@ -248,10 +248,14 @@ func (c *Classifier) Classify(in Input) []Device {
 	for _, d := range byMAC {
 		accs = append(accs, d)
 	}
+	// Each accumulator is dropped once its device is built, so the
+	// evidence is not held twice over a large capture.
+	byMAC, byIP, owner = nil, nil, nil
 	out := make([]Device, 0, len(accs))
 	memo := ruleMemo{}
-	for _, d := range accs {
+	for i, d := range accs {
 		out = append(out, c.device(d, memo))
+		accs[i] = nil
 	}
 	slices.SortFunc(out, func(a, b Device) int {
 		return cmp.Or(cmp.Compare(a.MAC, b.MAC), firstAddr(a.IPs).Compare(firstAddr(b.IPs)))

@@ -7,11 +7,27 @@ import (
 )
 
 // flowKey identifies a flow regardless of direction: endpoint a is the one
-// that sorts first.
+// that sorts first. The addresses are stored as 16 bytes (IPv4 in its
+// IPv4-mapped form, v6 telling the families apart) rather than as
+// netip.Addr: the key is then 40 bytes without pointers, which the flow map
+// hashes and the garbage collector skips cheaply.
 type flowKey struct {
-	a, b   netip.Addr
+	a, b   [16]byte
 	pa, pb uint16
 	proto  uint8
+	v6     bool
+}
+
+// addrA and addrB return the endpoints' addresses.
+func (k *flowKey) addrA() netip.Addr { return keyAddr(k.a, k.v6) }
+func (k *flowKey) addrB() netip.Addr { return keyAddr(k.b, k.v6) }
+
+func keyAddr(b [16]byte, v6 bool) netip.Addr {
+	a := netip.AddrFrom16(b)
+	if !v6 {
+		return a.Unmap()
+	}
+	return a
 }
 
 // flow is one bidirectional conversation. It is kept small because a
@@ -31,7 +47,14 @@ type flow struct {
 	// SYNs seen before any payload, kept here so that handshake-only
 	// flows (scans) need no application state.
 	synSeen [2]bool
-	isn     [2]uint32
+	// UDP flows keep their dissector here, not in a flowApp, so that a
+	// datagram flow costs no more than a handshake-only TCP flow: udpPD is
+	// 1 + the index of the chosen dissector in Sensor.udpAll (0: none),
+	// udpTries the datagrams offered to Detect, udpDone the decision.
+	udpPD    uint8
+	udpTries uint8
+	udpDone  bool
+	isn      [2]uint32
 	// Edge accounting for the current interval bucket.
 	bucket      int64 // bucket start, unix ns
 	bucketFirst int64
@@ -133,8 +156,9 @@ func (t *flowTable) unlink(f *flow) {
 // packet's source is endpoint a.
 func makeKey(src, dst netip.Addr, sport, dport uint16, proto uint8) (flowKey, bool) {
 	c := src.Compare(dst)
+	v6 := src.Is6()
 	if c < 0 || (c == 0 && sport <= dport) {
-		return flowKey{a: src, b: dst, pa: sport, pb: dport, proto: proto}, true
+		return flowKey{a: src.As16(), b: dst.As16(), pa: sport, pb: dport, proto: proto, v6: v6}, true
 	}
-	return flowKey{a: dst, b: src, pa: dport, pb: sport, proto: proto}, false
+	return flowKey{a: dst.As16(), b: src.As16(), pa: dport, pb: sport, proto: proto, v6: v6}, false
 }

@@ -169,6 +169,10 @@ type Sensor struct {
 	// macStr caches the text form of MACs: flows, edges and observations
 	// of a device then share one string instead of one each.
 	macStr map[[6]byte]string
+	// udpAll index + 1 of each UDP dissector (flow.udpPD), and the scratch
+	// application state of the datagram being dissected.
+	udpIndex   map[dissect.PacketDissector]uint8
+	udpScratch flowApp
 
 	reasmUsed int
 	// emit context
@@ -194,6 +198,7 @@ func New(cfg Config) *Sensor {
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
 		hinted:   map[uint16]bool{},
 		macStr:   map[[6]byte]string{},
+		udpIndex: map[dissect.PacketDissector]uint8{},
 	}
 	s.edges.noBucket = !cfg.EdgeBuckets
 	s.edges.max = max(cfg.MaxEdges, 0)
@@ -204,8 +209,9 @@ func New(cfg Config) *Sensor {
 				s.link = append(s.link, pd)
 			}
 		case dissect.LayerUDP:
-			if pd, ok := d.(dissect.PacketDissector); ok {
+			if pd, ok := d.(dissect.PacketDissector); ok && len(s.udpAll) < 255 {
 				s.udpAll = append(s.udpAll, pd)
+				s.udpIndex[pd] = uint8(len(s.udpAll))
 				for _, p := range d.Ports() {
 					s.udpPorts[p] = append(s.udpPorts[p], pd)
 					s.hinted[p] = true
@@ -463,7 +469,7 @@ func (s *Sensor) app(f *flow) *flowApp {
 		return f.app
 	}
 	a := &flowApp{}
-	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.a, f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.b, f.key.pb)}
+	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
 	if f.hasMAC {
 		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
 	}
@@ -476,13 +482,35 @@ func (s *Sensor) app(f *flow) *flowApp {
 	return a
 }
 
+// udpApp fills the sensor's scratch application state for a datagram of
+// UDP flow f: packet dissectors get the flow only for the call.
+func (s *Sensor) udpApp(f *flow) *flowApp {
+	a := &s.udpScratch
+	*a = flowApp{}
+	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
+	if f.hasMAC {
+		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
+	}
+	if f.clientIsA {
+		a.df.Client, a.df.Server = ca, cb
+	} else {
+		a.df.Client, a.df.Server = cb, ca
+	}
+	a.decided = f.udpDone
+	if f.udpPD != 0 {
+		a.pd = s.udpAll[f.udpPD-1]
+		a.d = a.pd
+	}
+	return a
+}
+
 func (s *Sensor) udp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
-	if len(p.payload) == 0 || len(s.udpAll) == 0 {
+	if len(p.payload) == 0 || len(s.udpAll) == 0 || (f.udpDone && f.udpPD == 0) {
 		return
 	}
-	a := s.app(f)
+	a := s.udpApp(f)
 	if !a.decided {
-		a.attempts++
+		f.udpTries++
 		srv := a.df.Server.Addr.Port()
 		cli := a.df.Client.Addr.Port()
 		var chosen dissect.PacketDissector
@@ -510,13 +538,18 @@ func (s *Sensor) udp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 		}
 		if chosen != nil {
 			a.decided, a.d, a.pd = true, chosen, chosen
-		} else if a.attempts >= maxDetectAttempts {
-			a.decided = true
+			f.udpDone, f.udpPD = true, s.udpIndex[chosen]
+		} else if f.udpTries >= maxDetectAttempts {
+			f.udpDone = true
 		}
 	}
 	if a.pd != nil {
 		s.packetToDissector(a, dir, p.payload, t)
+		if a.pd == nil { // the dissector panicked: no more of this flow
+			f.udpPD = 0
+		}
 	}
+	s.cur = nil
 }
 
 func (s *Sensor) packetToDissector(a *flowApp, dir dissect.Direction, payload []byte, t time.Time) {
@@ -586,6 +619,11 @@ func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 	sink := tcpSink{s: s, a: a, dir: dir, t: t}
 	budget := s.cfg.ReassemblyMemory - s.reasmUsed
 	s.reasmUsed += a.tcp[dir].segment(p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &sink)
+	if a.decided && a.stream == nil {
+		// No dissector (any more): drop what is buffered. Done here, not
+		// while segment is delivering, because segment walks the buffer.
+		s.releaseTCP(a)
+	}
 }
 
 func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t time.Time) {
@@ -619,8 +657,7 @@ func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t t
 			a.decided, a.d = true, chosen
 			s.safeStream(a, func() { a.stream = chosen.NewStream(&a.df) })
 		} else if a.attempts >= maxDetectAttempts {
-			a.decided = true
-			s.releaseTCP(a)
+			a.decided = true // tcp() releases the reassembly buffers
 			return
 		}
 	}
@@ -633,6 +670,14 @@ func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t t
 			s.stats.DissectorErrors++
 		}
 	})
+	if fin, ok := a.stream.(dissect.Finisher); ok && fin.Done() {
+		// Large-flow fast path: the dissector has what it needs. End it
+		// now; tcp() then skips the flow's payload (a.stream == nil).
+		st := a.stream
+		a.ended = true
+		s.safeStream(a, func() { st.End(s) })
+		a.stream = nil // tcp() releases the reassembly buffers
+	}
 }
 
 // safeStream runs fn and turns a dissector panic into a counted error
@@ -697,17 +742,19 @@ func (s *Sensor) flushEdge(f *flow) {
 	k := f.key
 	var e EdgeKey
 	cm, sm := f.macA, f.macB
-	e.SrcIP, e.DstIP, e.DPort = k.a, k.b, k.pb
+	e.SrcIP, e.DstIP, e.DPort = k.addrA(), k.addrB(), k.pb
 	if !f.clientIsA {
 		cm, sm = f.macB, f.macA
-		e.SrcIP, e.DstIP, e.DPort = k.b, k.a, k.pa
+		e.SrcIP, e.DstIP, e.DPort = k.addrB(), k.addrA(), k.pa
 	}
 	if f.hasMAC {
 		e.SrcMAC, e.DstMAC = s.macString(cm), s.macString(sm)
 	}
-	e.Proto = protoName(k.proto, k.a.Is6())
+	e.Proto = protoName(k.proto, k.v6)
 	if f.app != nil && f.app.d != nil {
 		e.App = f.app.d.Name()
+	} else if f.udpPD != 0 {
+		e.App = s.udpAll[f.udpPD-1].Name()
 	}
 	s.edges.Add(e, uint64(f.bucketPkts), f.bucketBytes, time.Unix(0, f.bucketFirst).UTC(), time.Unix(0, f.lastNS).UTC())
 	f.bucketPkts, f.bucketBytes = 0, 0

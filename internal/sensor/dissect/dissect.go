@@ -141,3 +141,14 @@ type Stream interface {
 	Gap(dir Direction)
 	End(out Emitter)
 }
+
+// Finisher is optionally implemented by a Stream that can tell when it
+// needs no more bytes of its flow (a TLS stream once both sides' handshake
+// messages are behind it: the rest is encrypted). The core then calls End
+// at once, stops reassembling the flow and only counts its packets and
+// bytes: large encrypted transfers cost no payload work. Done must not
+// become true while End would still emit something that later bytes could
+// change.
+type Finisher interface {
+	Done() bool
+}

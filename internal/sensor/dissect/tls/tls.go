@@ -219,6 +219,10 @@ func (s *stream) Gap(dir dissect.Direction) {
 // End implements dissect.Stream.
 func (s *stream) End(dissect.Emitter) {}
 
+// Done implements dissect.Finisher: both directions are past what can be
+// read in clear.
+func (s *stream) Done() bool { return s.dir[0].done && s.dir[1].done }
+
 func (s *stream) observe(out dissect.Emitter, dir dissect.Direction, t time.Time, field, value string) {
 	if value == "" {
 		return
