@@ -42,7 +42,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	st    store.Store
 	h     *Handler
 	srv   *httptest.Server
@@ -54,7 +54,7 @@ type envOpt func(*Deps)
 
 // newEnv starts a console on a fresh SQLite store with n sample devices and
 // one user per role (named after the role).
-func newEnv(t *testing.T, n int, opts ...envOpt) *env {
+func newEnv(t testing.TB, n int, opts ...envOpt) *env {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
