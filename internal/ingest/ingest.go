@@ -128,22 +128,18 @@ type applier struct {
 // by IP when the device holding that IP has no MAC that contradicts.
 func (a *applier) match(ctx context.Context, d *batch.Device) (*inventory.Device, error) {
 	if d.MAC != "" {
-		id, err := a.tx.DeviceByAddr(ctx, d.MAC, "")
-		if err != nil || id != 0 {
-			return a.get(ctx, id, err)
+		dev, err := a.tx.FindDevice(ctx, d.MAC, "")
+		if err != nil || dev != nil {
+			return dev, err
 		}
 	}
 	for _, ip := range d.IPs {
-		id, err := a.tx.DeviceByAddr(ctx, "", ip)
+		dev, err := a.tx.FindDevice(ctx, "", ip)
 		if err != nil {
 			return nil, err
 		}
-		if id == 0 {
+		if dev == nil {
 			continue
-		}
-		dev, err := a.tx.Get(ctx, id)
-		if err != nil {
-			return nil, err
 		}
 		if d.MAC == "" || len(dev.MACs) == 0 {
 			return dev, nil
@@ -151,13 +147,6 @@ func (a *applier) match(ctx context.Context, d *batch.Device) (*inventory.Device
 		// The address now belongs to another MAC (DHCP reuse): not this device.
 	}
 	return nil, nil
-}
-
-func (a *applier) get(ctx context.Context, id int64, err error) (*inventory.Device, error) {
-	if err != nil {
-		return nil, err
-	}
-	return a.tx.Get(ctx, id)
 }
 
 func (a *applier) devices(ctx context.Context) error {

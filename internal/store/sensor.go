@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"time"
+
+	"github.com/medwarden/medwarden/internal/inventory"
 )
 
 // Edge is one aggregated communication edge of one interval: who talked to
@@ -81,6 +83,9 @@ type IngestTx interface {
 	// address (when mac is not "") or else the IP address; 0 when none.
 	// On PostgreSQL the device row is locked for the transaction.
 	DeviceByAddr(ctx context.Context, mac, ip string) (int64, error)
+	// FindDevice is DeviceByAddr returning the whole device (nil when none),
+	// in one statement.
+	FindDevice(ctx context.Context, mac, ip string) (*inventory.Device, error)
 	// UpsertEdges adds each edge's packets and bytes to the stored edge of
 	// the same key (widening first/last seen), or inserts it.
 	UpsertEdges(ctx context.Context, es []Edge) error

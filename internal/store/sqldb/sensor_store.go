@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -83,6 +84,28 @@ func (t *ingestTx) DeviceByAddr(ctx context.Context, mac, ip string) (int64, err
 		return 0, fmt.Errorf("find device by %s %s: %w", col, v, err)
 	}
 	return id, nil
+}
+
+func (t *ingestTx) FindDevice(ctx context.Context, mac, ip string) (*inventory.Device, error) {
+	col, v := "macs", mac
+	if mac == "" {
+		col, v = "ips", ip
+	}
+	if v == "" {
+		return nil, nil
+	}
+	q := selectDevice + " WHERE " + col + " LIKE $1 ORDER BY id LIMIT 1"
+	if t.lock {
+		q += " FOR UPDATE"
+	}
+	d, err := scanDevice(t.tx.QueryRow(ctx, q, "%;"+likeEscape(v)+";%"))
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("find device by %s %s: %w", col, v, err)
+	}
+	return d, nil
 }
 
 // likeEscape neutralises LIKE wildcards in an address (addresses are

@@ -240,6 +240,10 @@ func testDeviceByAddr(t *testing.T, s store.EdgeStore, ds store.Store) {
 			if err != nil || got != c.want {
 				t.Errorf("DeviceByAddr(%q, %q) = %d, %v; want %d", c.mac, c.ip, got, err, c.want)
 			}
+			d, err := tx.FindDevice(ctx, c.mac, c.ip)
+			if err != nil || (d == nil) != (c.want == 0) || d != nil && (d.ID != c.want || d.AssetID == "") {
+				t.Errorf("FindDevice(%q, %q) = %+v, %v; want device %d", c.mac, c.ip, d, err, c.want)
+			}
 		}
 		return nil
 	})
