@@ -236,7 +236,7 @@ only sends what is spooled. See docs/SENSOR.md "Sending to a server".`,
 			}
 			var a analysisFlags
 			a.register(fs)
-			iface := fs.String("iface", "", "interface to capture on (required)")
+			iface := fs.String("iface", "", "interface to capture on (required unless --pcap or --flush)")
 			filter := fs.String("bpf", "", "tcpdump filter expression")
 			dur := fs.Duration("duration", 0, "stop after this long (0: until interrupted)")
 			var sf sendFlags

@@ -144,7 +144,7 @@ func Decode(r io.Reader, name string) (*Batch, error) {
 	return &b, nil
 }
 
-var sensorIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:@-]*$`)
+var sensorIDRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]*$`)
 
 // Protos are the transport names an edge may carry (besides "ip-N").
 var Protos = []string{"tcp", "udp", "icmp", "icmpv6"}
@@ -164,7 +164,7 @@ func (b *Batch) Validate() error {
 	case b.Version != Version:
 		return invalid("/version", "version %d is not supported (this server reads version %d)", b.Version, Version)
 	case b.SensorID == "" || len(b.SensorID) > MaxSensorLen || !sensorIDRe.MatchString(b.SensorID):
-		return invalid("/sensor_id", "%q: want 1-%d letters, digits and . _ : @ -", b.SensorID, MaxSensorLen)
+		return invalid("/sensor_id", "%q: want 1-%d letters, digits and _ . : @ - (starting with a letter or digit)", b.SensorID, MaxSensorLen)
 	case b.Seq == 0 || b.Seq > 1<<63-1:
 		return invalid("/seq", "%d: want 1 to 2^63-1", b.Seq)
 	case b.Start.IsZero() || b.End.IsZero() || b.End.Before(b.Start):
