@@ -573,7 +573,7 @@ func (s *Server) patchFinding(w http.ResponseWriter, r *http.Request) {
 	if s.sec != nil {
 		// the change is made: a failed audit append is an error, not a
 		// silent success (as for devices)
-		if err := recorder.Record(r.Context(), s.sec, "finding.workflow", "finding/"+strconv.FormatInt(after.ID, 10), before.Workflow, after.Workflow); err != nil {
+		if err := recorder.Record(r.Context(), s.sec, "finding.update", "finding/"+strconv.FormatInt(after.ID, 10), before.Workflow, after.Workflow); err != nil {
 			s.storeError(w, r, err)
 			return
 		}

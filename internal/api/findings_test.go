@@ -426,12 +426,12 @@ func TestFindingWorkflow(t *testing.T) {
 		}
 		n := 0
 		for _, en := range es {
-			if en.Action == "finding.workflow" && en.Object == fmt.Sprintf("finding/%d", id) {
+			if en.Action == "finding.update" && en.Object == fmt.Sprintf("finding/%d", id) {
 				n++
 			}
 		}
 		if n != 4 {
-			t.Errorf("%d finding.workflow audit entries, want 4", n)
+			t.Errorf("%d finding.update audit entries, want 4", n)
 		}
 	})
 }
