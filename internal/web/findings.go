@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/audit/recorder"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/remediation"
 	"github.com/medwarden/medwarden/internal/risk"
 	"github.com/medwarden/medwarden/internal/store"
@@ -379,70 +381,29 @@ func (h *Handler) updateFinding(w http.ResponseWriter, r *http.Request, rc *reqC
 		h.renderFinding(w, r, rc, f, http.StatusConflict, fmt.Sprintf("%s changed this finding since you opened it. Review the current state below and try again.", firstNonEmpty(f.Workflow.UpdatedBy, "Someone")))
 		return
 	}
-	now := h.now()
-	wf := f.Workflow
 	fail := func(msg string) { h.renderFinding(w, r, rc, f, http.StatusUnprocessableEntity, msg) }
-	switch r.PostFormValue("action") {
-	case "update":
-		st := r.PostFormValue("state")
-		if !store.ValidWorkflowState(st) {
-			fail("Choose one of the states.")
-			return
-		}
-		if st == store.StateAccepted && !(wf.State == store.StateAccepted && wf.AcceptExpires.After(now)) {
-			fail("To accept the risk, use “Accept the risk” with a justification and an expiry date.")
-			return
-		}
-		owner, err := cleanText("Owner", r.PostFormValue("owner"), maxOwnerLen)
-		if err != nil {
-			fail(err.Error() + ".")
-			return
-		}
-		note, err := cleanText("Note", r.PostFormValue("note"), maxNoteLen)
-		if err != nil {
-			fail(err.Error() + ".")
-			return
-		}
-		due := strings.TrimSpace(r.PostFormValue("due_date"))
-		if due != "" {
-			if _, err := time.Parse(time.DateOnly, due); err != nil {
-				fail("The due date must be a date (YYYY-MM-DD), or empty for the policy's.")
-				return
-			}
-		}
-		wf.State, wf.Owner, wf.Note, wf.DueDate = st, owner, note, due
-	case "accept":
-		just, err := cleanText("Justification", r.PostFormValue("justification"), maxNoteLen)
-		if err != nil {
-			fail(err.Error() + ".")
-			return
-		}
-		if just == "" {
-			fail("Say why the risk is accepted (justification).")
-			return
-		}
-		exp, err := time.Parse(time.DateOnly, strings.TrimSpace(r.PostFormValue("expires")))
-		if err != nil {
-			fail("Give the date the acceptance ends (YYYY-MM-DD).")
-			return
-		}
-		exp = exp.Add(24*time.Hour - time.Second) // the end of that day, UTC
-		maxDays := remediation.DefaultPolicy().MaxAcceptanceDays
-		switch {
-		case !exp.After(now):
-			fail("The acceptance would already have ended; choose a later date.")
-			return
-		case exp.After(now.AddDate(0, 0, maxDays).Add(24 * time.Hour)):
-			fail(fmt.Sprintf("An acceptance may last at most %d days (until %s).", maxDays, now.UTC().AddDate(0, 0, maxDays).Format(time.DateOnly)))
-			return
-		}
-		wf.State, wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = store.StateAccepted, just, rc.User.Username, exp
-	default:
-		fail("Unknown action.")
+	ch, msg := h.findingChange(r, rc, f)
+	if msg != "" {
+		fail(msg)
 		return
 	}
-	wf.UpdatedBy = rc.User.Username
-	after, err := h.st.UpdateFindingWorkflow(ctx, f.ID, wf, rev)
+	var after *store.Finding
+	if h.findings != nil {
+		// The findings service validates, writes, audits (finding.update)
+		// and rescores the device at once.
+		after, err = h.findings.UpdateWorkflow(ctx, f.ID, ch, rev, rc.User.Username)
+		var fe *findings.FieldError
+		if errors.As(err, &fe) {
+			fail("The change was refused: " + fe.Error() + ".")
+			return
+		}
+	} else {
+		after, err = h.updateWorkflowDirect(ctx, f, ch, rev, rc.User.Username)
+		if errors.Is(err, errBadChange) {
+			fail(strings.TrimPrefix(err.Error(), errBadChange.Error()+": "))
+			return
+		}
+	}
 	if errors.Is(err, store.ErrConflict) {
 		cur := h.loadFinding(w, r, rc)
 		if cur != nil {
@@ -454,12 +415,92 @@ func (h *Handler) updateFinding(w http.ResponseWriter, r *http.Request, rc *reqC
 		h.serverError(w, r, rc, err)
 		return
 	}
-	if sec, ok := h.st.(store.SecurityStore); ok {
-		if err := recorder.Record(ctx, sec, "finding.workflow", "finding/"+strconv.FormatInt(after.ID, 10), f.Workflow, after.Workflow); err != nil {
-			h.serverError(w, r, rc, err)
-			return
-		}
-	}
 	h.dropStats()
 	http.Redirect(w, r, fmt.Sprintf("/findings/%d?flash=finding", after.ID), http.StatusSeeOther)
+}
+
+// errBadChange wraps the form's validation messages (shown as they are).
+var errBadChange = errors.New("bad change")
+
+// findingChange reads the update or accept form into a workflow change;
+// msg says what is wrong with the form.
+func (h *Handler) findingChange(r *http.Request, rc *reqCtx, f *store.Finding) (ch findings.Change, msg string) {
+	now := h.now()
+	switch r.PostFormValue("action") {
+	case "update":
+		st := r.PostFormValue("state")
+		if !store.ValidWorkflowState(st) {
+			return ch, "Choose one of the states."
+		}
+		if st == store.StateAccepted && !(f.Workflow.State == store.StateAccepted && f.Workflow.AcceptExpires.After(now)) {
+			return ch, "To accept the risk, use “Accept the risk” with a justification and an expiry date."
+		}
+		owner, err := cleanText("Owner", r.PostFormValue("owner"), maxOwnerLen)
+		if err != nil {
+			return ch, err.Error() + "."
+		}
+		note, err := cleanText("Note", r.PostFormValue("note"), maxNoteLen)
+		if err != nil {
+			return ch, err.Error() + "."
+		}
+		due := strings.TrimSpace(r.PostFormValue("due_date"))
+		if due != "" {
+			if _, err := time.Parse(time.DateOnly, due); err != nil {
+				return ch, "The due date must be a date (YYYY-MM-DD), or empty for the policy's."
+			}
+		}
+		ch.State, ch.Owner, ch.Note, ch.DueDate = &st, &owner, &note, &due
+	case "accept":
+		just, err := cleanText("Justification", r.PostFormValue("justification"), maxNoteLen)
+		if err != nil {
+			return ch, err.Error() + "."
+		}
+		if just == "" {
+			return ch, "Say why the risk is accepted (justification)."
+		}
+		exp, err := time.Parse(time.DateOnly, strings.TrimSpace(r.PostFormValue("expires")))
+		if err != nil {
+			return ch, "Give the date the acceptance ends (YYYY-MM-DD)."
+		}
+		exp = exp.Add(24*time.Hour - time.Second) // the end of that day, UTC
+		maxDays := remediation.DefaultPolicy().MaxAcceptanceDays
+		switch {
+		case !exp.After(now):
+			return ch, "The acceptance would already have ended; choose a later date."
+		case exp.After(now.AddDate(0, 0, maxDays).Add(24 * time.Hour)):
+			return ch, fmt.Sprintf("An acceptance may last at most %d days (until %s).", maxDays, now.UTC().AddDate(0, 0, maxDays).Format(time.DateOnly))
+		}
+		ch.Accept = &findings.Acceptance{Justification: just, Approver: rc.User.Username, Expires: exp}
+	default:
+		return ch, "Unknown action."
+	}
+	return ch, ""
+}
+
+// updateWorkflowDirect applies ch to the stored workflow when the console
+// runs without a findings service (tests, tools): the same rules, the
+// revision check, and an audit entry (finding.update); the device is
+// rescored by the findings service's watcher when one runs.
+func (h *Handler) updateWorkflowDirect(ctx context.Context, f *store.Finding, ch findings.Change, rev int64, user string) (*store.Finding, error) {
+	wf := f.Workflow
+	if ch.State != nil {
+		wf.State, wf.Owner, wf.Note, wf.DueDate = *ch.State, *ch.Owner, *ch.Note, *ch.DueDate
+	}
+	if a := ch.Accept; a != nil {
+		wf.State, wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = store.StateAccepted, a.Justification, a.Approver, a.Expires
+	}
+	if wf.State != store.StateAccepted {
+		wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = "", "", time.Time{}
+	}
+	wf.UpdatedBy = user
+	after, err := h.st.UpdateFindingWorkflow(ctx, f.ID, wf, rev)
+	if err != nil {
+		return nil, err
+	}
+	if sec, ok := h.st.(store.SecurityStore); ok {
+		if err := recorder.Record(ctx, sec, "finding.update", "finding/"+strconv.FormatInt(after.ID, 10), f.Workflow, after.Workflow); err != nil {
+			return nil, err
+		}
+	}
+	return after, nil
 }

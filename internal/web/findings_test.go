@@ -10,6 +10,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
@@ -145,13 +146,13 @@ func TestFindingWorkflowForms(t *testing.T) {
 	// both changes are audited with the user and before/after
 	var n int
 	e.st.(store.SecurityStore).ScanAudit(ctx, 0, func(en *audit.Entry) error { //nolint:errcheck // counted below
-		if en.Action == "finding.workflow" && en.Object == fmt.Sprintf("finding/%d", f.ID) {
+		if en.Action == "finding.update" && en.Object == fmt.Sprintf("finding/%d", f.ID) {
 			n++
 		}
 		return nil
 	})
 	if n != 2 {
-		t.Errorf("%d finding.workflow audit entries, want 2", n)
+		t.Errorf("%d finding.update audit entries, want 2", n)
 	}
 	// read-only roles are refused
 	v := e.signedIn(auth.Auditor)
@@ -201,5 +202,37 @@ func TestDashboardRiskPanels(t *testing.T) {
 		"Top-risk devices", "Open remediations by due status", "<polyline", "Findings trend", "feedbar")
 	if strings.Contains(res.Body, "No matching run has been stored yet") {
 		t.Error("dashboard still shows the empty risk state")
+	}
+}
+
+// TestFindingWorkflowThroughService: with a findings service, the form's
+// change goes through findings.Service.UpdateWorkflow (audited as
+// finding.update by the signed-in user, device rescored).
+func TestFindingWorkflowThroughService(t *testing.T) {
+	t.Parallel()
+	var svc *findings.Service
+	e := newEnv(t, 3, func(d *Deps) {
+		svc = findings.New(d.Store, findings.Options{})
+		d.Findings = svc
+	})
+	fs := seedFindings(t, e)
+	ctx := context.Background()
+	f0, _ := e.st.GetFinding(ctx, fs[1].ID)
+	path := fmt.Sprintf("/findings/%d", fs[1].ID)
+	a := e.signedIn(auth.ClinicalEngineer)
+	a.get(path)
+	res := a.post(path, url.Values{"action": {"update"}, "revision": {fmt.Sprint(f0.Workflow.Revision)}, "state": {"mitigated"}, "owner": {"Biomed"}})
+	if res.Code != http.StatusSeeOther {
+		t.Fatalf("update through the service = %d:\n%s", res.Code, excerpt(res.Body))
+	}
+	var by string
+	e.st.(store.SecurityStore).ScanAudit(ctx, 0, func(en *audit.Entry) error { //nolint:errcheck // checked below
+		if en.Action == "finding.update" && en.Object == fmt.Sprintf("finding/%d", fs[1].ID) {
+			by = string(en.After)
+		}
+		return nil
+	})
+	if !strings.Contains(by, `"updated_by":"clinical-engineer"`) || !strings.Contains(by, `"state":"mitigated"`) {
+		t.Errorf("audit of the service's change = %s", by)
 	}
 }

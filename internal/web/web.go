@@ -24,6 +24,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/feeds"
+	"github.com/medwarden/medwarden/internal/findings"
 	"github.com/medwarden/medwarden/internal/oidc"
 	"github.com/medwarden/medwarden/internal/store"
 )
@@ -75,6 +76,10 @@ type Deps struct {
 	// bundles uploaded on the Feeds page (besides a key uploaded with the
 	// bundle).
 	BundleKeys []ed25519.PublicKey
+	// Findings is the findings service; workflow changes made on finding
+	// pages go through it (validated, audited, device rescored at once).
+	// Nil: they are written to the store directly with the same rules.
+	Findings *findings.Service
 }
 
 // Handler serves the console. Close stops running imports.
@@ -101,6 +106,7 @@ type Handler struct {
 	maxFeedAge time.Duration
 	maxFeedUp  int64
 	bundleKeys []ed25519.PublicKey
+	findings   *findings.Service
 	feedMuT
 	exploit exploitCache
 	auditV  auditVerifier
@@ -157,7 +163,7 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	if h.maxUp <= 0 {
 		h.maxUp = DefaultMaxUpload
 	}
-	h.maxFeedAge, h.maxFeedUp, h.bundleKeys = d.MaxFeedAge, d.MaxFeedUploadBytes, d.BundleKeys
+	h.maxFeedAge, h.maxFeedUp, h.bundleKeys, h.findings = d.MaxFeedAge, d.MaxFeedUploadBytes, d.BundleKeys, d.Findings
 	if h.maxFeedAge <= 0 {
 		h.maxFeedAge = feeds.DefaultMaxAge
 	}
