@@ -173,6 +173,7 @@ type Sensor struct {
 	// application state of the datagram being dissected.
 	udpIndex   map[dissect.PacketDissector]uint8
 	udpScratch flowApp
+	sink       tcpSink // see tcp()
 
 	reasmUsed int
 	// emit context
@@ -341,13 +342,14 @@ func (s *Sensor) linkFrame(p *packet, t time.Time) {
 		SNAPProtocol: p.snapProto,
 		DstMAC:       s.macString(p.dstMAC),
 	}
-	app := flowApp{df: *f}
+	app := &s.udpScratch // scratch state, as for datagrams: no allocation per frame
+	*app = flowApp{df: *f}
 	for _, d := range s.link {
 		if !s.safeDetect(d, &app.df, dissect.FromClient, p.linkPayload) {
 			continue
 		}
 		app.d, app.pd = d, d
-		s.packetToDissector(&app, dissect.FromClient, p.linkPayload, t)
+		s.packetToDissector(app, dissect.FromClient, p.linkPayload, t)
 		return
 	}
 }
@@ -616,9 +618,12 @@ func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 	if p.tcpFlags&tcpRST != 0 {
 		return
 	}
-	sink := tcpSink{s: s, a: a, dir: dir, t: t}
+	// The sink lives in the sensor: as a local it escaped to the heap, one
+	// allocation per segment.
+	s.sink = tcpSink{s: s, a: a, dir: dir, t: t}
 	budget := s.cfg.ReassemblyMemory - s.reasmUsed
-	s.reasmUsed += a.tcp[dir].segment(p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &sink)
+	s.reasmUsed += a.tcp[dir].segment(p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &s.sink)
+	s.sink.a = nil
 	if a.decided && a.stream == nil {
 		// No dissector (any more): drop what is buffered. Done here, not
 		// while segment is delivering, because segment walks the buffer.

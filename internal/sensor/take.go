@@ -16,6 +16,9 @@ import (
 func (s *Sensor) TakeResult() *Result {
 	s.Flush()
 	r := &Result{Stats: s.Stats()}
+	// Every flow is now on the table's free list: drop the table (and its
+	// map, which keeps its peak size) before the result is built.
+	s.flows = newFlowTable(s.cfg.MaxFlows)
 	r.Edges = drainEdges(s.edges.total)
 	r.Observations = make([]ObservationRecord, 0, len(s.obs))
 	for k, o := range s.obs {
