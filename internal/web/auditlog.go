@@ -80,7 +80,11 @@ func (h *Handler) chain(ctx context.Context, sec store.SecurityStore) (chainStat
 	a.st.Verified, a.st.Head = a.v.Count(), a.v.Head()
 	if !a.running && h.now().Sub(a.st.At) > auditFullEvery {
 		a.running = true
-		go h.reverifyChain(sec)
+		h.bg.Add(1)
+		go func() {
+			defer h.bg.Done()
+			h.reverifyChain(sec)
+		}()
 	}
 	return a.st, nil
 }

@@ -230,3 +230,34 @@ func TestAuditPage(t *testing.T) {
 	res = c.get("/audit")
 	mustContain(t, "audit page after tampering", res.Body, "The audit log has been tampered with", "entry 42", "Entries 1–41 verify", `role="alert"`)
 }
+
+// TestAuditChainReverifiedInBackground: entries edited after they were
+// verified are found by the periodic full re-verification.
+func TestAuditChainReverifiedInBackground(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, 0)
+	ctx := context.Background()
+	sec := e.st.(*sqldb.DB)
+	for i := range 5 {
+		ent, _ := audit.New(audit.Actor{Name: "alice", Kind: audit.KindUser, Source: "cli"}, time.Date(2026, 11, 1, 9, i, 0, 0, time.UTC), "device.update", "device/1", nil, nil)
+		if err := sec.AppendAudit(ctx, ent); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := e.signedIn(auth.Admin)
+	if res := c.get("/audit"); !strings.Contains(res.Body, "All 5 entries verify") {
+		t.Fatal("chain not verified")
+	}
+	if _, err := sec.SQL.ExecContext(ctx, `UPDATE audit_log SET object = 'device/2' WHERE seq = 2`); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(auditFullEvery + time.Minute)
+	c.get("/audit") // starts the background re-verification
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(c.get("/audit").Body, "The audit log has been tampered with") {
+		if time.Now().After(deadline) {
+			t.Fatal("the edited entry was never found")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
