@@ -149,6 +149,12 @@ func newFindingsEnv(t testing.TB, raw store.Store, withFeeds bool) *findingsEnv 
 		risks = append(risks, &store.DeviceRisk{DeviceID: f.DeviceID, AssetID: f.AssetID, Score: f.Score, Band: f.Band, Factors: f.Factors, Findings: 1, KEV: f.KEV,
 			Actions: json.RawMessage("[]"), Site: d.Site, Department: d.Department, DeviceType: d.DeviceType, Vendor: d.Vendor})
 	}
+	// CARD-0002 is out of support and its finding has no fix: the
+	// recompute plans its replacement (a device-level action)
+	risks[1].Actions = json.RawMessage(`[{"asset_id":"CARD-0002","action":"replace","score":55,"band":"medium","due":"` + day(e.today, -2) +
+		`","due_rule":"plan by: medium band: 90 days from detection","sla":"overdue","rationale":"end of support 2023-06-30 and no vendor fix",` +
+		`"replacement":{"vendor":"St. Jude Medical","model":"Inductive models EX1100","rationale":"same model elsewhere","fleet_devices":1,` +
+		`"asset_ids":["CARD-0002"],"sites":["South"],"care_areas":["South / Cardiology"]}}]`)
 	if _, err := st.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, risks); err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,9 @@ package api
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -35,10 +37,10 @@ const (
 
 // queueItem is one entry of the remediation queue.
 type queueItem struct {
-	FindingID  int64    `json:"finding_id"`
+	FindingID  int64    `json:"finding_id,omitempty"` // 0 for device-level items (replace)
 	DeviceID   int64    `json:"device_id"`
 	AssetID    string   `json:"asset_id"`
-	AdvisoryID string   `json:"advisory_id"`
+	AdvisoryID string   `json:"advisory_id,omitempty"`
 	Title      string   `json:"advisory_title,omitempty"`
 	CVEs       []string `json:"cves"`
 	KEV        bool     `json:"kev"`
@@ -62,6 +64,27 @@ type queueItem struct {
 	Owner    string `json:"owner,omitempty"`
 	// Acceptance is set while a risk acceptance is on record.
 	Acceptance *acceptanceView `json:"acceptance,omitempty"`
+	// Rationale and Replacement explain a device-level replace item (the
+	// device is out of support and its findings have no fix).
+	Rationale   string          `json:"rationale,omitempty"`
+	Replacement json.RawMessage `json:"replacement,omitempty"`
+}
+
+// slaAt is the SLA state and days left of a due date (YYYY-MM-DD, "" for
+// none) at now.
+func slaAt(due string, now time.Time, dueSoonDays int) (string, *int) {
+	t, err := time.Parse(time.DateOnly, due)
+	if due == "" || err != nil {
+		return string(remediation.SLANone), nil
+	}
+	n := int(t.Sub(now.UTC().Truncate(24*time.Hour)).Hours() / 24)
+	switch {
+	case n < 0:
+		return string(remediation.SLAOverdue), &n
+	case n <= dueSoonDays:
+		return string(remediation.SLADueSoon), &n
+	}
+	return string(remediation.SLAOnTrack), &n
 }
 
 type acceptanceView struct {
@@ -107,21 +130,7 @@ func queueItemOf(f *store.Finding, now time.Time, dueSoonDays int) queueItem {
 		it.DaysLeft = daysTo(it.Due)
 		return it
 	}
-	if it.Due == "" {
-		it.SLA = string(remediation.SLANone)
-		return it
-	}
-	it.DaysLeft = daysTo(it.Due)
-	switch {
-	case it.DaysLeft == nil:
-		it.SLA = string(remediation.SLANone)
-	case *it.DaysLeft < 0:
-		it.SLA = string(remediation.SLAOverdue)
-	case *it.DaysLeft <= dueSoonDays:
-		it.SLA = string(remediation.SLADueSoon)
-	default:
-		it.SLA = string(remediation.SLAOnTrack)
-	}
+	it.SLA, it.DaysLeft = slaAt(it.Due, now, dueSoonDays)
 	return it
 }
 
@@ -156,6 +165,10 @@ func (s *Server) listRemediations(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if action == string(remediation.ActionReplace) {
+		s.replacementQueue(w, r, qv, fs, sla)
+		return
+	}
 	// site: the devices of the site that have active findings
 	var siteDevices map[int64]bool
 	if site := qv.Get("site"); site != "" {
@@ -242,4 +255,89 @@ func slaRank(it queueItem) int {
 		return 3
 	}
 	return 4
+}
+
+// replacementQueue lists the device-level "replace" items (plan the
+// replacement of an unsupported device whose findings have no fix), which
+// the recompute keeps with each device's risk: riskiest device first,
+// paged by the device-risk cursor.
+func (s *Server) replacementQueue(w http.ResponseWriter, r *http.Request, qv url.Values, fs store.FindingStore, sla string) {
+	for _, k := range []string{"due_before", "owner"} {
+		if qv.Get(k) != "" {
+			paramErr(w, r, k, qv.Get(k), "left out with action=replace (replacements are per device)")
+			return
+		}
+	}
+	q := store.DeviceRiskQuery{Site: qv.Get("site"), Cursor: qv.Get("cursor")}
+	var ok bool
+	if q.Band, ok = parseBand(w, r, qv); !ok {
+		return
+	}
+	if q.KEV, ok = parseBoolParam(w, r, qv, "kev"); !ok {
+		return
+	}
+	limit, ok := parseLimit(w, r, qv)
+	if !ok {
+		return
+	}
+	if limit == 0 {
+		limit = 50
+	}
+	asset := qv.Get("asset_id")
+	var devID int64
+	if v := qv.Get("device_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			paramErr(w, r, "device_id", v, "a device id (a positive whole number)")
+			return
+		}
+		devID = n
+	}
+	now, dueSoon := s.now(), s.acceptancePolicy().DueSoonDays
+	items := []queueItem{}
+	next, scanned := q.Cursor, 0
+	for calls := 0; len(items) < limit && scanned < maxQueueScan && calls < maxQueueCalls; calls++ {
+		q.Limit, q.Cursor = limit-len(items), next
+		page, err := fs.ListDeviceRisk(r.Context(), q)
+		if err != nil {
+			s.storeError(w, r, err)
+			return
+		}
+		scanned += len(page.Devices)
+		for _, dr := range page.Devices {
+			if (asset != "" && !strings.EqualFold(dr.AssetID, asset)) || (devID != 0 && dr.DeviceID != devID) {
+				continue
+			}
+			var acts []remediation.Item
+			if err := json.Unmarshal(dr.Actions, &acts); err != nil {
+				continue // written by the recompute; an unreadable row is skipped, not fatal
+			}
+			for _, a := range acts {
+				if a.Action != remediation.ActionReplace {
+					continue
+				}
+				one, _ := json.Marshal([]remediation.Item{a})
+				it := queueItem{DeviceID: dr.DeviceID, AssetID: dr.AssetID, CVEs: []string{}, KEV: dr.KEV, Score: dr.Score, Band: dr.Band,
+					Action: string(a.Action), Actions: one, Due: a.Due, DueRule: a.DueRule, PolicyDue: a.Due, Rationale: a.Rationale}
+				if a.Replacement != nil {
+					it.Replacement, _ = json.Marshal(a.Replacement)
+				}
+				it.SLA, it.DaysLeft = slaAt(a.Due, now, dueSoon)
+				if sla == "" || it.SLA == sla {
+					items = append(items, it)
+				}
+			}
+		}
+		next = page.Next
+		if next == "" {
+			break
+		}
+	}
+	rep, ok := s.feedsFor(w, r, qv)
+	if !ok {
+		return
+	}
+	resp := map[string]any{"items": items, "feeds": rep, "as_of": now.UTC().Format(time.DateOnly)}
+	setNext(w, r, resp, next)
+	writeJSON(w, http.StatusOK, resp)
 }

@@ -87,7 +87,21 @@ func TestRemediationQueue(t *testing.T) {
 		if last["sla"] != "accepted" || last["action"] != "accept" || last["due"] != day(e.today, 30) || last["acceptance"].(map[string]any)["approver"] != "CISO" {
 			t.Errorf("accepted item %v", last)
 		}
-		for _, q := range []string{"sla=late", "action=pray", "state=open"} {
+		// device-level replacement plans
+		r = e.get(t, "/api/v1/remediations?action=replace")
+		if got := assets(t, r, "items"); !slices.Equal(got, []string{"CARD-0002"}) {
+			t.Fatalf("replace items %v: %s", got, r.raw)
+		}
+		rep := r.body["items"].([]any)[0].(map[string]any)
+		if rep["sla"] != "overdue" || rep["days_left"] != -2.0 || rep["replacement"].(map[string]any)["model"] != "Inductive models EX1100" || rep["finding_id"] != nil {
+			t.Errorf("replace item %v", rep)
+		}
+		for q, want := range map[string][]string{"action=replace&site=North": {}, "action=replace&sla=on_track": {}, "action=replace&asset_id=card-0002": {"CARD-0002"}} {
+			if r := e.get(t, "/api/v1/remediations?"+q); r.code != 200 || !slices.Equal(assets(t, r, "items"), want) {
+				t.Errorf("%s: %d %s", q, r.code, r.raw)
+			}
+		}
+		for _, q := range []string{"sla=late", "action=pray", "state=open", "action=replace&owner=x", "action=replace&due_before=2026-01-01"} {
 			if r := e.get(t, "/api/v1/remediations?"+q); r.code != 400 {
 				t.Errorf("%s: %d, want 400", q, r.code)
 			}
