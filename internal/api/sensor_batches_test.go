@@ -24,7 +24,9 @@ func TestSensorBatchEndpoint(t *testing.T) {
 	url := e.ts.URL + "/api/v1/sensor/batches"
 	sensorTok := newToken(t, e.st, "span-sensors", auth.ClinicalEngineer, "sensor:write")
 	readTok := newToken(t, e.st, "reader", auth.Analyst, "devices:read")
-	hdr := func(tok string) []string { return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"} }
+	hdr := func(tok string) []string {
+		return []string{"Authorization", "Bearer " + tok, "Content-Type", "application/json"}
+	}
 
 	// Not enabled: 503, the sensor keeps the batch.
 	if r := call(t, "POST", url, string(body), hdr(sensorTok)...); r.code != 503 {
