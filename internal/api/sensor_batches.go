@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/medwarden/medwarden/internal/bus"
 	"github.com/medwarden/medwarden/internal/ingest"
 	"github.com/medwarden/medwarden/internal/ingest/batch"
@@ -23,8 +25,32 @@ type BatchSink interface {
 }
 
 // EnableSensorBatches turns on POST /api/v1/sensor/batches; without it
-// the route answers 503.
-func (s *Server) EnableSensorBatches(sink BatchSink) { s.batches = sink }
+// the route answers 503. A sink that counts (ingest.Sink) also exports
+// medwarden_sensor_batches_total{result="applied|duplicate|rejected|failed"}
+// on /metrics.
+func (s *Server) EnableSensorBatches(sink BatchSink) {
+	s.batches = sink
+	c, ok := sink.(interface{ Counters() ingest.Counters })
+	if !ok {
+		return
+	}
+	for _, m := range []struct {
+		result string
+		get    func(ingest.Counters) int64
+	}{
+		{"applied", func(c ingest.Counters) int64 { return c.Applied }},
+		{"duplicate", func(c ingest.Counters) int64 { return c.Duplicates }},
+		{"rejected", func(c ingest.Counters) int64 { return c.Rejected }},
+		{"failed", func(c ingest.Counters) int64 { return c.Failed }},
+	} {
+		get := m.get
+		s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name:        "medwarden_sensor_batches_total",
+			Help:        "Sensor batches taken from the bus, by result (failed ones are retried).",
+			ConstLabels: prometheus.Labels{"result": m.result},
+		}, func() float64 { return float64(get(c.Counters())) }))
+	}
+}
 
 // postSensorBatch accepts one sensor batch (batch.Format JSON). The caller
 // is a principal allowed sensor:write: an enrolled sensor's client

@@ -61,6 +61,11 @@ func TestSensorBatchEndpoint(t *testing.T) {
 	if r := call(t, "POST", url, bad, hdr(sensorTok)...); r.code != 400 || !strings.Contains(r.raw, "/devices/0/observed/1/field") {
 		t.Fatalf("invalid batch: %d %s", r.code, r.raw)
 	}
+	mt := newToken(t, e.st, "prom", auth.Viewer, "metrics:read")
+	if r := call(t, "GET", e.ts.URL+"/metrics", "", "Authorization", "Bearer "+mt); !strings.Contains(r.raw, `medwarden_sensor_batches_total{result="applied"} 1`) ||
+		!strings.Contains(r.raw, `medwarden_sensor_batches_total{result="duplicate"} 1`) {
+		t.Errorf("metrics lack the ingestion counters:\n%s", r.raw)
+	}
 	// Edges are listed for readers.
 	q := e.ts.URL + "/api/v1/edges?app=hl7&from=" + time.Date(2026, 1, 5, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
 	if r := call(t, "GET", q, "", "Authorization", "Bearer "+readTok); r.code != 200 || !strings.Contains(r.raw, `"port":2575`) {

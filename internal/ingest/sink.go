@@ -118,3 +118,6 @@ func (s *Service) notify(id, status string) {
 		}
 	}
 }
+
+// Counters are the ingester's totals (for metrics).
+func (k *Sink) Counters() Counters { return k.svc.Counters() }
