@@ -89,8 +89,15 @@ func TestRiskRegisterAndTrend(t *testing.T) {
 		if len(sites) != 2 || sites[0].(map[string]any)["key"] != "North" || sites[0].(map[string]any)["devices"] != 3.0 {
 			t.Errorf("by_site %v", sites)
 		}
-		if len(r.body["by_vendor"].([]any)) != 3 || r.body["summary"] == nil || r.body["feeds"] == nil {
+		if len(r.body["by_vendor"].([]any)) != 3 || r.body["summary"] != nil || r.body["feeds"] == nil {
 			t.Errorf("register %s", r.raw)
+		}
+		r = e.get(t, "/api/v1/risk/register?summary=true")
+		if sum, _ := r.body["summary"].(map[string]any); r.code != 200 || sum["kev_devices"] != 1.0 || sum["devices_at_risk"] != 4.0 {
+			t.Errorf("register summary: %d %v", r.code, r.body["summary"])
+		}
+		if r := e.get(t, "/api/v1/risk/register?summary=maybe"); r.code != 400 || problemField(r) != "summary" {
+			t.Errorf("summary=maybe: %d %s", r.code, r.raw)
 		}
 
 		r = e.get(t, "/api/v1/risk/trend")
