@@ -256,6 +256,17 @@ func TestBrowser(t *testing.T) {
 	do("tablet", chromedp.EmulateViewport(820, 1180), chromedp.Navigate(base+"/devices?sort=-criticality&limit=25"), chromedp.WaitVisible(chromedp.CSS("table.list")))
 	shot("devices-tablet")
 
+	// 8. An auditor reads the audit log: the chain is intact and the
+	// finding change of step 5 is there, attributed to the analyst.
+	do("sign out", chromedp.EmulateViewport(1280, 800), chromedp.Navigate(base+"/"), chromedp.WaitVisible(chromedp.CSS(".who button")),
+		chromedp.Click(chromedp.CSS(".who button")), chromedp.WaitVisible(chromedp.CSS("#username")))
+	do("sign in as auditor", chromedp.SendKeys(chromedp.CSS("#username"), "auditor"), chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
+		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS(".tiles")))
+	do("audit log", chromedp.Navigate(base+"/audit?action=finding"), chromedp.WaitVisible(chromedp.CSS("#h-chain")))
+	wantText("audit log", "#h-chain", "Hash chain intact")
+	wantText("audit log", "table.list tbody", "finding.update", "analyst", fmt.Sprintf("finding/%d", fid))
+	shot("audit")
+
 	stopConsole()
 	consoleMu.Lock()
 	defer consoleMu.Unlock()

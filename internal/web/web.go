@@ -15,6 +15,7 @@ import (
 	"html/template"
 	"io/fs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/auth"
 	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/findings"
@@ -324,6 +326,15 @@ func (h *Handler) serveRoute(w http.ResponseWriter, r *http.Request, rt Route) {
 				"The form's security token is missing or out of date. Go back, reload the page and try again.")
 			return
 		}
+	}
+	// Changes are audited under the signed-in user (the API's session
+	// wrapper sets the same actor when the console is mounted behind it).
+	if a, ok := audit.ActorFrom(r.Context()); !ok || a.Name == "anonymous" {
+		src := r.RemoteAddr
+		if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+			src = host
+		}
+		r = r.WithContext(audit.WithActor(r.Context(), audit.Actor{Name: rc.User.Username, Kind: audit.KindUser, Source: src}))
 	}
 	if rc.User.MustChangePassword && r.URL.Path != "/account/password" && r.URL.Path != "/logout" {
 		http.Redirect(w, r, "/account/password", http.StatusSeeOther)
