@@ -124,6 +124,7 @@ func TestEngineAllEqualsBatch(t *testing.T) {
 			t.Errorf("device %s: engine %.1f %s %d findings, batch %.1f %s %d", b.Device.AssetID, d.Score, d.Band, d.Findings, b.Score, b.Band, len(b.Findings))
 		}
 	}
+	testReplacements(t, devs, as)
 	for _, r := range res.Records {
 		if r.Match.AssetID != r.Device.AssetID || r.Device.ID != r.DeviceID {
 			t.Fatalf("record %+v names the wrong device", r.Pair)
@@ -131,6 +132,77 @@ func TestEngineAllEqualsBatch(t *testing.T) {
 		if len(r.Items) == 0 {
 			t.Errorf("%s × %s has no remediation item", r.Device.AssetID, r.AdvisoryID)
 		}
+	}
+}
+
+// testReplacements: years later most of the fleet is past end of support;
+// the engine summarises each same-model fleet once where the batch queue
+// lists it per item: same counts, sites, care areas, rationale, due date.
+func testReplacements(t *testing.T, devs []*inventory.Device, as []*advisory.Advisory) {
+	later := testNow.AddDate(8, 0, 0)
+	// the vendor withdraws every fix: no fix for any product
+	as = slices.Clone(as)
+	for i, a := range as {
+		c := *a
+		c.Vulnerabilities = slices.Clone(a.Vulnerabilities)
+		for j := range c.Vulnerabilities {
+			v := &c.Vulnerabilities[j]
+			var pids []string
+			for _, r := range v.Remediations {
+				pids = append(pids, r.ProductIDs...)
+			}
+			for _, p := range c.Products {
+				pids = append(pids, p.ID)
+			}
+			v.Remediations = []advisory.Remediation{{Category: advisory.RemediationNoFixPlanned, Details: "no fix planned", ProductIDs: pids}}
+		}
+		as[i] = &c
+	}
+	e, err := NewEngine(Config{Now: later}, devs, as)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.All(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := risk.NewScorer(risk.DefaultModel(), later)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, _, _, err := Match(context.Background(), devs, as, match.Options{Aliases: match.DefaultAliases()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, infos := Assess(s, nil, devs, as, nil, fs)
+	q, err := Queue(ptrTo(remediation.DefaultPolicy()), later, batch, infos)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]remediation.Item{}
+	for _, it := range q.Items {
+		if it.Action == remediation.ActionReplace {
+			want[it.AssetID] = it
+		}
+	}
+	replaced := 0
+	for _, d := range res.Devices {
+		for _, it := range d.Items {
+			w, ok := want[it.AssetID]
+			if !ok || it.Action != remediation.ActionReplace {
+				t.Errorf("engine replace item %s %s not in the batch queue", it.AssetID, it.Action)
+				continue
+			}
+			replaced++
+			r, wr := it.Replacement, w.Replacement
+			if r.FleetDevices != wr.FleetDevices || !slices.Equal(r.Sites, wr.Sites) || !slices.Equal(r.CareAreas, wr.CareAreas) ||
+				r.Rationale != wr.Rationale || !slices.Equal(r.AssetIDs, wr.AssetIDs[:min(len(wr.AssetIDs), MaxFleetAssetIDs)]) || it.Due != w.Due {
+				t.Errorf("replacement of %s differs:\n engine %+v\n batch  %+v", it.AssetID, r, wr)
+			}
+		}
+	}
+	if replaced != len(want) || replaced == 0 {
+		t.Errorf("%d replace items from the engine, %d from the batch queue", replaced, len(want))
 	}
 }
 
@@ -378,3 +450,5 @@ func TestEngineOverrides(t *testing.T) {
 		t.Errorf("register total %+v", reg.Total)
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

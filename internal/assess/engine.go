@@ -1,7 +1,9 @@
 package assess
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"errors"
 	"fmt"
 	"runtime"
@@ -650,20 +652,16 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 			groups[replKeyOf(sc.d)] = true
 		}
 	}
-	var fleet []remediation.DeviceInfo
-	for g := range groups {
-		for _, id := range e.repl[g] {
-			d := e.devs[id]
-			rd := RiskDevice(d, e.cfg.Controls, 0)
-			info := DeviceInfo(d, &rd)
-			info.AssetID = key(id)
-			fleet = append(fleet, info)
-		}
-	}
-	slices.SortFunc(fleet, func(a, b remediation.DeviceInfo) int { return strings.Compare(a.AssetID, b.AssetID) })
-	q, err := remediation.Build(&pol, e.cfg.Now, fleet, inputs)
+	// The queue is built without the fleet (remediation.Build would list
+	// the whole same-model fleet in every replace item: quadratic for a
+	// large fleet); each group's fleet is summarised once below.
+	q, err := remediation.Build(&pol, e.cfg.Now, nil, inputs)
 	if err != nil {
 		return fmt.Errorf("remediation queue: %w", err)
+	}
+	fleets := make(map[replKey]*remediation.Replacement, len(groups))
+	for g := range groups {
+		fleets[g] = e.fleetOf(g)
 	}
 	type itemKey struct {
 		id  int64
@@ -683,12 +681,10 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 		}
 		if it.Replacement != nil {
 			r := *it.Replacement
-			r.AssetIDs = make([]string, len(it.Replacement.AssetIDs))
-			for i, k := range it.Replacement.AssetIDs {
-				if rid, ok := idOf(k); ok && e.devs[rid] != nil {
-					r.AssetIDs[i] = e.devs[rid].AssetID
-				} else {
-					r.AssetIDs[i] = k
+			if f := fleets[replKeyOf(e.devs[id])]; f != nil {
+				r.FleetDevices, r.AssetIDs, r.Sites, r.CareAreas = f.FleetDevices, f.AssetIDs, f.Sites, f.CareAreas
+				if i := strings.Index(r.Rationale, fleetPhrase); i >= 0 {
+					r.Rationale = r.Rationale[:i] + fmt.Sprintf("%s%d device(s) in %s", fleetPhrase, f.FleetDevices, strings.Join(f.CareAreas, "; "))
 				}
 			}
 			it.Replacement = &r
@@ -755,3 +751,32 @@ func (e *Engine) DeviceIDs() []int64 {
 
 // Override returns the override of a pair (zero when none).
 func (e *Engine) Override(p Pair) Override { return e.over[p] }
+
+// MaxFleetAssetIDs bounds the asset ids a replacement recommendation lists
+// (FleetDevices keeps the full count).
+const MaxFleetAssetIDs = 100
+
+// fleetPhrase starts the fleet part of remediation's replacement rationale.
+const fleetPhrase = "Same model and version: "
+
+// fleetOf summarises the devices sharing vendor, model and version: their
+// count, the first MaxFleetAssetIDs asset ids, their sites and care areas
+// (as remediation's replacement does, once per group).
+func (e *Engine) fleetOf(g replKey) *remediation.Replacement {
+	ids := e.repl[g]
+	r := &remediation.Replacement{FleetDevices: len(ids)}
+	sites, areas := map[string]bool{}, map[string]bool{}
+	assets := make([]string, 0, len(ids))
+	for _, id := range ids {
+		d := e.devs[id]
+		assets = append(assets, d.AssetID)
+		site := cmp.Or(strings.TrimSpace(d.Site), risk.UnknownKey)
+		sites[site] = true
+		areas[site+" / "+cmp.Or(strings.TrimSpace(d.Department), risk.UnknownKey)] = true
+	}
+	slices.Sort(assets)
+	r.AssetIDs = assets[:min(len(assets), MaxFleetAssetIDs)]
+	r.Sites = slices.Sorted(maps.Keys(sites))
+	r.CareAreas = slices.Sorted(maps.Keys(areas))
+	return r
+}
