@@ -3,9 +3,9 @@ package assess
 import (
 	"cmp"
 	"context"
-	"maps"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
 	"slices"
 	"strconv"
