@@ -68,6 +68,13 @@ func WriteBundle(ctx context.Context, st store.AdvisoryStore, w io.Writer, priv 
 			}
 			files[bundleNVD] = b
 			bf.Files = []string{bundleNVD}
+		case store.FeedOSV:
+			b, err := encodeOSV(ctx, st) // osv.go
+			if err != nil {
+				return nil, err
+			}
+			files[bundleOSV] = b
+			bf.Files = []string{bundleOSV}
 		case store.FeedCSAF:
 			p := "csaf/" + strconv.Itoa(len(csafFeeds)+1) + ".jsonl"
 			csafFeeds[f.Name] = len(m.Feeds)
@@ -231,6 +238,7 @@ func (im *Importer) ImportBundle(ctx context.Context, r io.Reader, name string, 
 		epss *epss.File
 		nvd  []*nvd.CVE
 		adv  []*advisory.Advisory
+		osv  []osvParsed // osv.go
 	}
 	var ls []loaded
 	for i, f := range m.Feeds {
@@ -251,6 +259,12 @@ func (im *Importer) ImportBundle(ctx context.Context, r io.Reader, name string, 
 			}
 		case store.FeedCSAF:
 			l.adv, err = decodeAdvisories(data, where)
+		case store.FeedOSV:
+			var ins []osvInput
+			var total int64
+			if ins, err = osvRecords(data, where, &total, nil); err == nil {
+				l.osv, _, err = parseOSV(ins)
+			}
 		default:
 			err = fmt.Errorf("unknown feed kind %q", f.Kind)
 		}
@@ -274,6 +288,11 @@ func (im *Importer) ImportBundle(ctx context.Context, r io.Reader, name string, 
 					return err
 				}
 				res.Imported = len(l.epss.Scores)
+			case l.f.Kind == store.FeedOSV:
+				if err := putOSV(ctx, tx, l.osv); err != nil {
+					return err
+				}
+				res.Imported = len(l.osv)
 			case l.f.Kind == store.FeedNVD:
 				for _, c := range l.nvd {
 					if err := tx.PutNVD(ctx, c.ID, c.LastModified, c.Raw); err != nil {
