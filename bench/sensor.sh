@@ -1,46 +1,108 @@
 #!/bin/sh
-# Benchmark of the MedWarden passive sensor against Suricata and TShark.
+# Benchmark of the MedWarden passive sensor against Suricata and TShark
+# (issues 6 and 7). Usage:
 #
-#   bench/sensor.sh [SIZE] [CORPUS_DIR]     (defaults: 1G, /work/shared/data/pcap)
+#   bench/sensor.sh [OUT_DIR] [CORPUS_DIR]   (defaults: $TMPDIR/medwarden-bench, /work/shared/data/pcap)
+#   bench/sensor.sh live [OUT_DIR] [MBPS]   live capture loss test (root; default 500 Mbit/s)
 #
-# Builds a mixed capture of SIZE from the real captures in CORPUS_DIR
-# (bench/realmix: every Ethernet capture repeated, addresses rewritten per
-# round), then times:
-#   - the read+decode floor and the full sensor (bench/sensorbench),
-#   - `medwarden scan` end to end (JSON to /dev/null),
-#   - suricata -r FILE -k none --runmode single (installed from
-#     bookworm-backports if missing, see below),
-#   - tshark -r FILE -q -z io,phs on a 200 MB capture built the same way
-#     (tshark keeps per-frame state: 1 GB of RSS per million frames).
-# Results go to stdout; copy them into docs/benchmarks/sensor.md.
+# It builds, once, in OUT_DIR:
+#   hospital-1G.pcap  the simulator's hospital mix (`bench/sensorbench -simulate`,
+#                     the code of `medwarden simulate`): 400 devices, 10 minutes,
+#                     thousands of small HL7/DICOM/POCT/ASTM/DHCP/DNS/NTP/TLS/HTTP/SMB
+#                     flows plus full-resolution CT/MR studies (a few large flows)
+#   realmix-1G.pcap   bench/realmix: the real captures of CORPUS_DIR repeated with
+#                     rewritten addresses (scan-heavy: 1.5 M flows)
+#   realmix-200M.pcap the same, smaller, for tshark (which keeps per-frame state)
+#   large.pcap        large flows only (20 devices, 400-image studies)
+#   mix30.pcap        HL7 + DICOM ≈ 30 % of the bytes, the rest TLS/HTTP/SMB/…
+# and times, on each: the read+decode floor, `medwarden scan` (JSON to
+# /dev/null), `suricata -r F -k none --runmode single` (no rules; installed
+# from bookworm-backports when missing and running as root) and
+# `tshark -n -r F -q -z io,phs`; `medwarden scan` with and without the hl7 and
+# dicom dissectors; `medwarden simulate`. Every line gives wall and CPU
+# (user+sys) time, peak RSS and the load average; a summary with
+# rates and ratios follows. On a shared machine compare CPU times: wall
+# times depend on what else runs.
 set -eu
-SIZE=${1:-1G}
+MODE=bench
+if [ "${1:-}" = live ]; then
+	MODE=live
+	shift
+fi
+OUT=${1:-${TMPDIR:-/tmp}/medwarden-bench}
 CORPUS=${2:-/work/shared/data/pcap}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-OUT=${TMPDIR:-/tmp}/medwarden-bench
 mkdir -p "$OUT"
-BIG=$OUT/realmix-$SIZE.pcap
-SMALL=$OUT/realmix-200M.pcap
+RES=$OUT/results.tsv
+: >"$RES"
 
 cd "$ROOT"
 go build -o "$OUT/medwarden" ./cmd/medwarden
 go build -o "$OUT/sensorbench" ./bench/sensorbench
-[ -f "$BIG" ] || go run ./bench/realmix -size "$SIZE" -out "$BIG" "$CORPUS"
-[ -f "$SMALL" ] || go run ./bench/realmix -size 200M -out "$SMALL" "$CORPUS"
+MW=$OUT/medwarden
+SB=$OUT/sensorbench
+[ -f "$OUT/hospital-1G.pcap" ] || "$SB" -simulate "$OUT/hospital-1G.pcap" -devices 400 -minutes 10 -large 20 >/dev/null
+[ -f "$OUT/large.pcap" ] || "$SB" -simulate "$OUT/large.pcap" -devices 20 -minutes 10 -large 400 >/dev/null
+[ -f "$OUT/mix30.pcap" ] || "$SB" -simulate "$OUT/mix30.pcap" -devices 300 -minutes 10 -large 0 -tls 1500000 >/dev/null
+[ -f "$OUT/realmix-1G.pcap" ] || go run ./bench/realmix -size 1G -out "$OUT/realmix-1G.pcap" "$CORPUS"
+[ -f "$OUT/realmix-200M.pcap" ] || go run ./bench/realmix -size 200M -out "$OUT/realmix-200M.pcap" "$CORPUS"
 
-timed() { # label, command...: wall, CPU and peak RSS
-	label=$1
-	shift
-	/usr/bin/time -f "$label: %e s wall, %U s user, %S s sys, %M KB max RSS" "$@" >/dev/null 2>"$OUT/time.txt" || true
-	tail -1 "$OUT/time.txt"
+# Live capture (issue 6): a veth pair, one end in a network namespace of its
+# own; `medwarden sensor --iface` captures on the root end while tcpreplay
+# (Debian's; installed when missing) replays a capture into the other end at
+# MBPS. Sent (tcpreplay) against captured (the sensor's packet count) and
+# the kernel's AF_PACKET ring drops (the sensor's warning). Needs root.
+if [ "$MODE" = live ]; then
+	MBPS=${2:-500}
+	[ "$(id -u)" = 0 ] || { echo "live: needs root (network namespace, veth, AF_PACKET)" >&2; exit 1; }
+	command -v tcpreplay >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpreplay
+	NS=mwlive$$
+	A=mwl0$$ B=mwl1$$
+	cleanup() { ip link del "$A" 2>/dev/null || true; ip netns del "$NS" 2>/dev/null || true; }
+	trap cleanup EXIT INT TERM
+	ip netns add "$NS"
+	ip link add "$A" type veth peer name "$B"
+	ip link set "$B" netns "$NS"
+	sysctl -qw "net.ipv6.conf.$A.disable_ipv6=1"
+	ip netns exec "$NS" sysctl -qw "net.ipv6.conf.$B.disable_ipv6=1"
+	ip link set "$A" up
+	ip netns exec "$NS" ip link set "$B" up
+	for c in hospital-1G realmix-200M; do
+		F=$OUT/$c.pcap
+		[ -f "$F" ] || continue
+		# The sensor runs until interrupted: it then reports what it saw.
+		"$MW" sensor --iface "$A" >"$OUT/live-$c.json" 2>"$OUT/live-$c.err" &
+		spid=$!
+		sleep 2
+		load=$(cut -d' ' -f1 /proc/loadavg)
+		ip netns exec "$NS" tcpreplay --mbps "$MBPS" -i "$B" "$F" >"$OUT/tcpreplay-$c.txt" 2>&1
+		sleep 3 # let the sensor drain its ring
+		kill -TERM $spid
+		wait $spid || true
+		sent=$(awk '/Successful packets:/ {print $3}' "$OUT/tcpreplay-$c.txt")
+		rate=$(awk '/Rated:/ {print $(NF-3), $(NF-2); exit}' "$OUT/tcpreplay-$c.txt")
+		got=$(jq .stats.packets "$OUT/live-$c.json")
+		drops=$(awk '/kernel dropped/ {for (i = 1; i <= NF; i++) if ($i == "dropped") print $(i+1)}' "$OUT/live-$c.err")
+		printf 'live %s at %s Mbit/s (tcpreplay: %s): sent %s, captured %s, lost %s, kernel ring drops %s; load %s\n' \
+			"$c" "$MBPS" "$rate" "$sent" "$got" "$((sent - got))" "${drops:-0}" "$load"
+	done
+	exit 0
+fi
+
+# timed CAPTURE LABEL COMMAND...: one result line (tab-separated):
+# capture label wall_s cpu_s maxrss_kb load1
+timed() {
+	cap=$1 label=$2
+	shift 2
+	load=$(cut -d' ' -f1 /proc/loadavg)
+	/usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "$@" >/dev/null 2>"$OUT/stderr.txt" || {
+		echo "$label on $cap failed:" >&2
+		tail -3 "$OUT/stderr.txt" >&2
+	}
+	read -r wall user sys rss <"$OUT/time.txt"
+	cpu=$(echo "$user $sys" | awk '{printf "%.2f", $1 + $2}')
+	printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$cap" "$label" "$wall" "$cpu" "$rss" "$load" | tee -a "$RES"
 }
-
-echo "== capture: $BIG ($(stat -c %s "$BIG") bytes)"
-echo "== machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
-for mode in floor sensor; do
-	"$OUT/sensorbench" -mode $mode "$BIG"
-done
-timed "medwarden scan" "$OUT/medwarden" scan "$BIG"
 
 # Suricata is only in bookworm-backports. Add that suite for the install,
 # built from this machine's own Debian source (same URIs and keyring: no
@@ -57,21 +119,71 @@ if ! command -v suricata >/dev/null 2>&1; then
 		apt-get update -qq || true
 	fi
 fi
-if command -v suricata >/dev/null 2>&1; then
-	SL=$OUT/suricata-log
-	rm -rf "$SL"
-	mkdir -p "$SL"
-	timed "suricata single" suricata -r "$BIG" -k none --runmode single -l "$SL"
-	timed "suricata single (200M)" suricata -r "$SMALL" -k none --runmode single -l "$SL"
-else
-	echo "suricata: not available (needs root to install from bookworm-backports)"
-fi
+have() { command -v "$1" >/dev/null 2>&1; }
 
-if command -v tshark >/dev/null 2>&1; then
-	timed "tshark io,phs (200M)" tshark -n -r "$SMALL" -q -z io,phs
-	"$OUT/sensorbench" -mode sensor "$SMALL"
-	timed "medwarden scan (200M)" "$OUT/medwarden" scan "$SMALL"
-else
-	echo "tshark: not available (apt-get install tshark)"
+echo "== $(nproc) cores; capture files in $OUT"
+echo "capture	process	wall_s	cpu_s	maxrss_kb	load1"
+for c in hospital-1G realmix-1G; do
+	F=$OUT/$c.pcap
+	timed $c floor "$SB" -mode floor "$F"
+	timed $c scan "$MW" scan "$F"
+	if have suricata; then
+		rm -rf "$OUT/suricata-log" && mkdir -p "$OUT/suricata-log"
+		timed $c suricata suricata -r "$F" -k none --runmode single -l "$OUT/suricata-log"
+	fi
+done
+if have tshark; then
+	timed hospital-1G tshark tshark -n -r "$OUT/hospital-1G.pcap" -q -z io,phs
+	timed realmix-200M tshark tshark -n -r "$OUT/realmix-200M.pcap" -q -z io,phs
+	timed realmix-200M scan "$MW" scan "$OUT/realmix-200M.pcap"
 fi
-echo "packets: $(capinfos -c -M "$BIG" 2>/dev/null | awk '/Number of packets/ {print $NF}')"
+timed large scan "$MW" scan "$OUT/large.pcap"
+timed large floor "$SB" -mode floor "$OUT/large.pcap"
+# Issue 7: alternate runs, the best of three of each counts.
+for i in 1 2 3; do
+	timed mix30 scan-all "$MW" scan "$OUT/mix30.pcap"
+	timed mix30 scan-no-hl7-dicom "$MW" scan --dissectors -hl7,-dicom "$OUT/mix30.pcap"
+done
+timed simulated simulate "$MW" simulate --out "$OUT/sim.pcap" --devices 300 --minutes 10
+
+# Sizes: packets and bytes of every capture (from medwarden's own stats).
+for c in hospital-1G realmix-1G realmix-200M large mix30; do
+	"$MW" scan "$OUT/$c.pcap" | jq -r --arg c "$c" '"\($c)\t\(.stats.packets)\t\(.stats.bytes)\t\(.stats.flows)\t\(([.edges[] | select(.app=="hl7" or .app=="dicom") | .bytes] | add // 0) / .stats.bytes)"'
+done >"$OUT/sizes.tsv"
+SIMBYTES=$(stat -c %s "$OUT/sim.pcap")
+
+echo
+echo "== summary (rates per CPU second; ratios = other tool's CPU time / medwarden's)"
+awk -F'\t' -v simbytes="$SIMBYTES" '
+	FNR == NR { pk[$1] = $2; by[$1] = $3; fl[$1] = $4; med[$1] = $5; next }
+	{
+		k = $1 SUBSEP $2
+		if (!(k in cpu) || $4 < cpu[k]) { cpu[k] = $4; wall[k] = $3; rss[k] = $5; load[k] = $6 }
+		if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+	}
+	END {
+		printf "%-14s %-18s %9s %9s %12s %10s %9s %6s\n", "capture", "process", "wall s", "CPU s", "pkt/s CPU", "Mbit/s CPU", "RSS MB", "load"
+		for (i = 1; i <= n; i++) {
+			c = order[i]
+			for (k in cpu) {
+				split(k, p, SUBSEP)
+				if (p[1] != c) continue
+				b = (c == "simulated") ? simbytes : by[c]
+				printf "%-14s %-18s %9.2f %9.2f %12.0f %10.0f %9.0f %6s\n", c, p[2], wall[k], cpu[k], (pk[c] ? pk[c] / cpu[k] : 0), b * 8 / 1e6 / cpu[k], rss[k] / 1024, load[k]
+			}
+		}
+		print ""
+		for (i = 1; i <= n; i++) {
+			c = order[i]
+			s = cpu[c, "scan"]
+			if (s == "") continue
+			if (cpu[c, "suricata"] != "") printf "%s: medwarden scan vs suricata single: %.2fx by CPU, %.2fx by wall\n", c, cpu[c, "suricata"] / s, wall[c, "suricata"] / wall[c, "scan"]
+			if (cpu[c, "tshark"] != "") printf "%s: medwarden scan vs tshark io,phs: %.2fx by CPU, %.2fx by wall\n", c, cpu[c, "tshark"] / s, wall[c, "tshark"] / wall[c, "scan"]
+			if (cpu[c, "floor"] != "") printf "%s: floor (read+decode) / scan CPU time: %.0f%%\n", c, 100 * cpu[c, "floor"] / s
+			if (fl[c] != "") printf "%s: %d packets, %.0f MB, %d flows\n", c, pk[c], by[c] / 1e6, fl[c]
+		}
+		if (cpu["mix30", "scan-all"] != "")
+			printf "mix30: HL7+DICOM %.0f%% of bytes; scan CPU with / without hl7,dicom: %.3f (issue 7 bound 1.20)\n", 100 * med["mix30"], cpu["mix30", "scan-all"] / cpu["mix30", "scan-no-hl7-dicom"]
+		if (cpu["simulated", "simulate"] != "")
+			printf "simulate: %.0f MB/s by wall, %.0f MB/s by CPU\n", simbytes / 1e6 / wall["simulated", "simulate"], simbytes / 1e6 / cpu["simulated", "simulate"]
+	}' "$OUT/sizes.tsv" "$RES"
