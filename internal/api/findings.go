@@ -532,6 +532,10 @@ func (s *Server) patchFinding(w http.ResponseWriter, r *http.Request) {
 		jsonError(w, r, err, "")
 		return
 	}
+	if p.State == nil && p.Owner == nil && p.Note == nil && p.DueDate == nil && p.Acceptance == nil && len(p.Rubric) == 0 {
+		badRequest(w, r, "the patch changes nothing: send at least one of state, owner, note, due_date, acceptance, rubric")
+		return
+	}
 	if rev != before.Workflow.Revision {
 		s.findingError(w, r, fmt.Errorf("finding %d is at workflow revision %d, not %d: %w", before.ID, before.Workflow.Revision, rev, store.ErrConflict))
 		return

@@ -377,6 +377,7 @@ func TestFindingWorkflow(t *testing.T) {
 			{"owner_too_long", `{"owner":"` + strings.Repeat("x", 201) + `"}`, "owner"},
 			{"wrong_type", `{"owner": 42}`, "owner"},
 			{"unknown_field", `{"status":"resolved"}`, "status"},
+			{"empty_patch", `{}`, ""},
 			{"rubric_bad_answer", `{"rubric":{"answers":{"XAVN":"PERHAPS"}}}`, "rubric.answers.XAVN"},
 			{"rubric_incomplete", `{"rubric":{"answers":{"XAVN":"YES"}}}`, "rubric.answers.XAVT"},
 			{"rubric_v30", `{"rubric":{"answers":{"XAVN":"YES"},"cvss_version":"3.0"}}`, "rubric.cvss_version"},
