@@ -203,8 +203,9 @@ func (t sqlTx) insertRows(ctx context.Context, prefix string, cols int, rows [][
 	return nil
 }
 
-// inChunks runs fn over ids in chunks small enough for one statement.
-func inChunks[T any](ids []T, fn func(placeholders string, args []any) error) error {
+// inChunks runs fn over ids in chunks small enough for one statement;
+// placeholders are "?" on SQLite (see sqlTx.insertRows), "$n" elsewhere.
+func inChunks[T any](sqlite bool, ids []T, fn func(placeholders string, args []any) error) error {
 	const chunk = 500
 	for start := 0; start < len(ids); start += chunk {
 		end := min(start+chunk, len(ids))
@@ -215,7 +216,11 @@ func inChunks[T any](ids []T, fn func(placeholders string, args []any) error) er
 				b.WriteByte(',')
 			}
 			args = append(args, id)
-			b.WriteString("$" + strconv.Itoa(len(args)))
+			if sqlite {
+				b.WriteByte('?')
+			} else {
+				b.WriteString("$" + strconv.Itoa(len(args)))
+			}
 		}
 		if err := fn(b.String(), args); err != nil {
 			return err
@@ -287,9 +292,9 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 	case scope.All:
 		err = load("", nil)
 	case scope.DeviceIDs != nil:
-		err = inChunks(scope.DeviceIDs, func(ph string, args []any) error { return load(" WHERE device_id IN ("+ph+")", args) })
+		err = inChunks(s.dialect.Name() == "sqlite", scope.DeviceIDs, func(ph string, args []any) error { return load(" WHERE device_id IN ("+ph+")", args) })
 	default:
-		err = inChunks(scope.AdvisoryIDs, func(ph string, args []any) error { return load(" WHERE advisory_id IN ("+ph+")", args) })
+		err = inChunks(s.dialect.Name() == "sqlite", scope.AdvisoryIDs, func(ph string, args []any) error { return load(" WHERE advisory_id IN ("+ph+")", args) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("replace findings: read stored findings: %w", err)
@@ -408,7 +413,7 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 }
 
 func (s *DB) deleteFindingIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
-	return inChunks(ids, func(ph string, args []any) error {
+	return inChunks(s.dialect.Name() == "sqlite", ids, func(ph string, args []any) error {
 		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE id IN ("+ph+")", args...); err != nil {
 			return fmt.Errorf("replace findings: delete: %w", err)
 		}
@@ -445,7 +450,7 @@ func (s *DB) replaceDeviceRisk(ctx context.Context, tx *sql.Tx, scope store.Find
 		}
 		seen[r.DeviceID] = true
 	}
-	if err := inChunks(del, func(ph string, args []any) error {
+	if err := inChunks(s.dialect.Name() == "sqlite", del, func(ph string, args []any) error {
 		_, err := tx.ExecContext(ctx, "DELETE FROM device_risk WHERE device_id IN ("+ph+")", args...)
 		return err
 	}); err != nil {
