@@ -99,6 +99,7 @@ type txn struct {
 	tx     *sql.Tx
 	nextID int64
 	stmts  map[int]*sql.Stmt
+	byText map[string]*sql.Stmt // statements with arguments, prepared once per transaction
 	args   []any
 }
 
@@ -106,16 +107,54 @@ func (t *txn) close() {
 	for _, s := range t.stmts {
 		s.Close()
 	}
+	for _, s := range t.byText {
+		s.Close()
+	}
+}
+
+// prepared returns q prepared in this transaction. An import reads and
+// updates matched devices one by one with the same few statements;
+// compiling each again per device cost more than running it.
+func (t *txn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if s, ok := t.byText[q]; ok {
+		return s, nil
+	}
+	s, err := t.tx.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if t.byText == nil {
+		t.byText = map[string]*sql.Stmt{}
+	}
+	t.byText[q] = s
+	return s, nil
 }
 
 func (t *txn) Exec(ctx context.Context, q string, args ...any) error {
-	_, err := t.tx.ExecContext(ctx, q, args...)
+	if len(args) == 0 { // DDL and pragmas: may hold several statements
+		_, err := t.tx.ExecContext(ctx, q)
+		return err
+	}
+	s, err := t.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = s.ExecContext(ctx, args...)
 	return err
 }
 
 func (t *txn) QueryRow(ctx context.Context, q string, args ...any) sqldb.Row {
-	return t.tx.QueryRowContext(ctx, q, args...)
+	s, err := t.prepared(ctx, q)
+	if err != nil {
+		return errRow{err}
+	}
+	return s.QueryRowContext(ctx, args...)
 }
+
+// errRow is a Row whose Scan reports a preparation error.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
 
 func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
 	if t.nextID == 0 {
