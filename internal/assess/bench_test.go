@@ -150,16 +150,23 @@ func BenchmarkEngineAdvisory(b *testing.B) {
 					top = a
 				}
 			}
-			pairs := 0
+			pairs, runs := 0, 0
+			var cpu, match time.Duration
 			for b.Loop() {
 				c := *top // a revision: a new value with the same id
+				c0 := cpuTime()
 				res, err := e.Advisories(context.Background(), []*advisory.Advisory{&c})
 				if err != nil {
 					b.Fatal(err)
 				}
+				cpu += cpuTime() - c0
+				match += res.MatchTime
 				pairs = len(res.Records)
+				runs++
 			}
 			b.ReportMetric(float64(pairs), "findings")
+			b.ReportMetric(float64(cpu.Milliseconds())/float64(runs), "cpu-ms/op")
+			b.ReportMetric(float64(match.Microseconds())/1000/float64(runs), "match-ms/op")
 		})
 	}
 }
