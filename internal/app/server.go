@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"crypto/ed25519"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -41,6 +42,11 @@ type ServerConfig struct {
 	// Bus carries sensor batches: "" or "memory" (in-process) or
 	// nats://host:port (NATS JetStream); see StartIngest.
 	Bus string
+	// MaxFeedAge is when the console calls a feed stale (≤ 0: feeds.DefaultMaxAge).
+	MaxFeedAge time.Duration
+	// BundleKeys are the ed25519 public keys the console's feed upload
+	// trusts for signed offline bundles.
+	BundleKeys []ed25519.PublicKey
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -90,7 +96,8 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 	}
 	defer ing.Stop()
 	handler.EnableSensorBatches(ing.Sink)
-	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto})
+	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto,
+		Findings: fsvc, MaxFeedAge: cfg.MaxFeedAge, BundleKeys: cfg.BundleKeys})
 	if err != nil {
 		return err
 	}

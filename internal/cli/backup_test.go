@@ -272,6 +272,8 @@ func TestServeRefusesInsecureOffLoopback(t *testing.T) {
 		{"insecure_lan", []string{"--insecure-http", "--addr", "10.1.2.3:8080"}, ExitUsage},
 		{"cert_without_key", []string{"--tls-cert", "x.crt"}, ExitUsage},
 		{"zero_rate_limit", []string{"--rate-limit-client", "0"}, ExitUsage},
+		{"bad_feed_age", []string{"--max-feed-age", "soon"}, ExitUsage},
+		{"trusted_key_not_a_key", []string{"--trusted-key", "backup_test.go", "--addr", "127.0.0.1:0"}, ExitBadInput},
 		{"insecure_and_cert", []string{"--insecure-http", "--tls-cert", "x.crt", "--tls-key", "x.key"}, ExitUsage},
 		{"missing_cert_files", []string{"--tls-cert", "/nonexistent/x.crt", "--tls-key", "/nonexistent/x.key", "--addr", "127.0.0.1:0"}, ExitFailure},
 	}

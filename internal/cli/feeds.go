@@ -421,17 +421,9 @@ func runFeedsImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 		}
 		opts.Keys = append(opts.Keys, el...)
 	}
-	var pubs []ed25519.PublicKey
-	for _, k := range trusted {
-		b, err := os.ReadFile(k)
-		if err != nil {
-			return err
-		}
-		pub, err := bundle.ParsePublicKey(b, k)
-		if err != nil {
-			return fmt.Errorf("%w: %w", ErrBadInput, err)
-		}
-		pubs = append(pubs, pub)
+	pubs, err := readTrustedKeys(trusted)
+	if err != nil {
+		return err
 	}
 	st, err := sf.openAudited(ctx)
 	if err != nil {
@@ -808,4 +800,22 @@ func runFeedsBundle(ctx context.Context, env *Env, fs *flag.FlagSet, args []stri
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\n", f.Name, f.Kind, date, f.Items)
 	}
 	return tw.Flush()
+}
+
+// readTrustedKeys reads the ed25519 public keys (PEM) trusted for signed
+// offline bundles (--trusted-key of feeds import and serve).
+func readTrustedKeys(files []string) ([]ed25519.PublicKey, error) {
+	var pubs []ed25519.PublicKey
+	for _, k := range files {
+		b, err := os.ReadFile(k)
+		if err != nil {
+			return nil, err
+		}
+		pub, err := bundle.ParsePublicKey(b, k)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrBadInput, err)
+		}
+		pubs = append(pubs, pub)
+	}
+	return pubs, nil
 }

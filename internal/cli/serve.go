@@ -16,6 +16,7 @@ import (
 	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/auth"
+	"github.com/medwarden/medwarden/internal/feeds"
 	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/tlsutil"
 	"github.com/medwarden/medwarden/internal/web"
@@ -53,7 +54,13 @@ hash-chained audit log ('medwarden audit verify').
 
 Sensors send batches to POST /api/v1/sensor/batches; the bus carries them
 to the ingester: in-process by default, NATS JetStream with --bus
-nats://HOST:4222 or $MEDWARDEN_BUS (docs/SENSOR.md).`,
+nats://HOST:4222 or $MEDWARDEN_BUS (docs/SENSOR.md).
+
+Findings, device risk and the daily risk-register snapshot are kept current
+in the background (docs/FINDINGS.md). Pages that depend on feeds show each
+feed's date and a loud banner when one is missing or older than
+--max-feed-age (default 7d); signed bundles uploaded on the feeds page are
+checked against the --trusted-key public keys (docs/FEEDS.md).`,
 		Run: runServe,
 	}
 }
@@ -70,12 +77,23 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	busURL := fs.String("bus", env.Getenv("MEDWARDEN_BUS"), "bus for sensor batches: memory (in-process, default) or nats://HOST:4222 (NATS JetStream; $MEDWARDEN_BUS); see docs/SENSOR.md")
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	of := addOIDCFlags(fs, env)
+	maxFeedAge := fs.String("max-feed-age", "7d", "age after which the console calls a feed stale and says so on every feed-dependent page (7d, 36h…)")
+	var trusted multiFlag
+	fs.Var(&trusted, "trusted-key", "ed25519 public key (PEM) trusted for signed feed bundles uploaded in the console (repeatable)")
 	rest, err := parseFlags(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(rest) > 0 {
 		return usageErr("unexpected argument %q", rest[0])
+	}
+	feedAge, err := feeds.ParseAge(*maxFeedAge)
+	if err != nil {
+		return usageErr("--max-feed-age: %v", err)
+	}
+	bundleKeys, err := readTrustedKeys(trusted)
+	if err != nil {
+		return err
 	}
 	sso, err := of.provider(ctx)
 	if err != nil {
@@ -153,7 +171,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
 		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))},
-		SensorCA:  sensorCA, Bus: *busURL, OIDC: sso}, st, log)
+		SensorCA:  sensorCA, Bus: *busURL, OIDC: sso, MaxFeedAge: feedAge, BundleKeys: bundleKeys}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.
