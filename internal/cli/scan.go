@@ -101,9 +101,7 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if err != nil {
 		return err
 	}
-	s.Flush()
-	res := s.Result()
-	rep := report.Build(res, cl.Classify(report.Input(res)))
+	rep := report.FromResult(s.TakeResult(), cl)
 	if a.format == "table" {
 		return rep.WriteTable(env.Stdout)
 	}
