@@ -16,7 +16,7 @@ func simulateVerb() *Verb {
 	return &Verb{
 		Name:    "simulate",
 		Summary: "write a realistic hospital network capture (pcap) and its ground truth",
-		Usage:   "--out FILE.pcap [--devices N] [--minutes M] [--seed S] [--attacks LIST]",
+		Usage:   "--out FILE.pcap [--devices N] [--minutes M] [--seed S] [--attacks LIST] [--large-studies N] [--tls-bytes N]",
 		Help: `Writes FILE.pcap (Ethernet, classic pcap) with patient monitors sending HL7
 ORU over MLLP to an interface engine, an EHR sending ADT/ORM, CT, MR and
 ultrasound modalities storing images on a PACS over DICOM, POCT1-A and ASTM
@@ -24,6 +24,13 @@ analysers, and workstations using DHCP, DNS, NTP, TLS, HTTP and SMB; and
 FILE.truth.json beside it (devices with MAC, IP, vendor, model and type;
 the observations a sensor should make; edges; injected attacks).
 The same seed always gives the same bytes.
+
+--large-studies N makes every CT and MR also send, every 10 minutes from
+minute 1, a full-resolution study of N 512x512 images (512 KiB each): a
+few large DICOM transfers among the many small flows. --tls-bytes N makes
+each workstation TLS session carry N bytes of encrypted application data,
+which sets how much of the capture is ordinary IT traffic rather than
+HL7/DICOM (benchmark captures with a chosen clinical share).
 
 --attacks takes a comma-separated list, or "all":
 ` + "  " + strings.Join(simulate.Attacks, ", "),
@@ -33,6 +40,8 @@ The same seed always gives the same bytes.
 			minutes := fs.Int("minutes", 10, "length of the capture in minutes (1-1440)")
 			seed := fs.Uint64("seed", 1, "random seed")
 			attacks := fs.String("attacks", "", `attacks to inject: comma-separated kinds or "all"`)
+			large := fs.Int("large-studies", 0, "images per full-resolution CT/MR study sent every 10 minutes (0: none, up to 2000)")
+			tlsBytes := fs.Int("tls-bytes", 0, "encrypted application bytes per workstation TLS session (0: handshake only, up to 100000000)")
 			pos, err := parseFlags(fs, args)
 			if err != nil {
 				return err
@@ -43,7 +52,7 @@ The same seed always gives the same bytes.
 			if *out == "" || *out == "-" {
 				return usageErr("--out FILE.pcap is required")
 			}
-			cfg := simulate.Config{Devices: *devices, Minutes: *minutes, Seed: *seed}
+			cfg := simulate.Config{Devices: *devices, Minutes: *minutes, Seed: *seed, LargeStudies: *large, TLSBytes: *tlsBytes}
 			if a := strings.TrimSpace(*attacks); a == "all" {
 				cfg.Attacks = simulate.Attacks
 			} else if a != "" {
