@@ -224,7 +224,7 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 var compositeSorts = map[string][]string{
 	"site":        {"asset_id"},
 	"device_type": {"version", "end_of_support"},
-	"criticality": {"end_of_support"},
+	"criticality": {"end_of_support", "vendor"},
 }
 
 // idIndexed are the filter fields with a (field, id) index (migration 0001):
