@@ -149,7 +149,7 @@ func feedNameFor(loc, kind string, res *Result) (string, string) {
 		return res.Feed, res.Kind
 	}
 	switch kind {
-	case KindKEV, KindEPSS, KindNVD:
+	case KindKEV, KindEPSS, KindNVD, KindOSV:
 		return kind, kind
 	}
 	return "csaf:" + absLoc(loc), store.FeedCSAF
@@ -175,13 +175,16 @@ func (im *Importer) importLoc(ctx context.Context, f *fetcher, loc, kind string)
 			if kind == KindNVD {
 				return im.importNVDDir(ctx, loc)
 			}
+			if kind == KindOSV {
+				return im.importOSVDir(ctx, loc) // osv.go
+			}
 			return im.importDir(ctx, f, loc)
 		}
 	} else if strings.HasSuffix(loc, "/") {
 		return im.importDirectoryIndex(ctx, f, loc, loc, "csaf:"+loc, nil)
 	}
 	limit := im.opts.MaxDocument
-	if kind == KindKEV || kind == KindEPSS || kind == KindNVD || !strings.HasSuffix(strings.ToLower(loc), ".json") {
+	if kind == KindKEV || kind == KindEPSS || kind == KindNVD || kind == KindOSV || !strings.HasSuffix(strings.ToLower(loc), ".json") {
 		limit = im.opts.MaxFeedFile
 	}
 	data, err := f.get(ctx, loc, limit)
@@ -198,6 +201,13 @@ func (im *Importer) importLoc(ctx context.Context, f *fetcher, loc, kind string)
 		return im.importEPSS(ctx, data, loc)
 	case KindNVD:
 		return im.importNVD(ctx, [][]byte{data}, []string{loc}, loc)
+	case KindOSV:
+		var total int64
+		ins, err := osvRecords(data, loc, &total, nil)
+		if err != nil {
+			return nil, fmt.Errorf("import %s: %w", loc, err)
+		}
+		return im.importOSV(ctx, ins, loc)
 	case kindProvider:
 		return im.importProvider(ctx, f, loc, data)
 	case kindAggregator:
@@ -213,7 +223,7 @@ func (im *Importer) importLoc(ctx context.Context, f *fetcher, loc, kind string)
 	case kindBundle:
 		return nil, fmt.Errorf("import %s: this is a signed bundle: import it with --trusted-key", loc)
 	}
-	return nil, fmt.Errorf("import %s: unrecognised content: not CSAF, a provider/aggregator/ROLIE index, KEV JSON, EPSS CSV or NVD JSON (force a kind with --kev, --epss or --nvd)", loc)
+	return nil, fmt.Errorf("import %s: unrecognised content: not CSAF, a provider/aggregator/ROLIE index, KEV JSON, EPSS CSV, NVD JSON or OSV records (force a kind with --kev, --epss or --nvd)", loc)
 }
 
 const (
@@ -239,6 +249,9 @@ func detect(data []byte) string {
 			return KindEPSS
 		}
 		return ""
+	}
+	if bytes.HasPrefix(data, []byte("PK\x03\x04")) {
+		return KindOSV // a zip of OSV records (osv.dev's <ecosystem>/all.zip)
 	}
 	trimmed := bytes.TrimLeft(data, " \t\r\n\ufeff")
 	if looksEPSS(trimmed) {
@@ -266,6 +279,8 @@ func detect(data []byte) string {
 		return KindNVD
 	case top["id"] != nil && top["published"] != nil && top["lastModified"] != nil:
 		return KindNVD
+	case top["id"] != nil && top["modified"] != nil && (top["affected"] != nil || top["schema_version"] != nil):
+		return KindOSV
 	}
 	return ""
 }
