@@ -109,6 +109,7 @@ type stream struct {
 	reported bool
 	// Presentation contexts proposed by the requestor: id → abstract syntax.
 	proposed map[byte]string
+	seen     map[cmdKey]*cmdSeen
 }
 
 // Feed implements dissect.Stream.
@@ -501,10 +502,9 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 	if !haveField {
 		return
 	}
-	snd := s.flow.Sender(dir)
 	emit := func(f, v string) {
 		if v != "" {
-			out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: f, Value: v, MAC: snd.MAC, IP: snd.Addr.Addr()})
+			s.observeCommand(out, dir, f, v, t)
 		}
 	}
 	name, ok := commands[field]
@@ -543,8 +543,54 @@ func (s *stream) report(t time.Time, out dissect.Emitter, calling string) {
 // Gap implements dissect.Stream: PDU boundaries are lost, stop reading.
 func (s *stream) Gap(dir dissect.Direction) { s.dir[dir&1] = direction{dead: true} }
 
-// End implements dissect.Stream.
-func (s *stream) End(dissect.Emitter) {}
+// End implements dissect.Stream: command observations held back by the
+// per-association dedupe are reported with the last time they were seen.
+func (s *stream) End(out dissect.Emitter) {
+	for k, r := range s.seen {
+		if r.pending {
+			ep := s.flow.Sender(k.dir)
+			out.Observe(dissect.Observation{Time: r.last, Protocol: Name, Field: k.field, Value: k.value, MAC: ep.MAC, IP: ep.Addr.Addr()})
+			r.pending = false
+		}
+	}
+}
+
+// cmdKey and cmdSeen: the per-association dedupe of DIMSE command
+// observations. A study of hundreds of images is hundreds of identical
+// C-STORE-RQ/-RSP commands: the first is reported at once, the rest once,
+// at the end of the association, with the time of the last.
+type cmdKey struct {
+	dir          dissect.Direction
+	field, value string
+}
+
+type cmdSeen struct {
+	last    time.Time
+	pending bool
+}
+
+// maxSeen bounds the dedupe table; beyond it observations are reported
+// one by one.
+const maxSeen = 256
+
+func (s *stream) observeCommand(out dissect.Emitter, dir dissect.Direction, field, value string, t time.Time) {
+	k := cmdKey{dir: dir & 1, field: field, value: value}
+	if r, ok := s.seen[k]; ok {
+		if !r.pending || t.After(r.last) {
+			r.last = t
+		}
+		r.pending = true
+		return
+	}
+	if len(s.seen) < maxSeen {
+		if s.seen == nil {
+			s.seen = map[cmdKey]*cmdSeen{}
+		}
+		s.seen[k] = &cmdSeen{}
+	}
+	snd := s.flow.Sender(dir)
+	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: snd.MAC, IP: snd.Addr.Addr()})
+}
 
 func uniq(v []string) []string {
 	var out []string

@@ -83,6 +83,8 @@ type stream struct {
 	// Per-flow caches of decoded values, bounded by maxIntern each.
 	vals, types, udis map[string]string
 	phiNames          map[uint32]string
+	ft                fieldTable // scratch for rawSeg.split
+	seen              map[obsKey]*obsSeen
 }
 
 // Feed implements dissect.Stream.
@@ -135,8 +137,9 @@ func (s *stream) Gap(dir dissect.Direction) {
 	s.dir[dir&1] = direction{}
 }
 
-// End implements dissect.Stream.
-func (s *stream) End(dissect.Emitter) {}
+// End implements dissect.Stream: observations held back by the per-flow
+// dedupe are reported with the last time they were seen.
+func (s *stream) End(out dissect.Emitter) { s.flush(out) }
 
 // phiSegments carry patient data; only their names are ever reported.
 // Sorted, at most 32 (a bit mask records which are present).
@@ -158,7 +161,7 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 	}
 	emit := func(ep dissect.Endpoint, field, value string) {
 		if value != "" {
-			out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
+			s.observe(out, ep, field, value, t)
 		}
 	}
 	// emitUDI reports a device identifier and, when it parses as a GS1,
@@ -198,6 +201,7 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 				return fmt.Errorf("hl7 %s message %d: segment %d: %s uses a different field separator: %w", dir, s.messages, n, name, ErrMalformed)
 			}
 			r.header = true
+			r.split(&s.ft)
 			app := s.hd(r, 3)
 			emit(snd, "hl7.sending_application", app)
 			emit(snd, "hl7.sending_facility", s.hd(r, 4))
@@ -218,9 +222,13 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		case "MSA":
 			emit(snd, "hl7.ack_code", s.value(r.get(1, 1, 1), &d))
 		case "PRT":
+			r.split(&s.ft)
 			emitUDI(snd, ei(r, 16, 1))
 			emit(snd, "hl7.device_serial", s.value(r.get(20, 1, 1), &d))
 		case "OBX":
+			if r.split(&s.ft); s.ft.n < 18 || len(s.ft.f[18]) == 0 {
+				break // no equipment instance identifier (most OBX)
+			}
 			for rep := 1; rep <= 4; rep++ {
 				emitUDI(snd, ei(r, 18, rep))
 			}
@@ -322,6 +330,40 @@ type rawSeg struct {
 	b      []byte
 	d      *Delimiters
 	header bool // MSH/FHS/BHS: field 1 is the separator itself
+	// ft, when set, holds the segment's first fields split once (see
+	// split): a segment read field by field is then walked once, not once
+	// per field.
+	ft *fieldTable
+}
+
+// maxSplit is the highest field split into a fieldTable: MSH-18, OBX-18
+// and PRT-20 are the highest fields read.
+const maxSplit = 20
+
+// fieldTable is a segment's fields 1..maxSplit (f[i] is field i).
+type fieldTable struct {
+	f [maxSplit + 1][]byte
+	n int // highest field present, at most maxSplit
+}
+
+// split fills ft with r's fields in one pass and makes r use it.
+func (r *rawSeg) split(ft *fieldTable) {
+	*ft = fieldTable{}
+	first := 1
+	if r.header {
+		first = 2
+	}
+	f := r.b[3:]
+	for i := first; i <= maxSplit && len(f) > 0; i++ {
+		f = f[1:]
+		end := bytes.IndexByte(f, r.d.Field)
+		if end < 0 {
+			end = len(f)
+		}
+		ft.f[i], ft.n = f[:end], i
+		f = f[end:]
+	}
+	r.ft = ft
 }
 
 // get returns field n (1-based), repetition rep (1-based) and component
@@ -335,21 +377,29 @@ func (r rawSeg) get(n, rep, comp int) []byte {
 	if n < first {
 		return nil
 	}
-	f := r.b[3:]
-	for i := first; ; i++ {
-		if len(f) == 0 {
+	var f []byte
+	if r.ft != nil && n <= maxSplit {
+		if n > r.ft.n {
 			return nil
 		}
-		f = f[1:]
-		end := bytes.IndexByte(f, r.d.Field)
-		if end < 0 {
-			end = len(f)
+		f = r.ft.f[n]
+	} else {
+		f = r.b[3:]
+		for i := first; ; i++ {
+			if len(f) == 0 {
+				return nil
+			}
+			f = f[1:]
+			end := bytes.IndexByte(f, r.d.Field)
+			if end < 0 {
+				end = len(f)
+			}
+			if i == n {
+				f = f[:end]
+				break
+			}
+			f = f[end:]
 		}
-		if i == n {
-			f = f[:end]
-			break
-		}
-		f = f[end:]
 	}
 	if r.header && n == 2 {
 		return f // the encoding characters are not split
