@@ -71,20 +71,10 @@ type queueItem struct {
 }
 
 // slaAt is the SLA state and days left of a due date (YYYY-MM-DD, "" for
-// none) at now.
+// none) at now (remediation.DueState, shared with the console).
 func slaAt(due string, now time.Time, dueSoonDays int) (string, *int) {
-	t, err := time.Parse(time.DateOnly, due)
-	if due == "" || err != nil {
-		return string(remediation.SLANone), nil
-	}
-	n := int(t.Sub(now.UTC().Truncate(24*time.Hour)).Hours() / 24)
-	switch {
-	case n < 0:
-		return string(remediation.SLAOverdue), &n
-	case n <= dueSoonDays:
-		return string(remediation.SLADueSoon), &n
-	}
-	return string(remediation.SLAOnTrack), &n
+	st, left := remediation.DueState(due, now, dueSoonDays)
+	return string(st), left
 }
 
 type acceptanceView struct {
@@ -113,24 +103,12 @@ func queueItemOf(f *store.Finding, now time.Time, dueSoonDays int) queueItem {
 		it.Acceptance = &acceptanceView{Justification: wf.AcceptJustification, Approver: wf.AcceptApprover, Expires: wf.AcceptExpires,
 			Expired: !wf.AcceptExpires.After(now)}
 	}
-	today := now.UTC().Truncate(24 * time.Hour)
-	daysTo := func(d string) *int {
-		t, err := time.Parse(time.DateOnly, d)
-		if err != nil {
-			return nil
-		}
-		n := int(t.Sub(today).Hours() / 24)
-		return &n
-	}
-	if wf.State == store.StateAccepted && wf.AcceptExpires.After(now) {
+	st := remediation.StateAt(it.Due, wf.State == store.StateAccepted, wf.AcceptExpires, now, dueSoonDays)
+	it.SLA, it.Due, it.DaysLeft = string(st.State), st.Due, st.DaysLeft
+	if st.Accepted {
 		it.Action = string(remediation.ActionAccept)
-		it.SLA = string(remediation.SLAAccepted)
-		it.Due = wf.AcceptExpires.UTC().Format(time.DateOnly)
 		it.DueRule = "risk acceptance expires"
-		it.DaysLeft = daysTo(it.Due)
-		return it
 	}
-	it.SLA, it.DaysLeft = slaAt(it.Due, now, dueSoonDays)
 	return it
 }
 
@@ -243,19 +221,7 @@ func (s *Server) listRemediations(w http.ResponseWriter, r *http.Request) {
 }
 
 // slaRank orders a page: overdue, due soon, on track, accepted, none.
-func slaRank(it queueItem) int {
-	switch remediation.SLA(it.SLA) {
-	case remediation.SLAOverdue:
-		return 0
-	case remediation.SLADueSoon:
-		return 1
-	case remediation.SLAOnTrack:
-		return 2
-	case remediation.SLAAccepted:
-		return 3
-	}
-	return 4
-}
+func slaRank(it queueItem) int { return remediation.SLA(it.SLA).Rank() }
 
 // replacementQueue lists the device-level "replace" items (plan the
 // replacement of an unsupported device whose findings have no fix), which

@@ -57,56 +57,21 @@ type sla struct {
 }
 
 func slaOf(f *store.Finding, now time.Time, dueSoonDays int) sla {
-	s := sla{Due: f.EffectiveDue(), Rule: f.DueRule}
+	s := sla{Rule: f.DueRule}
 	if f.Workflow.DueDate != "" {
 		s.Rule = "due date set by " + firstNonEmpty(f.Workflow.UpdatedBy, "a person")
 	}
-	today := now.UTC().Truncate(24 * time.Hour)
-	daysTo := func(d string) *int {
-		t, err := time.Parse(time.DateOnly, d)
-		if err != nil {
-			return nil
-		}
-		n := int(t.Sub(today).Hours() / 24)
-		return &n
-	}
 	wf := f.Workflow
-	switch {
-	case wf.State == store.StateAccepted && wf.AcceptExpires.After(now):
-		s.State, s.Due, s.Rule = string(remediation.SLAAccepted), wf.AcceptExpires.UTC().Format(time.DateOnly), "risk acceptance expires"
-		s.DaysLeft = daysTo(s.Due)
-	case s.Due == "":
-		s.State = string(remediation.SLANone)
-	default:
-		s.DaysLeft = daysTo(s.Due)
-		switch {
-		case s.DaysLeft == nil:
-			s.State = string(remediation.SLANone)
-		case *s.DaysLeft < 0:
-			s.State = string(remediation.SLAOverdue)
-		case *s.DaysLeft <= dueSoonDays:
-			s.State = string(remediation.SLADueSoon)
-		default:
-			s.State = string(remediation.SLAOnTrack)
-		}
+	st := remediation.StateAt(f.EffectiveDue(), wf.State == store.StateAccepted, wf.AcceptExpires, now, dueSoonDays)
+	s.State, s.Due, s.DaysLeft = string(st.State), st.Due, st.DaysLeft
+	if st.Accepted {
+		s.Rule = "risk acceptance expires"
 	}
 	s.Label = slaLabels[s.State]
 	return s
 }
 
-func slaRank(s string) int {
-	switch remediation.SLA(s) {
-	case remediation.SLAOverdue:
-		return 0
-	case remediation.SLADueSoon:
-		return 1
-	case remediation.SLAOnTrack:
-		return 2
-	case remediation.SLAAccepted:
-		return 3
-	}
-	return 4
-}
+func slaRank(s string) int { return remediation.SLA(s).Rank() }
 
 // findingRow is one finding with its SLA for the lists.
 type findingRow struct {
