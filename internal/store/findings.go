@@ -223,6 +223,10 @@ type FindingQuery struct {
 	MinConfidence   float64
 	Band            string // risk band of the finding
 	Owner           string // exact, case-insensitive
+	// Site selects the findings of the devices of one site (exact,
+	// case-insensitive, as the device list's site filter; the device's
+	// current site).
+	Site string
 	// DueBefore selects findings whose effective due date (workflow due
 	// date, else policy due date) is before this day (YYYY-MM-DD).
 	DueBefore string

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -24,6 +25,8 @@ func RunFindings(t *testing.T, open Opener) {
 		{"list_filters_sort_and_pages", testFindingsList},
 		{"device_risk_rows", testDeviceRisk},
 		{"stats", testFindingStats},
+		{"list by site", testFindingsSite},
+		{"stats at scale", testFindingStatsMany},
 		{"risk_snapshots", testRiskSnapshots},
 	}
 	for _, tt := range tests {
@@ -577,4 +580,168 @@ func testRiskSnapshots(t *testing.T, s store.Store) {
 	if _, err := s.ListRiskSnapshots(ctx, "yesterday", ""); err == nil {
 		t.Error("bad from accepted")
 	}
+}
+
+// testFindingsSite: the site filter selects the findings of the devices
+// currently at a site (case-insensitive), combined with other filters and
+// the due-date sort.
+func testFindingsSite(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var fs []*store.Finding
+	want := map[string]int{}
+	var site0 string
+	for i := range 9 {
+		d := Sample(i)
+		if err := s.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			site0 = d.Site
+		}
+		for _, adv := range []string{"ICSMA-24-001-01", "ICSMA-24-002-01"} {
+			f := SampleFinding(d.ID, adv, float64(20+i*9))
+			f.AssetID = d.AssetID
+			f.Band = []string{"critical", "high", "medium"}[i%3]
+			fs = append(fs, f)
+			want[d.Site]++
+		}
+	}
+	// a finding of a device id that is not in the inventory matches no site
+	fs = append(fs, SampleFinding(999, "ICSMA-24-001-01", 50))
+	if _, err := s.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if len(want) < 2 {
+		t.Fatalf("sample devices span %d sites, want several", len(want))
+	}
+	for site, n := range want {
+		got := allFindings(t, s, store.FindingQuery{Site: site, Limit: 4, Sort: "due"})
+		if len(got) != n {
+			t.Errorf("site %q: %d findings, want %d", site, len(got), n)
+		}
+		for _, f := range got {
+			d, err := s.GetDevice(ctx, f.DeviceID)
+			if err != nil || d.Site != site {
+				t.Errorf("site %q: finding %d of device %d at another site", site, f.ID, f.DeviceID)
+			}
+		}
+	}
+	upper := allFindings(t, s, store.FindingQuery{Site: strings.ToUpper(site0)})
+	if len(upper) != want[site0] {
+		t.Errorf("site filter is case-sensitive: %d findings for %q, want %d", len(upper), strings.ToUpper(site0), want[site0])
+	}
+	both := allFindings(t, s, store.FindingQuery{Site: site0, Band: "critical"})
+	for _, f := range both {
+		if f.Band != "critical" {
+			t.Errorf("site + band: finding %d has band %s", f.ID, f.Band)
+		}
+	}
+	if len(both) == 0 {
+		t.Errorf("site %q + band critical: no findings", site0)
+	}
+	if got := allFindings(t, s, store.FindingQuery{Site: "No Such Site"}); len(got) != 0 {
+		t.Errorf("unknown site: %d findings", len(got))
+	}
+}
+
+// testFindingStatsMany checks the one-pass counts against counts made
+// here over a few hundred findings in every state, band and SLA state.
+func testFindingStatsMany(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	bands := []string{"critical", "high", "medium", "low", "info"}
+	dues := []string{"2026-05-01", "2026-06-05", "2026-09-01", ""}
+	var fs []*store.Finding
+	for i := range 300 {
+		f := SampleFinding(int64(1+i/3), fmt.Sprintf("ICSMA-24-%03d-01", i%3), float64(i%100))
+		f.Band = bands[i%5]
+		f.Due = dues[i%4]
+		f.KEV = i%7 == 0
+		if i%11 == 0 {
+			f.MatchStatus = "needs_review"
+		}
+		fs = append(fs, f)
+	}
+	var risks []*store.DeviceRisk
+	for d := 1; d <= 100; d++ {
+		risks = append(risks, &store.DeviceRisk{DeviceID: int64(d), Score: float64(d), Band: bands[d%5], Findings: 3, KEV: d%9 == 0})
+	}
+	if _, err := s.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, risks); err != nil {
+		t.Fatal(err)
+	}
+	states := []string{store.StateOpen, store.StateInProgress, store.StateFalsePositive, store.StateResolved, store.StateAccepted}
+	for i, f := range fs {
+		st := states[i%5]
+		if st == store.StateOpen {
+			continue
+		}
+		wf := store.Workflow{State: st, UpdatedBy: "carol"}
+		if st == store.StateAccepted {
+			wf.AcceptJustification, wf.AcceptApprover = "vendor patch pending", "ciso"
+			wf.AcceptExpires = time.Date(2026, 5+time.Month(i%3)*2, 1, 0, 0, 0, 0, time.UTC) // expired, in force, in force
+		}
+		if _, err := s.UpdateFindingWorkflow(ctx, f.ID, wf, 0); err != nil {
+			t.Fatal(err)
+		}
+		f.Workflow = wf
+	}
+	var w store.FindingStats
+	byState, byBand, bySLA, devBand := map[string]int64{}, map[string]int64{}, map[string]int64{}, map[string]int64{}
+	for _, f := range fs {
+		w.Findings++
+		byState[f.Workflow.State]++
+		if f.Workflow.State == store.StateFalsePositive || f.Workflow.State == store.StateResolved {
+			continue
+		}
+		w.Active++
+		if f.MatchStatus == "needs_review" {
+			w.NeedsReview++
+		}
+		if f.KEV {
+			w.KEVFindings++
+		}
+		byBand[f.Band]++
+		switch {
+		case f.Workflow.State == store.StateAccepted && f.Workflow.AcceptExpires.Format(time.DateOnly) >= "2026-06-01":
+			bySLA["accepted"]++
+		case f.Due == "":
+			bySLA["none"]++
+		case f.Due < "2026-06-01":
+			bySLA["overdue"]++
+		case f.Due <= "2026-06-15":
+			bySLA["due_soon"]++
+		default:
+			bySLA["on_track"]++
+		}
+	}
+	for _, r := range risks {
+		w.DevicesAtRisk++
+		if r.KEV {
+			w.KEVDevices++
+		}
+		devBand[r.Band]++
+	}
+	st, err := s.FindingStats(ctx, store.FindingStatsOptions{Today: "2026-06-01", DueSoonDays: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Findings != w.Findings || st.Active != w.Active || st.NeedsReview != w.NeedsReview || st.KEVFindings != w.KEVFindings ||
+		st.KEVDevices != w.KEVDevices || st.DevicesAtRisk != w.DevicesAtRisk {
+		t.Errorf("counts %+v, want %+v", st, w)
+	}
+	check := func(name string, got []store.Count, want map[string]int64, order []string) {
+		t.Helper()
+		var exp []store.Count
+		for _, k := range order {
+			if want[k] > 0 {
+				exp = append(exp, store.Count{Key: k, N: want[k]})
+			}
+		}
+		if !slices.Equal(got, exp) {
+			t.Errorf("%s: %v, want %v", name, got, exp)
+		}
+	}
+	check("findings by band", st.FindingsByBand, byBand, bands)
+	check("devices by band", st.DevicesByBand, devBand, bands)
+	check("by state", st.ByState, byState, store.WorkflowStates)
+	check("by SLA", st.BySLA, bySLA, []string{"overdue", "due_soon", "on_track", "accepted", "none"})
 }
