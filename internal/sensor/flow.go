@@ -73,6 +73,7 @@ type flowApp struct {
 	attempts uint8
 	tcp      [2]tcpDir // indexed by dissect.Direction
 	ended    bool
+	skip     [2]int // bytes of each direction the stream said it does not need (dissect.Skipper)
 }
 
 // flowTable is a hash map plus an LRU list with a hard cap on entries.

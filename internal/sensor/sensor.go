@@ -588,6 +588,7 @@ type tcpSink struct {
 func (k *tcpSink) deliver(data []byte) { k.s.streamBytes(k.a, k.dir, data, k.t) }
 func (k *tcpSink) gap() {
 	k.s.stats.ReassemblyGaps++
+	k.a.skip[k.dir&1] = 0 // the stream resynchronises (or gives up) after a gap
 	if k.a.stream != nil {
 		k.s.safeStream(k.a, func() { k.a.stream.Gap(k.dir) })
 	}
@@ -669,12 +670,26 @@ func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t t
 	if a.stream == nil {
 		return
 	}
+	if n := a.skip[dir&1]; n > 0 {
+		// Bytes the stream said it does not need (dissect.Skipper).
+		if n >= len(data) {
+			a.skip[dir&1] = n - len(data)
+			return
+		}
+		data, a.skip[dir&1] = data[n:], 0
+	}
 	s.cur, s.curDir, s.curTime = a, dir, t
 	s.safeStream(a, func() {
 		if err := a.stream.Feed(dir, data, t, s); err != nil {
 			s.stats.DissectorErrors++
 		}
+		if sk, ok := a.stream.(dissect.Skipper); ok {
+			a.skip[dir&1] = max(0, sk.Skip(dir))
+		}
 	})
+	if a.stream == nil {
+		return // the dissector panicked
+	}
 	if fin, ok := a.stream.(dissect.Finisher); ok && fin.Done() {
 		// Large-flow fast path: the dissector has what it needs. End it
 		// now; tcp() then skips the flow's payload (a.stream == nil).

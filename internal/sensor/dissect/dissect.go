@@ -152,3 +152,16 @@ type Stream interface {
 type Finisher interface {
 	Done() bool
 }
+
+// Skipper is optionally implemented by a Stream that can tell, after a
+// Feed, that it does not need the next bytes of a direction (DICOM pixel
+// data inside a data-set fragment whose length it has read). Skip returns
+// n ≥ 0 and the stream counts those n bytes as consumed at once; the core
+// then drops the next n reassembled bytes of dir without delivering them
+// (they still count in the flow's packets and bytes, and a hole among
+// them is still reported through Gap). Skip must leave in the stream any
+// byte whose arrival would make it emit something (e.g. the last byte of
+// a PDU): those are fed as usual.
+type Skipper interface {
+	Skip(dir Direction) int
+}

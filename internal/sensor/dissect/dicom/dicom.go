@@ -540,6 +540,23 @@ func (s *stream) report(t time.Time, out dissect.Emitter, calling string) {
 	})
 }
 
+var _ dissect.Skipper = (*stream)(nil)
+
+// Skip implements dissect.Skipper: inside a data-set fragment (pixel data)
+// the rest of the fragment but its last byte is never read, so the core
+// need not deliver it. The last byte is fed as usual: it ends the PDV
+// and perhaps the PDU, which is where the stream acts.
+func (s *stream) Skip(dir dissect.Direction) int {
+	st := &s.dir[dir&1]
+	if st.dead || st.typ != pduData || st.hdrN < 6 || st.pdvHdrN < 6 || st.pdvCmd || st.pdvRemain < 2 {
+		return 0
+	}
+	n := st.pdvRemain - 1
+	st.pdvRemain -= n
+	st.remain -= n
+	return int(n)
+}
+
 // Gap implements dissect.Stream: PDU boundaries are lost, stop reading.
 func (s *stream) Gap(dir dissect.Direction) { s.dir[dir&1] = direction{dead: true} }
 
