@@ -203,3 +203,39 @@ func TestLargeSBOMRoundTrip(t *testing.T) {
 		t.Errorf("json vs xml components (-json +xml):\n%s", diff)
 	}
 }
+
+// BenchmarkValidateCycloneDXJSON measures schema validation alone: the
+// fast path (fastschema.go) against the jsonschema streaming path it
+// replaces for items it proves valid.
+func BenchmarkValidateCycloneDXJSON(b *testing.B) {
+	if err := schemas.load(); err != nil {
+		b.Fatal(err)
+	}
+	data := largeCycloneDXOrdered(20000, true)
+	for _, mode := range []struct {
+		name string
+		run  func([]byte) ([]Problem, error)
+	}{
+		{"fast", func(d []byte) ([]Problem, error) {
+			ps, ok := validateCycloneDXFast(d)
+			if !ok {
+				return nil, fmt.Errorf("left the fast path")
+			}
+			return ps, nil
+		}},
+		{"jsonschema", validateCycloneDXStream},
+	} {
+		b.Run("components-20000/"+mode.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			for b.Loop() {
+				ps, err := mode.run(data)
+				if err != nil || len(ps) != 0 {
+					b.Fatalf("validate: %v %v", err, ps)
+				}
+			}
+			reportCPU(b, cpu0, len(data))
+		})
+	}
+}

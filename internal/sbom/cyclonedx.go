@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -18,18 +19,51 @@ func parseCycloneDXJSON(data []byte, opts Options) (*Document, error) {
 	if err := checkJSONDepth(data, opts.maxRawDepth()); err != nil {
 		return nil, err
 	}
-	var problems []Problem
-	if !opts.SkipSchema {
-		if err := schemas.load(); err != nil {
-			return nil, err
-		}
-		ps, err := validateCycloneDXStream(data)
+	if opts.SkipSchema {
+		return decodeCycloneDXJSON(data, nil, opts)
+	}
+	if err := schemas.load(); err != nil {
+		return nil, err
+	}
+	if len(data) < concurrentValidateSize || runtime.GOMAXPROCS(0) < 2 {
+		problems, err := validateCycloneDXJSON(data)
 		if err != nil {
 			return nil, err
 		}
-		problems = ps
+		return decodeCycloneDXJSON(data, problems, opts)
 	}
-	return decodeCycloneDXJSON(data, problems, opts)
+	// Large BOM: validate on another core while this one decodes. The
+	// outcome is the same as in sequence (a validation error wins).
+	type result struct {
+		problems []Problem
+		err      error
+	}
+	done := make(chan result, 1)
+	go func() {
+		ps, err := validateCycloneDXJSON(data)
+		done <- result{ps, err}
+	}()
+	var bom cdxBOM
+	uerr := json.Unmarshal(data, &bom)
+	r := <-done
+	if r.err != nil {
+		return nil, r.err
+	}
+	return finishCycloneDXJSON(data, &bom, uerr, r.problems, opts)
+}
+
+// concurrentValidateSize is the input size from which schema validation
+// runs concurrently with decoding.
+const concurrentValidateSize = 1 << 20
+
+// validateCycloneDXJSON validates against the schema of the BOM's version:
+// the fast path first, the streaming jsonschema path when the input leaves
+// it.
+func validateCycloneDXJSON(data []byte) ([]Problem, error) {
+	if ps, ok := validateCycloneDXFast(data); ok {
+		return ps, nil
+	}
+	return validateCycloneDXStream(data)
 }
 
 func unsupportedVersion(sv string) Problem {
@@ -43,7 +77,13 @@ func unsupportedVersion(sv string) Problem {
 // is a Problem (the schema says so too), not a failure to read.
 func decodeCycloneDXJSON(data []byte, problems []Problem, opts Options) (*Document, error) {
 	var bom cdxBOM
-	if err := json.Unmarshal(data, &bom); err != nil {
+	return finishCycloneDXJSON(data, &bom, json.Unmarshal(data, &bom), problems, opts)
+}
+
+// finishCycloneDXJSON completes decodeCycloneDXJSON once json.Unmarshal
+// has returned err into bom.
+func finishCycloneDXJSON(data []byte, bom *cdxBOM, err error, problems []Problem, opts Options) (*Document, error) {
+	if err != nil {
 		var ute *json.UnmarshalTypeError
 		if !errors.As(err, &ute) {
 			return nil, jsonError(data, err)
@@ -61,7 +101,7 @@ func decodeCycloneDXJSON(data []byte, problems []Problem, opts Options) (*Docume
 			doc.Problems = append(doc.Problems, unsupportedVersion(bom.SpecVersion))
 		}
 	}
-	if err := fromCycloneDX(doc, &bom, opts); err != nil {
+	if err := fromCycloneDX(doc, bom, opts); err != nil {
 		return nil, err
 	}
 	return doc, nil

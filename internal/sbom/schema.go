@@ -38,6 +38,9 @@ type schemaSet struct {
 	// items are the CycloneDX item definitions validated one by one when
 	// streaming; key: version + "/" + definition ("1.6/component").
 	items map[string]*jsonschema.Schema
+	// fast are the same item definitions compiled for the fast path
+	// (fastschema.go).
+	fast map[string]*fastNode
 }
 
 var schemas schemaSet
@@ -89,6 +92,8 @@ func (s *schemaSet) load() error {
 		}
 		s.schemas = map[string]*jsonschema.Schema{}
 		s.items = map[string]*jsonschema.Schema{}
+		s.fast = map[string]*fastNode{}
+		fc := fastCompiler{}
 		for v, f := range cdxSchemaFiles {
 			sch, err := c.Compile(cdxSchemaBase + f)
 			if err != nil {
@@ -103,6 +108,7 @@ func (s *schemaSet) load() error {
 					return
 				}
 				s.items[v+"/"+def] = sch
+				s.fast[v+"/"+def] = fc.compile(sch)
 			}
 		}
 		sch, err := c.Compile(spdx23SchemaURL)
