@@ -101,7 +101,15 @@ func nextSegment(b []byte, crOnly bool) (seg, rest []byte) {
 	if crOnly {
 		i = bytes.IndexByte(b, '\r')
 	} else {
-		i = bytes.IndexAny(b, "\r\n")
+		// Two IndexByte scans (vectorised) beat one IndexAny.
+		i = bytes.IndexByte(b, '\r')
+		lim := b
+		if i >= 0 {
+			lim = b[:i]
+		}
+		if j := bytes.IndexByte(lim, '\n'); j >= 0 {
+			i = j
+		}
 	}
 	if i < 0 {
 		return b, nil
@@ -130,12 +138,10 @@ func delimiters(b []byte) (Delimiters, error) {
 	if len(enc) == 5 {
 		d.Truncation = enc[4]
 	}
-	seen := map[byte]bool{d.Field: true}
-	for _, c := range enc {
-		if seen[c] || c == '\r' || c == '\n' || isAlnum(c) {
+	for i, c := range enc {
+		if c == d.Field || bytes.IndexByte(enc[:i], c) >= 0 || c == '\r' || c == '\n' || isAlnum(c) {
 			return d, fmt.Errorf("%s-2 encoding characters %q: repeated or invalid delimiter %q: %w", b[:3], enc, c, ErrMalformed)
 		}
-		seen[c] = true
 	}
 	if d.Field == '\r' || d.Field == '\n' || isAlnum(d.Field) {
 		return d, fmt.Errorf("%s-1 field separator %q is invalid: %w", b[:3], d.Field, ErrMalformed)
