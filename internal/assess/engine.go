@@ -142,7 +142,8 @@ type Engine struct {
 	fleet    *match.Fleet
 	advs     map[string]*advisory.Advisory
 	devs     map[int64]*inventory.Device
-	area     map[AreaKey]int
+	area     map[AreaKey]*int // care area → devices in it
+	devArea  map[int64]*int   // device → its care area's count (none: no device type)
 	repl     map[replKey][]int64
 	pairs    map[int64]map[string]*match.Finding // device → advisory → match
 	byAdv    map[string]map[int64]struct{}       // advisory → devices matched
@@ -166,7 +167,7 @@ func idOf(k string) (int64, bool) {
 // unique non-zero ID (the store id). No matching happens until All.
 func NewEngine(cfg Config, devices []*inventory.Device, advs []*advisory.Advisory) (*Engine, error) {
 	e := &Engine{cfg: cfg, advs: make(map[string]*advisory.Advisory, len(advs)), devs: make(map[int64]*inventory.Device, len(devices)),
-		area: map[AreaKey]int{}, repl: map[replKey][]int64{}, pairs: map[int64]map[string]*match.Finding{},
+		area: map[AreaKey]*int{}, devArea: make(map[int64]*int, len(devices)), repl: map[replKey][]int64{}, pairs: map[int64]map[string]*match.Finding{},
 		byAdv: map[string]map[int64]struct{}{}, over: map[Pair]Override{}, sums: map[int64]summary{}}
 	if e.cfg.Now.IsZero() {
 		e.cfg.Now = time.Now().UTC()
@@ -228,7 +229,13 @@ func (e *Engine) addDevice(d *inventory.Device) {
 	c.AssetID = key(d.ID)
 	e.fleet.Add(&c)
 	if k, ok := AreaOf(d); ok {
-		e.area[k]++
+		n := e.area[k]
+		if n == nil {
+			n = new(int)
+			e.area[k] = n
+		}
+		*n++
+		e.devArea[d.ID] = n
 	}
 	rk := replKeyOf(d)
 	e.repl[rk] = append(e.repl[rk], d.ID)
@@ -242,10 +249,13 @@ func (e *Engine) removeDevice(id int64) {
 	delete(e.devs, id)
 	e.fleet.Remove(key(id))
 	if k, ok := AreaOf(d); ok {
-		if e.area[k]--; e.area[k] <= 0 {
-			delete(e.area, k)
+		if n := e.area[k]; n != nil {
+			if *n--; *n <= 0 {
+				delete(e.area, k)
+			}
 		}
 	}
+	delete(e.devArea, id)
 	rk := replKeyOf(d)
 	if i := slices.Index(e.repl[rk], id); i >= 0 {
 		e.repl[rk] = slices.Delete(e.repl[rk], i, i+1)
@@ -352,14 +362,24 @@ func (e *Engine) All(ctx context.Context) (*Result, error) {
 // the "risk for every device recomputed" figure of docs/benchmarks/findings.md.
 func (e *Engine) Rescore(ctx context.Context) (*Result, error) {
 	t1 := time.Now()
-	e.sums = map[int64]summary{}
+	e.sums = make(map[int64]summary, len(e.pairs))
 	res := &Result{All: true}
-	ids := make([]int64, 0, len(e.pairs))
-	for id := range e.pairs {
-		ids = append(ids, id)
+	// one pass over the matches (no lookup per device), by device id
+	type devPairs struct {
+		id int64
+		ms map[string]*match.Finding
 	}
-	slices.Sort(ids)
-	if err := e.score(ctx, res, ids, nil); err != nil {
+	all := make([]devPairs, 0, len(e.pairs))
+	for id, ms := range e.pairs {
+		all = append(all, devPairs{id, ms})
+	}
+	slices.SortFunc(all, func(a, b devPairs) int { return cmp.Compare(a.id, b.id) })
+	ids := make([]int64, len(all))
+	pms := make([]map[string]*match.Finding, len(all))
+	for i, p := range all {
+		ids[i], pms[i] = p.id, p.ms
+	}
+	if err := e.score(ctx, res, ids, pms, nil); err != nil {
 		return nil, err
 	}
 	res.ScoreTime = time.Since(t1)
@@ -436,7 +456,7 @@ func (e *Engine) Devices(ctx context.Context, upserts []*inventory.Device, delet
 	}
 	slices.Sort(ids)
 	res.DeviceScope = ids
-	if err := e.score(ctx, res, ids, nil); err != nil {
+	if err := e.score(ctx, res, ids, nil, nil); err != nil {
 		return nil, err
 	}
 	res.ScoreTime = time.Since(t1)
@@ -500,44 +520,56 @@ func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Re
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	if err := e.score(ctx, res, ids, inScope); err != nil {
+	if err := e.score(ctx, res, ids, nil, inScope); err != nil {
 		return nil, err
 	}
 	res.ScoreTime = time.Since(t1)
 	return res, nil
 }
 
-// scored is one device's assessment before the queue.
+// scored is one device's assessment with its queue items.
 type scored struct {
 	id      int64
 	d       *inventory.Device
-	info    remediation.DeviceInfo
 	recs    []Record
 	dr      DeviceResult
-	inputs  []int // indexes into recs of active records
 	deleted bool
+	// replace: dr.Items holds a replace item whose fleet part is filled
+	// in once per same-model group after the workers.
+	replace bool
 }
 
-// assessDevice scores every pair of one device with scorer s.
-func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
+// assessDevice scores every pair of one device with scorer s and builds
+// their queue items. recs, when not nil, has room for exactly the
+// device's pairs (the records are written in place: the full rescore
+// writes them straight into the result).
+func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string]*match.Finding, recs []Record) scored {
 	d := e.devs[id]
 	if d == nil {
 		return scored{id: id, deleted: true, dr: DeviceResult{DeviceID: id, Band: risk.BandInfo, Factors: []risk.Factor{}}}
 	}
-	fleet := 0
-	if k, ok := AreaOf(d); ok {
-		fleet = e.area[k]
+	fleet := 0 // the care-area count kept by addDevice: no key built here
+	if n := e.devArea[id]; n != nil {
+		fleet = *n
 	}
 	rd := RiskDevice(d, e.cfg.Controls, fleet)
 	rd.AssetID = key(id)
-	out := scored{id: id, d: d, info: DeviceInfo(d, &rd)}
-	out.info.AssetID = key(id)
-	ms := e.pairs[id]
-	advIDs := make([]string, 0, len(ms))
+	info := DeviceInfo(d, &rd)
+	info.AssetID = rd.AssetID
+	out := scored{id: id, d: d}
+	if ms == nil {
+		ms = e.pairs[id]
+	}
+	advIDs := w.advIDs[:0]
 	for a := range ms {
 		advIDs = append(advIDs, a)
 	}
 	slices.Sort(advIDs)
+	w.advIDs = advIDs
+	if recs == nil {
+		recs = make([]Record, 0, len(ms))
+	}
+	recs = recs[:0]
 	found := make([]risk.Finding, 0, len(ms))
 	for _, a := range advIDs {
 		m := ms[a]
@@ -547,16 +579,17 @@ func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
 		if ov.Vector != "" {
 			in.Vectors, in.BaseScore = []string{ov.Vector}, 0
 		}
-		mf := *m
-		mf.AssetID = d.AssetID
-		out.recs = append(out.recs, Record{Pair: Pair{id, a}, Device: d, Match: mf, Input: in, Excluded: ov.Exclude})
+		recs = append(recs, Record{Pair: Pair{id, a}, Device: d, Match: *m, Input: in, Excluded: ov.Exclude})
+		recs[len(recs)-1].Match.AssetID = d.AssetID
 		if !ov.Exclude {
 			found = append(found, in)
 		}
 	}
+	out.recs = recs
 	dr := s.Device(&rd, found)
-	for i := range out.recs {
-		r := &out.recs[i]
+	var noFix []remediation.Input
+	for i := range recs {
+		r := &recs[i]
 		if r.Excluded {
 			r.Risk = s.Finding(&rd, &r.Input)
 			continue
@@ -567,22 +600,88 @@ func (e *Engine) assessDevice(s *risk.Scorer, id int64) scored {
 				break
 			}
 		}
-		out.inputs = append(out.inputs, i)
 		out.dr.KEV = out.dr.KEV || r.Input.KEV
+		in := remediation.Input{Device: &info, Finding: &r.Input, Score: r.Risk.Score, Band: r.Risk.Band}
+		r.Items = e.policy.FindingItems(nil, w.acc, in, e.cfg.Now)
+		for j := range r.Items {
+			it := &r.Items[j]
+			it.AssetID = d.AssetID
+			if it.Acceptance != nil {
+				a := *it.Acceptance
+				a.AssetID = it.AssetID
+				it.Acceptance = &a
+			}
+		}
+		// as in remediation.Build, a finding under an acceptance in force
+		// does not call for a replacement
+		accepted := len(r.Items) == 1 && r.Items[0].Action == remediation.ActionAccept
+		if !accepted && risk.NoFix(r.Input.Remediations) {
+			noFix = append(noFix, in)
+		}
+	}
+	if len(noFix) > 0 && remediation.PastSupport(&info, e.cfg.Now) {
+		it := e.policy.ReplaceItem(&info, noFix, nil, e.cfg.Now)
+		it.AssetID = d.AssetID
+		out.dr.Items = []remediation.Item{it}
+		out.replace = true
 	}
 	out.dr.DeviceID, out.dr.Device = id, d
 	out.dr.Score, out.dr.Band, out.dr.Factors, out.dr.Findings = dr.Score, dr.Band, dr.Factors, len(found)
 	return out
 }
 
-// score assesses devices ids (sorted; in parallel), builds their queue and fills
-// res. onlyAdv limits Records to those advisories (nil: all pairs).
-func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv map[string]bool) error {
+// worker is one scoring goroutine's reusable state.
+type worker struct {
+	acc    *remediation.Acceptances
+	advIDs []string
+}
+
+// score assesses devices ids (sorted; in parallel) with their queue items
+// and fills res. pms, when not nil, are the devices' matches (saves a
+// lookup per device). onlyAdv limits Records to those advisories (nil: all
+// pairs).
+//
+// The queue items of a pair are computed where the pair is scored
+// (remediation.FindingItems, the same function remediation.Build uses):
+// the engine hands each record its items, so it never builds, sorts and
+// regroups the whole fleet's queue. Without onlyAdv the records are
+// written straight into res.Records at offsets known from the pair counts.
+func (e *Engine) score(ctx context.Context, res *Result, ids []int64, pms []map[string]*match.Finding, onlyAdv map[string]bool) error {
 	workers := e.cfg.Workers
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	workers = max(1, min(workers, len(ids)/256+1))
+
+	// the acceptances: the policy's and the overrides'
+	pol := e.policy
+	pol.Acceptances = slices.Clone(e.policy.Acceptances)
+	for p, o := range e.over {
+		if o.Acceptance != nil {
+			a := *o.Acceptance
+			a.AssetID, a.AdvisoryID = key(p.DeviceID), p.AdvisoryID
+			pol.Acceptances = append(pol.Acceptances, a)
+		}
+	}
+	if err := pol.Validate(); err != nil {
+		return fmt.Errorf("remediation queue: %w", err)
+	}
+	acc := pol.IndexAcceptances()
+
+	var offs []int
+	if onlyAdv == nil {
+		offs = make([]int, len(ids)+1)
+		for i, id := range ids {
+			n := 0
+			if pms != nil {
+				n = len(pms[i])
+			} else {
+				n = len(e.pairs[id])
+			}
+			offs[i+1] = offs[i] + n
+		}
+		res.Records = make([]Record, offs[len(ids)])
+	}
 	out := make([]scored, len(ids))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -597,6 +696,7 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 				errs[w] = err
 				return
 			}
+			wk := &worker{acc: acc}
 			for {
 				if err := ctx.Err(); err != nil {
 					errs[w] = err
@@ -611,7 +711,15 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 					return
 				}
 				for i := lo; i < hi; i++ {
-					out[i] = e.assessDevice(s, ids[i])
+					var dst []Record
+					if offs != nil {
+						dst = res.Records[offs[i]:offs[i+1]:offs[i+1]]
+					}
+					var ms map[string]*match.Finding
+					if pms != nil {
+						ms = pms[i]
+					}
+					out[i] = e.assessDevice(s, wk, ids[i], ms, dst)
 				}
 			}
 		}()
@@ -621,103 +729,50 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, onlyAdv ma
 		return err
 	}
 
-	// the queue: acceptances from the overrides, the fleet for
-	// replacement recommendations
-	pol := e.policy
-	pol.Acceptances = slices.Clone(e.policy.Acceptances)
-	for p, o := range e.over {
-		if o.Acceptance != nil {
-			a := *o.Acceptance
-			a.AssetID, a.AdvisoryID = key(p.DeviceID), p.AdvisoryID
-			pol.Acceptances = append(pol.Acceptances, a)
+	if offs != nil {
+		for i := range out {
+			if len(out[i].recs) != offs[i+1]-offs[i] {
+				return fmt.Errorf("assess device %d: %d records for %d pairs", ids[i], len(out[i].recs), offs[i+1]-offs[i])
+			}
 		}
 	}
-	var inputs []remediation.Input
-	// the fleets a replacement recommendation names: the devices sharing
-	// vendor, model and version with an unsupported device that has a
-	// finding without a fix
-	groups := map[replKey]bool{}
+	// replace items: the same-model fleet is summarised once per group
+	fleets := map[replKey]*remediation.Replacement{}
+	res.Devices = make([]DeviceResult, 0, len(out))
+	if onlyAdv != nil {
+		res.Records = nil
+	}
 	for i := range out {
 		sc := &out[i]
-		if sc.deleted {
-			continue
-		}
-		noFix := false
-		for _, j := range sc.inputs {
-			r := &sc.recs[j]
-			inputs = append(inputs, remediation.Input{Device: &sc.info, Finding: &r.Input, Score: r.Risk.Score, Band: r.Risk.Band})
-			noFix = noFix || risk.NoFix(r.Input.Remediations)
-		}
-		if noFix && risk.PastSupport(&risk.Device{EndOfSupport: sc.info.EndOfSupport, EndOfLife: sc.info.EndOfLife}, e.cfg.Now) {
-			groups[replKeyOf(sc.d)] = true
-		}
-	}
-	// The queue is built without the fleet (remediation.Build would list
-	// the whole same-model fleet in every replace item: quadratic for a
-	// large fleet); each group's fleet is summarised once below.
-	q, err := remediation.Build(&pol, e.cfg.Now, nil, inputs)
-	if err != nil {
-		return fmt.Errorf("remediation queue: %w", err)
-	}
-	fleets := make(map[replKey]*remediation.Replacement, len(groups))
-	for g := range groups {
-		fleets[g] = e.fleetOf(g)
-	}
-	type itemKey struct {
-		id  int64
-		adv string
-	}
-	items := map[itemKey][]remediation.Item{}
-	for _, it := range q.Items {
-		id, ok := idOf(it.AssetID)
-		if !ok {
-			continue
-		}
-		it.AssetID = e.devs[id].AssetID
-		if it.Acceptance != nil {
-			a := *it.Acceptance
-			a.AssetID = it.AssetID
-			it.Acceptance = &a
-		}
-		if it.Replacement != nil {
+		if sc.replace {
+			g := replKeyOf(sc.d)
+			f := fleets[g]
+			if f == nil {
+				f = e.fleetOf(g)
+				fleets[g] = f
+			}
+			it := &sc.dr.Items[0]
 			r := *it.Replacement
-			if f := fleets[replKeyOf(e.devs[id])]; f != nil {
-				r.FleetDevices, r.AssetIDs, r.Sites, r.CareAreas = f.FleetDevices, f.AssetIDs, f.Sites, f.CareAreas
-				if i := strings.Index(r.Rationale, fleetPhrase); i >= 0 {
-					r.Rationale = r.Rationale[:i] + fmt.Sprintf("%s%d device(s) in %s", fleetPhrase, f.FleetDevices, strings.Join(f.CareAreas, "; "))
-				}
+			r.FleetDevices, r.AssetIDs, r.Sites, r.CareAreas = f.FleetDevices, f.AssetIDs, f.Sites, f.CareAreas
+			if i := strings.Index(r.Rationale, fleetPhrase); i >= 0 {
+				r.Rationale = r.Rationale[:i] + fmt.Sprintf("%s%d device(s) in %s", fleetPhrase, f.FleetDevices, strings.Join(f.CareAreas, "; "))
 			}
 			it.Replacement = &r
 		}
-		k := itemKey{id, it.AdvisoryID}
-		items[k] = append(items[k], it)
-	}
-
-	res.Devices = make([]DeviceResult, 0, len(out))
-	nrec := 0
-	for i := range out {
-		nrec += len(out[i].recs)
-	}
-	res.Records = make([]Record, 0, nrec)
-	for i := range out {
-		sc := &out[i]
 		if !sc.deleted {
-			sc.dr.Items = items[itemKey{sc.id, ""}]
-			e.sums[sc.id] = summary{score: sc.dr.Score, band: sc.dr.Band, findings: sc.dr.Findings, kev: sc.dr.KEV}
 			if sc.dr.Findings == 0 {
 				delete(e.sums, sc.id)
+			} else {
+				e.sums[sc.id] = summary{score: sc.dr.Score, band: sc.dr.Band, findings: sc.dr.Findings, kev: sc.dr.KEV}
 			}
 		}
 		res.Devices = append(res.Devices, sc.dr)
-		for j := range sc.recs {
-			r := &sc.recs[j]
-			if onlyAdv != nil && !onlyAdv[r.AdvisoryID] {
-				continue
+		if onlyAdv != nil {
+			for j := range sc.recs {
+				if onlyAdv[sc.recs[j].AdvisoryID] {
+					res.Records = append(res.Records, sc.recs[j])
+				}
 			}
-			if !r.Excluded {
-				r.Items = items[itemKey{sc.id, r.AdvisoryID}]
-			}
-			res.Records = append(res.Records, *r)
 		}
 	}
 	// ids are sorted and each device's records are in advisory order, so

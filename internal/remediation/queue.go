@@ -268,6 +268,128 @@ type Queue struct {
 	Items []Item `json:"items"`
 }
 
+// Acceptances indexes a policy's acceptances by asset id for
+// FindingItems (built once per queue).
+type Acceptances struct{ ix acceptanceIndex }
+
+// IndexAcceptances indexes p's acceptances.
+func (p *Policy) IndexAcceptances() *Acceptances { return &Acceptances{ix: p.acceptanceIndex()} }
+
+// FindingItems appends to dst the queue items of one scored finding, in
+// the order the queue lists them (Build sorts every item; the items of
+// one finding share due date, score and band, so they are in action
+// order): an acceptance in force gives one accept item; otherwise one
+// item per action, reopened when an acceptance has expired. Build and the
+// findings engine share it, so their items are the same.
+func (p *Policy) FindingItems(dst []Item, acc *Acceptances, in Input, now time.Time) []Item {
+	var ix acceptanceIndex
+	if acc != nil {
+		ix = acc.ix
+	}
+	n := len(dst)
+	dst = p.findingItems(dst, ix, in, now)
+	mine := dst[n:]
+	// a handful of items: insertion sort by action, as the queue's ties end
+	for i := 1; i < len(mine); i++ {
+		for j := i; j > 0 && mine[j].Action < mine[j-1].Action; j-- {
+			mine[j], mine[j-1] = mine[j-1], mine[j]
+		}
+	}
+	return dst
+}
+
+func (p *Policy) findingItems(dst []Item, accIx acceptanceIndex, in Input, now time.Time) []Item {
+	d, f := in.Device, in.Finding
+	due, rule := p.DueDate(f, in.Band, now)
+	base := Item{AssetID: d.AssetID, AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, Score: in.Score, Band: in.Band}
+	var acc *Acceptance
+	var active bool
+	if len(accIx) > 0 {
+		acc, active = accIx.find(d.AssetID, f.AdvisoryID, now)
+	}
+	if active {
+		it := base
+		it.Action = ActionAccept
+		it.due = day(acc.Expires.Time)
+		it.Due = it.due.Format(time.DateOnly)
+		it.DueRule = "risk acceptance expires"
+		it.SLA = SLAAccepted
+		_, left := p.sla(it.due, now)
+		it.DaysLeft = left
+		it.Rationale = fmt.Sprintf("accepted by %s on %s: %s", acc.Approver, acc.Accepted.Format(time.DateOnly), acc.Justification)
+		it.Acceptance = acc
+		return append(dst, it)
+	}
+	if acc != nil {
+		// the deadline was suspended while the acceptance was in force:
+		// it runs again from the expiry
+		if exp := day(acc.Expires.Time); f.Detected.Before(exp) {
+			g := *f
+			g.Detected = exp
+			due, rule = p.DueDate(&g, in.Band, now)
+		}
+	}
+	sla, left := p.sla(due, now)
+	var dueText string
+	if !due.IsZero() {
+		dueText = due.Format(time.DateOnly)
+	}
+	for _, x := range actions(d, f) {
+		it := base
+		it.Action = x.a
+		it.Rationale = x.r
+		it.due = due
+		it.Due = dueText
+		it.DueRule = rule
+		it.SLA = sla
+		if left != nil {
+			l := *left
+			it.DaysLeft = &l
+		}
+		if acc != nil {
+			it.Acceptance, it.Reopened = acc, true
+			it.Rationale += fmt.Sprintf(" (risk acceptance by %s expired on %s: reopened)", acc.Approver, acc.Expires.Format(time.DateOnly))
+		}
+		dst = append(dst, it)
+	}
+	return dst
+}
+
+// ReplaceItem is the device-level "replace" item of device d, past its
+// support, from its findings without a fix (noFix, in queue input order):
+// the most urgent of them sets the planning deadline. fleet is the
+// devices of the same vendor, model and version (nil: d alone).
+func (p *Policy) ReplaceItem(d *DeviceInfo, noFix []Input, fleet []*DeviceInfo, now time.Time) Item {
+	var due time.Time
+	var rule string
+	var top Input
+	for _, in := range noFix {
+		dd, r := p.DueDate(in.Finding, in.Band, now)
+		if top.Finding == nil || in.Score > top.Score {
+			top = in
+		}
+		if !dd.IsZero() && (due.IsZero() || dd.Before(due)) {
+			due, rule = dd, r
+		}
+	}
+	if due.IsZero() {
+		rule = "no deadline (all unfixable findings are info band)"
+	}
+	r := replacement(d, noFix, fleet)
+	it := Item{AssetID: d.AssetID, Action: ActionReplace, Score: top.Score, Band: top.Band, DueRule: "plan by: " + rule,
+		Rationale: r.Rationale, Replacement: r, due: due}
+	if !due.IsZero() {
+		it.Due = due.Format(time.DateOnly)
+	}
+	it.SLA, it.DaysLeft = p.sla(due, now)
+	return it
+}
+
+// PastSupport reports whether the device is past its end of support or
+// life at now (a replace item is due when it also has a finding without
+// a fix).
+func PastSupport(d *DeviceInfo, now time.Time) bool { return pastSupport(d, now) }
+
 // Build returns the queue for scored findings at now. fleet is the whole
 // inventory (for the fleet affected by a replacement); inputs are the
 // scored findings. Items are sorted: overdue items first (most urgent band
@@ -290,47 +412,10 @@ func Build(p *Policy, now time.Time, fleet []DeviceInfo, inputs []Input) (Queue,
 	var devOrder []string
 	for _, in := range inputs {
 		d, f := in.Device, in.Finding
-		due, rule := p.DueDate(f, in.Band, now)
-		base := Item{AssetID: d.AssetID, AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, Score: in.Score, Band: in.Band}
-		acc, active := accIx.find(d.AssetID, f.AdvisoryID, now)
-		if active {
-			it := base
-			it.Action = ActionAccept
-			it.due = day(acc.Expires.Time)
-			it.Due = it.due.Format(time.DateOnly)
-			it.DueRule = "risk acceptance expires"
-			it.SLA = SLAAccepted
-			_, left := p.sla(it.due, now)
-			it.DaysLeft = left
-			it.Rationale = fmt.Sprintf("accepted by %s on %s: %s", acc.Approver, acc.Accepted.Format(time.DateOnly), acc.Justification)
-			it.Acceptance = acc
-			q.Items = append(q.Items, it)
-			continue
-		}
-		if acc != nil {
-			// the deadline was suspended while the acceptance was in force:
-			// it runs again from the expiry
-			if exp := day(acc.Expires.Time); f.Detected.Before(exp) {
-				g := *f
-				g.Detected = exp
-				due, rule = p.DueDate(&g, in.Band, now)
-			}
-		}
-		for _, x := range actions(d, f) {
-			it := base
-			it.Action = x.a
-			it.Rationale = x.r
-			it.due = due
-			if !due.IsZero() {
-				it.Due = due.Format(time.DateOnly)
-			}
-			it.DueRule = rule
-			it.SLA, it.DaysLeft = p.sla(due, now)
-			if acc != nil {
-				it.Acceptance, it.Reopened = acc, true
-				it.Rationale += fmt.Sprintf(" (risk acceptance by %s expired on %s: reopened)", acc.Approver, acc.Expires.Format(time.DateOnly))
-			}
-			q.Items = append(q.Items, it)
+		n := len(q.Items)
+		q.Items = p.findingItems(q.Items, accIx, in, now)
+		if q.Items[n].Action == ActionAccept {
+			continue // an acceptance in force: no replacement for it
 		}
 		if risk.NoFix(f.Remediations) && pastSupport(d, now) {
 			a := perDevice[d.AssetID]
@@ -352,29 +437,7 @@ func Build(p *Policy, now time.Time, fleet []DeviceInfo, inputs []Input) (Queue,
 	for _, id := range devOrder {
 		a := perDevice[id]
 		d := a.d
-		// the most urgent no-fix finding sets the planning deadline
-		var due time.Time
-		var rule string
-		var top Input
-		for _, in := range a.noFix {
-			dd, r := p.DueDate(in.Finding, in.Band, now)
-			if top.Finding == nil || in.Score > top.Score {
-				top = in
-			}
-			if !dd.IsZero() && (due.IsZero() || dd.Before(due)) {
-				due, rule = dd, r
-			}
-		}
-		if due.IsZero() {
-			rule = "no deadline (all unfixable findings are info band)"
-		}
-		r := replacement(d, a.noFix, fleetOf[replKey{norm(d.Vendor), norm(d.Model), norm(d.Version)}])
-		it := Item{AssetID: d.AssetID, Action: ActionReplace, Score: top.Score, Band: top.Band, DueRule: "plan by: " + rule,
-			Rationale: r.Rationale, Replacement: r, due: due}
-		if !due.IsZero() {
-			it.Due = due.Format(time.DateOnly)
-		}
-		it.SLA, it.DaysLeft = p.sla(due, now)
+		it := p.ReplaceItem(d, a.noFix, fleetOf[replKey{norm(d.Vendor), norm(d.Model), norm(d.Version)}], now)
 		q.Items = append(q.Items, it)
 	}
 	// sort pointers: items are large; the order is total (ties end on
