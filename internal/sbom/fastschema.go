@@ -1,6 +1,7 @@
 package sbom
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"unicode/utf8"
@@ -280,6 +281,7 @@ type fastValidator struct {
 	d    []byte
 	bad  bool     // syntax error or unsupported input seen
 	keys [][]byte // scratch stack of object keys (duplicate and required checks)
+	strs [][]byte // scratch stack of array strings (uniqueItems)
 	// formats caches format results (pure functions of the string) of
 	// short strings: supplier URLs, dates and e-mails repeat across items.
 	formats map[fmtKey]bool
@@ -731,6 +733,8 @@ func (v *fastValidator) array(n *fastNode, i int) (int, fstate) {
 	}
 	unique := n != nil && n.unique
 	var seen map[string]struct{}
+	strBase := len(v.strs)
+	defer func() { v.strs = v.strs[:strBase] }()
 	other := false
 	count := 0
 	i = v.ws(i + 1)
@@ -769,14 +773,27 @@ func (v *fastValidator) array(n *fastNode, i int) (int, fstate) {
 			} else if _, raw, plain := v.scanString(start); !plain {
 				other = true
 			} else {
-				if seen == nil {
-					seen = make(map[string]struct{})
+				// Short arrays: compare pairwise; long ones: a set.
+				if seen == nil && len(v.strs)-strBase < 16 {
+					for _, o := range v.strs[strBase:] {
+						if bytes.Equal(o, raw) {
+							st = fInvalid
+						}
+					}
+					v.strs = append(v.strs, raw)
+				} else {
+					if seen == nil {
+						seen = make(map[string]struct{}, 64)
+						for _, o := range v.strs[strBase:] {
+							seen[unsafe.String(unsafe.SliceData(o), len(o))] = struct{}{}
+						}
+					}
+					k := unsafe.String(unsafe.SliceData(raw), len(raw))
+					if _, dup := seen[k]; dup {
+						st = fInvalid
+					}
+					seen[k] = struct{}{}
 				}
-				k := unsafe.String(unsafe.SliceData(raw), len(raw))
-				if _, dup := seen[k]; dup {
-					st = fInvalid
-				}
-				seen[k] = struct{}{}
 			}
 		}
 		count++
