@@ -63,7 +63,7 @@ func validateCycloneDXJSON(data []byte) ([]Problem, error) {
 	if ps, ok := validateCycloneDXFast(data); ok {
 		return ps, nil
 	}
-	return validateCycloneDXStream(data)
+	return validateCycloneDXStream(data, !json.Valid(data))
 }
 
 func unsupportedVersion(sv string) Problem {

@@ -25,7 +25,11 @@ var streamedArrays = map[string]string{"components": "component", "dependencies"
 // item instead of the whole document. uniqueItems is checked on the items'
 // compacted bytes (byte-identical duplicates; the JSON-equality of
 // reordered keys is not detected).
-func validateCycloneDXStream(data []byte) ([]Problem, error) {
+//
+// With syntaxOnly (the input is known not to be valid JSON) nothing is
+// validated: only the error of the first syntax error is wanted, and
+// validating the items before it would be wasted work.
+func validateCycloneDXStream(data []byte, syntaxOnly bool) ([]Problem, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	tok, err := dec.Token()
@@ -47,6 +51,9 @@ func validateCycloneDXStream(data []byte) ([]Problem, error) {
 	// ranges of data until it is known.
 	var early []queued
 	validateItem := func(ptr, def string, v any) {
+		if syntaxOnly {
+			return
+		}
 		sch := schemas.items[version+"/"+def]
 		if sch == nil {
 			return // unknown version: reported once at the root
@@ -133,6 +140,10 @@ func validateCycloneDXStream(data []byte) ([]Problem, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		off := dec.InputOffset()
 		return nil, &InputError{Line: lineOf(data, off), Err: fmt.Errorf("%w: data after the top-level value", ErrSyntax)}
+	}
+	if syntaxOnly {
+		// Not reached for invalid JSON; validate properly after all.
+		return validateCycloneDXStream(data, false)
 	}
 	sch := schemas.schemas[version]
 	if sch == nil {
