@@ -162,11 +162,11 @@ func setNext(w http.ResponseWriter, r *http.Request, resp map[string]any, next s
 }
 
 var findingParams = []string{"device", "device_id", "asset_id", "advisory", "cve", "status", "state", "include_resolved", "kev",
-	"min_confidence", "band", "owner", "due_before", "sort", "limit", "cursor", "max_feed_age"}
+	"min_confidence", "band", "owner", "site", "due_before", "sort", "limit", "cursor", "max_feed_age"}
 
 // findingQuery reads the filters of GET /api/v1/findings.
 func (s *Server) findingQuery(w http.ResponseWriter, r *http.Request, qv url.Values) (store.FindingQuery, bool) {
-	q := store.FindingQuery{AdvisoryID: qv.Get("advisory"), AssetID: qv.Get("asset_id"), Owner: qv.Get("owner"), Cursor: qv.Get("cursor")}
+	q := store.FindingQuery{AdvisoryID: qv.Get("advisory"), AssetID: qv.Get("asset_id"), Owner: qv.Get("owner"), Site: strings.TrimSpace(qv.Get("site")), Cursor: qv.Get("cursor")}
 	if v := qv.Get("device_id"); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {

@@ -61,6 +61,7 @@ func BenchmarkFindingsAPI(b *testing.B) {
 		{"findings/page2", page2},
 		{"findings/kev", "/api/v1/findings?kev=true"},
 		{"findings/band_critical_by_due", "/api/v1/findings?band=critical&sort=due"},
+		{"findings/site_by_due", "/api/v1/findings?sort=due&site=" + url.QueryEscape(benchSite)},
 		{"findings/device", "/api/v1/findings?device=" + url.QueryEscape(sample)},
 		{"findings/advisory", "/api/v1/findings?advisory=BENCH-ADV-0042"},
 		{"findings/limit1000", "/api/v1/findings?limit=1000"},
@@ -95,6 +96,24 @@ func BenchmarkFindingsAPI(b *testing.B) {
 			b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(lat)), "cpu-ms/op")
 		})
 	}
+	// the dashboard's counts (store.FindingStats), straight from the store
+	b.Run("store/finding_stats", func(b *testing.B) {
+		var lat []time.Duration
+		cpu0 := cpuTime()
+		var st0 *store.FindingStats
+		for b.Loop() {
+			t0 := time.Now()
+			var err error
+			if st0, err = st.FindingStats(b.Context(), store.FindingStatsOptions{}); err != nil {
+				b.Fatal(err)
+			}
+			lat = append(lat, time.Since(t0))
+		}
+		slices.Sort(lat)
+		b.ReportMetric(float64(st0.Active), "active-findings")
+		b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
+		b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/1000/float64(len(lat)), "cpu-ms/op")
+	})
 	b.Run("risk_register", func(b *testing.B) {
 		var lat []time.Duration
 		cpu0 := cpuTime()

@@ -147,26 +147,9 @@ func (s *Server) listRemediations(w http.ResponseWriter, r *http.Request) {
 		s.replacementQueue(w, r, qv, fs, sla)
 		return
 	}
-	// site: the devices of the site that have active findings
-	var siteDevices map[int64]bool
-	if site := qv.Get("site"); site != "" {
-		siteDevices = map[int64]bool{}
-		dq := store.DeviceRiskQuery{Site: site, Limit: 1000, Sort: "asset_id"}
-		for {
-			page, err := fs.ListDeviceRisk(ctx, dq)
-			if err != nil {
-				s.storeError(w, r, err)
-				return
-			}
-			for _, dr := range page.Devices {
-				siteDevices[dr.DeviceID] = true
-			}
-			if page.Next == "" {
-				break
-			}
-			dq.Cursor = page.Next
-		}
-	}
+	// site: the store selects the findings of the site's devices (pages
+	// stay full)
+	q.Site = strings.TrimSpace(qv.Get("site"))
 	limit := q.Limit
 	if limit == 0 {
 		limit = 50
@@ -189,9 +172,6 @@ func (s *Server) listRemediations(w http.ResponseWriter, r *http.Request) {
 		scanned += len(page.Findings)
 		for _, f := range page.Findings {
 			if f.Workflow.State == store.StateResolved || f.Workflow.State == store.StateFalsePositive {
-				continue
-			}
-			if siteDevices != nil && !siteDevices[f.DeviceID] {
 				continue
 			}
 			it := queueItemOf(f, now, dueSoon)

@@ -570,7 +570,7 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 		recs = make([]Record, 0, len(ms))
 	}
 	recs = recs[:0]
-	found := make([]risk.Finding, 0, len(ms))
+	found := w.found[:0] // risk.Scorer.Device keeps no reference to it
 	for _, a := range advIDs {
 		m := ms[a]
 		in := RiskFinding(*m, e.advs[a], e.kevByCVE)
@@ -586,6 +586,7 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 		}
 	}
 	out.recs = recs
+	w.found = found
 	dr := s.Device(&rd, found)
 	var noFix []remediation.Input
 	for i := range recs {
@@ -602,7 +603,9 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 		}
 		out.dr.KEV = out.dr.KEV || r.Input.KEV
 		in := remediation.Input{Device: &info, Finding: &r.Input, Score: r.Risk.Score, Band: r.Risk.Band}
-		r.Items = e.policy.FindingItems(nil, w.acc, in, e.cfg.Now)
+		// built in the worker's buffer, then copied at their exact size
+		w.items = e.policy.FindingItems(w.items[:0], w.acc, in, e.cfg.Now)
+		r.Items = slices.Clone(w.items)
 		for j := range r.Items {
 			it := &r.Items[j]
 			it.AssetID = d.AssetID
@@ -634,6 +637,8 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 type worker struct {
 	acc    *remediation.Acceptances
 	advIDs []string
+	found  []risk.Finding
+	items  []remediation.Item
 }
 
 // score assesses devices ids (sorted; in parallel) with their queue items

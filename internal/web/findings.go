@@ -81,6 +81,7 @@ type findingRow struct {
 
 type findingsData struct {
 	State, Band, KEV, Asset, Advisory, Owner, Sort string
+	Site                                           string
 	States, Bands                                  []string
 	Limit                                          int
 	Sizes                                          []int
@@ -100,12 +101,13 @@ func (h *Handler) findingsQuery(r *http.Request, d *findingsData) (store.Finding
 	v := r.URL.Query()
 	d.State, d.Band, d.KEV = v.Get("state"), v.Get("band"), v.Get("kev")
 	d.Asset, d.Advisory, d.Owner = strings.TrimSpace(v.Get("asset_id")), strings.TrimSpace(v.Get("advisory")), strings.TrimSpace(v.Get("owner"))
+	d.Site = strings.TrimSpace(v.Get("site"))
 	d.Sort = v.Get("sort")
 	d.States, d.Bands, d.Limit, d.Sizes = store.WorkflowStates, bands, 50, pageSizes
 	if n, err := strconv.Atoi(v.Get("limit")); err == nil && slices.Contains(pageSizes, n) {
 		d.Limit = n
 	}
-	q := store.FindingQuery{AssetID: d.Asset, AdvisoryID: d.Advisory, Owner: d.Owner, Limit: d.Limit, Cursor: v.Get("cursor")}
+	q := store.FindingQuery{AssetID: d.Asset, AdvisoryID: d.Advisory, Owner: d.Owner, Site: d.Site, Limit: d.Limit, Cursor: v.Get("cursor")}
 	if d.State != "" {
 		if !store.ValidWorkflowState(d.State) {
 			return q, "Unknown state " + strconv.Quote(d.State) + "."
@@ -134,7 +136,7 @@ func (h *Handler) findingsQuery(r *http.Request, d *findingsData) (store.Finding
 		return q, "Unknown sort " + strconv.Quote(d.Sort) + "."
 	}
 	q.Sort = d.Sort
-	if len(d.Asset) > 200 || len(d.Advisory) > 200 || len(d.Owner) > maxOwnerLen {
+	if len(d.Asset) > 200 || len(d.Advisory) > 200 || len(d.Owner) > maxOwnerLen || len(d.Site) > 200 {
 		return q, "A filter value is too long."
 	}
 	return q, ""
@@ -142,7 +144,7 @@ func (h *Handler) findingsQuery(r *http.Request, d *findingsData) (store.Finding
 
 func (d *findingsData) links(path string, cursor, next string) {
 	base := url.Values{}
-	for k, s := range map[string]string{"state": d.State, "band": d.Band, "kev": d.KEV, "asset_id": d.Asset, "advisory": d.Advisory, "owner": d.Owner} {
+	for k, s := range map[string]string{"state": d.State, "band": d.Band, "kev": d.KEV, "asset_id": d.Asset, "advisory": d.Advisory, "owner": d.Owner, "site": d.Site} {
 		if s != "" {
 			base.Set(k, s)
 		}

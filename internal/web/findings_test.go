@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
 	"strings"
@@ -59,6 +60,21 @@ func TestFindingsListAndQueue(t *testing.T) {
 	mustContain(t, "findings list", res.Body, "badge band-critical", "KEV</span>", "Overdue", "feedbar")
 	if res := c.get("/findings?band=low"); strings.Contains(res.Body, fmt.Sprintf(`href="/findings/%d"`, fs[0].ID)) || !strings.Contains(res.Body, fmt.Sprintf(`href="/findings/%d"`, fs[2].ID)) {
 		t.Error("band filter does not select the low finding only")
+	}
+	// the site filter: the findings of the devices of one site, any case
+	d0, err := e.st.GetDevice(context.Background(), fs[0].DeviceID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res = c.get("/findings?site=" + url.QueryEscape(strings.ToUpper(d0.Site)))
+	if !strings.Contains(res.Body, fmt.Sprintf(`href="/findings/%d"`, fs[0].ID)) || !strings.Contains(res.Body, `name="site" value="`+html.EscapeString(strings.ToUpper(d0.Site))+`"`) {
+		t.Errorf("site filter %q does not list finding %d or keep the value", d0.Site, fs[0].ID)
+	}
+	for _, f := range fs[1:] {
+		d, _ := e.st.GetDevice(context.Background(), f.DeviceID)
+		if listed := strings.Contains(res.Body, fmt.Sprintf(`href="/findings/%d"`, f.ID)); listed != strings.EqualFold(d.Site, d0.Site) {
+			t.Errorf("site filter %q: finding %d of site %q listed=%v", d0.Site, f.ID, d.Site, listed)
+		}
 	}
 	if res := c.get("/findings?kev=yes"); strings.Count(res.Body, `<a href="/findings/`) != 1 {
 		t.Error("KEV filter does not select one finding")
