@@ -108,8 +108,9 @@ type stream struct {
 	dir      [2]direction
 	reported bool
 	// Presentation contexts proposed by the requestor: id → abstract syntax.
-	proposed map[byte]string
-	seen     map[cmdKey]*cmdSeen
+	proposed  map[byte]string
+	seen      map[cmdKey]*cmdSeen
+	seenOrder []cmdKey
 }
 
 // Feed implements dissect.Stream.
@@ -132,6 +133,7 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 			st.body = st.body[:0]
 			if st.remain == 0 {
 				if err := s.pdu(dir, st, t, out); err != nil {
+					st.dead, st.body, st.cmd = true, nil, nil
 					return err
 				}
 			}
@@ -152,6 +154,10 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 		}
 		if st.remain == 0 {
 			if err := s.pdu(dir, st, t, out); err != nil {
+				// Abandon the direction, as for any decode error: the
+				// bytes after a bad PDU must not be read when they come
+				// in a later Feed either (same result however split).
+				st.dead, st.body, st.cmd = true, nil, nil
 				return err
 			}
 		}
@@ -563,8 +569,8 @@ func (s *stream) Gap(dir dissect.Direction) { s.dir[dir&1] = direction{dead: tru
 // End implements dissect.Stream: command observations held back by the
 // per-association dedupe are reported with the last time they were seen.
 func (s *stream) End(out dissect.Emitter) {
-	for k, r := range s.seen {
-		if r.pending {
+	for _, k := range s.seenOrder { // first-seen order: the same output every run
+		if r := s.seen[k]; r.pending {
 			ep := s.flow.Sender(k.dir)
 			out.Observe(dissect.Observation{Time: r.last, Protocol: Name, Field: k.field, Value: k.value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 			r.pending = false
@@ -604,6 +610,7 @@ func (s *stream) observeCommand(out dissect.Emitter, dir dissect.Direction, fiel
 			s.seen = map[cmdKey]*cmdSeen{}
 		}
 		s.seen[k] = &cmdSeen{}
+		s.seenOrder = append(s.seenOrder, k)
 	}
 	snd := s.flow.Sender(dir)
 	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: snd.MAC, IP: snd.Addr.Addr()})

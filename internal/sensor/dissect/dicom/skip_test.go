@@ -104,3 +104,47 @@ func TestSkipPixelData(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSkip: any bytes fed whole, or in chunks with the core's skipping
+// (dissect.Skipper), give the same observations, findings and error
+// status, and never panic.
+func FuzzSkip(f *testing.F) {
+	cli, srv := ctSession()
+	f.Add(cli, uint16(1448))
+	f.Add(srv, uint16(7))
+	f.Add(append(cli, cli...), uint16(100))
+	f.Fuzz(func(t *testing.T, b []byte, chunk uint16) {
+		n := int(chunk)%4096 + 1
+		at := time.Unix(1, 0)
+		one, two := &recorder{}, &recorder{}
+		s1 := New().(*Dissector).NewStream(flow)
+		e1 := s1.Feed(dissect.FromClient, b, at, one)
+		s1.End(one)
+		s2 := New().(*Dissector).NewStream(flow)
+		var e2 error
+		skip := 0
+		for rest := b; len(rest) > 0; {
+			c := rest[:min(n, len(rest))]
+			rest = rest[len(c):]
+			if skip >= len(c) {
+				skip -= len(c)
+				continue
+			}
+			c, skip = c[skip:], 0
+			if err := s2.Feed(dissect.FromClient, c, at, two); err != nil && e2 == nil {
+				e2 = err
+			}
+			skip = s2.(dissect.Skipper).Skip(dissect.FromClient)
+			if skip < 0 {
+				t.Fatalf("Skip returned %d", skip)
+			}
+		}
+		s2.End(two)
+		if diff := cmp.Diff(one.strings(), two.strings()); diff != "" {
+			t.Fatalf("chunks of %d with skipping change the result (-whole +skipping):\n%s", n, diff)
+		}
+		if (e1 != nil) != (e2 != nil) {
+			t.Fatalf("chunks of %d with skipping change the error: %v vs %v", n, e1, e2)
+		}
+	})
+}

@@ -45,13 +45,15 @@ func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value 
 			s.seen = map[obsKey]*obsSeen{}
 		}
 		s.seen[k] = &obsSeen{reported: t}
+		s.seenOrder = append(s.seenOrder, k)
 	}
 	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 }
 
 // flush reports every held-back observation with the last time it was seen.
 func (s *stream) flush(out dissect.Emitter) {
-	for k, r := range s.seen {
+	for _, k := range s.seenOrder { // first-seen order: the same output every run
+		r := s.seen[k]
 		if !r.pending {
 			continue
 		}

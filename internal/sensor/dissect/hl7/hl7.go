@@ -85,6 +85,7 @@ type stream struct {
 	phiNames          map[uint32]string
 	ft                fieldTable // scratch for rawSeg.split
 	seen              map[obsKey]*obsSeen
+	seenOrder         []obsKey
 }
 
 // Feed implements dissect.Stream.
