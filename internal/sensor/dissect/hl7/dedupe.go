@@ -28,26 +28,70 @@ type obsSeen struct {
 	pending  bool
 }
 
-// observe reports o through the per-flow dedupe.
-func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value string, t time.Time) {
+// mshCache remembers, per direction, the last MSH segment read in full
+// (its fields but the per-message MSH-7 time and MSH-10 control id) and
+// the dedupe records of what it reported. A monitor sends the same header
+// in every message: the next identical one only moves those records'
+// times, as observe would, without decoding or hashing anything.
+type mshCache struct {
+	key []byte
+	obs []*obsSeen
+	ok  bool // every observation has a record (the dedupe table was not full)
+}
+
+// sameHeader builds the key of the MSH split into s.ft and reports whether
+// it equals c's and every record is still within its window; if so it
+// updates the records as observe would.
+func (s *stream) sameHeader(c *mshCache, d *Delimiters, t time.Time) bool {
+	k := append(s.key[:0], d.Field)
+	for i := 1; i <= s.ft.n; i++ {
+		if i == 7 || i == 10 {
+			continue
+		}
+		k = append(append(k, s.ft.f[i]...), d.Field)
+	}
+	s.key = k
+	if !c.ok || !s.reported || len(c.key) == 0 || string(c.key) != string(k) {
+		return false
+	}
+	for _, r := range c.obs {
+		if t.Sub(r.reported) >= DedupeWindow {
+			return false
+		}
+	}
+	for _, r := range c.obs {
+		if !r.pending || t.After(r.last) {
+			r.last = t
+		}
+		r.pending = true
+	}
+	return true
+}
+
+// observe reports o through the per-flow dedupe and returns its record
+// (nil when the table is full and o was reported untracked).
+func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value string, t time.Time) *obsSeen {
 	k := obsKey{server: ep == s.flow.Server, field: field, value: value}
-	if r, ok := s.seen[k]; ok {
+	r, ok := s.seen[k]
+	if ok {
 		if t.Sub(r.reported) < DedupeWindow {
 			if !r.pending || t.After(r.last) {
 				r.last = t
 			}
 			r.pending = true
-			return
+			return r
 		}
 		r.reported, r.pending = t, false
 	} else if len(s.seen) < maxIntern {
 		if s.seen == nil {
 			s.seen = map[obsKey]*obsSeen{}
 		}
-		s.seen[k] = &obsSeen{reported: t}
+		r = &obsSeen{reported: t}
+		s.seen[k] = r
 		s.seenOrder = append(s.seenOrder, k)
 	}
 	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
+	return r
 }
 
 // flush reports every held-back observation with the last time it was seen.

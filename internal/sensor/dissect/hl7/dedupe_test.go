@@ -1,6 +1,7 @@
 package hl7
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -82,5 +83,56 @@ func TestDedupeLongLivedFlow(t *testing.T) {
 	}
 	if len(r.obs) > 16*maxReports { // about 14 distinct values per message; 420 without the dedupe
 		t.Errorf("%d observations for %d identical messages: not deduplicated", len(r.obs), n)
+	}
+}
+
+// TestHeaderFastPath: messages whose MSH differs only in MSH-7 (time) and
+// MSH-10 (control id) take the unchanged-header path; their times still
+// move (last seen = last message after End), and a header that changes
+// in another field (MSH-3) is read in full and reported at once.
+func TestHeaderFastPath(t *testing.T) {
+	t.Parallel()
+	r := &recorder{}
+	s := New().(*Dissector).NewStream(flow)
+	t0 := time.Date(2026, 1, 5, 8, 0, 0, 0, time.UTC)
+	var last time.Time
+	for i := range 12 {
+		last = t0.Add(time.Duration(i) * 5 * time.Second)
+		msg := strings.Replace(oruPCD, "20260101101500+0100||ORU^R01^ORU_R01|MSG00042|",
+			fmt.Sprintf("2026010110%02d00+0100||ORU^R01^ORU_R01|MSG%05d|", i, i), 1)
+		if i == 9 {
+			msg = strings.Replace(msg, "IntelliVue^", "CARESCAPE^", 1)
+		}
+		if err := s.Feed(dissect.FromClient, mllp(msg), last, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	at := func(k string) (n int, first, lastSeen time.Time) {
+		for _, o := range r.obs {
+			if o.IP.String()+" "+o.Field+"="+o.Value != k {
+				continue
+			}
+			if n == 0 || o.Time.Before(first) {
+				first = o.Time
+			}
+			if o.Time.After(lastSeen) {
+				lastSeen = o.Time
+			}
+			n++
+		}
+		return
+	}
+	if n, first, _ := at("10.20.1.31 hl7.sending_application=CARESCAPE"); n != 1 || !first.Equal(t0.Add(45*time.Second)) {
+		t.Errorf("changed MSH-3: %d reports, first %s; want 1 at %s", n, first, t0.Add(45*time.Second))
+	}
+	if n, _, _ := at("10.20.1.31 hl7.message_type=ORU^R01"); n != 1 {
+		t.Errorf("message type reported %d times within a minute, want 1", n)
+	}
+	s.End(r)
+	for _, k := range []string{"10.20.1.31 hl7.sending_application=IntelliVue", "10.20.1.31 hl7.version=2.6", "10.20.0.5 hl7.receiving_application=HIS_IE"} {
+		n, first, lastSeen := at(k)
+		if n != 2 || !first.Equal(t0) || !lastSeen.Equal(last) {
+			t.Errorf("%s: %d reports, %s–%s; want 2, %s–%s", k, n, first, lastSeen, t0, last)
+		}
 	}
 }

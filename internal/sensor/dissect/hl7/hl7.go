@@ -86,6 +86,8 @@ type stream struct {
 	ft                fieldTable // scratch for rawSeg.split
 	seen              map[obsKey]*obsSeen
 	seenOrder         []obsKey
+	msh               [2]mshCache // per direction: the last MSH read in full
+	key               []byte      // scratch for sameHeader
 }
 
 // Feed implements dissect.Stream.
@@ -160,9 +162,14 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 	if dir == dissect.FromClient {
 		rcv = s.flow.Server
 	}
+	var collect *mshCache // set while a header's observations are recorded
 	emit := func(ep dissect.Endpoint, field, value string) {
 		if value != "" {
-			s.observe(out, ep, field, value, t)
+			r := s.observe(out, ep, field, value, t)
+			if collect != nil {
+				collect.obs = append(collect.obs, r)
+				collect.ok = collect.ok && r != nil
+			}
 		}
 	}
 	// emitUDI reports a device identifier and, when it parses as a GS1,
@@ -203,6 +210,15 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 			}
 			r.header = true
 			r.split(&s.ft)
+			c := &s.msh[dir&1]
+			if name == "MSH" {
+				if s.sameHeader(c, &d, t) {
+					continue // what this header says was just reported: only its times move
+				}
+				c.key = append(c.key[:0], s.key...)
+				c.obs, c.ok = c.obs[:0], true
+				collect = c
+			}
 			app := s.hd(r, 3)
 			emit(snd, "hl7.sending_application", app)
 			emit(snd, "hl7.sending_facility", s.hd(r, 4))
@@ -217,6 +233,7 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 			emit(snd, "hl7.processing_id", s.value(r.get(11, 1, 1), &d))
 			emit(snd, "hl7.version", s.value(r.get(12, 1, 1), &d))
 			emit(snd, "hl7.charset", s.value(r.get(18, 1, 1), &d))
+			collect = nil
 			if firstType == "" {
 				firstType, firstApp = typ, app
 			}
