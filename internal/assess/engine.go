@@ -143,12 +143,14 @@ type Engine struct {
 	advs     map[string]*advisory.Advisory
 	devs     map[int64]*inventory.Device
 	area     map[AreaKey]*int // care area → devices in it
-	devArea  map[int64]*int   // device → its care area's count (none: no device type)
-	repl     map[replKey][]int64
-	pairs    map[int64]map[string]*match.Finding // device → advisory → match
-	byAdv    map[string]map[int64]struct{}       // advisory → devices matched
-	over     map[Pair]Override
-	sums     map[int64]summary
+	// live: every device with its care area's count (nil: no device
+	// type), so that scoring a device takes one map lookup, not two
+	live  map[int64]liveDevice
+	repl  map[replKey][]int64
+	pairs map[int64]map[string]*match.Finding // device → advisory → match
+	byAdv map[string]map[int64]struct{}       // advisory → devices matched
+	over  map[Pair]Override
+	sums  map[int64]summary
 }
 
 // key is the fleet key of a device: its store id (asset ids may be empty
@@ -167,7 +169,7 @@ func idOf(k string) (int64, bool) {
 // unique non-zero ID (the store id). No matching happens until All.
 func NewEngine(cfg Config, devices []*inventory.Device, advs []*advisory.Advisory) (*Engine, error) {
 	e := &Engine{cfg: cfg, advs: make(map[string]*advisory.Advisory, len(advs)), devs: make(map[int64]*inventory.Device, len(devices)),
-		area: map[AreaKey]*int{}, devArea: make(map[int64]*int, len(devices)), repl: map[replKey][]int64{}, pairs: map[int64]map[string]*match.Finding{},
+		area: map[AreaKey]*int{}, live: make(map[int64]liveDevice, len(devices)), repl: map[replKey][]int64{}, pairs: map[int64]map[string]*match.Finding{},
 		byAdv: map[string]map[int64]struct{}{}, over: map[Pair]Override{}, sums: map[int64]summary{}}
 	if e.cfg.Now.IsZero() {
 		e.cfg.Now = time.Now().UTC()
@@ -235,7 +237,9 @@ func (e *Engine) addDevice(d *inventory.Device) {
 			e.area[k] = n
 		}
 		*n++
-		e.devArea[d.ID] = n
+		e.live[d.ID] = liveDevice{d, n}
+	} else {
+		e.live[d.ID] = liveDevice{d, nil}
 	}
 	rk := replKeyOf(d)
 	e.repl[rk] = append(e.repl[rk], d.ID)
@@ -255,7 +259,7 @@ func (e *Engine) removeDevice(id int64) {
 			}
 		}
 	}
-	delete(e.devArea, id)
+	delete(e.live, id)
 	rk := replKeyOf(d)
 	if i := slices.Index(e.repl[rk], id); i >= 0 {
 		e.repl[rk] = slices.Delete(e.repl[rk], i, i+1)
@@ -544,13 +548,14 @@ type scored struct {
 // device's pairs (the records are written in place: the full rescore
 // writes them straight into the result).
 func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string]*match.Finding, recs []Record) scored {
-	d := e.devs[id]
-	if d == nil {
+	ld, ok := e.live[id]
+	if !ok {
 		return scored{id: id, deleted: true, dr: DeviceResult{DeviceID: id, Band: risk.BandInfo, Factors: []risk.Factor{}}}
 	}
+	d := ld.d
 	fleet := 0 // the care-area count kept by addDevice: no key built here
-	if n := e.devArea[id]; n != nil {
-		fleet = *n
+	if ld.area != nil {
+		fleet = *ld.area
 	}
 	rd := RiskDevice(d, e.cfg.Controls, fleet)
 	rd.AssetID = key(id)
@@ -631,6 +636,12 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 	out.dr.DeviceID, out.dr.Device = id, d
 	out.dr.Score, out.dr.Band, out.dr.Factors, out.dr.Findings = dr.Score, dr.Band, dr.Factors, len(found)
 	return out
+}
+
+// liveDevice is a device the engine holds and its care area's count.
+type liveDevice struct {
+	d    *inventory.Device
+	area *int
 }
 
 // worker is one scoring goroutine's reusable state.

@@ -663,7 +663,9 @@ func (s *DB) ListFindings(ctx context.Context, q store.FindingQuery) (*store.Fin
 		where = append(where, "lower(wf_owner) = "+arg(strings.ToLower(q.Owner)))
 	}
 	if q.Site != "" {
-		where = append(where, "device_id IN (SELECT id FROM devices WHERE "+s.dialect.Fold("site")+" = "+s.dialect.FoldParam(arg(q.Site))+")")
+		// a semi-join probed per row in the sort's order (stops at the
+		// page), not the site's whole device list built first
+		where = append(where, "EXISTS (SELECT 1 FROM devices WHERE devices.id = findings.device_id AND "+s.dialect.Fold("devices.site")+" = "+s.dialect.FoldParam(arg(q.Site))+")")
 	}
 	if q.DueBefore != "" {
 		if _, err := time.Parse(time.DateOnly, q.DueBefore); err != nil {
@@ -874,7 +876,7 @@ func (s *DB) FindingStats(ctx context.Context, o store.FindingStatsOptions) (*st
 	soon := today.AddDate(0, 0, o.DueSoonDays).Format(time.DateOnly)
 	st := &store.FindingStats{}
 	// One pass over the matching findings (the findings_stats index covers
-	// it: resolved_at = '' then every grouped column), grouped by every
+	// every column read), grouped by every
 	// dimension the dashboard counts; the totals are summed here. Before:
 	// ten count/GROUP BY statements, each a scan of the table.
 	rows, err := s.SQL.QueryContext(ctx, `SELECT wf_state, match_status, kev, band, CASE

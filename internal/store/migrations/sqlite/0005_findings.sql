@@ -88,11 +88,12 @@ CREATE TABLE findings_meta (
   value TEXT NOT NULL
 );
 -- Console and API performance (added before any release applied 0005):
--- the dashboard's one-pass counts (every grouped column after
--- resolved_at, so the index alone answers them), the band and workflow
+-- the dashboard's one-pass counts (every column it reads, so the index
+-- alone answers them; resolved_at last, so that the lists' "resolved_at =
+-- ''" does not pick this index over their sort's), the band and workflow
 -- filters sorted by due date (the remediation queue), and the device
 -- risk counts by band and KEV.
-CREATE INDEX findings_stats ON findings(resolved_at, wf_state, match_status, kev, band, eff_due, accept_expires);
+CREATE INDEX findings_stats ON findings(wf_state, match_status, kev, band, eff_due, accept_expires, resolved_at);
 CREATE INDEX findings_band_due ON findings(band, eff_due, id);
 CREATE INDEX findings_state_due ON findings(wf_state, eff_due, id);
 CREATE INDEX device_risk_band_kev ON device_risk(band, kev);
