@@ -48,7 +48,7 @@ func TestBrowser(t *testing.T) {
 		t.Skip("-short: skipping the real-browser test")
 	}
 	e := newEnv(t, 0)
-	e.clock.t = time.Now().UTC() // provenance times in screenshots look current
+	e.clock.Set(time.Now().UTC()) // provenance times in screenshots look current
 	storetest.LoadDemo(t, e.st, 600)
 	ctx := context.Background()
 	// One device gets sensor observations that disagree with the inventory.
