@@ -218,6 +218,7 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 	h.route(Route{Method: "GET", Path: "/remediations", Perm: auth.PermRead}, h.remediationsPage)
 	h.route(Route{Method: "GET", Path: "/feeds", Perm: auth.PermRead}, h.feedsPage)
 	h.route(Route{Method: "POST", Path: "/feeds", Perm: auth.PermWrite, MaxBody: h.maxFeedUp + maxKeyFile + 64<<10}, h.feedUpload)
+	h.routeSBOMUpload() // GET/POST /sboms/upload: attach an SBOM (sbom_upload.go)
 	h.route(Route{Method: "GET", Path: "/audit", Perm: auth.PermAudit}, h.auditPage)
 	h.route(Route{Method: "GET", Path: "/account/password", Perm: auth.PermRead}, h.passwordPage)
 	h.route(Route{Method: "POST", Path: "/account/password", Perm: auth.PermRead}, h.changePassword)
