@@ -20,51 +20,14 @@ const MaxCVSSVectors = 10000
 // metric is under 300 characters).
 const maxVectorLen = 1024
 
-// cvssResult is one scored vector, with the fields of the CLI contract
-// ('medwarden cvss --format json'). Scores are pointers so that an invalid
-// vector has none while a valid 0.0 is shown.
-type cvssResult struct {
-	Vector             string   `json:"vector"`
-	Input              string   `json:"input,omitempty"` // as given, when it differs from the normalised vector
-	Version            string   `json:"version,omitempty"`
-	BaseScore          *float64 `json:"base_score,omitempty"`
-	TemporalScore      *float64 `json:"temporal_score,omitempty"`
-	EnvironmentalScore *float64 `json:"environmental_score,omitempty"`
-	Score              *float64 `json:"score,omitempty"`
-	Severity           string   `json:"severity,omitempty"`
-	Nomenclature       string   `json:"nomenclature,omitempty"`
-	Error              string   `json:"error,omitempty"`
-	// Metric names the metric an error is about, when it is about one.
-	Metric string `json:"metric,omitempty"`
-}
+// cvssResult is one scored vector (the CLI contract's fields, cvss.Report).
+type cvssResult = cvss.Report
 
 func scoreVector(in string) cvssResult {
 	if len(in) > maxVectorLen {
 		return cvssResult{Vector: in[:64] + "…", Error: fmt.Sprintf("cvss: vector longer than %d characters", maxVectorLen)}
 	}
-	r, err := cvss.Score(in)
-	if err != nil {
-		out := cvssResult{Vector: in, Error: err.Error()}
-		var pe *cvss.ParseError
-		if errors.As(err, &pe) {
-			out.Metric = pe.Metric
-		}
-		return out
-	}
-	out := cvssResult{
-		Vector:             r.Vector,
-		Version:            r.Version,
-		BaseScore:          &r.BaseScore,
-		TemporalScore:      &r.TemporalScore,
-		EnvironmentalScore: &r.EnvironmentalScore,
-		Score:              &r.Score,
-		Severity:           string(r.Severity),
-		Nomenclature:       r.Nomenclature,
-	}
-	if in != r.Vector {
-		out.Input = in
-	}
-	return out
+	return cvss.ReportOf(in)
 }
 
 // getCVSS scores one vector: GET /api/v1/cvss?vector=CVSS:3.1/AV:N/...

@@ -49,38 +49,15 @@ func cvssVerb() *Verb {
 
 // cvssRow is one output record; score fields are pointers so that a 0.0
 // score of a valid vector is printed while an invalid vector has none.
-type cvssRow struct {
-	Vector             string   `json:"vector"`
-	Input              string   `json:"input,omitempty"` // as given, when it differs from the normalised vector
-	Version            string   `json:"version,omitempty"`
-	BaseScore          *float64 `json:"base_score,omitempty"`
-	TemporalScore      *float64 `json:"temporal_score,omitempty"`
-	EnvironmentalScore *float64 `json:"environmental_score,omitempty"`
-	Score              *float64 `json:"score,omitempty"`
-	Severity           string   `json:"severity,omitempty"`
-	Nomenclature       string   `json:"nomenclature,omitempty"`
-	Error              string   `json:"error,omitempty"`
-}
+type cvssRow = cvss.Report
 
+// scoreRow scores one vector. The CLI's JSON contract for an invalid vector
+// is vector and error only (the error text names the metric), so the API's
+// separate metric field is left out here.
 func scoreRow(in string) cvssRow {
-	r, err := cvss.Score(in)
-	if err != nil {
-		return cvssRow{Vector: in, Error: err.Error()}
-	}
-	row := cvssRow{
-		Vector:             r.Vector,
-		Version:            r.Version,
-		BaseScore:          &r.BaseScore,
-		TemporalScore:      &r.TemporalScore,
-		EnvironmentalScore: &r.EnvironmentalScore,
-		Score:              &r.Score,
-		Severity:           string(r.Severity),
-		Nomenclature:       r.Nomenclature,
-	}
-	if in != r.Vector {
-		row.Input = in
-	}
-	return row
+	r := cvss.ReportOf(in)
+	r.Metric = ""
+	return r
 }
 
 // cvssWriter prints rows in one format as they come.
