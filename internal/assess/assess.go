@@ -194,17 +194,24 @@ func score(s *risk.Scorer, rd *Device) {
 // matcher keeps only the highest), KEV dates from the catalog, EPSS, the
 // remediation categories, the match confidence and status.
 func RiskFinding(f match.Finding, a *advisory.Advisory, kevByCVE map[string]*kev.Entry) risk.Finding {
-	rf := risk.Finding{AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, KEV: f.KEV, EPSS: -1, Confidence: f.Confidence, Status: f.Status}
-	seen := map[string]bool{}
+	return riskFinding(&f, a, kevByCVE, findingVectors(&f, a))
+}
+
+// findingVectors returns the distinct CVSS vectors of a finding: the
+// matcher's, then every one the advisory publishes for the product.
+func findingVectors(f *match.Finding, a *advisory.Advisory) []string {
+	var vs []string
+	// a handful of vectors: a linear search, no set
 	addVec := func(v string) {
-		if v != "" && !seen[v] {
-			seen[v] = true
-			rf.Vectors = append(rf.Vectors, v)
+		if v != "" && !slices.Contains(vs, v) {
+			if vs == nil {
+				vs = make([]string, 0, 4)
+			}
+			vs = append(vs, v)
 		}
 	}
 	if f.CVSS != nil {
 		addVec(f.CVSS.Vector)
-		rf.BaseScore = f.CVSS.BaseScore
 	}
 	if a != nil && f.ProductID != "" {
 		for i := range a.Vulnerabilities {
@@ -212,6 +219,39 @@ func RiskFinding(f match.Finding, a *advisory.Advisory, kevByCVE map[string]*kev
 				addVec(s.Vector)
 			}
 		}
+	}
+	return vs
+}
+
+// vecKey is what findingVectors depends on.
+type vecKey struct {
+	adv             *advisory.Advisory
+	product, vector string
+}
+
+// vectorsOf is findingVectors through a cache (one per worker): every
+// device with the same product matched by an advisory shares its vectors.
+// The slice is capped, so appending to it copies.
+func vectorsOf(cache map[vecKey][]string, f *match.Finding, a *advisory.Advisory) []string {
+	k := vecKey{adv: a, product: f.ProductID}
+	if f.CVSS != nil {
+		k.vector = f.CVSS.Vector
+	}
+	if vs, ok := cache[k]; ok {
+		return vs
+	}
+	vs := findingVectors(f, a)
+	vs = vs[:len(vs):len(vs)]
+	if len(cache) < 1<<16 {
+		cache[k] = vs
+	}
+	return vs
+}
+
+func riskFinding(f *match.Finding, a *advisory.Advisory, kevByCVE map[string]*kev.Entry, vectors []string) risk.Finding {
+	rf := risk.Finding{AdvisoryID: f.AdvisoryID, CVEs: f.CVEs, KEV: f.KEV, EPSS: -1, Confidence: f.Confidence, Status: f.Status, Vectors: vectors}
+	if f.CVSS != nil {
+		rf.BaseScore = f.CVSS.BaseScore
 	}
 	if f.EPSS != nil {
 		rf.EPSS, rf.EPSSPercentile = f.EPSS.Score, f.EPSS.Percentile

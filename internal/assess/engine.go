@@ -237,9 +237,9 @@ func (e *Engine) addDevice(d *inventory.Device) {
 			e.area[k] = n
 		}
 		*n++
-		e.live[d.ID] = liveDevice{d, n}
+		e.live[d.ID] = liveDevice{d, n, c.AssetID}
 	} else {
-		e.live[d.ID] = liveDevice{d, nil}
+		e.live[d.ID] = liveDevice{d, nil, c.AssetID}
 	}
 	rk := replKeyOf(d)
 	e.repl[rk] = append(e.repl[rk], d.ID)
@@ -558,7 +558,7 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 		fleet = *ld.area
 	}
 	rd := RiskDevice(d, e.cfg.Controls, fleet)
-	rd.AssetID = key(id)
+	rd.AssetID = ld.key
 	info := DeviceInfo(d, &rd)
 	info.AssetID = rd.AssetID
 	out := scored{id: id, d: d}
@@ -578,7 +578,8 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 	found := w.found[:0] // risk.Scorer.Device keeps no reference to it
 	for _, a := range advIDs {
 		m := ms[a]
-		in := RiskFinding(*m, e.advs[a], e.kevByCVE)
+		adv := e.advs[a]
+		in := riskFinding(m, adv, e.kevByCVE, vectorsOf(w.vecs, m, adv))
 		ov := e.over[Pair{id, a}]
 		in.Detected = ov.Detected
 		if ov.Vector != "" {
@@ -642,6 +643,7 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 type liveDevice struct {
 	d    *inventory.Device
 	area *int
+	key  string // key(d.ID), built once
 }
 
 // worker is one scoring goroutine's reusable state.
@@ -650,6 +652,7 @@ type worker struct {
 	advIDs []string
 	found  []risk.Finding
 	items  []remediation.Item
+	vecs   map[vecKey][]string // vectorsOf's cache
 }
 
 // score assesses devices ids (sorted; in parallel) with their queue items
@@ -712,7 +715,7 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, pms []map[
 				errs[w] = err
 				return
 			}
-			wk := &worker{acc: acc}
+			wk := &worker{acc: acc, vecs: map[vecKey][]string{}}
 			for {
 				if err := ctx.Err(); err != nil {
 					errs[w] = err

@@ -138,7 +138,15 @@ func (p *Policy) DueDate(f *risk.Finding, b risk.Band, now time.Time) (time.Time
 	var rule string
 	if n := p.Days.For(b); n > 0 {
 		due = start.AddDate(0, 0, n)
-		rule = fmt.Sprintf("%s band: %d days from detection (%s)", b, n, start.Format(time.DateOnly))
+		// one allocation (this runs for every finding of the fleet): the
+		// text of fmt "%s band: %d days from detection (%s)"
+		var buf [64]byte
+		r := append(buf[:0], b...)
+		r = append(r, " band: "...)
+		r = strconv.AppendInt(r, int64(n), 10)
+		r = append(r, " days from detection ("...)
+		r = start.AppendFormat(r, time.DateOnly)
+		rule = string(append(r, ')'))
 	}
 	if f.KEV {
 		var kd time.Time

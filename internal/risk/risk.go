@@ -399,7 +399,12 @@ func settle(fs []Factor, total float64) float64 {
 	want := tenths(total)
 	var sum int64
 	big := -1
-	ts := make([]int64, len(fs))
+	var buf [8]int64
+	ts := buf[:0]
+	if len(fs) > len(buf) {
+		ts = make([]int64, 0, len(fs))
+	}
+	ts = ts[:len(fs)]
 	for i := range fs {
 		ts[i] = tenths(fs[i].Contribution)
 		sum += ts[i]

@@ -25,10 +25,12 @@ type Scorer struct {
 	// critPts holds m.CriticalityPts by Criticality.Rank (0: unknown),
 	// sparing a map lookup per finding.
 	critPts [6]float64
+	// ex caches explanation texts (see explained).
+	ex explained
 }
 
 func newScorer(m Model, now time.Time) *Scorer {
-	s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult), raw: make(map[envKey]envResult)}
+	s := &Scorer{m: m, now: now, cache: make(map[envKey]envResult), raw: make(map[envKey]envResult), ex: newExplained()}
 	s.critPts[0] = m.CriticalityPts[inventory.CriticalityNone]
 	for _, c := range inventory.Criticalities {
 		s.critPts[c.Rank()] = m.CriticalityPts[c]
@@ -248,15 +250,33 @@ func (s *Scorer) severity(d *Device, f *Finding, explain bool) (envResult, strin
 	if !explain {
 		return best, ""
 	}
+	k := sevKey{kind: 2}
+	switch {
+	case best.ok:
+		k = sevKey{kind: 0, version: best.version, base: best.base, score: best.score, vector: best.vector}
+	case f.BaseScore > 0:
+		k = sevKey{kind: 1, base: f.BaseScore}
+	}
+	if v, ok := s.ex.sev[k]; ok {
+		return best, v
+	}
+	v := s.severityText(best, f)
+	if finite(k.base, k.score) {
+		remember(s.ex.sev, k, v)
+	}
+	return best, v
+}
+
+func (s *Scorer) severityText(best envResult, f *Finding) string {
 	switch {
 	case best.ok && best.score == best.base:
-		return best, fmt.Sprintf("CVSS %s %.1f, unchanged by the device context (%s)", best.version, best.base, best.vector)
+		return fmt.Sprintf("CVSS %s %.1f, unchanged by the device context (%s)", best.version, best.base, best.vector)
 	case best.ok:
-		return best, fmt.Sprintf("CVSS %s %.1f adjusted for the device to %.1f (%s)", best.version, best.base, best.score, best.vector)
+		return fmt.Sprintf("CVSS %s %.1f adjusted for the device to %.1f (%s)", best.version, best.base, best.score, best.vector)
 	case f.BaseScore > 0:
-		return best, fmt.Sprintf("published base score %.1f (no usable vector, not adjusted)", f.BaseScore)
+		return fmt.Sprintf("published base score %.1f (no usable vector, not adjusted)", f.BaseScore)
 	}
-	return best, fmt.Sprintf("no CVSS published: assumed %.1f", s.m.UnknownCVSS)
+	return fmt.Sprintf("no CVSS published: assumed %.1f", s.m.UnknownCVSS)
 }
 
 func (s *Scorer) maturityPoints(maturity string, ver cvss.Version) float64 {
@@ -294,6 +314,27 @@ func (s *Scorer) exploitation(f *Finding, maturity string, ver cvss.Version, exp
 	if !explain {
 		return pts, ""
 	}
+	k := explKey{kev: f.KEV, maturity: maturity, epssKnown: f.EPSS >= 0}
+	if f.KEV {
+		k.kevCVE, k.ransomware = f.KEVCVE, f.Ransomware
+		if f.KEVCVE != "" {
+			k.kevAdded = f.KEVDateAdded
+		}
+	}
+	if k.epssKnown {
+		k.epss, k.pct = f.EPSS, f.EPSSPercentile
+	}
+	if v, ok := s.ex.expl[k]; ok {
+		return pts, v
+	}
+	v := exploitationText(f, maturity)
+	if finite(k.epss, k.pct) {
+		remember(s.ex.expl, k, v)
+	}
+	return pts, v
+}
+
+func exploitationText(f *Finding, maturity string) string {
 	var parts []string
 	if f.KEV {
 		t := "in CISA KEV"
@@ -319,7 +360,7 @@ func (s *Scorer) exploitation(f *Finding, maturity string, ver cvss.Version, exp
 	} else {
 		parts = append(parts, "EPSS unknown")
 	}
-	return pts, strings.Join(parts, "; ")
+	return strings.Join(parts, "; ")
 }
 
 func (s *Scorer) exposure(d *Device, explain bool) (float64, string) {
@@ -340,6 +381,10 @@ func (s *Scorer) exposure(d *Device, explain bool) (float64, string) {
 	if !explain {
 		return pts, ""
 	}
+	k := expoKey{e: e, peers: max(d.InboundPeers, -1)}
+	if v, ok := s.ex.expo[k]; ok {
+		return pts, v
+	}
 	val := "zone " + e.String()
 	if e == ExposureUnknown {
 		val += " (scored as reachable from IT)"
@@ -347,7 +392,7 @@ func (s *Scorer) exposure(d *Device, explain bool) (float64, string) {
 	if d.InboundPeers >= 0 {
 		val += fmt.Sprintf("; %d inbound peers observed", d.InboundPeers)
 	}
-	return pts, val
+	return pts, remember(s.ex.expo, k, val)
 }
 
 func (s *Scorer) clinical(d *Device, explain bool) (float64, string) {
@@ -372,6 +417,10 @@ func (s *Scorer) clinical(d *Device, explain bool) (float64, string) {
 	if !explain {
 		return pts, ""
 	}
+	k := clinKey{crit: d.Criticality, pc: pc, phi: phi, fleet: max(d.CareAreaFleet, 0)}
+	if v, ok := s.ex.clin[k]; ok {
+		return pts, v
+	}
 	crit := string(d.Criticality)
 	if crit == "" {
 		crit = "criticality unknown"
@@ -386,7 +435,7 @@ func (s *Scorer) clinical(d *Device, explain bool) (float64, string) {
 	if d.CareAreaFleet > 0 {
 		parts = append(parts, fmt.Sprintf("care area has %d of this type", d.CareAreaFleet))
 	}
-	return pts, strings.Join(parts, ", ")
+	return pts, remember(s.ex.clin, k, strings.Join(parts, ", "))
 }
 
 // NoFix reports whether the remediation categories say no fix is possible:
@@ -418,6 +467,28 @@ func (s *Scorer) support(d *Device, f *Finding, explain bool) (float64, string) 
 	if !explain {
 		return pts, ""
 	}
+	k := supKey{past: past}
+	switch {
+	case noFix:
+		k.kind = 0
+	case slices.Contains(f.Remediations, advisory.RemediationVendorFix):
+		k.kind = 1
+	case len(f.Remediations) > 0:
+		k.kind = 2
+	default:
+		k.kind = 3
+	}
+	if past {
+		k.end = d.EndOfSupport
+		if k.end.IsZero() || (!d.EndOfLife.IsZero() && d.EndOfLife.Before(k.end)) {
+			k.end = d.EndOfLife
+		}
+	} else if !d.EndOfSupport.IsZero() {
+		k.end, k.endKnow = d.EndOfSupport, true
+	}
+	if v, ok := s.ex.sup[k]; ok {
+		return pts, v
+	}
 	var parts []string
 	switch {
 	case noFix:
@@ -438,7 +509,7 @@ func (s *Scorer) support(d *Device, f *Finding, explain bool) (float64, string) 
 	} else if !d.EndOfSupport.IsZero() {
 		parts = append(parts, "supported until "+d.EndOfSupport.Format(inventory.DateLayout))
 	}
-	return pts, strings.Join(parts, "; ")
+	return pts, remember(s.ex.sup, k, strings.Join(parts, "; "))
 }
 
 func (s *Scorer) controls(d *Device, explain bool) (float64, string) {
@@ -510,9 +581,15 @@ func (s *Scorer) compute(d *Device, f *Finding, explain bool) points {
 	pen := total * m.ConfidencePenalty * (1 - conf)
 	p.contrib[6] = -pen
 	if explain {
-		p.vals[6] = "match confidence " + strconv.FormatFloat(conf, 'f', 2, 64)
-		if f.Status != "" {
-			p.vals[6] += " (" + f.Status + ")"
+		k := confKey{conf, f.Status}
+		if v, ok := s.ex.conf[k]; ok {
+			p.vals[6] = v
+		} else {
+			v = "match confidence " + strconv.FormatFloat(conf, 'f', 2, 64)
+			if f.Status != "" {
+				v += " (" + f.Status + ")"
+			}
+			p.vals[6] = remember(s.ex.conf, k, v)
 		}
 	}
 	p.total = min(max(total-pen, 0), 100)
