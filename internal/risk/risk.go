@@ -106,14 +106,21 @@ func ParseExposure(zone string) Exposure {
 	if z == "" {
 		return ExposureUnknown
 	}
-	words := strings.FieldsFunc(z, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9')
-	})
+	// the words of z (runs of a–z and 0–9), walked without building a
+	// slice: this runs for every device of a fleet rescore
 	has := func(ws ...string) bool {
-		for _, w := range words {
-			if slices.Contains(ws, w) {
+		for i := 0; i < len(z); {
+			for i < len(z) && !wordByte(z[i]) {
+				i++
+			}
+			j := i
+			for j < len(z) && wordByte(z[j]) {
+				j++
+			}
+			if j > i && slices.Contains(ws, z[i:j]) {
 				return true
 			}
+			i = j
 		}
 		return false
 	}
@@ -129,6 +136,11 @@ func ParseExposure(zone string) Exposure {
 	}
 	return ExposureUnknown
 }
+
+// wordByte reports whether b is part of a zone word: a–z or 0–9 (z is
+// lower-cased; other bytes, multi-byte runes included, separate words as
+// in strings.FieldsFunc).
+func wordByte(b byte) bool { return b >= 'a' && b <= 'z' || b >= '0' && b <= '9' }
 
 // ExposureFromText is the inverse of Exposure.String, for config files.
 func ExposureFromText(s string) (Exposure, error) {
