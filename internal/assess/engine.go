@@ -39,6 +39,10 @@ type Config struct {
 	Now time.Time
 	// Workers bounds parallel scoring (0: GOMAXPROCS).
 	Workers int
+	// InboundPeers is, per device id, how many distinct hosts the sensor saw
+	// connecting to it (risk.Device.InboundPeers); a device absent from the
+	// map (or a nil map: no sensor data) has an unknown count.
+	InboundPeers map[int64]int
 }
 
 // Pair names one (device, advisory) finding.
@@ -559,6 +563,9 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 	}
 	rd := RiskDevice(d, e.cfg.Controls, fleet)
 	rd.AssetID = ld.key
+	if n, ok := e.cfg.InboundPeers[id]; ok {
+		rd.InboundPeers = n
+	}
 	info := DeviceInfo(d, &rd)
 	info.AssetID = rd.AssetID
 	out := scored{id: id, d: d}

@@ -205,7 +205,11 @@ func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]ass
 	}); err != nil {
 		return nil, nil, fmt.Errorf("findings: read stored findings: %w", err)
 	}
-	eng, err := s.newEngine(kc, ep, devices, advs)
+	peers, err := s.inboundPeers(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	eng, err := s.newEngine(kc, ep, peers, devices, advs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,10 +226,29 @@ func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]ass
 	return eng, over, nil
 }
 
-func (s *Service) newEngine(kc *kev.Catalog, ep *epss.File, devices []*inventory.Device, advs []*advisory.Advisory) (*assess.Engine, error) {
+// PeerWindow is how far back the sensor's inbound edges count as a
+// device's observed exposure.
+const PeerWindow = 30 * 24 * time.Hour
+
+// inboundPeers reads, from the sensor's stored edges, how many distinct
+// hosts connected to each device in the last PeerWindow (nil when the store
+// keeps no edges).
+func (s *Service) inboundPeers(ctx context.Context) (map[int64]int, error) {
+	es, ok := s.st.(store.EdgeStore)
+	if !ok {
+		return nil, nil
+	}
+	peers, err := es.InboundPeers(ctx, s.now().Add(-PeerWindow))
+	if err != nil {
+		return nil, fmt.Errorf("findings: %w", err)
+	}
+	return peers, nil
+}
+
+func (s *Service) newEngine(kc *kev.Catalog, ep *epss.File, peers map[int64]int, devices []*inventory.Device, advs []*advisory.Advisory) (*assess.Engine, error) {
 	now := s.now()
 	eng, err := assess.NewEngine(assess.Config{Aliases: s.opts.Aliases, KEV: kc, EPSS: ep, Controls: s.opts.Controls,
-		Model: s.opts.Model, Policy: s.opts.Policy, Now: now, Workers: s.opts.Workers}, devices, advs)
+		Model: s.opts.Model, Policy: s.opts.Policy, Now: now, Workers: s.opts.Workers, InboundPeers: peers}, devices, advs)
 	if err != nil {
 		return nil, fmt.Errorf("findings: %w", err)
 	}

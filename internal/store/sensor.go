@@ -66,6 +66,10 @@ type EdgeStore interface {
 	ListEdges(ctx context.Context, q EdgeQuery) (*EdgePage, error)
 	// CountEdges counts all stored edge rows.
 	CountEdges(ctx context.Context) (int64, error)
+	// InboundPeers counts, per registered device, the distinct hosts seen
+	// connecting to it (edges whose last packet is at or after since): the
+	// risk model's observed exposure. Devices with no inbound edge are absent.
+	InboundPeers(ctx context.Context, since time.Time) (map[int64]int, error)
 	// LastBatches returns the newest applied batch of every sensor.
 	LastBatches(ctx context.Context) ([]SensorBatch, error)
 	// Ingest runs fn in one transaction: device changes, edges and the

@@ -247,6 +247,31 @@ func (s *DB) CountEdges(ctx context.Context) (int64, error) {
 	return n, nil
 }
 
+// InboundPeers counts the distinct sources (MAC and address) of the edges
+// that reach each registered device since the given time.
+func (s *DB) InboundPeers(ctx context.Context, since time.Time) (map[int64]int, error) {
+	rows, err := s.SQL.QueryContext(ctx, `SELECT dst_device, count(DISTINCT src_mac || '/' || src_ip) FROM edges
+		WHERE dst_device IS NOT NULL AND last_seen >= $1 AND (src_device IS NULL OR src_device <> dst_device)
+		GROUP BY dst_device`, edgeTime(since))
+	if err != nil {
+		return nil, fmt.Errorf("inbound peers: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64]int{}
+	for rows.Next() {
+		var id int64
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("inbound peers: %w", err)
+		}
+		out[id] = n
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("inbound peers: %w", err)
+	}
+	return out, nil
+}
+
 // LastBatches returns the newest applied batch of every sensor, by sensor.
 func (s *DB) LastBatches(ctx context.Context) ([]store.SensorBatch, error) {
 	rows, err := s.SQL.QueryContext(ctx, `SELECT b.sensor, b.seq, b.received_at, b.devices, b.edges, b.observations

@@ -25,6 +25,7 @@ func RunEdges(t *testing.T, open Opener) {
 		{"list_edges_filters_and_pages", testListEdges},
 		{"ingest_is_all_or_nothing", testIngestAtomic},
 		{"device_by_addr", testDeviceByAddr},
+		{"inbound_peers", testInboundPeers},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -249,5 +250,31 @@ func testDeviceByAddr(t *testing.T, s store.EdgeStore, ds store.Store) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+func testInboundPeers(t *testing.T, s store.EdgeStore, _ store.Store) {
+	ctx := context.Background()
+	in := func(src, srcMAC string, dst int64, port int, last time.Time) store.Edge {
+		e := edge(src, "10.0.9.9", port, "dicom", last.Truncate(time.Hour), 1)
+		e.SrcMAC, e.DstDevice, e.LastSeen, e.FirstSeen = srcMAC, dst, last, last
+		return e
+	}
+	self := in("10.0.9.9", "00:1a:2b:00:00:09", 7, 80, t0)
+	self.SrcDevice = 7
+	upsert(t, s,
+		in("10.0.0.1", "00:1a:2b:00:00:01", 7, 104, t0),
+		in("10.0.0.1", "00:1a:2b:00:00:01", 7, 11112, t0), // same peer, other port
+		in("10.0.0.2", "00:1a:2b:00:00:02", 7, 104, t0.Add(time.Hour)),
+		in("10.0.0.3", "00:1a:2b:00:00:03", 7, 104, t0.Add(-48*time.Hour)), // too old
+		in("10.0.0.1", "00:1a:2b:00:00:01", 8, 104, t0),
+		self, // a device talking to itself is no peer
+	)
+	got, err := s.InboundPeers(ctx, t0.Add(-time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[int64]int{7: 2, 8: 1}, got); d != "" {
+		t.Errorf("InboundPeers (-want +got):\n%s", d)
 	}
 }
