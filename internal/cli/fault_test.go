@@ -63,6 +63,9 @@ func TestImportOnFullDisk(t *testing.T) {
 	if !strings.Contains(msg, "file too large") && !strings.Contains(msg, "full") && !strings.Contains(msg, "disk") {
 		t.Errorf("error does not say the disk is full:\n%s", msg)
 	}
+	if strings.Contains(msg, "dry run") {
+		t.Errorf("a failed import is reported as a dry run:\n%s", msg)
+	}
 	t.Logf("full-disk import failed with: %s", strings.TrimSpace(msg))
 
 	checkStore(t, data, 100)

@@ -73,7 +73,7 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 			}
 		}
 		if len(bad) > 0 {
-			printImport(env, *format, bad)
+			printImport(env, *format, bad, false)
 			return fmt.Errorf("%w: %d of %d files have invalid records; nothing was written", ErrBadInput, len(bad), len(files))
 		}
 	}
@@ -89,11 +89,11 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 			continue
 		}
 		if err != nil {
-			printImport(env, *format, results)
+			printImport(env, *format, results, *dry)
 			return err
 		}
 	}
-	printImport(env, *format, results)
+	printImport(env, *format, results, *dry)
 	return rejected
 }
 
@@ -126,7 +126,9 @@ func importFile(ctx context.Context, st store.DeviceStore, env *Env, name string
 	return res, err
 }
 
-func printImport(env *Env, format string, results []*importer.Result) {
+// printImport reports each file; dry says the command was a --dry-run, so
+// that a file the store failed to take is called failed, not a dry run.
+func printImport(env *Env, format string, results []*importer.Result, dry bool) {
 	if format == "json" {
 		if results == nil {
 			results = []*importer.Result{}
@@ -141,8 +143,10 @@ func printImport(env *Env, format string, results []*importer.Result) {
 		switch {
 		case !r.Written && r.Invalid > 0:
 			state = "REJECTED, nothing written"
-		case !r.Written:
+		case !r.Written && dry:
 			state = "dry run, nothing written"
+		case !r.Written:
+			state = "FAILED, nothing written"
 		}
 		fmt.Fprintf(env.Stdout, "%s (%s): %d records: %d created, %d updated, %d unchanged, %d invalid — %s\n",
 			r.File, r.Format, r.Records, r.Created, r.Updated, r.Unchanged, r.Invalid, state)
