@@ -247,6 +247,7 @@ type importTx struct {
 	tx      Tx
 	dialect Dialect
 	bulk    bulkState
+	search  searchBulk // search.go
 }
 
 func (t *importTx) Get(ctx context.Context, id int64) (*inventory.Device, error) {

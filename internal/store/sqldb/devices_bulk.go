@@ -67,7 +67,7 @@ func (t *importTx) beforeInsert(ctx context.Context, n int) error {
 		}
 		b.dropped = append(b.dropped, IndexDef{Name: p[0], DDL: p[1]})
 	}
-	return nil
+	return t.searchBulkStart(ctx) // search.go
 }
 
 // finish rebuilds the indexes a bulk load dropped and refreshes the
@@ -85,6 +85,9 @@ func (t *importTx) finish(ctx context.Context) error {
 		if err := t.tx.Exec(ctx, ix.DDL); err != nil {
 			return fmt.Errorf("bulk load: rebuild index %s: %w", ix.Name, err)
 		}
+	}
+	if err := t.searchBulkFinish(ctx); err != nil { // search.go
+		return err
 	}
 	if q := t.dialect.Analyze(); q != "" {
 		if err := t.tx.Exec(ctx, q); err != nil {
