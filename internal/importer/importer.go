@@ -65,6 +65,17 @@ type liner interface{ Line() int }
 // insertBatch new devices are written together (COPY / multi-row INSERT).
 const insertBatch = 2000
 
+// lookAhead records are decoded before they are merged, so that the stored
+// devices they match are read with one query.
+const lookAhead = 1000
+
+// record is one decoded record waiting to be merged.
+type record struct {
+	d    *inventory.Device
+	err  error
+	line int
+}
+
 // Import reads every record from dec and writes the result to st.
 func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, opts Options) (*Result, error) {
 	now := opts.Now
@@ -107,85 +118,120 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 			pending = pending[:0]
 			return nil
 		}
-		for {
-			d, err := dec.Next()
-			if err == io.EOF {
-				break
-			}
-			res.Records++
-			line := res.Records
-			if l, ok := dec.(liner); ok {
-				line = l.Line()
-			}
-			if err != nil {
-				if ie, ok := inventory.AsInputError(err); ok {
-					addErr(ie)
-					continue
+		// Records are read lookAhead at a time, so that the stored devices
+		// they match are read in one query (GetMany) instead of one query
+		// per record. Each record is then merged in file order exactly as
+		// before: Match runs again against the index as the records before
+		// it left it, and a device the look-ahead did not predict (a key
+		// changed by an earlier record of the batch) is read on its own.
+		batch := make([]record, 0, lookAhead)
+		var ids []int64
+		for eof := false; !eof; {
+			batch = batch[:0]
+			for len(batch) < lookAhead {
+				d, err := dec.Next()
+				if err == io.EOF {
+					eof = true
+					break
 				}
-				return fmt.Errorf("read %s: %w", opts.Source, err)
-			}
-			if res.Records%insertBatch == 0 {
-				if err := ctx.Err(); err != nil {
-					return err
+				res.Records++
+				line := res.Records
+				if l, ok := dec.(liner); ok {
+					line = l.Line()
 				}
+				batch = append(batch, record{d: d, err: err, line: line})
 			}
-			id, rule, err := idx.Match(d)
-			if err != nil {
-				addErr(&inventory.InputError{File: opts.Source, Line: line, Reason: err.Error()})
-				continue
-			}
-			if id != 0 {
-				if first, dup := touched[id]; dup {
-					addErr(&inventory.InputError{File: opts.Source, Line: line, Column: rule,
-						Value: d.Get(ruleField(rule)), Reason: fmt.Sprintf("same device as record at line %d (matched by %s)", first, rule)})
-					continue
-				}
-			}
-			if id > 0 {
-				existing, err := tx.Get(ctx, id)
-				if err != nil {
-					return err
-				}
-				before := *existing
-				touched[id] = line
-				if changed := inventory.Apply(existing, d, prov); len(changed) > 0 {
-					if res.Invalid == 0 || opts.SkipInvalid {
-						if err := tx.Update(ctx, existing); err != nil {
-							return fmt.Errorf("%s line %d: %w", opts.Source, line, err)
+			var stored map[int64]*inventory.Device
+			if existing > 0 {
+				ids = ids[:0]
+				for _, r := range batch {
+					if r.err == nil {
+						if id, _, err := idx.Match(r.d); err == nil && id > 0 {
+							ids = append(ids, id)
 						}
 					}
-					idx.Remove(id, &before)
-					idx.Add(id, existing)
-					res.Updated++
-				} else {
-					res.Unchanged++
 				}
-			} else {
-				// A new device: the decoded record is fresh, so it is used as
-				// is, with one provenance entry per non-empty field (the same
-				// result as Apply onto an empty device, without its copying).
-				nd := d
-				nd.ID, nd.Revision = 0, 0
-				nd.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
-				for _, f := range inventory.Fields {
-					if nd.Get(f) != "" {
-						nd.Provenance[f] = prov
-					}
-				}
-				nd.CreatedAt = now
-				nextTemp--
-				idx.Add(nextTemp, nd)
-				touched[nextTemp] = line
-				pending = append(pending, nd)
-				res.Created++
-				if len(pending) >= insertBatch {
-					if err := flush(); err != nil {
-						return fmt.Errorf("%s near line %d: %w", opts.Source, line, err)
-					}
+				if stored, err = tx.GetMany(ctx, ids); err != nil {
+					return err
 				}
 			}
-			if opts.Progress != nil && opts.ProgressEvery > 0 && res.Records%opts.ProgressEvery == 0 {
-				opts.Progress(*res)
+			for i, r := range batch {
+				n := res.Records - len(batch) + i + 1 // this record's number
+				d, line := r.d, r.line
+				if err := r.err; err != nil {
+					if ie, ok := inventory.AsInputError(err); ok {
+						addErr(ie)
+						continue
+					}
+					return fmt.Errorf("read %s: %w", opts.Source, err)
+				}
+				if n%insertBatch == 0 {
+					if err := ctx.Err(); err != nil {
+						return err
+					}
+				}
+				id, rule, err := idx.Match(d)
+				if err != nil {
+					addErr(&inventory.InputError{File: opts.Source, Line: line, Reason: err.Error()})
+					continue
+				}
+				if id != 0 {
+					if first, dup := touched[id]; dup {
+						addErr(&inventory.InputError{File: opts.Source, Line: line, Column: rule,
+							Value: d.Get(ruleField(rule)), Reason: fmt.Sprintf("same device as record at line %d (matched by %s)", first, rule)})
+						continue
+					}
+				}
+				if id > 0 {
+					cur := stored[id]
+					if cur == nil {
+						if cur, err = tx.Get(ctx, id); err != nil {
+							return err
+						}
+					}
+					before := *cur
+					touched[id] = line
+					if changed := inventory.Apply(cur, d, prov); len(changed) > 0 {
+						if res.Invalid == 0 || opts.SkipInvalid {
+							if err := tx.Update(ctx, cur); err != nil {
+								return fmt.Errorf("%s line %d: %w", opts.Source, line, err)
+							}
+						}
+						idx.Remove(id, &before)
+						idx.Add(id, cur)
+						res.Updated++
+					} else {
+						res.Unchanged++
+					}
+				} else {
+					// A new device: the decoded record is fresh, so it is used as
+					// is, with one provenance entry per non-empty field (the same
+					// result as Apply onto an empty device, without its copying).
+					nd := d
+					nd.ID, nd.Revision = 0, 0
+					nd.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
+					for _, f := range inventory.Fields {
+						if nd.Get(f) != "" {
+							nd.Provenance[f] = prov
+						}
+					}
+					nd.CreatedAt = now
+					nextTemp--
+					idx.Add(nextTemp, nd)
+					touched[nextTemp] = line
+					pending = append(pending, nd)
+					res.Created++
+					if len(pending) >= insertBatch {
+						if err := flush(); err != nil {
+							return fmt.Errorf("%s near line %d: %w", opts.Source, line, err)
+						}
+					}
+				}
+				if opts.Progress != nil && opts.ProgressEvery > 0 && n%opts.ProgressEvery == 0 {
+					p := *res
+					p.Records = n
+					opts.Progress(p)
+				}
 			}
 		}
 		if w, ok := dec.(interface{ Warnings() []string }); ok {

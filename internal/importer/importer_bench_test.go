@@ -75,6 +75,60 @@ func BenchmarkImportCSV(b *testing.B) {
 	}
 }
 
+// BenchmarkReimportCSV measures importing the same file again into the
+// store it was loaded into (every record matches a device and changes
+// nothing): the nightly CMMS sync of an unchanged fleet.
+func BenchmarkReimportCSV(b *testing.B) {
+	for _, n := range benchSizes() {
+		data := fleetCSV(b, n)
+		b.Run("sqlite/"+sizeName(n), func(b *testing.B) {
+			st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), sqlite.FileName))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			benchReimport(b, data, n, st)
+		})
+		if os.Getenv("MEDWARDEN_TEST_POSTGRES") != "" {
+			b.Run("postgres/"+sizeName(n), func(b *testing.B) {
+				st := openPostgres(b)
+				defer st.Close()
+				benchReimport(b, data, n, st)
+			})
+		}
+	}
+}
+
+func benchReimport(b *testing.B, data []byte, n int, st store.Store) {
+	load := func() *importer.Result {
+		dec, err := csvfile.NewDecoder(bytes.NewReader(data), "fleet.csv")
+		if err != nil {
+			b.Fatal(err)
+		}
+		res, err := importer.Import(context.Background(), st, dec, importer.Options{Source: "fleet.csv"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return res
+	}
+	b.StopTimer()
+	if res := load(); res.Created != n {
+		b.Fatalf("first import created %d devices, want %d", res.Created, n)
+	}
+	b.StartTimer()
+	b.ReportAllocs()
+	b.SetBytes(int64(len(data)))
+	var rows int
+	for b.Loop() {
+		res := load()
+		if res.Unchanged != n {
+			b.Fatalf("re-import: %d unchanged, %d updated, %d created; want %d unchanged", res.Unchanged, res.Updated, res.Created, n)
+		}
+		rows += res.Unchanged
+	}
+	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
 func benchImport(b *testing.B, data []byte, n int, open func(*testing.B) store.Store) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))

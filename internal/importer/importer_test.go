@@ -199,3 +199,66 @@ func itoa(i int) string {
 	}
 	return string(s)
 }
+
+// TestMatchesFollowFileOrder: records are read ahead in batches so that the
+// devices they match are fetched together, but each record must still be
+// matched against the store as the records before it in the file left it.
+func TestMatchesFollowFileOrder(t *testing.T) {
+	st := open(t)
+	ctx := context.Background()
+	base := hdr +
+		"BIO-1,Baxter,Sigma Spectrum,8.00.01,SN1,00:1a:2b:00:00:01,,,,,,,,,,,\n" +
+		"BIO-2,Philips,IntelliVue MX40,B.06.18,SN2,00:1a:2b:00:00:02,,,,,,,,,,,\n" +
+		"BIO-3,GE,CARESCAPE B650,2.0,SN3,00:1a:2b:00:00:03,,,,,,,,,,,\n"
+	if _, err := importCSV(t, st, "base.csv", base, importer.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	// 1: BIO-1 gives up MAC :01. 2: BIO-2 takes it (ambiguous when the file
+	// was read, unambiguous once record 1 is merged). 3: only BIO-3's MAC:
+	// an update of BIO-3. 4: BIO-1's serial under another vendor: a new
+	// device.
+	body := hdr +
+		"BIO-1,,,,,00:1a:2b:00:00:09,,,,,,,,,,,\n" +
+		"BIO-2,,,,,00:1a:2b:00:00:01,,,,,,,,,,,\n" +
+		",,,9.9,,00:1a:2b:00:00:03,,,,,,,,,,,\n" +
+		"BIO-4,Mindray,BeneView T5,1.0,SN1,,,,,,,,,,,,\n"
+	res, err := importCSV(t, st, "moves.csv", body, importer.Options{})
+	if err != nil {
+		t.Fatalf("import: %v (%+v)", err, res.Errors)
+	}
+	if res.Updated != 3 || res.Created != 1 || res.Unchanged != 0 {
+		t.Errorf("updated %d, created %d, unchanged %d; want 3, 1, 0", res.Updated, res.Created, res.Unchanged)
+	}
+	want := map[string]string{"BIO-1": "00:1a:2b:00:00:09", "BIO-2": "00:1a:2b:00:00:01", "BIO-3": "00:1a:2b:00:00:03"}
+	for asset, mac := range want {
+		d, err := st.GetDeviceByAssetID(ctx, asset)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d.MACs) != 1 || d.MACs[0] != mac {
+			t.Errorf("%s MACs = %v, want [%s]", asset, d.MACs, mac)
+		}
+		if asset == "BIO-3" && d.Version != "9.9" {
+			t.Errorf("BIO-3 version = %q, want 9.9 (matched by MAC)", d.Version)
+		}
+	}
+	// A record matching a device that an earlier record of the same file
+	// already merged is reported, even though both were read together.
+	dup := hdr + "BIO-1,,,8.1,,,,,,,,,,,,,\n,,,8.2,,00:1a:2b:00:00:09,,,,,,,,,,,\n"
+	if _, err := importCSV(t, st, "dup.csv", dup, importer.Options{}); !errors.Is(err, importer.ErrRejected) {
+		t.Errorf("second record for BIO-1: err = %v, want ErrRejected", err)
+	}
+	// An unchanged re-import of more records than one read-ahead batch.
+	var big strings.Builder
+	big.WriteString(hdr)
+	for i := range 2500 {
+		big.WriteString("R-" + itoa(i) + ",Baxter,Sigma Spectrum,8.00.01,RS" + itoa(i) + ",,,,,,,,,,,,\n")
+	}
+	if res, err := importCSV(t, st, "big.csv", big.String(), importer.Options{}); err != nil || res.Created != 2500 {
+		t.Fatalf("first big import: %+v %v", res, err)
+	}
+	res, err = importCSV(t, st, "big.csv", big.String(), importer.Options{})
+	if err != nil || res.Unchanged != 2500 || res.Updated+res.Created != 0 {
+		t.Errorf("re-import of 2,500 records: %+v %v, want all unchanged", res, err)
+	}
+}

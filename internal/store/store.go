@@ -66,6 +66,9 @@ type DeviceStore interface {
 // ImportTx is what an import may do inside its transaction.
 type ImportTx interface {
 	Get(ctx context.Context, id int64) (*inventory.Device, error)
+	// GetMany reads the devices with these ids in one query (ids not found
+	// are absent from the result).
+	GetMany(ctx context.Context, ids []int64) (map[int64]*inventory.Device, error)
 	// Insert queues new devices for a bulk insert (COPY on PostgreSQL) and
 	// assigns their IDs.
 	Insert(ctx context.Context, ds []*inventory.Device) error

@@ -93,6 +93,20 @@ func (t *txn) QueryRow(ctx context.Context, q string, args ...any) sqldb.Row {
 	return t.tx.QueryRow(ctx, q, args...)
 }
 
+func (t *txn) Query(ctx context.Context, q string, args []any, each func(sqldb.Row) error) error {
+	rows, err := t.tx.Query(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
 	rows, err := t.tx.Query(ctx, "SELECT nextval('devices_id_seq') FROM generate_series(1, $1)", n)
 	if err != nil {

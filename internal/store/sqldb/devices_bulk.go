@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
+
+	"github.com/medwarden/medwarden/internal/inventory"
 )
 
 // Bulk loads. Maintaining every secondary index of the devices table row by
@@ -107,4 +110,41 @@ func quoteIdent(s string) string {
 		q = append(q, s[i])
 	}
 	return string(append(q, '"'))
+}
+
+// GetMany reads the devices with the given ids in one query. A re-import
+// matches most records to stored devices; reading them one point query at
+// a time was most of its cost (docs/benchmarks/inventory.md).
+func (t *importTx) GetMany(ctx context.Context, ids []int64) (map[int64]*inventory.Device, error) {
+	out := make(map[int64]*inventory.Device, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	var q string
+	var arg any
+	if t.dialect.Name() == "postgres" {
+		q, arg = selectDevice+" WHERE id = ANY($1)", ids
+	} else {
+		b := make([]byte, 0, 8*len(ids))
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		q, arg = selectDevice+" WHERE id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
+	}
+	err := t.tx.Query(ctx, q, []any{arg}, func(r Row) error {
+		d, err := scanDevice(r)
+		if err != nil {
+			return err
+		}
+		out[d.ID] = d
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read %d devices: %w", len(ids), err)
+	}
+	return out, nil
 }

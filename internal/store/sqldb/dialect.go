@@ -43,6 +43,8 @@ type Dialect interface {
 type Tx interface {
 	Exec(ctx context.Context, query string, args ...any) error
 	QueryRow(ctx context.Context, query string, args ...any) Row
+	// Query runs query and calls each for every row, in order.
+	Query(ctx context.Context, query string, args []any, each func(Row) error) error
 	// InsertDevices bulk-inserts devices whose IDs are already assigned.
 	InsertDevices(ctx context.Context, ds []*inventory.Device) error
 	// NextIDs reserves n device IDs.

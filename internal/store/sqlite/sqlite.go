@@ -151,6 +151,24 @@ func (t *txn) QueryRow(ctx context.Context, q string, args ...any) sqldb.Row {
 	return s.QueryRowContext(ctx, args...)
 }
 
+func (t *txn) Query(ctx context.Context, q string, args []any, each func(sqldb.Row) error) error {
+	s, err := t.prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	rows, err := s.QueryContext(ctx, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := each(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
 // errRow is a Row whose Scan reports a preparation error.
 type errRow struct{ err error }
 
