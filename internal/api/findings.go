@@ -161,7 +161,7 @@ func setNext(w http.ResponseWriter, r *http.Request, resp map[string]any, next s
 	w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, nq.Encode()))
 }
 
-var findingParams = []string{"device", "device_id", "asset_id", "advisory", "cve", "status", "state", "include_resolved", "kev",
+var findingParams = []string{"device", "device_id", "asset_id", "advisory", "cve", "source", "status", "state", "include_resolved", "kev",
 	"min_confidence", "band", "owner", "site", "due_before", "sort", "limit", "cursor", "max_feed_age"}
 
 // findingQuery reads the filters of GET /api/v1/findings.
@@ -200,6 +200,13 @@ func (s *Server) findingQuery(w http.ResponseWriter, r *http.Request, qv url.Val
 			return q, false
 		}
 		q.CVE = strings.ToUpper(v)
+	}
+	if v := qv.Get("source"); v != "" {
+		if v != store.SourceAdvisory && v != store.SourceSBOM {
+			paramErr(w, r, "source", v, "advisory or sbom")
+			return q, false
+		}
+		q.Source = v
 	}
 	if v := qv.Get("status"); v != "" {
 		if !slices.Contains(matchStatuses, v) {

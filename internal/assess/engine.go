@@ -81,6 +81,15 @@ type Record struct {
 	Excluded bool
 	// Items are the pair's remediation queue items (none when excluded).
 	Items []remediation.Item
+	// Source is SourceAdvisory, SourceSBOM (AdvisoryID is then the
+	// vulnerability id) or SourceAdvisorySBOM (an advisory pair whose CVE
+	// an SBOM component of the device also has); Evidence the SBOM
+	// components behind it. Suppressed: an SBOM pair every component of
+	// which a VEX statement puts out of scope (not_affected, fixed); it is
+	// excluded like Excluded and stored resolved.
+	Source     string
+	Evidence   []Evidence
+	Suppressed bool
 }
 
 // DeviceResult is the risk of one device after an assessment.
@@ -155,6 +164,10 @@ type Engine struct {
 	byAdv map[string]map[int64]struct{}       // advisory → devices matched
 	over  map[Pair]Override
 	sums  map[int64]summary
+	// SBOM coverage (sbom.go): the pairs of every device SBOM and every
+	// model+firmware SBOM, and the marks SBOMs compares
+	sbomCov  map[covKey][]*sbomPair
+	sbomMark map[covKey]string
 }
 
 // key is the fleet key of a device: its store id (asset ids may be empty
@@ -234,6 +247,7 @@ func (e *Engine) addDevice(d *inventory.Device) {
 	c := *d
 	c.AssetID = key(d.ID)
 	e.fleet.Add(&c)
+	rk := replKeyOf(d)
 	if k, ok := AreaOf(d); ok {
 		n := e.area[k]
 		if n == nil {
@@ -241,11 +255,10 @@ func (e *Engine) addDevice(d *inventory.Device) {
 			e.area[k] = n
 		}
 		*n++
-		e.live[d.ID] = liveDevice{d, n, c.AssetID}
+		e.live[d.ID] = liveDevice{d, n, c.AssetID, rk}
 	} else {
-		e.live[d.ID] = liveDevice{d, nil, c.AssetID}
+		e.live[d.ID] = liveDevice{d, nil, c.AssetID, rk}
 	}
-	rk := replKeyOf(d)
 	e.repl[rk] = append(e.repl[rk], d.ID)
 }
 
@@ -381,6 +394,16 @@ func (e *Engine) Rescore(ctx context.Context) (*Result, error) {
 	for id, ms := range e.pairs {
 		all = append(all, devPairs{id, ms})
 	}
+	// devices with SBOM pairs only
+	for _, id := range e.sbomDevices() {
+		if _, ok := e.pairs[id]; !ok {
+			all = append(all, devPairs{id, nil})
+		}
+	}
+	if e.hasSBOMs() {
+		slices.SortFunc(all, func(a, b devPairs) int { return cmp.Compare(a.id, b.id) })
+		all = slices.CompactFunc(all, func(a, b devPairs) bool { return a.id == b.id })
+	}
 	slices.SortFunc(all, func(a, b devPairs) int { return cmp.Compare(a.id, b.id) })
 	ids := make([]int64, len(all))
 	pms := make([]map[string]*match.Finding, len(all))
@@ -451,6 +474,11 @@ func (e *Engine) Devices(ctx context.Context, upserts []*inventory.Device, delet
 	}
 	if len(changedAreas) > 0 {
 		for id := range e.pairs {
+			if k, ok := AreaOf(e.devs[id]); ok && changedAreas[k] {
+				scope[id] = true
+			}
+		}
+		for id := range e.sums { // devices with SBOM findings only
 			if k, ok := AreaOf(e.devs[id]); ok && changedAreas[k] {
 				scope[id] = true
 			}
@@ -528,6 +556,12 @@ func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Re
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if e.hasSBOMs() {
+		// an advisory naming a CVE that an SBOM component of the device
+		// also has takes that SBOM pair in (or gives it back): every pair
+		// of the affected devices is written
+		res.DeviceScope, res.AdvisoryScope, inScope = ids, nil, nil
+	}
 	if err := e.score(ctx, res, ids, nil, inScope); err != nil {
 		return nil, err
 	}
@@ -551,7 +585,7 @@ type scored struct {
 // their queue items. recs, when not nil, has room for exactly the
 // device's pairs (the records are written in place: the full rescore
 // writes them straight into the result).
-func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string]*match.Finding, recs []Record) scored {
+func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string]*match.Finding, sb []devSBOM, sbKnown bool, recs []Record) scored {
 	ld, ok := e.live[id]
 	if !ok {
 		return scored{id: id, deleted: true, dr: DeviceResult{DeviceID: id, Band: risk.BandInfo, Factors: []risk.Factor{}}}
@@ -571,6 +605,9 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 	out := scored{id: id, d: d}
 	if ms == nil {
 		ms = e.pairs[id]
+	}
+	if !sbKnown {
+		sb = e.sbomOf(id, ld, ms)
 	}
 	advIDs := w.advIDs[:0]
 	for a := range ms {
@@ -592,11 +629,14 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 		if ov.Vector != "" {
 			in.Vectors, in.BaseScore = []string{ov.Vector}, 0
 		}
-		recs = append(recs, Record{Pair: Pair{id, a}, Device: d, Match: *m, Input: in, Excluded: ov.Exclude})
+		recs = append(recs, Record{Pair: Pair{id, a}, Device: d, Match: *m, Input: in, Excluded: ov.Exclude, Source: SourceAdvisory})
 		recs[len(recs)-1].Match.AssetID = d.AssetID
 		if !ov.Exclude {
 			found = append(found, in)
 		}
+	}
+	if len(sb) > 0 {
+		recs, found = e.sbomRecords(w, id, d, sb, recs, found)
 	}
 	out.recs = recs
 	w.found = found
@@ -650,7 +690,8 @@ func (e *Engine) assessDevice(s *risk.Scorer, w *worker, id int64, ms map[string
 type liveDevice struct {
 	d    *inventory.Device
 	area *int
-	key  string // key(d.ID), built once
+	key  string  // key(d.ID), built once
+	rk   replKey // vendor, model, version (the SBOM and replacement fleet key)
 }
 
 // worker is one scoring goroutine's reusable state.
@@ -695,14 +736,25 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, pms []map[
 	acc := pol.IndexAcceptances()
 
 	var offs []int
+	var sbs [][]devSBOM // the SBOM pairs of every device (offsets count them)
+	if e.hasSBOMs() {
+		sbs = make([][]devSBOM, len(ids))
+	}
 	if onlyAdv == nil {
 		offs = make([]int, len(ids)+1)
 		for i, id := range ids {
-			n := 0
+			var ms map[string]*match.Finding
 			if pms != nil {
-				n = len(pms[i])
+				ms = pms[i]
 			} else {
-				n = len(e.pairs[id])
+				ms = e.pairs[id]
+			}
+			n := len(ms)
+			if sbs != nil {
+				if ld, ok := e.live[id]; ok {
+					sbs[i] = e.sbomOf(id, ld, ms)
+					n += ownSBOMPairs(sbs[i])
+				}
 			}
 			offs[i+1] = offs[i] + n
 		}
@@ -745,7 +797,11 @@ func (e *Engine) score(ctx context.Context, res *Result, ids []int64, pms []map[
 					if pms != nil {
 						ms = pms[i]
 					}
-					out[i] = e.assessDevice(s, wk, ids[i], ms, dst)
+					var sb []devSBOM
+					if sbs != nil && offs != nil {
+						sb = sbs[i]
+					}
+					out[i] = e.assessDevice(s, wk, ids[i], ms, sb, offs != nil, dst)
 				}
 			}
 		}()

@@ -28,7 +28,9 @@ subcommands:
   list        print stored findings (filters below; riskiest first)
   snapshot    store today's risk register snapshot (for trends)
 
-list flags: --device ID, --asset ASSET, --advisory ID, --cve CVE, --state STATE
+list flags: --device ID, --asset ASSET, --advisory ID, --cve CVE, --source
+advisory|sbom (sbom: findings from SBOM component vulnerabilities, whose ADVISORY
+is the vulnerability id, and advisory findings with SBOM evidence), --state STATE
 (open, in_progress, mitigated, resolved, accepted, false_positive), --status
 needs_review|known_affected|..., --kev, --band critical|high|medium|low|info,
 --owner NAME, --due-before YYYY-MM-DD, --min-confidence 0..1, --resolved (also
@@ -146,6 +148,7 @@ func runFindingsList(ctx context.Context, env *Env, fs *flag.FlagSet, sf *storeF
 	fs.StringVar(&q.AdvisoryID, "advisory", "", "advisory tracking id (exact)")
 	fs.StringVar(&q.CVE, "cve", "", "findings naming this CVE")
 	fs.StringVar(&q.State, "state", "", "workflow state: "+strings.Join(store.WorkflowStates, ", "))
+	fs.StringVar(&q.Source, "source", "", "advisory (CSAF advisory findings) or sbom (findings with SBOM component evidence)")
 	fs.StringVar(&q.MatchStatus, "status", "", "match status: known_affected, first_affected, last_affected or needs_review")
 	kev := fs.Bool("kev", false, "only findings with a CVE in CISA KEV")
 	fs.StringVar(&q.Band, "band", "", "risk band: critical, high, medium, low or info")

@@ -56,6 +56,10 @@ func findingOf(r *assess.Record) (*store.Finding, error) {
 		Confidence: m.Confidence, MatchStatus: m.Status, Reasons: nonNil(m.Reasons), CVEs: slices.Sorted(slices.Values(m.CVEs)),
 		KEV: r.Input.KEV, EPSS: -1,
 		Score: r.Risk.Score, Band: string(r.Risk.Band), ScoreVector: r.Risk.Vector,
+		Source: r.Source, Suppressed: r.Suppressed,
+	}
+	if f.Source == "" {
+		f.Source = store.SourceAdvisory
 	}
 	if f.Band == "" {
 		f.Band = string(risk.BandInfo)
@@ -77,6 +81,9 @@ func findingOf(r *assess.Record) (*store.Finding, error) {
 	}
 	if f.Factors, err = marshal(r.Risk.Factors, "[]"); err != nil {
 		return nil, fmt.Errorf("finding %s × %s factors: %w", f.AssetID, f.AdvisoryID, err)
+	}
+	if f.Evidence, err = marshal(r.Evidence, "[]"); err != nil {
+		return nil, fmt.Errorf("finding %s × %s evidence: %w", f.AssetID, f.AdvisoryID, err)
 	}
 	if f.Actions, err = marshal(r.Items, "[]"); err != nil {
 		return nil, fmt.Errorf("finding %s × %s actions: %w", f.AssetID, f.AdvisoryID, err)

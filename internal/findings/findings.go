@@ -59,7 +59,7 @@ const DefaultPollInterval = 10 * time.Second
 
 // Summary says what one recompute did.
 type Summary struct {
-	// Scope is "all", "devices" or "advisories".
+	// Scope is "all", "devices", "advisories" or "sboms".
 	Scope string `json:"scope"`
 	// Findings is the number of matching pairs written; Devices the
 	// number of device risks recomputed.
@@ -88,6 +88,8 @@ type Service struct {
 	digests  map[string]string // advisory id → sha256 the engine holds
 	feedMark time.Time         // newest KEV/EPSS import the engine holds
 	csafMark time.Time         // newest CSAF import the engine holds
+	vulnMark time.Time         // newest OSV, NVD or CSAF import the SBOM matches hold
+	sbomMark string            // the store's SBOM mark the engine holds
 	devMark  time.Time         // devices updated before it are in the engine
 	day      string            // the engine's day (YYYY-MM-DD)
 	lastSnap time.Time
@@ -209,11 +211,17 @@ func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]ass
 	if err != nil {
 		return nil, nil, err
 	}
+	sbs, sbomMark, err := s.loadSBOMs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	eng, err := s.newEngine(kc, ep, peers, devices, advs)
 	if err != nil {
 		return nil, nil, err
 	}
 	eng.SetOverrides(over)
+	eng.LoadSBOMs(sbs)
+	s.sbomMark = sbomMark
 	// marks for the watcher
 	s.digests = make(map[string]string, len(advs))
 	for _, a := range advs {
@@ -261,11 +269,13 @@ func (s *Service) setFeedMarks(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("findings: read feed status: %w", err)
 	}
-	s.feedMark, s.csafMark = feedMarks(feeds)
+	s.feedMark, s.csafMark, s.vulnMark = feedMarks(feeds)
 	return nil
 }
 
-func feedMarks(feeds []store.FeedStatus) (kevEPSS, csaf time.Time) {
+// feedMarks are the newest imports of KEV or EPSS, of CSAF, and of the
+// data SBOM components are matched against (OSV, NVD, CSAF VEX).
+func feedMarks(feeds []store.FeedStatus) (kevEPSS, csaf, vuln time.Time) {
 	for _, f := range feeds {
 		switch f.Kind {
 		case store.FeedKEV, store.FeedEPSS:
@@ -277,8 +287,14 @@ func feedMarks(feeds []store.FeedStatus) (kevEPSS, csaf time.Time) {
 				csaf = f.ImportedAt
 			}
 		}
+		switch f.Kind {
+		case store.FeedOSV, store.FeedNVD, store.FeedCSAF:
+			if f.ImportedAt.After(vuln) {
+				vuln = f.ImportedAt
+			}
+		}
 	}
-	return kevEPSS, csaf
+	return kevEPSS, csaf, vuln
 }
 
 // RecomputeAll reloads everything and recomputes every pair.
@@ -437,7 +453,16 @@ func (s *Service) advisories(ctx context.Context, advs []*advisory.Advisory) (*S
 		return nil, fmt.Errorf("findings: assess advisories: %w", err)
 	}
 	sum := &Summary{Scope: "advisories", Match: res.MatchTime, Assess: res.MatchTime + res.ScoreTime}
-	if err := s.write(ctx, store.FindingScope{AdvisoryIDs: res.AdvisoryScope}, res, sum); err != nil {
+	scope := store.FindingScope{AdvisoryIDs: res.AdvisoryScope}
+	if res.AdvisoryScope == nil {
+		// SBOMs cover devices: the engine re-assessed every pair of the
+		// affected devices (an advisory may take an SBOM pair in)
+		scope = store.FindingScope{DeviceIDs: res.DeviceScope}
+		if scope.DeviceIDs == nil {
+			scope.DeviceIDs = []int64{}
+		}
+	}
+	if err := s.write(ctx, scope, res, sum); err != nil {
 		s.eng = nil
 		return nil, err
 	}
@@ -514,6 +539,9 @@ func (s *Service) Stale(ctx context.Context) (bool, string, error) {
 	}
 	if len(p.Devices) > 0 && p.Devices[0].UpdatedAt.After(at) {
 		return true, "devices changed after the last recompute", nil
+	}
+	if why, err := s.sbomsStale(ctx, at); err != nil || why != "" {
+		return why != "", why, err
 	}
 	return false, "", nil
 }

@@ -26,6 +26,17 @@ const snapshotEvery = 15 * time.Minute
 func (s *Service) Start(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// SBOMs matched before the newest OSV, NVD or CSAF import (imported
+	// while no server ran) are matched again first
+	feeds, err := s.st.ListFeeds(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: read feed status: %w", err)
+	}
+	if _, _, vuln := feedMarks(feeds); !vuln.IsZero() {
+		if err := s.rematchSBOMs(ctx, vuln); err != nil {
+			return err
+		}
+	}
 	stale, why, err := s.Stale(ctx)
 	if err != nil {
 		return fmt.Errorf("findings: %w", err)
@@ -86,7 +97,7 @@ func (s *Service) Poll(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("findings: read feed status: %w", err)
 	}
-	kevEPSS, csaf := feedMarks(feeds)
+	kevEPSS, csaf, vuln := feedMarks(feeds)
 	if kevEPSS.After(s.feedMark) {
 		s.log.Info("findings: KEV or EPSS imported: rescoring everything")
 		if _, err := s.recomputeAll(ctx, true); err != nil {
@@ -99,6 +110,16 @@ func (s *Service) Poll(ctx context.Context) error {
 			return err
 		}
 		s.csafMark = csaf
+	}
+	if vuln.After(s.vulnMark) {
+		// OSV, NVD or CSAF (VEX) imported: component matches change
+		if err := s.rematchSBOMs(ctx, vuln); err != nil {
+			return err
+		}
+		s.vulnMark = vuln
+	}
+	if err := s.pollSBOMs(ctx); err != nil {
+		return err
 	}
 	if err := s.pollDevices(ctx); err != nil {
 		return err
@@ -130,6 +151,23 @@ func (s *Service) pollAdvisories(ctx context.Context) error {
 		advs = append(advs, a)
 	}
 	_, err = s.advisories(ctx, advs)
+	return err
+}
+
+// pollSBOMs picks up SBOMs attached or re-matched by any process.
+func (s *Service) pollSBOMs(ctx context.Context) error {
+	ss, ok := s.st.(store.SBOMStore)
+	if !ok {
+		return nil
+	}
+	mark, err := ss.SBOMMark(ctx)
+	if err != nil {
+		return fmt.Errorf("findings: %w", err)
+	}
+	if mark == s.sbomMark {
+		return nil
+	}
+	_, err = s.sbomsChanged(ctx)
 	return err
 }
 

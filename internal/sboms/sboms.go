@@ -163,6 +163,7 @@ func Match(doc *sbom.Document, m Matchers) ([]store.SBOMComponent, []store.SBOMV
 		}
 	}
 	applyExternalVEX(vulns, out, m.VEX)
+	addSeverity(vulns, m)
 	sort.SliceStable(vulns, func(a, b int) bool {
 		if vulns[a].Index != vulns[b].Index {
 			return vulns[a].Index < vulns[b].Index

@@ -110,10 +110,34 @@ type Finding struct {
 	LastSeen   time.Time `json:"last_seen"`
 	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 
+	// Source is where the finding comes from: SourceAdvisory (a CSAF
+	// advisory matched the device; AdvisoryID is its tracking id),
+	// SourceSBOM (a vulnerability of a component of an SBOM covering the
+	// device; AdvisoryID is the vulnerability id, a CVE or OSV id) or
+	// SourceAdvisorySBOM (an advisory finding whose CVE an SBOM component
+	// of the device also has: one finding, both evidences).
+	Source string `json:"source"`
+	// Evidence is the JSON of the SBOM components behind the finding
+	// ([]assess.Evidence: SBOM version, component name, version, PURL, CPE,
+	// vulnerability id, match method, confidence, VEX status and
+	// justification); "[]" for advisory-only findings.
+	Evidence json.RawMessage `json:"evidence"`
+	// Suppressed: every SBOM component behind the finding is not affected
+	// (or fixed) by a VEX statement; the finding is stored resolved and its
+	// evidence shows the justification.
+	Suppressed bool `json:"suppressed,omitempty"`
+
 	// Workflow is what people did with the finding. ReplaceFindings never
 	// overwrites it for pairs that still match (it takes it from the store).
 	Workflow Workflow `json:"workflow"`
 }
+
+// Finding sources (Finding.Source, FindingQuery.Source).
+const (
+	SourceAdvisory     = "advisory"
+	SourceSBOM         = "sbom"
+	SourceAdvisorySBOM = "advisory+sbom"
+)
 
 // EffectiveDue is the workflow's due date when a person set one, else the
 // policy's ("" when neither).
@@ -203,6 +227,9 @@ type ReplaceResult struct {
 	Updated  int `json:"updated"`  // pairs that still match (match/risk fields rewritten)
 	Reopened int `json:"reopened"` // resolved pairs that match again
 	Resolved int `json:"resolved"` // pairs in scope that no longer match
+	// Suppressed counts pairs resolved by a VEX statement (Finding.Suppressed)
+	// that were matching or new.
+	Suppressed int `json:"suppressed"`
 }
 
 // FindingQuery selects a page of findings. Zero fields do not filter.
@@ -211,6 +238,10 @@ type FindingQuery struct {
 	AssetID    string // exact
 	AdvisoryID string // exact
 	CVE        string // findings naming this CVE (case-insensitive)
+	// Source: "advisory" selects findings from a CSAF advisory (including
+	// advisory+sbom), "sbom" findings with SBOM component evidence
+	// (including advisory+sbom); "" both.
+	Source string
 	// MatchStatus: known_affected, first_affected, last_affected, needs_review.
 	MatchStatus string
 	// State is a workflow state (one of WorkflowStates). "" lists every
@@ -336,7 +367,10 @@ type FindingStore interface {
 	// still matches keeps its id, FirstSeen and Workflow and gets the new
 	// fields and LastSeen = now; a resolved pair that matches again is
 	// reopened (ResolvedAt cleared; a state resolved by the system goes
-	// back to open). Stored matching pairs inside scope that are not in fs
+	// back to open). A pair with Suppressed set (a VEX says not affected)
+	// is written with its new fields but stored resolved: new, it is added
+	// resolved (UpdatedBy SystemActor); matching, it is resolved as below;
+	// resolved, it stays so. Stored matching pairs inside scope that are not in fs
 	// are marked resolved (ResolvedAt = now; open, in_progress and
 	// mitigated become resolved with UpdatedBy SystemActor), never
 	// deleted. risks replaces the device-risk rows of the devices it names;

@@ -39,6 +39,10 @@ type SBOMStore interface {
 	ListComponents(ctx context.Context, q ComponentQuery) (*ComponentPage, error)
 	// ScanOSV streams every stored OSV record (id, exact JSON) in id order.
 	ScanOSV(ctx context.Context, fn func(id string, raw []byte) error) error
+	// SBOMMark changes whenever an SBOM is attached or re-matched (the
+	// number of versions and the newest attach and match times): the
+	// findings service polls it to pick up changes made by any process.
+	SBOMMark(ctx context.Context) (string, error)
 }
 
 // FeedOSV is the kind (and name) of the OSV records feed.
@@ -148,6 +152,14 @@ type SBOMVuln struct {
 	// low; NeedsReview is set for low confidence and unknown status.
 	Confidence  string `json:"confidence"`
 	NeedsReview bool   `json:"needs_review"`
+	// CVSS is the highest base score of the vulnerability's NVD record (or,
+	// without one, its OSV severity) at match time, with its vector and
+	// version (0 / "": none published); Summary is the record's summary or
+	// description (first line). The findings' risk score uses them.
+	CVSS        float64 `json:"cvss,omitempty"`
+	CVSSVector  string  `json:"cvss_vector,omitempty"`
+	CVSSVersion string  `json:"cvss_version,omitempty"`
+	Summary     string  `json:"summary,omitempty"`
 }
 
 // SBOMQuery selects attached versions.

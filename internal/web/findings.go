@@ -243,6 +243,35 @@ func decodeFactors(raw json.RawMessage) []factorView {
 	return fs
 }
 
+// componentEvidence is one SBOM component behind a finding (the JSON of
+// store.Finding.Evidence, written by assess.Evidence).
+type componentEvidence struct {
+	SBOMID        int64  `json:"sbom_id"`
+	SBOMVersion   int    `json:"sbom_version"`
+	Subject       string `json:"subject"`
+	Component     string `json:"component"`
+	Version       string `json:"version"`
+	PURL          string `json:"purl"`
+	CPE           string `json:"cpe"`
+	Vulnerability string `json:"vulnerability"`
+	Source        string `json:"source"`
+	Method        string `json:"method"`
+	Confidence    string `json:"confidence"`
+	Status        string `json:"status"`
+	Suppressed    bool   `json:"suppressed"`
+	Justification string `json:"justification"`
+	Detail        string `json:"detail"`
+	NeedsReview   bool   `json:"needs_review"`
+}
+
+func decodeEvidence(raw json.RawMessage) []componentEvidence {
+	var ev []componentEvidence
+	if len(raw) > 0 {
+		json.Unmarshal(raw, &ev) //nolint:errcheck // as above
+	}
+	return ev
+}
+
 func decodeActions(raw json.RawMessage) []remediation.Item {
 	var is []remediation.Item
 	if len(raw) > 0 {
@@ -272,8 +301,11 @@ type findingData struct {
 	Factors      []factorView
 	Actions      []remediation.Item
 	Remediations []matchRemediation
-	States       []string
-	Error        string
+	// Evidence are the SBOM components behind the finding (SBOM findings
+	// and advisory findings an SBOM confirms).
+	Evidence []componentEvidence
+	States   []string
+	Error    string
 	// MaxAccept is the latest acceptance expiry the policy allows.
 	MaxAccept, MinAccept string
 }
@@ -306,7 +338,7 @@ func (h *Handler) renderFinding(w http.ResponseWriter, r *http.Request, rc *reqC
 	now := h.now()
 	pol := remediation.DefaultPolicy()
 	d := findingData{F: f, SLA: slaOf(f, now, pol.DueSoonDays), Factors: decodeFactors(f.Factors), Actions: decodeActions(f.Actions),
-		Remediations: decodeRemediations(f.Remediations), States: store.WorkflowStates, Error: errMsg,
+		Remediations: decodeRemediations(f.Remediations), Evidence: decodeEvidence(f.Evidence), States: store.WorkflowStates, Error: errMsg,
 		MinAccept: now.UTC().AddDate(0, 0, 1).Format(time.DateOnly), MaxAccept: now.UTC().AddDate(0, 0, pol.MaxAcceptanceDays).Format(time.DateOnly)}
 	rep, err := h.feedReport(r.Context())
 	if err != nil {

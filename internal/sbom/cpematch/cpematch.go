@@ -43,12 +43,23 @@ type Index struct {
 	byVP map[string][]int // "vendor:product" -> indexes into cves
 	any  []int            // CVEs with a wildcard vendor or product
 	cves []*nvd.CVE
+	byID map[string]*nvd.CVE
+}
+
+// CVE returns the record of id (every record given, with or without
+// configurations), nil when none.
+func (ix *Index) CVE(id string) *nvd.CVE {
+	if ix == nil {
+		return nil
+	}
+	return ix.byID[id]
 }
 
 // NewIndex indexes cves (records without configurations are kept out).
 func NewIndex(cves []*nvd.CVE) *Index {
-	ix := &Index{byVP: map[string][]int{}, cves: cves}
+	ix := &Index{byVP: map[string][]int{}, cves: cves, byID: make(map[string]*nvd.CVE, len(cves))}
 	for i, cve := range cves {
+		ix.byID[cve.ID] = cve
 		seen := map[string]bool{}
 		for _, crit := range vulnerableCriteria(cve.Configurations) {
 			n, err := cpe.Parse(crit)

@@ -34,6 +34,15 @@ type Record struct {
 	Aliases   []string   `json:"aliases,omitempty"`
 	Summary   string     `json:"summary,omitempty"`
 	Affected  []Affected `json:"affected"`
+	// Severity are the record's severity scores (type CVSS_V2, CVSS_V3,
+	// CVSS_V4: score is the vector).
+	Severity []Severity `json:"severity,omitempty"`
+}
+
+// Severity is one OSV severity entry.
+type Severity struct {
+	Type  string `json:"type"`
+	Score string `json:"score"`
 }
 
 // Affected is one affected package of a record.
@@ -160,8 +169,12 @@ func purlKey(s string) (key, string, string, bool) {
 // Index is a set of OSV records keyed by package, ready for matching.
 type Index struct {
 	byKey map[key][]entry
+	byID  map[string]*Record
 	n     int
 }
+
+// Record returns the (not withdrawn) record with id, nil when none.
+func (ix *Index) Record(id string) *Record { return ix.byID[id] }
 
 type entry struct {
 	rec *Record
@@ -253,12 +266,13 @@ func compile(a *Affected, scheme string) [][]event {
 
 // NewIndex indexes records; withdrawn records are dropped.
 func NewIndex(records []*Record) *Index {
-	ix := &Index{byKey: map[key][]entry{}}
+	ix := &Index{byKey: map[key][]entry{}, byID: make(map[string]*Record, len(records))}
 	for _, r := range records {
 		if r.Withdrawn != "" {
 			continue
 		}
 		ix.n++
+		ix.byID[r.ID] = r
 		for i := range r.Affected {
 			a := &r.Affected[i]
 			eco, _, _ := strings.Cut(a.Package.Ecosystem, ":")

@@ -28,9 +28,9 @@ const findingCols = `id, device_id, asset_id, advisory_id, advisory_title, produ
 	confidence, match_status, reasons, cves, cvss, cvss_vector, cvss_version, kev, kev_due_date, epss, epss_percentile,
 	remediations, score, band, factors, score_vector, action, due, due_rule, sla, actions, first_seen, last_seen,
 	resolved_at, wf_state, wf_owner, wf_note, accept_justification, accept_approver, accept_expires, rubric_vector,
-	rubric_answers, rubric_rationale, wf_due, wf_revision, wf_updated_by, wf_updated_at, eff_due`
+	rubric_answers, rubric_rationale, wf_due, wf_revision, wf_updated_by, wf_updated_at, eff_due, source, evidence, suppressed`
 
-const findingNCols = 47
+const findingNCols = 50
 
 func jsonText(v any, empty string) string {
 	b, err := json.Marshal(v)
@@ -67,7 +67,8 @@ func findingRow(f *store.Finding) []any {
 		f.Score, f.Band, rawText(f.Factors, "[]"), f.ScoreVector, f.Action, f.Due, f.DueRule, f.SLA, rawText(f.Actions, "[]"),
 		ts(f.FirstSeen), ts(f.LastSeen), ts(f.ResolvedAt), wf.State, wf.Owner, wf.Note, wf.AcceptJustification,
 		wf.AcceptApprover, ts(wf.AcceptExpires), wf.RubricVector, rawText(wf.RubricAnswers, ""), rawText(wf.RubricRationale, ""),
-		wf.DueDate, wf.Revision, wf.UpdatedBy, ts(wf.UpdatedAt), effDue(f)}
+		wf.DueDate, wf.Revision, wf.UpdatedBy, ts(wf.UpdatedAt), effDue(f), cmpOr(f.Source, store.SourceAdvisory),
+		rawText(f.Evidence, "[]"), f.Suppressed}
 }
 
 type scanner interface{ Scan(dest ...any) error }
@@ -75,13 +76,13 @@ type scanner interface{ Scan(dest ...any) error }
 func scanFinding(r scanner) (*store.Finding, error) {
 	f := &store.Finding{}
 	wf := &f.Workflow
-	var branch, reasons, cves, rems, factors, actions, first, last, resolved, accExp, answers, rationale, wfAt, eff string
+	var branch, reasons, cves, rems, factors, actions, first, last, resolved, accExp, answers, rationale, wfAt, eff, evidence string
 	if err := r.Scan(&f.ID, &f.DeviceID, &f.AssetID, &f.AdvisoryID, &f.AdvisoryTitle, &f.ProductID, &f.ProductName,
 		&branch, &f.Method, &f.Confidence, &f.MatchStatus, &reasons, &cves, &f.CVSS, &f.CVSSVector, &f.CVSSVersion, &f.KEV,
 		&f.KEVDueDate, &f.EPSS, &f.EPSSPercentile, &rems, &f.Score, &f.Band, &factors, &f.ScoreVector, &f.Action, &f.Due,
 		&f.DueRule, &f.SLA, &actions, &first, &last, &resolved, &wf.State, &wf.Owner, &wf.Note, &wf.AcceptJustification,
 		&wf.AcceptApprover, &accExp, &wf.RubricVector, &answers, &rationale, &wf.DueDate, &wf.Revision, &wf.UpdatedBy,
-		&wfAt, &eff); err != nil {
+		&wfAt, &eff, &f.Source, &evidence, &f.Suppressed); err != nil {
 		return nil, err
 	}
 	bad := func(field string, err error) error {
@@ -104,6 +105,7 @@ func scanFinding(r scanner) (*store.Finding, error) {
 		f.Reasons = []string{}
 	}
 	f.Remediations, f.Factors, f.Actions = json.RawMessage(rems), json.RawMessage(factors), json.RawMessage(actions)
+	f.Evidence = json.RawMessage(evidence)
 	if answers != "" {
 		wf.RubricAnswers = json.RawMessage(answers)
 	}
@@ -314,7 +316,26 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		}
 		seen[k] = true
 		f.LastSeen, f.ResolvedAt = now, time.Time{}
-		if o := old[k]; o != nil {
+		o := old[k]
+		switch {
+		case f.Suppressed && o != nil:
+			// a VEX says not affected: resolved (kept resolved) with the
+			// new evidence
+			f.ID, f.FirstSeen, f.Workflow, f.ResolvedAt = o.ID, o.FirstSeen, o.Workflow, o.ResolvedAt
+			del = append(del, o.ID)
+			if o.ResolvedAt.IsZero() {
+				f.ResolvedAt = now
+				resolveBySystem(&f.Workflow, now)
+				res.Suppressed++
+			} else {
+				res.Updated++
+				reopened = append(reopened, o.ID) // a resolved row: deleted by id
+			}
+		case f.Suppressed:
+			f.ID, f.FirstSeen, f.ResolvedAt = 0, now, now
+			f.Workflow = store.Workflow{State: store.StateResolved, Revision: 1, UpdatedBy: store.SystemActor, UpdatedAt: now}
+			res.Suppressed++
+		case o != nil:
 			f.ID, f.FirstSeen, f.Workflow = o.ID, o.FirstSeen, o.Workflow
 			del = append(del, o.ID)
 			if o.ResolvedAt.IsZero() {
@@ -328,7 +349,7 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 					f.Workflow.UpdatedAt = now
 				}
 			}
-		} else {
+		default:
 			f.ID, f.FirstSeen = 0, now
 			f.Workflow = store.Workflow{State: store.StateOpen, Revision: 1}
 			res.New++
@@ -344,13 +365,7 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 			continue
 		}
 		o.ResolvedAt = now
-		switch o.Workflow.State {
-		case store.StateOpen, store.StateInProgress, store.StateMitigated:
-			o.Workflow.State = store.StateResolved
-			o.Workflow.UpdatedBy = store.SystemActor
-			o.Workflow.UpdatedAt = now
-			o.Workflow.Revision++
-		}
+		resolveBySystem(&o.Workflow, now)
 		vanished = append(vanished, o)
 		del = append(del, o.ID)
 		res.Resolved++
@@ -411,6 +426,19 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		return nil, fmt.Errorf("replace findings: commit: %w", err)
 	}
 	return res, nil
+}
+
+// resolveBySystem moves an open, in-progress or mitigated workflow to
+// resolved by the system (a pair that stopped matching or that a VEX
+// statement suppresses); other states are people's decisions and stay.
+func resolveBySystem(wf *store.Workflow, now time.Time) {
+	switch wf.State {
+	case store.StateOpen, store.StateInProgress, store.StateMitigated:
+		wf.State = store.StateResolved
+		wf.UpdatedBy = store.SystemActor
+		wf.UpdatedAt = now
+		wf.Revision++
+	}
 }
 
 func (s *DB) deleteFindingIDs(ctx context.Context, tx *sql.Tx, ids []int64) error {
@@ -638,11 +666,22 @@ func (s *DB) ListFindings(ctx context.Context, q store.FindingQuery) (*store.Fin
 	}
 	if q.CVE != "" {
 		c := strings.ToUpper(strings.TrimSpace(q.CVE))
-		where = append(where, "advisory_id IN (SELECT advisory_id FROM advisory_cves WHERE cve = "+arg(c)+")",
+		// SBOM findings are keyed by vulnerability id, not by a stored
+		// advisory: their CVEs are only in the cves column
+		where = append(where, "(source = 'sbom' OR advisory_id IN (SELECT advisory_id FROM advisory_cves WHERE cve = "+arg(c)+"))",
 			"cves LIKE "+arg("% "+escapeLike(c)+" %")+" ESCAPE '\\'")
 	}
 	if q.MatchStatus != "" {
 		where = append(where, "match_status = "+arg(q.MatchStatus))
+	}
+	switch q.Source {
+	case "":
+	case store.SourceAdvisory:
+		where = append(where, "source IN ('advisory', 'advisory+sbom')")
+	case store.SourceSBOM:
+		where = append(where, "source IN ('sbom', 'advisory+sbom')")
+	default:
+		return nil, &QueryError{Param: "source", Reason: fmt.Sprintf("%q is not one of advisory, sbom", q.Source)}
 	}
 	if q.State != "" {
 		if !store.ValidWorkflowState(q.State) {

@@ -146,8 +146,9 @@ func (s *DB) insertSBOMDocument(ctx context.Context, tx *sql.Tx, in *store.SBOMA
 }
 
 func insertSBOMVulns(ctx context.Context, tx *sql.Tx, docID int64, vulns []store.SBOMVuln) error {
-	vst, err := tx.PrepareContext(ctx, `INSERT INTO sbom_vulns (document_id, idx, vuln_id, source, method, aliases, status, suppressed, justification, detail, confidence, needs_review)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`)
+	vst, err := tx.PrepareContext(ctx, `INSERT INTO sbom_vulns (document_id, idx, vuln_id, source, method, aliases, status, suppressed, justification, detail, confidence, needs_review,
+		cvss, cvss_vector, cvss_version, summary)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`)
 	if err != nil {
 		return fmt.Errorf("sbom vulnerabilities: %w", err)
 	}
@@ -160,7 +161,7 @@ func insertSBOMVulns(ctx context.Context, tx *sql.Tx, docID int64, vulns []store
 		}
 		seen[k] = true
 		if _, err := vst.ExecContext(ctx, docID, v.Index, v.ID, v.Source, v.Method, strings.Join(v.Aliases, " "), v.Status,
-			b2i(v.Suppressed), v.Justification, v.Detail, v.Confidence, b2i(v.NeedsReview)); err != nil {
+			b2i(v.Suppressed), v.Justification, v.Detail, v.Confidence, b2i(v.NeedsReview), v.CVSS, v.CVSSVector, v.CVSSVersion, v.Summary); err != nil {
 			return fmt.Errorf("sbom vulnerability %s of component %d: %w", v.ID, v.Index, err)
 		}
 	}
@@ -382,7 +383,8 @@ func (s *DB) SBOMComponents(ctx context.Context, id int64) ([]store.SBOMComponen
 }
 
 func (s *DB) sbomVulns(ctx context.Context, where string, args ...any) ([]store.SBOMVuln, error) {
-	rows, err := s.SQL.QueryContext(ctx, `SELECT idx, vuln_id, source, method, aliases, status, suppressed, justification, detail, confidence, needs_review
+	rows, err := s.SQL.QueryContext(ctx, `SELECT idx, vuln_id, source, method, aliases, status, suppressed, justification, detail, confidence, needs_review,
+		cvss, cvss_vector, cvss_version, summary
 		FROM sbom_vulns WHERE `+where+" ORDER BY idx, vuln_id, source", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sbom vulnerabilities: %w", err)
@@ -393,7 +395,8 @@ func (s *DB) sbomVulns(ctx context.Context, where string, args ...any) ([]store.
 		var v store.SBOMVuln
 		var aliases string
 		var sup, review int
-		if err := rows.Scan(&v.Index, &v.ID, &v.Source, &v.Method, &aliases, &v.Status, &sup, &v.Justification, &v.Detail, &v.Confidence, &review); err != nil {
+		if err := rows.Scan(&v.Index, &v.ID, &v.Source, &v.Method, &aliases, &v.Status, &sup, &v.Justification, &v.Detail, &v.Confidence, &review,
+			&v.CVSS, &v.CVSSVector, &v.CVSSVersion, &v.Summary); err != nil {
 			return nil, fmt.Errorf("sbom vulnerabilities: %w", err)
 		}
 		if aliases != "" {
@@ -536,4 +539,18 @@ func (s *DB) ScanOSV(ctx context.Context, fn func(id string, raw []byte) error) 
 		}
 	}
 	return rows.Err()
+}
+
+// SBOMMark is the number of attached versions with the newest attach and
+// match times (see store.SBOMStore).
+func (s *DB) SBOMMark(ctx context.Context) (string, error) {
+	var n int64
+	var attached, matched string
+	if err := s.SQL.QueryRowContext(ctx, "SELECT count(*), coalesce(max(attached_at), '') FROM sbom_versions").Scan(&n, &attached); err != nil {
+		return "", fmt.Errorf("sbom mark: %w", err)
+	}
+	if err := s.SQL.QueryRowContext(ctx, "SELECT coalesce(max(matched_at), '') FROM sbom_documents").Scan(&matched); err != nil {
+		return "", fmt.Errorf("sbom mark: %w", err)
+	}
+	return strconv.FormatInt(n, 10) + "|" + attached + "|" + matched, nil
 }

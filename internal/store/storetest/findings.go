@@ -28,6 +28,8 @@ func RunFindings(t *testing.T, open Opener) {
 		{"list by site", testFindingsSite},
 		{"stats at scale", testFindingStatsMany},
 		{"risk_snapshots", testRiskSnapshots},
+		{"sbom_source_and_evidence", testFindingsSBOMSource},
+		{"vex_suppressed_stored_resolved", testFindingsSuppressed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

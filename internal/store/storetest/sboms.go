@@ -23,6 +23,7 @@ func RunSBOMs(t *testing.T, open Opener) {
 		{"list_components_filters_and_cursor", testSBOMListComponents},
 		{"bad_subject_and_cursor", testSBOMBadInput},
 		{"osv_records_in_feed_import", testOSVRecords},
+		{"mark_and_severity", testSBOMMarkAndSeverity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,0 +1,244 @@
+package findings
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/medwarden/medwarden/internal/advisory"
+	"github.com/medwarden/medwarden/internal/advisory/kev"
+	"github.com/medwarden/medwarden/internal/assess"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/storetest"
+)
+
+// sigmaAdvisory is ICSMA-20-170-04 (Baxter Sigma Spectrum 6.x:
+// CVE-2020-12039 … 12047).
+func sigmaAdvisory(t *testing.T) *advisory.Advisory {
+	for _, a := range icsma(t) {
+		if a.ID == "ICSMA-20-170-04" {
+			return a
+		}
+	}
+	t.Fatal("ICSMA-20-170-04 missing from the test advisories")
+	return nil
+}
+
+// pumpSBOM is an SBOM of Sigma Spectrum 6.05 firmware: OpenSSL with two
+// CVEs (one with NVD's CVSS), ThreadX matched by name only (low
+// confidence), a BusyBox CVE its vendor declared not_affected in a CSAF
+// VEX, and CVE-2020-12040 on the Wi-Fi module (the advisory's CVE too).
+func pumpSBOM(sha string, withOpenSSL bool) *store.SBOMAttach {
+	comps := []store.SBOMComponent{
+		{Index: 0, Name: "Sigma Spectrum firmware", Version: "6.05"},
+		{Index: 1, Name: "openssl", Version: "1.0.2k", CPE: "cpe:2.3:a:openssl:openssl:1.0.2k:*:*:*:*:*:*:*"},
+		{Index: 2, Name: "ThreadX kernel for STM32", Version: "5.8"},
+		{Index: 3, Name: "busybox", Version: "1.31.1", CPE: "cpe:2.3:a:busybox:busybox:1.31.1:*:*:*:*:*:*:*"},
+		{Index: 4, Name: "wbm-firmware", Version: "16", CPE: "cpe:2.3:o:baxter:wireless_battery_module_firmware:16:*:*:*:*:*:*:*"},
+	}
+	vulns := []store.SBOMVuln{
+		{Index: 2, ID: "CVE-2021-26749", Source: "nvd", Method: "name", Status: "affected", Confidence: "low", NeedsReview: true,
+			Detail: `matched by name: "threadx" is an alias of cpe:2.3:o:microsoft:azure_rtos_threadx`, CVSS: 7.8,
+			CVSSVector: "CVSS:3.1/AV:L/AC:L/PR:N/UI:R/S:U/C:H/I:H/A:H", CVSSVersion: "3.1"},
+		{Index: 3, ID: "CVE-2022-28391", Source: "nvd", Method: "cpe", Status: "not_affected", Suppressed: true, Confidence: "high",
+			Justification: "vulnerable_code_not_in_execute_path", Detail: "CSAF VEX BAX-VEX-2026-01: netstat is not built", CVSS: 9.8,
+			CVSSVector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", CVSSVersion: "3.1"},
+		{Index: 4, ID: "CVE-2020-12040", Source: "nvd", Method: "cpe", Status: "affected", Confidence: "high", CVSS: 9.8,
+			CVSSVector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", CVSSVersion: "3.1"},
+	}
+	if withOpenSSL {
+		vulns = append(vulns,
+			store.SBOMVuln{Index: 1, ID: "CVE-2022-0778", Source: "nvd", Method: "cpe", Status: "affected", Confidence: "high", CVSS: 7.5,
+				CVSSVector: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", CVSSVersion: "3.1", Summary: "BN_mod_sqrt() infinite loop"},
+			store.SBOMVuln{Index: 1, ID: "CVE-2023-0286", Source: "nvd", Method: "cpe", Status: "affected", Confidence: "high", CVSS: 7.4,
+				CVSSVector: "CVSS:3.1/AV:N/AC:H/PR:N/UI:N/S:U/C:H/I:N/A:H", CVSSVersion: "3.1"})
+	} else {
+		comps[1].Version, comps[1].CPE = "3.0.13", "cpe:2.3:a:openssl:openssl:3.0.13:*:*:*:*:*:*:*"
+	}
+	return &store.SBOMAttach{
+		Subject: store.SBOMSubject{Vendor: "Baxter", Model: "Sigma Spectrum", FirmwareVersion: "6.05"},
+		Raw:     []byte(`{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn:uuid:` + sha + `"}`), SHA256: sha,
+		Format: "cyclonedx-json", SpecVersion: "1.6", Name: "Sigma Spectrum 6.05", Valid: true, Quality: 71,
+		Components: comps, Vulns: vulns, AttachedBy: "alice",
+	}
+}
+
+func byPair(t *testing.T, st store.Store) map[string]*store.Finding {
+	t.Helper()
+	out := map[string]*store.Finding{}
+	q := store.FindingQuery{IncludeResolved: true, Sort: "id", Limit: 1000}
+	for {
+		p, err := st.ListFindings(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range p.Findings {
+			out[f.AssetID+"/"+f.AdvisoryID] = f
+		}
+		if p.Next == "" {
+			return out
+		}
+		q.Cursor = p.Next
+	}
+}
+
+func TestSBOMFindings(t *testing.T) {
+	for name, open := range openers(t) {
+		t.Run(name, func(t *testing.T) { testSBOMFindings(t, open(t)) })
+	}
+}
+
+func testSBOMFindings(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	// three pumps on 6.05 (the SBOM's firmware), one on 6.10, one monitor
+	var ids []int64
+	for i, ver := range []string{"6.05", "6.05", "6.05", "6.10"} {
+		d := storetest.Sample(i*4 + 1)
+		d.Vendor, d.Model, d.Version, d.DeviceType = "Baxter", "Sigma Spectrum", ver, "infusion pump"
+		if err := st.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, d.ID)
+	}
+	putAdvisories(t, st, []*advisory.Advisory{sigmaAdvisory(t)})
+	if err := st.ImportFeeds(ctx, func(tx store.FeedTx) error {
+		kc := &kev.Catalog{Title: "KEV", CatalogVersion: "2026.11.27", Count: 1, Entries: []kev.Entry{{CVEID: "CVE-2022-0778",
+			VendorProject: "OpenSSL", Product: "OpenSSL", DateAdded: time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC), DueDate: time.Date(2025, 3, 22, 0, 0, 0, 0, time.UTC)}}}
+		if err := tx.ReplaceKEV(ctx, kc); err != nil {
+			return err
+		}
+		return tx.SetFeed(ctx, store.FeedStatus{Name: "kev", Kind: store.FeedKEV, Source: "test", ImportedAt: store.Now(), Items: 1})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	ss := st.(store.SBOMStore)
+	if _, _, err := ss.AttachSBOM(ctx, pumpSBOM("a1", true)); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(st, Options{})
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := byPair(t, st)
+	pump := func(i int, id string) *store.Finding { return got[storetest.Sample(i*4+1).AssetID+"/"+id] }
+
+	// every covered pump has the open SBOM vulnerabilities; the 6.10 pump none
+	for i := range 3 {
+		f := pump(i, "CVE-2022-0778")
+		if f == nil {
+			t.Fatalf("pump %d: no CVE-2022-0778 finding; have %v", i, keys(got))
+		}
+		if f.Source != store.SourceSBOM || f.Method != "sbom-cpe" || f.MatchStatus != "known_affected" || f.CVSS != 7.5 ||
+			!f.KEV || f.KEVDueDate != "2025-03-22" || f.Score <= 0 || f.Workflow.State != store.StateOpen || !f.ResolvedAt.IsZero() {
+			t.Errorf("pump %d openssl finding: %+v", i, f)
+		}
+		var ev []assess.Evidence
+		if err := json.Unmarshal(f.Evidence, &ev); err != nil || len(ev) != 1 || ev[0].Component != "openssl" || ev[0].Version != "1.0.2k" ||
+			ev[0].CPE == "" || ev[0].Method != "cpe" || ev[0].Subject != "model" {
+			t.Errorf("pump %d openssl evidence: %s (%v)", i, f.Evidence, err)
+		}
+		if f.AdvisoryTitle != "CVE-2022-0778 in openssl 1.0.2k: BN_mod_sqrt() infinite loop" {
+			t.Errorf("title %q", f.AdvisoryTitle)
+		}
+		// low-confidence name match: needs review, like a fuzzy advisory match
+		if tx := pump(i, "CVE-2021-26749"); tx == nil || tx.MatchStatus != "needs_review" || tx.Confidence >= 0.7 || tx.Method != "sbom-name" {
+			t.Errorf("pump %d ThreadX finding: %+v", i, tx)
+		}
+		// VEX not_affected: stored resolved, the justification in the evidence
+		bb := pump(i, "CVE-2022-28391")
+		if bb == nil || !bb.Suppressed || bb.ResolvedAt.IsZero() || bb.Workflow.State != store.StateResolved {
+			t.Fatalf("pump %d busybox finding (VEX not_affected): %+v", i, bb)
+		}
+		var bev []assess.Evidence
+		if err := json.Unmarshal(bb.Evidence, &bev); err != nil || len(bev) != 1 || bev[0].Justification != "vulnerable_code_not_in_execute_path" || !bev[0].Suppressed {
+			t.Errorf("busybox evidence: %s", bb.Evidence)
+		}
+		// the advisory's CVE: one finding (the advisory's) with the SBOM evidence
+		if x := pump(i, "CVE-2020-12040"); x != nil {
+			t.Errorf("pump %d: CVE-2020-12040 counted twice (SBOM finding %+v)", i, x)
+		}
+		a := pump(i, "ICSMA-20-170-04")
+		if a == nil || a.Source != store.SourceAdvisorySBOM || !json.Valid(a.Evidence) || string(a.Evidence) == "[]" {
+			t.Fatalf("pump %d advisory finding: %+v", i, a)
+		}
+		dr, err := st.GetDeviceRisk(ctx, a.DeviceID)
+		if err != nil || dr.Findings != 4 || !dr.KEV { // advisory, 2 openssl, threadx
+			t.Errorf("pump %d device risk: %+v %v", i, dr, err)
+		}
+	}
+	other := storetest.Sample(13).AssetID // the 6.10 pump
+	for k, f := range got {
+		if f.AssetID == other && f.Source != store.SourceAdvisory {
+			t.Errorf("the 6.10 pump has an SBOM finding: %s", k)
+		}
+	}
+	if len(got) != 3*5+1 { // 5 per 6.05 pump; the 6.10 pump has the advisory (v6.x) only
+		t.Errorf("%d findings, want 16: %v", len(got), keys(got))
+	}
+	src, err := st.ListFindings(ctx, store.FindingQuery{Source: "sbom", Limit: 1000})
+	if err != nil || len(src.Findings) != 3*4 { // 2 openssl + threadx + the advisory with evidence, per pump
+		t.Errorf("source=sbom: %d findings, %v", len(src.Findings), err)
+	}
+
+	// the vendor sends firmware 6.05 SBOM v2: OpenSSL upgraded; the
+	// watcher notices (any process may have attached it) and resolves
+	// those findings on every pump
+	if _, _, err := ss.AttachSBOM(ctx, pumpSBOM("a2", false)); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got = byPair(t, st)
+	for i := range 3 {
+		if f := pump(i, "CVE-2022-0778"); f == nil || f.ResolvedAt.IsZero() || f.Workflow.State != store.StateResolved {
+			t.Errorf("pump %d openssl after the upgrade: %+v", i, f)
+		}
+		if f := pump(i, "CVE-2021-26749"); f == nil || !f.ResolvedAt.IsZero() {
+			t.Errorf("pump %d ThreadX after the upgrade: %+v", i, f)
+		}
+	}
+
+	// a pump is updated to 6.10: its SBOM findings resolve, the others stay
+	d, err := st.GetDevice(ctx, ids[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Version = "6.10"
+	if err := st.UpdateDevice(ctx, d, d.Revision); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.DevicesChanged(ctx, []int64{d.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got = byPair(t, st)
+	if f := pump(0, "CVE-2021-26749"); f == nil || f.ResolvedAt.IsZero() {
+		t.Errorf("updated pump keeps its SBOM finding: %+v", f)
+	}
+	if f := pump(1, "CVE-2021-26749"); f == nil || !f.ResolvedAt.IsZero() {
+		t.Errorf("other pump lost its SBOM finding: %+v", f)
+	}
+	// a full recompute agrees with the incremental paths
+	before := byPair(t, st)
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	after := byPair(t, st)
+	for k, f := range after {
+		b := before[k]
+		if b == nil || b.ResolvedAt.IsZero() != f.ResolvedAt.IsZero() || b.Score != f.Score || b.Source != f.Source {
+			t.Errorf("full recompute differs at %s: incremental %+v, full %+v", k, b, f)
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
