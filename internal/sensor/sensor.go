@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"time"
 	"unique"
@@ -169,18 +170,20 @@ type Sensor struct {
 	// macStr caches the text form of MACs: flows, edges and observations
 	// of a device then share one string instead of one each.
 	macStr map[[6]byte]string
-	// udpAll index + 1 of each UDP dissector (flow.udpPD), and the scratch
-	// application state of the datagram being dissected.
-	udpIndex   map[dissect.PacketDissector]uint8
-	udpScratch flowApp
-	sink       tcpSink // see tcp()
+	// udpAll (tcpAll) index + 1 of each UDP (TCP) dissector: flow.dis,
+	// flowApp.sd.
+	udpIndex map[dissect.PacketDissector]uint8
+	tcpIndex map[dissect.StreamDissector]uint8
+	// scratchFlow is the flow context of the datagram or link-layer frame
+	// being dissected: packet dissectors get it only for the call.
+	scratchFlow dissect.Flow
+	sink        tcpSink // see tcp()
 
 	reasmUsed int
-	// emit context
-	cur      *flowApp
-	curDir   dissect.Direction
-	curTime  time.Time
-	linkFlow dissect.Flow
+	// emit context: the flow whose payload is being dissected
+	curFlow *dissect.Flow
+	curDir  dissect.Direction
+	curTime time.Time
 }
 
 // New returns a sensor with cfg (zero fields take their defaults).
@@ -200,6 +203,7 @@ func New(cfg Config) *Sensor {
 		hinted:   map[uint16]bool{},
 		macStr:   map[[6]byte]string{},
 		udpIndex: map[dissect.PacketDissector]uint8{},
+		tcpIndex: map[dissect.StreamDissector]uint8{},
 	}
 	s.edges.noBucket = !cfg.EdgeBuckets
 	s.edges.max = max(cfg.MaxEdges, 0)
@@ -219,8 +223,9 @@ func New(cfg Config) *Sensor {
 				}
 			}
 		case dissect.LayerTCP:
-			if sd, ok := d.(dissect.StreamDissector); ok {
+			if sd, ok := d.(dissect.StreamDissector); ok && len(s.tcpAll) < 255 {
 				s.tcpAll = append(s.tcpAll, sd)
+				s.tcpIndex[sd] = uint8(len(s.tcpAll))
 				for _, p := range d.Ports() {
 					s.tcpPorts[p] = append(s.tcpPorts[p], sd)
 					s.hinted[p] = true
@@ -333,7 +338,7 @@ func (s *Sensor) linkFrame(p *packet, t time.Time) {
 	if len(s.link) == 0 || !p.hasMAC {
 		return
 	}
-	f := &s.linkFlow
+	f := &s.scratchFlow // no allocation per frame
 	*f = dissect.Flow{
 		Client:       dissect.Endpoint{MAC: s.macString(p.srcMAC)},
 		Server:       dissect.Endpoint{MAC: s.macString(p.dstMAC)},
@@ -342,14 +347,11 @@ func (s *Sensor) linkFrame(p *packet, t time.Time) {
 		SNAPProtocol: p.snapProto,
 		DstMAC:       s.macString(p.dstMAC),
 	}
-	app := &s.udpScratch // scratch state, as for datagrams: no allocation per frame
-	*app = flowApp{df: *f}
 	for _, d := range s.link {
-		if !s.safeDetect(d, &app.df, dissect.FromClient, p.linkPayload) {
+		if !s.safeDetect(d, f, dissect.FromClient, p.linkPayload) {
 			continue
 		}
-		app.d, app.pd = d, d
-		s.packetToDissector(app, dissect.FromClient, p.linkPayload, t)
+		s.packetToDissector(f, d, dissect.FromClient, p.linkPayload, t)
 		return
 	}
 }
@@ -370,19 +372,18 @@ func (s *Sensor) ip(p *packet, t time.Time, frameLen int) {
 	if f == nil {
 		if s.flows.n >= s.cfg.MaxFlows {
 			s.stats.EvictedFlows++
-			s.endFlow(s.flows.tail)
+			s.endFlow(s.flows.last())
 		}
 		f = s.flows.insert(k)
 		s.stats.Flows++
 		f.firstNS = ns
-		f.bucket = ns - ns%int64(s.cfg.EdgeInterval)
 		f.bucketFirst = ns
 		f.clientIsA = s.guessClientIsA(p, srcIsA)
 	} else {
 		s.flows.touch(f)
-		if ns >= f.bucket+int64(s.cfg.EdgeInterval) {
+		iv := int64(s.cfg.EdgeInterval)
+		if ns >= f.bucketFirst-f.bucketFirst%iv+iv {
 			s.flushEdge(f)
-			f.bucket = ns - ns%int64(s.cfg.EdgeInterval)
 			f.bucketFirst = ns
 		}
 	}
@@ -391,13 +392,8 @@ func (s *Sensor) ip(p *packet, t time.Time, frameLen int) {
 	}
 	f.bucketPkts++
 	f.bucketBytes += uint64(frameLen)
-	if srcIsA {
-		if !f.seenA {
-			f.seenA = true
-			s.seen(p, f)
-		}
-	} else if !f.seenB {
-		f.seenB = true
+	if bit := uint8(1) << b2i(!srcIsA); f.seen&bit == 0 {
+		f.seen |= bit
 		s.seen(p, f)
 	}
 	if p.hasMAC {
@@ -434,6 +430,13 @@ func (s *Sensor) seen(p *packet, f *flow) {
 	}
 }
 
+func b2i(b bool) uint8 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func isHostAddr(a netip.Addr) bool {
 	return a.IsValid() && !a.IsUnspecified() && !a.IsMulticast() && !a.IsLoopback() && a != netip.AddrFrom4([4]byte{255, 255, 255, 255})
 }
@@ -466,65 +469,51 @@ func (s *Sensor) guessClientIsA(p *packet, srcIsA bool) bool {
 	return srcIsA
 }
 
+// flowContext fills df with f's endpoints.
+func (s *Sensor) flowContext(df *dissect.Flow, f *flow) {
+	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
+	if f.hasMAC {
+		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
+	}
+	*df = dissect.Flow{}
+	if f.clientIsA {
+		df.Client, df.Server = ca, cb
+	} else {
+		df.Client, df.Server = cb, ca
+	}
+}
+
 func (s *Sensor) app(f *flow) *flowApp {
 	if f.app != nil {
 		return f.app
 	}
 	a := &flowApp{}
-	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
-	if f.hasMAC {
-		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
-	}
-	if f.clientIsA {
-		a.df.Client, a.df.Server = ca, cb
-	} else {
-		a.df.Client, a.df.Server = cb, ca
-	}
+	s.flowContext(&a.df, f)
 	f.app = a
 	return a
 }
 
-// udpApp fills the sensor's scratch application state for a datagram of
-// UDP flow f: packet dissectors get the flow only for the call.
-func (s *Sensor) udpApp(f *flow) *flowApp {
-	a := &s.udpScratch
-	*a = flowApp{}
-	ca, cb := dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrA(), f.key.pa)}, dissect.Endpoint{Addr: netip.AddrPortFrom(f.key.addrB(), f.key.pb)}
-	if f.hasMAC {
-		ca.MAC, cb.MAC = s.macString(f.macA), s.macString(f.macB)
-	}
-	if f.clientIsA {
-		a.df.Client, a.df.Server = ca, cb
-	} else {
-		a.df.Client, a.df.Server = cb, ca
-	}
-	a.decided = f.udpDone
-	if f.udpPD != 0 {
-		a.pd = s.udpAll[f.udpPD-1]
-		a.d = a.pd
-	}
-	return a
-}
-
 func (s *Sensor) udp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
-	if len(p.payload) == 0 || len(s.udpAll) == 0 || (f.udpDone && f.udpPD == 0) {
+	if len(p.payload) == 0 || len(s.udpAll) == 0 || (f.done && f.dis == 0) {
 		return
 	}
-	a := s.udpApp(f)
-	if !a.decided {
-		f.udpTries++
-		srv := a.df.Server.Addr.Port()
-		cli := a.df.Client.Addr.Port()
+	// Packet dissectors get the flow only for the call: a scratch context.
+	df := &s.scratchFlow
+	s.flowContext(df, f)
+	if !f.done {
+		f.tries++
+		srv := df.Server.Addr.Port()
+		cli := df.Client.Addr.Port()
 		var chosen dissect.PacketDissector
 		for _, d := range s.udpPorts[srv] {
-			if s.safeDetect(d, &a.df, dir, p.payload) {
+			if s.safeDetect(d, df, dir, p.payload) {
 				chosen = d
 				break
 			}
 		}
 		if chosen == nil && cli != srv {
 			for _, d := range s.udpPorts[cli] {
-				if s.safeDetect(d, &a.df, dir, p.payload) {
+				if s.safeDetect(d, df, dir, p.payload) {
 					chosen = d
 					break
 				}
@@ -532,39 +521,39 @@ func (s *Sensor) udp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 		}
 		if chosen == nil {
 			for _, d := range s.udpAll {
-				if s.safeDetect(d, &a.df, dir, p.payload) {
+				if s.safeDetect(d, df, dir, p.payload) {
 					chosen = d
 					break
 				}
 			}
 		}
 		if chosen != nil {
-			a.decided, a.d, a.pd = true, chosen, chosen
-			f.udpDone, f.udpPD = true, s.udpIndex[chosen]
-		} else if f.udpTries >= maxDetectAttempts {
-			f.udpDone = true
+			f.done, f.dis = true, s.udpIndex[chosen]
+		} else if f.tries >= maxDetectAttempts {
+			f.done = true
 		}
 	}
-	if a.pd != nil {
-		s.packetToDissector(a, dir, p.payload, t)
-		if a.pd == nil { // the dissector panicked: no more of this flow
-			f.udpPD = 0
+	if f.dis != 0 {
+		if !s.packetToDissector(df, s.udpAll[f.dis-1], dir, p.payload, t) {
+			f.dis = 0 // the dissector panicked: no more of this flow
 		}
 	}
-	s.cur = nil
 }
 
-func (s *Sensor) packetToDissector(a *flowApp, dir dissect.Direction, payload []byte, t time.Time) {
-	s.cur, s.curDir, s.curTime = a, dir, t
+// packetToDissector hands one payload to pd; false when pd panicked.
+func (s *Sensor) packetToDissector(df *dissect.Flow, pd dissect.PacketDissector, dir dissect.Direction, payload []byte, t time.Time) (ok bool) {
+	s.curFlow, s.curDir, s.curTime = df, dir, t
 	defer func() {
+		s.curFlow = nil
 		if r := recover(); r != nil {
 			s.stats.DissectorErrors++
-			a.pd = nil
+			ok = false
 		}
 	}()
-	if err := a.pd.DissectPacket(&a.df, dir, payload, t, s); err != nil {
+	if err := pd.DissectPacket(df, dir, payload, t, s); err != nil {
 		s.stats.DissectorErrors++
 	}
+	return true
 }
 
 func (s *Sensor) safeDetect(d dissect.Dissector, f *dissect.Flow, dir dissect.Direction, payload []byte) (ok bool) {
@@ -595,22 +584,17 @@ func (k *tcpSink) gap() {
 }
 
 func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
-	if len(s.tcpAll) == 0 {
+	if len(s.tcpAll) == 0 || f.done {
 		return
 	}
 	if f.app == nil {
 		if len(p.payload) == 0 {
 			if p.tcpFlags&tcpSYN != 0 && p.tcpFlags&tcpRST == 0 {
-				f.synSeen[dir], f.isn[dir] = true, p.seq
+				f.tcp[dir].init, f.tcp[dir].next = true, p.seq+1
 			}
 			return // nothing to reassemble yet
 		}
-		a := s.app(f)
-		for d := range 2 {
-			if f.synSeen[d] {
-				a.tcp[d].init, a.tcp[d].next = true, f.isn[d]+1
-			}
-		}
+		s.app(f)
 	}
 	a := f.app
 	if a.decided && a.stream == nil {
@@ -623,12 +607,15 @@ func (s *Sensor) tcp(f *flow, p *packet, dir dissect.Direction, t time.Time) {
 	// allocation per segment.
 	s.sink = tcpSink{s: s, a: a, dir: dir, t: t}
 	budget := s.cfg.ReassemblyMemory - s.reasmUsed
-	s.reasmUsed += a.tcp[dir].segment(p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &s.sink)
+	s.reasmUsed += f.tcp[dir].segment(&a.ooo, int(dir&1), p.seq, p.tcpFlags, p.payload, s.cfg.StreamBuffer, budget, &s.sink)
 	s.sink.a = nil
 	if a.decided && a.stream == nil {
-		// No dissector (any more): drop what is buffered. Done here, not
-		// while segment is delivering, because segment walks the buffer.
+		// No dissector (any more): drop what is buffered and the whole
+		// application state; the flow keeps only the dissector's name for
+		// its edge. Done here, not while segment is delivering, because
+		// segment walks the buffer.
 		s.releaseTCP(a)
+		f.dis, f.done, f.app = a.sd, true, nil
 	}
 }
 
@@ -660,7 +647,7 @@ func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t t
 			}
 		}
 		if chosen != nil {
-			a.decided, a.d = true, chosen
+			a.decided, a.sd = true, s.tcpIndex[chosen]
 			s.safeStream(a, func() { a.stream = chosen.NewStream(&a.df) })
 		} else if a.attempts >= maxDetectAttempts {
 			a.decided = true // tcp() releases the reassembly buffers
@@ -672,19 +659,20 @@ func (s *Sensor) streamBytes(a *flowApp, dir dissect.Direction, data []byte, t t
 	}
 	if n := a.skip[dir&1]; n > 0 {
 		// Bytes the stream said it does not need (dissect.Skipper).
-		if n >= len(data) {
-			a.skip[dir&1] = n - len(data)
+		if int(n) >= len(data) {
+			a.skip[dir&1] = n - uint32(len(data))
 			return
 		}
 		data, a.skip[dir&1] = data[n:], 0
 	}
-	s.cur, s.curDir, s.curTime = a, dir, t
+	s.curFlow, s.curDir, s.curTime = &a.df, dir, t
 	s.safeStream(a, func() {
 		if err := a.stream.Feed(dir, data, t, s); err != nil {
 			s.stats.DissectorErrors++
 		}
 		if sk, ok := a.stream.(dissect.Skipper); ok {
-			a.skip[dir&1] = max(0, sk.Skip(dir))
+			// Skip lengths come from 32-bit length fields (DICOM PDUs).
+			a.skip[dir&1] = uint32(min(max(0, sk.Skip(dir)), math.MaxUint32))
 		}
 	})
 	if a.stream == nil {
@@ -714,7 +702,10 @@ func (s *Sensor) safeStream(a *flowApp, fn func()) {
 }
 
 func (s *Sensor) releaseTCP(a *flowApp) {
-	s.reasmUsed -= a.tcp[0].release() + a.tcp[1].release()
+	if a.ooo != nil {
+		s.reasmUsed -= a.ooo[0].release() + a.ooo[1].release()
+		a.ooo = nil
+	}
 }
 
 // endFlow finishes a flow: flushes counters and ends its dissector.
@@ -727,7 +718,7 @@ func (s *Sensor) endFlow(f *flow) {
 		s.releaseTCP(a)
 		if a.stream != nil && !a.ended {
 			a.ended = true
-			s.cur, s.curDir, s.curTime = a, dissect.FromClient, time.Unix(0, f.lastNS).UTC()
+			s.curFlow, s.curDir, s.curTime = &a.df, dissect.FromClient, time.Unix(0, f.lastNS).UTC()
 			s.safeStream(a, func() { a.stream.End(s) })
 		}
 	}
@@ -736,7 +727,7 @@ func (s *Sensor) endFlow(f *flow) {
 
 func (s *Sensor) expire() {
 	idle := int64(s.cfg.IdleTimeout)
-	for f := s.flows.tail; f != nil && s.nowNS-f.lastNS > idle; f = s.flows.tail {
+	for f := s.flows.last(); f != nil && s.nowNS-f.lastNS > idle; f = s.flows.last() {
 		s.endFlow(f)
 	}
 }
@@ -771,10 +762,13 @@ func (s *Sensor) flushEdge(f *flow) {
 		e.SrcMAC, e.DstMAC = s.macString(cm), s.macString(sm)
 	}
 	e.Proto = protoName(k.proto, k.v6)
-	if f.app != nil && f.app.d != nil {
-		e.App = f.app.d.Name()
-	} else if f.udpPD != 0 {
-		e.App = s.udpAll[f.udpPD-1].Name()
+	switch {
+	case f.app != nil && f.app.sd != 0:
+		e.App = s.tcpAll[f.app.sd-1].Name()
+	case f.dis != 0 && k.proto == protoTCP:
+		e.App = s.tcpAll[f.dis-1].Name()
+	case f.dis != 0:
+		e.App = s.udpAll[f.dis-1].Name()
 	}
 	s.edges.Add(e, uint64(f.bucketPkts), f.bucketBytes, time.Unix(0, f.bucketFirst).UTC(), time.Unix(0, f.lastNS).UTC())
 	f.bucketPkts, f.bucketBytes = 0, 0
@@ -833,10 +827,10 @@ func (s *Sensor) Report(fd dissect.Finding) {
 // with neither MAC nor IP belongs to the sender; one with only an IP gets
 // the sender's MAC when the IP is the sender's.
 func (s *Sensor) fillDevice(mac *string, ip *netip.Addr) {
-	if s.cur == nil {
+	if s.curFlow == nil {
 		return
 	}
-	snd := s.cur.df.Sender(s.curDir)
+	snd := s.curFlow.Sender(s.curDir)
 	switch {
 	case *mac == "" && !ip.IsValid():
 		*mac = snd.MAC
@@ -854,7 +848,7 @@ func (s *Sensor) fillDevice(mac *string, ip *netip.Addr) {
 // Flush ends every flow (so stream dissectors see End and counters reach
 // the edges). Call it once after the last frame.
 func (s *Sensor) Flush() {
-	for f := s.flows.tail; f != nil; f = s.flows.tail {
+	for f := s.flows.last(); f != nil; f = s.flows.last() {
 		s.endFlow(f)
 	}
 }

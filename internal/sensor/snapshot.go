@@ -9,7 +9,7 @@ import "time"
 // Whole-run edges (Result().Edges) are not affected. It needs
 // Config.EdgeBuckets.
 func (s *Sensor) DrainEdgeBuckets() []EdgeBucket {
-	for f := s.flows.head; f != nil; f = f.next {
+	for f := s.flows.first(); f != nil; f = s.flows.after(f) {
 		s.flushEdge(f)
 		f.bucketFirst = f.lastNS
 	}

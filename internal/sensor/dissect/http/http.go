@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -34,8 +35,8 @@ const (
 // Limits of one direction's parser.
 const (
 	maxLine    = 16 << 10 // one start or header line
-	maxHeaders = 128      // header lines per message
-	maxPending = 64       // pipelined requests awaiting a response
+	maxHeaders = 128      // header lines per message (fits direction.headers)
+	maxPending = 64       // pipelined requests awaiting a response (fits pendingQueue)
 	maxValue   = 255
 )
 
@@ -112,28 +113,116 @@ const (
 	stLost                   // after a gap or garbage: probe each line for a message start
 )
 
+// A stream is kept small (112 bytes) because a sensor may follow a
+// million of them at once: what only a message in progress needs (a line
+// split across segments, the Host and Basic user for the credentials
+// finding) lives in a part allocated while it is needed, and methods are
+// kept as kinds, not text.
 type direction struct {
 	isServer bool
 	st       state
-	line     []byte // partial line carried between Feed calls
-	remain   int64  // bytes left in a body or chunk
 	// current message
-	headers   int
-	method    string
-	status    int
+	method    methodKind
 	chunked   bool
-	length    int64
 	hasLength bool
 	upgrade   bool
-	auth      string // user of a Basic Authorization header
-	authSeen  bool   // a Basic Authorization header was present (the user may be empty)
-	host      string
+	authSeen  bool  // a Basic Authorization header was present (the user may be empty)
+	headers   uint8 // header lines so far (at most maxHeaders+1)
+	status    int32
+	remain    int64 // bytes left in a body or chunk
+	length    int64
+	ext       *partial // nil when nothing is carried between lines
+}
+
+// partial is the state of a direction that outlives one line.
+type partial struct {
+	line []byte // partial line carried between Feed calls
+	auth string // user of a Basic Authorization header
+	host string
+}
+
+// methodKind is what the parser needs of a request method.
+type methodKind uint8
+
+const (
+	methodOther methodKind = iota
+	methodHEAD
+	methodCONNECT
+)
+
+func kindOf(m []byte) methodKind {
+	switch string(m) {
+	case "HEAD":
+		return methodHEAD
+	case "CONNECT":
+		return methodCONNECT
+	}
+	return methodOther
+}
+
+// pendingQueue holds the method kinds of up to maxPending requests
+// awaiting responses, oldest first, as two bit sets.
+type pendingQueue struct {
+	head, connect uint64
+	n             uint8
+}
+
+func (q *pendingQueue) push(k methodKind) {
+	if int(q.n) >= maxPending {
+		return
+	}
+	bit := uint64(1) << q.n
+	switch k {
+	case methodHEAD:
+		q.head |= bit
+	case methodCONNECT:
+		q.connect |= bit
+	}
+	q.n++
+}
+
+func (q *pendingQueue) front() methodKind {
+	switch {
+	case q.head&1 != 0:
+		return methodHEAD
+	case q.connect&1 != 0:
+		return methodCONNECT
+	}
+	return methodOther
+}
+
+func (q *pendingQueue) pop() {
+	q.head >>= 1
+	q.connect >>= 1
+	q.n--
 }
 
 type stream struct {
 	flow    *dissect.Flow
 	dir     [2]direction
-	pending []string // methods of requests awaiting responses
+	pending pendingQueue // requests awaiting responses
+}
+
+// ext returns d's partial state, allocating it.
+func (d *direction) partial() *partial {
+	if d.ext == nil {
+		d.ext = &partial{}
+	}
+	return d.ext
+}
+
+// release drops the partial state when it carries nothing.
+func (d *direction) release() {
+	if d.ext != nil && len(d.ext.line) == 0 && d.st != stHeaders {
+		d.ext = nil
+	}
+}
+
+// resetLine empties the carried line, keeping its buffer for the next.
+func (d *direction) resetLine() {
+	if d.ext != nil {
+		d.ext.line = d.ext.line[:0]
+	}
 }
 
 // Feed implements dissect.Stream.
@@ -157,6 +246,7 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 				}
 			}
 		case stUntilEnd, stOpaque:
+			d.ext = nil
 			return err
 		default:
 			line, rest, ok := s.nextLine(d, data)
@@ -167,7 +257,7 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 			if d.st == stLost {
 				// Probe each line: resume at the first that starts a message.
 				if !startsMessage(line) || (d.isServer != bytes.HasPrefix(line, []byte("HTTP/"))) {
-					d.line = d.line[:0]
+					d.resetLine()
 					continue
 				}
 				d.st = stStart
@@ -175,9 +265,10 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 			if e := s.line(d, dir, line, t, out); e != nil && err == nil {
 				err = e
 			}
-			d.line = d.line[:0]
+			d.resetLine()
 		}
 	}
+	d.release()
 	return err
 }
 
@@ -186,19 +277,21 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 func (s *stream) nextLine(d *direction, data []byte) ([]byte, []byte, bool) {
 	i := bytes.IndexByte(data, '\n')
 	if i < 0 {
-		if room := maxLine + 1 - len(d.line); room > 0 {
-			d.line = append(d.line, data[:min(room, len(data))]...)
+		p := d.partial()
+		if room := maxLine + 1 - len(p.line); room > 0 {
+			p.line = append(p.line, data[:min(room, len(data))]...)
 		}
 		return nil, nil, false
 	}
 	// Lines are capped at maxLine bytes (the rest is dropped), the same
 	// whether the line arrived in one piece or several.
 	var line []byte
-	if len(d.line) > 0 {
-		if room := maxLine + 1 - len(d.line); room > 0 {
-			d.line = append(d.line, data[:min(room, i)]...)
+	if d.ext != nil && len(d.ext.line) > 0 {
+		p := d.ext
+		if room := maxLine + 1 - len(p.line); room > 0 {
+			p.line = append(p.line, data[:min(room, i)]...)
 		}
-		line = d.line
+		line = p.line
 	} else {
 		line = data[:i]
 	}
@@ -222,7 +315,10 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 		if len(line) == 0 {
 			return nil // tolerate blank lines between messages
 		}
-		d.headers, d.chunked, d.hasLength, d.length, d.upgrade, d.status, d.method, d.auth, d.host, d.authSeen = 0, false, false, 0, false, 0, "", "", "", false
+		d.headers, d.chunked, d.hasLength, d.length, d.upgrade, d.status, d.method, d.authSeen = 0, false, false, 0, false, 0, methodOther, false
+		if d.ext != nil {
+			d.ext.auth, d.ext.host = "", ""
+		}
 		if d.isServer {
 			if !bytes.HasPrefix(line, []byte("HTTP/")) {
 				d.st = stLost
@@ -230,13 +326,13 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 			}
 			f := bytes.Fields(line)
 			if len(f) >= 2 {
-				d.status, _ = strconv.Atoi(string(f[1]))
+				st, _ := strconv.Atoi(string(f[1]))
+				d.status = int32(min(max(st, math.MinInt32), math.MaxInt32))
 			}
-			d.method = "GET"
-			if len(s.pending) > 0 {
-				d.method = s.pending[0]
+			if s.pending.n > 0 {
+				d.method = s.pending.front()
 				if d.status >= 200 || d.status == 101 {
-					s.pending = s.pending[1:]
+					s.pending.pop()
 				}
 			}
 		} else {
@@ -245,10 +341,8 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 				return fmt.Errorf("http request: bad request line %q", truncate(string(line)))
 			}
 			sp := bytes.IndexByte(line, ' ')
-			d.method = string(line[:sp])
-			if len(s.pending) < maxPending {
-				s.pending = append(s.pending, d.method)
-			}
+			d.method = kindOf(line[:sp])
+			s.pending.push(d.method)
 		}
 		d.st = stHeaders
 		return nil
@@ -283,8 +377,7 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 		s.headersDone(d, dir, t, out)
 		return nil
 	}
-	d.headers++
-	if d.headers > maxHeaders {
+	if d.headers++; d.headers > maxHeaders {
 		d.st = stLost
 		return fmt.Errorf("http %s: more than %d header lines", dirName(d), maxHeaders)
 	}
@@ -300,7 +393,7 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 		}
 	case "host":
 		if !d.isServer && v != "" {
-			d.host = truncate(v)
+			d.partial().host = truncate(v)
 			s.observe(dir, FieldHost, v, t, out)
 		}
 	case "server":
@@ -318,7 +411,7 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 	case "authorization", "proxy-authorization":
 		if !d.isServer {
 			if user, ok := basicUser(v); ok {
-				d.auth, d.authSeen = user, true
+				d.partial().auth, d.authSeen = user, true
 			}
 		}
 	case "upgrade":
@@ -328,12 +421,17 @@ func (s *stream) line(d *direction, dir dissect.Direction, line []byte, t time.T
 }
 
 func (s *stream) headersDone(d *direction, dir dissect.Direction, t time.Time, out dissect.Emitter) {
+	var auth, host string
+	if d.ext != nil {
+		auth, host = d.ext.auth, d.ext.host
+		d.ext.auth, d.ext.host = "", ""
+	}
 	if d.authSeen {
 		snd := s.flow.Sender(dir)
 		peer := s.flow.Server.Addr
-		detail := fmt.Sprintf("HTTP Basic authentication in cleartext for user %q", d.auth)
-		if d.host != "" {
-			detail += fmt.Sprintf(" to host %q", d.host)
+		detail := fmt.Sprintf("HTTP Basic authentication in cleartext for user %q", auth)
+		if host != "" {
+			detail += fmt.Sprintf(" to host %q", host)
 		}
 		out.Report(dissect.Finding{Time: t, Protocol: Name, Kind: KindCleartext, Severity: "high", Detail: detail,
 			MAC: snd.MAC, IP: snd.Addr.Addr(), Peer: peer})
@@ -341,11 +439,11 @@ func (s *stream) headersDone(d *direction, dir dissect.Direction, t time.Time, o
 	switch {
 	case d.isServer && d.status == 101:
 		d.st = stOpaque
-	case d.isServer && d.method == "CONNECT" && d.status >= 200 && d.status < 300:
+	case d.isServer && d.method == methodCONNECT && d.status >= 200 && d.status < 300:
 		d.st = stOpaque
 	case d.isServer && (d.status >= 100 && d.status < 200):
 		d.st = stStart // interim response; the final one follows
-	case d.isServer && (d.method == "HEAD" || d.status == 204 || d.status == 304):
+	case d.isServer && (d.method == methodHEAD || d.status == 204 || d.status == 304):
 		s.endMessage(d)
 	case d.chunked:
 		d.st = stChunkSize
@@ -385,7 +483,7 @@ func (s *stream) Gap(dir dissect.Direction) {
 		return
 	}
 	d.st = stLost
-	d.line = d.line[:0]
+	d.resetLine()
 }
 
 // End implements dissect.Stream.
