@@ -9,7 +9,9 @@ cd "$(dirname "$0")/.."
 dur=${1:-60s}; conns=${2:-64}; threads=${3:-2}
 devices=${MW_DEVICES:-100000}
 work=$(mktemp -d)
-trap 'kill $srv 2>/dev/null || true; rm -rf "$work"' EXIT
+# MW_LOGS=DIR keeps the server log, wrk's output and stderr there.
+logs=${MW_LOGS:-}
+trap 'kill $srv 2>/dev/null || true; [ -n "$logs" ] && mkdir -p "$logs" && cp "$work"/serve.err "$work"/wrk.* "$logs"/ 2>/dev/null; rm -rf "$work"' EXIT
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
 go build -o "$work/medwarden" ./cmd/medwarden
 mw="$work/medwarden"

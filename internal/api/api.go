@@ -43,6 +43,11 @@ type Deps struct {
 	SessionIdle time.Duration
 	// Now is the clock (nil: time.Now).
 	Now func() time.Time
+	// AuthCacheTTL is how long a verified API token is trusted without
+	// reading the store again (0: DefaultAuthCacheTTL; < 0: never cached).
+	// Only stores that count security changes (SecurityGenerationer) are
+	// cached; see authcache.go.
+	AuthCacheTTL time.Duration
 }
 
 // Route is one registered endpoint; the list is what the OpenAPI test checks.
@@ -70,6 +75,7 @@ type Server struct {
 	batches      BatchSink  // nil until EnableSensorBatches
 	pki          *sensorPKI // nil until EnableSensors
 	workflow     WorkflowService
+	authCache    *authCache // nil: every request reads the token and user
 }
 
 // New builds the API.
@@ -94,6 +100,15 @@ func New(d Deps) *Server {
 	if s.sessionIdle <= 0 {
 		s.sessionIdle = 30 * time.Minute
 	}
+	// Tokens are cached only when the account and token changes both go
+	// through one store that counts them (serve's audit recorder).
+	var gen SecurityGenerationer
+	if g1, ok := s.sec.(SecurityGenerationer); ok {
+		if g2, ok := s.st.(SecurityGenerationer); ok && any(g1) == any(g2) {
+			gen = g1
+		}
+	}
+	s.authCache = newAuthCache(d.AuthCacheTTL, gen)
 	rl := d.RateLimit.withDefaults()
 	s.clientLimit = newLimiter(rl.PerClient, rl.Burst, s.now)
 	s.accountLimit = newLimiter(rl.PerAccount, rl.Burst, s.now)

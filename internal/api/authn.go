@@ -179,6 +179,10 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) *http.Request {
 			writeProblem(w, r, Problem{Type: typeUnauthorized, Title: "authentication required", Status: http.StatusUnauthorized, Detail: err.Error()})
 			return nil
 		}
+		if clientGone(r.Context(), err) {
+			s.abandoned(w, r, err)
+			return nil
+		}
 		s.log.Error("authentication failed", "err", err)
 		writeProblem(w, r, Problem{Type: typeInternal, Title: "internal error", Status: http.StatusInternalServerError, Detail: "authentication could not be checked"})
 		return nil
@@ -275,6 +279,18 @@ func (s *Server) tokenPrincipal(ctx context.Context, tok string, now time.Time) 
 		return nil, errBadToken
 	}
 	hash := auth.HashToken(tok)
+	if e := s.authCache.get(hash, now); e != nil {
+		if !now.Before(e.token.ExpiresAt) {
+			return nil, errBadToken
+		}
+		s.touchToken(ctx, e, now)
+		t, u := e.token, e.user
+		return &Principal{User: &u, Role: e.role, Token: &t}, nil
+	}
+	var gen uint64
+	if s.authCache != nil {
+		gen = s.authCache.generation() // before the reads (authcache.go)
+	}
 	t, err := s.sec.GetTokenByHash(ctx, hash)
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, errBadToken
@@ -299,12 +315,23 @@ func (s *Server) tokenPrincipal(ctx context.Context, tok string, now time.Time) 
 	if err != nil {
 		return nil, errBadToken
 	}
-	if now.Sub(t.LastUsed) > time.Minute {
-		if err := s.sec.TouchToken(ctx, t.ID, now); err != nil {
-			s.log.Warn("record api token use", "token_id", t.ID, "err", err)
-		}
-	}
+	e := &authEntry{token: *t, user: *u, role: role, gen: gen, expires: now.Add(s.authCache.ttlOr0())}
+	e.touched.Store(t.LastUsed.UnixNano())
+	s.touchToken(ctx, e, now)
+	s.authCache.put(hash, e)
 	return &Principal{User: u, Role: role, Token: t}, nil
+}
+
+// touchToken records the token's use at most once a minute (one request
+// of those running at the same time does it).
+func (s *Server) touchToken(ctx context.Context, e *authEntry, now time.Time) {
+	last := e.touched.Load()
+	if now.UnixNano()-last <= int64(time.Minute) || !e.touched.CompareAndSwap(last, now.UnixNano()) {
+		return
+	}
+	if err := s.sec.TouchToken(ctx, e.token.ID, now); err != nil && !clientGone(ctx, err) {
+		s.log.Warn("record api token use", "token_id", e.token.ID, "err", err)
+	}
 }
 
 var errBadSession = fmt.Errorf("%w: the session expired; sign in again", errUnauthenticated)

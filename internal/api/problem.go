@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -60,11 +61,32 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.Is(err, store.ErrExists):
 		writeProblem(w, r, Problem{Type: typeConflict, Title: "already exists", Status: http.StatusConflict, Detail: err.Error(),
 			Errors: []*inventory.InputError{{Column: "asset_id", Reason: "asset id already used by another device"}}})
+	case clientGone(r.Context(), err):
+		s.abandoned(w, r, err)
 	default:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, r, Problem{Type: typeInternal, Title: "internal error", Status: http.StatusInternalServerError,
 			Detail: "the server could not complete the request; see the server log"})
 	}
+}
+
+// StatusClientClosedRequest is the status recorded (metrics) for a request
+// whose client went away before the answer (nginx's 499); no client
+// reads it.
+const StatusClientClosedRequest = 499
+
+// clientGone reports whether err is the request's own cancellation: the
+// client closed the connection (or wrk stopped, or a client timed out)
+// while the store was working. That is not a server error.
+func clientGone(ctx context.Context, err error) bool {
+	return errors.Is(err, context.Canceled) && ctx.Err() != nil
+}
+
+// abandoned ends a request whose client went away: logged at debug level
+// (it is not a server fault), counted as 499 in the metrics.
+func (s *Server) abandoned(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Debug("client went away", "method", r.Method, "path", r.URL.Path, "err", err)
+	w.WriteHeader(StatusClientClosedRequest)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -47,6 +47,9 @@ type ServerConfig struct {
 	// BundleKeys are the ed25519 public keys the console's feed upload
 	// trusts for signed offline bundles.
 	BundleKeys []ed25519.PublicKey
+	// PprofAddr serves Go's profiler (/debug/pprof/) on this loopback
+	// address when set ("" : off).
+	PprofAddr string
 }
 
 // Server timeouts: slow clients cannot hold connections open (slowloris).
@@ -62,6 +65,13 @@ const (
 // down gracefully: it stops accepting, lets requests in flight finish (up
 // to shutdownTimeout) and returns.
 func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logger) error {
+	if cfg.PprofAddr != "" {
+		_, stop, err := startPprof(cfg.PprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	// Every change made through the API or the console is audited.
 	rec, err := recorder.Wrap(st, log.With("subsystem", "audit"))
 	if err != nil {

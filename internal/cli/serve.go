@@ -78,6 +78,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	trustProto := fs.Bool("trust-forwarded-proto", false, "behind a TLS reverse proxy you control: mark session cookies Secure when it sends X-Forwarded-Proto: https")
 	of := addOIDCFlags(fs, env)
 	maxFeedAge := fs.String("max-feed-age", "7d", "age after which the console calls a feed stale and says so on every feed-dependent page (7d, 36h…)")
+	pprofAddr := fs.String("pprof", "", "serve Go's profiler (/debug/pprof/) on this loopback address, e.g. 127.0.0.1:6060 (off by default; refused on other addresses)")
 	var trusted multiFlag
 	fs.Var(&trusted, "trusted-key", "ed25519 public key (PEM) trusted for signed feed bundles uploaded in the console (repeatable)")
 	rest, err := parseFlags(fs, args)
@@ -171,7 +172,7 @@ func runServe(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) er
 	}
 	return app.Serve(ctx, app.ServerConfig{Addr: *addr, TrustForwardedProto: *trustProto, TLS: tlsCfg,
 		RateLimit: api.RateLimit{PerClient: *perClient, PerAccount: *perAccount, Burst: int(2 * max(*perClient, *perAccount, 1))},
-		SensorCA:  sensorCA, Bus: *busURL, OIDC: sso, MaxFeedAge: feedAge, BundleKeys: bundleKeys}, st, log)
+		SensorCA:  sensorCA, Bus: *busURL, OIDC: sso, MaxFeedAge: feedAge, BundleKeys: bundleKeys, PprofAddr: *pprofAddr}, st, log)
 }
 
 // loopbackAddr reports whether a listen address is on loopback only.

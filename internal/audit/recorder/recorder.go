@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/advisory"
@@ -32,6 +33,9 @@ type Store struct {
 	store.SecurityStore
 	sec store.SecurityStore
 	log *slog.Logger
+	// secGen counts account and token changes made through this store
+	// (SecurityGeneration).
+	secGen atomic.Uint64
 }
 
 var (
@@ -54,6 +58,13 @@ func Wrap(st store.Store, log *slog.Logger) (*Store, error) {
 	}
 	return &Store{Store: st, SecurityStore: sec, sec: sec, log: log}, nil
 }
+
+// SecurityGeneration counts the account and API-token changes made
+// through this store (user updates, token revocations). It moves after the
+// change is written, so a cache of verified credentials that read the
+// generation before its lookup and finds it unchanged holds no credential
+// weakened since (internal/api's token cache).
+func (s *Store) SecurityGeneration() uint64 { return s.secGen.Load() }
 
 // Security returns the token and audit store underneath.
 func (s *Store) Security() store.SecurityStore { return s.sec }
@@ -286,7 +297,9 @@ func (s *Store) UpdateUser(ctx context.Context, u *store.User) error {
 	if err != nil {
 		before = nil
 	}
-	if err := s.Store.UpdateUser(ctx, u); err != nil {
+	err = s.Store.UpdateUser(ctx, u)
+	s.secGen.Add(1) // even on error: the write may have happened
+	if err != nil {
 		return err
 	}
 	if before != nil && before.Role == u.Role && before.PasswordHash == u.PasswordHash && before.Disabled == u.Disabled &&
@@ -333,7 +346,9 @@ func (s *Store) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 	if err != nil {
 		return err
 	}
-	if err := s.sec.RevokeToken(ctx, id, at); err != nil {
+	err = s.sec.RevokeToken(ctx, id, at)
+	s.secGen.Add(1) // even on error: the write may have happened
+	if err != nil {
 		return err
 	}
 	after, err := s.sec.GetToken(ctx, id)
