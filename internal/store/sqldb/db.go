@@ -14,8 +14,9 @@ import (
 
 // DB implements store.Store over database/sql.
 type DB struct {
-	SQL     *sql.DB
-	dialect Dialect
+	SQL         *sql.DB
+	dialect     Dialect
+	searchTable bool // SQLite: devices_search exists (search.go)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -25,6 +26,13 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	s := &DB{SQL: db, dialect: d}
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
+	}
+	if d.Name() == "sqlite" {
+		ok, err := hasSearchTable(ctx, db)
+		if err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+		s.searchTable = ok
 	}
 	return s, nil
 }

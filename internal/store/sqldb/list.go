@@ -120,13 +120,10 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 		}
 		where = append(where, "end_of_support <> '' AND end_of_support < "+arg(q.EOSBefore))
 	}
+	var search searchCond
 	if t := strings.TrimSpace(q.Search); t != "" {
-		p := arg("%" + escapeLike(t) + "%")
-		var ors []string
-		for _, c := range []string{"asset_id", "vendor", "model", "device_type", "hostname", "serial", "site", "location", "department", "macs", "ips"} {
-			ors = append(ors, fmt.Sprintf("%s %s %s ESCAPE '\\'", c, s.dialect.ILike(), p))
-		}
-		where = append(where, "("+strings.Join(ors, " OR ")+")")
+		search = s.searchWhere(t, arg) // search.go
+		where = append(where, search.exact)
 	}
 	field, desc := strings.CutPrefix(q.Sort, "-")
 	expr, ok := s.sortExpr(field)
@@ -177,7 +174,13 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	if field == "end_of_support" && q.EOSBefore != "" {
 		sortFiltered = true
 	}
-	if filters > 0 && !sortFiltered && !indexServes(q, field) {
+	if search.exact != "" {
+		// A search has its own two ways (search.go): the index's
+		// candidates when they are few, else a walk in sort order.
+		if err := s.searchPage(ctx, page, search, where, order, limit+1, args); err != nil {
+			return nil, err
+		}
+	} else if filters > 0 && !sortFiltered && !indexServes(q, field) {
 		inner := selectDevice
 		if len(where) > filters {
 			inner += " WHERE " + strings.Join(where[filters:], " AND ")
@@ -191,7 +194,8 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 			page.Devices = page.Devices[:0]
 		}
 	}
-	if len(page.Devices) == 0 {
+	if len(page.Devices) == 0 && search.exact == "" {
+		// Phase 2: every match, in sort order.
 		sqlText := selectDevice
 		if len(where) > 0 {
 			sqlText += " WHERE " + strings.Join(where, " AND ")

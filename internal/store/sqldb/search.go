@@ -43,9 +43,16 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
 )
 
 // searchBulk is an import transaction's state of the search index.
@@ -121,4 +128,204 @@ func searchTextSQLite(row string) string {
 		fmt.Fprintf(&b, "coalesce(%s%s, '')", row, c)
 	}
 	return b.String()
+}
+
+// searchTextPostgres is the PostgreSQL expression of a device's searchable
+// text; migration 0010's index is built on exactly this expression.
+var searchTextPostgres = func() string {
+	var b strings.Builder
+	for i, c := range searchColumns {
+		if i > 0 {
+			b.WriteString(` || E'\n' || `)
+		}
+		fmt.Fprintf(&b, "coalesce(%s, '')", c)
+	}
+	return b.String()
+}()
+
+// minIndexedSearch is the shortest search text (in characters) the trigram
+// index can narrow; shorter texts are matched against every device.
+const minIndexedSearch = 3
+
+// searchCond is how a list query selects the devices matching a search.
+type searchCond struct {
+	// exact is true for exactly the matching devices: some search column
+	// contains the text (LIKE/ILIKE, case-insensitive).
+	exact string
+	// index (PostgreSQL), when not empty, is a condition the trigram index
+	// serves that every matching device meets: the joined text contains
+	// the search text.
+	index string
+	// pattern is the LIKE pattern: the text, escaped, between '%'.
+	pattern string
+	// ftsQuery (SQLite), when not empty, is the FTS5 query whose rows are
+	// a superset of the matching devices (each trigram of the text, ANDed).
+	ftsQuery string
+}
+
+// searchWhere builds the conditions for free-text search text; arg adds a
+// query parameter and returns its placeholder.
+func (s *DB) searchWhere(text string, arg func(any) string) searchCond {
+	pattern := "%" + escapeLike(text) + "%"
+	p := arg(pattern)
+	ors := make([]string, 0, len(searchColumns))
+	for _, c := range searchColumns {
+		ors = append(ors, fmt.Sprintf("%s %s %s ESCAPE '\\'", c, s.dialect.ILike(), p))
+	}
+	sc := searchCond{exact: "(" + strings.Join(ors, " OR ") + ")", pattern: pattern}
+	if utf8.RuneCountInString(text) < minIndexedSearch {
+		return sc
+	}
+	switch s.dialect.Name() {
+	case "postgres":
+		// A substring of the joined text lies inside one column unless it
+		// contains the separator, so the joined text alone is exact then.
+		sc.index = "(" + searchTextPostgres + ") ILIKE " + p + " ESCAPE '\\'"
+		if !strings.Contains(text, "\n") {
+			sc.exact = sc.index
+		}
+	case "sqlite":
+		if s.searchTable {
+			sc.ftsQuery = ftsTrigramQuery(text) // used by the query's FROM (sqliteSearchFrom)
+		}
+	}
+	return sc
+}
+
+// ftsTrigramQuery is an FTS5 query matching the rows whose text contains
+// every trigram of text (case-folded by the trigram tokenizer): a superset
+// of the rows containing text, which the list query then checks exactly.
+func ftsTrigramQuery(text string) string {
+	r := []rune(text)
+	seen := map[string]bool{}
+	var b strings.Builder
+	for i := 0; i+3 <= len(r); i++ {
+		g := string(r[i : i+3]) // the tokenizer folds case
+		if seen[g] {
+			continue
+		}
+		seen[g] = true
+		if b.Len() > 0 {
+			b.WriteString(" AND ")
+		}
+		b.WriteString(`"` + strings.ReplaceAll(g, `"`, `""`) + `"`)
+	}
+	return b.String()
+}
+
+// hasSearchTable reports whether the SQLite store has the search index
+// (stores that recorded 0010 while it was a placeholder do not).
+func hasSearchTable(ctx context.Context, db *sql.DB) (bool, error) {
+	var n int
+	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'devices_search'").Scan(&n)
+	return n > 0, err
+}
+
+// indexed reports whether the trigram index serves this search.
+func (c searchCond) indexed() bool { return c.index != "" || c.ftsQuery != "" }
+
+// searchFewLimit: a search with fewer index candidates than this is
+// answered from the candidates alone (phase 2 of ListDevices) without
+// first walking the sort index.
+const searchFewLimit = 2000
+
+// searchFew reports whether the index yields fewer than searchFewLimit
+// candidates for the search (counting stops there).
+func (s *DB) searchFew(ctx context.Context, c searchCond) (bool, error) {
+	var sqlText string
+	var qargs []any
+	if c.ftsQuery != "" {
+		sqlText = fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c", searchFewLimit)
+		qargs = []any{c.ftsQuery}
+	} else {
+		sqlText = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM devices WHERE (%s) ILIKE $1 ESCAPE '\\' LIMIT %d) AS c", searchTextPostgres, searchFewLimit)
+		qargs = []any{c.pattern}
+	}
+	var n int
+	if err := s.SQL.QueryRowContext(ctx, sqlText, qargs...).Scan(&n); err != nil {
+		return false, fmt.Errorf("list devices: search candidates: %w", err)
+	}
+	return n < searchFewLimit, nil
+}
+
+// searchPage fills page with the first limit devices, in sort order, that
+// match a search and the other conditions in where (which include
+// c.exact). When the trigram index yields fewer than searchFewLimit
+// candidates, only those are read and sorted; otherwise the matches are
+// common enough that walking the sort index and checking each device
+// (c.exact) reaches a page soon. Either way only ids (and sort keys) are
+// sorted and the page's rows are read afterwards: sorting or copying whole
+// rows cost several times more.
+func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, order string, limit int, args []any) error {
+	few := false
+	if c.indexed() {
+		var err error
+		if few, err = s.searchFew(ctx, c); err != nil {
+			return err
+		}
+	}
+	from := " FROM devices"
+	switch {
+	case few && c.ftsQuery != "":
+		// One rowid lookup per candidate; CROSS JOIN fixes the join order
+		// (the planner would otherwise walk a sort index and probe).
+		args = append(slices.Clone(args), c.ftsQuery)
+		from = fmt.Sprintf(" FROM (SELECT rowid AS sid FROM devices_search WHERE devices_search MATCH $%d) AS m CROSS JOIN devices ON devices.id = m.sid", len(args))
+	case few && c.index != c.exact:
+		where = append(slices.Clone(where), c.index)
+	}
+	sqlText := "SELECT id" + from
+	if len(where) > 0 {
+		sqlText += " WHERE " + strings.Join(where, " AND ")
+	}
+	sqlText += order + " LIMIT " + fmt.Sprint(limit)
+	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
+	if err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return fmt.Errorf("list devices: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list devices: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	byID := make(map[int64]*inventory.Device, len(ids))
+	var q string
+	var arg any
+	if s.dialect.Name() == "postgres" {
+		q, arg = selectDevice+" WHERE id = ANY($1)", ids
+	} else {
+		b := make([]byte, 0, 8*len(ids))
+		b = append(b, '[')
+		for i, id := range ids {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendInt(b, id, 10)
+		}
+		q, arg = selectDevice+" WHERE id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
+	}
+	var got store.DevicePage
+	if err := s.queryDevices(ctx, &got, q, []any{arg}); err != nil {
+		return err
+	}
+	for _, d := range got.Devices {
+		byID[d.ID] = d
+	}
+	for _, id := range ids {
+		if d, ok := byID[id]; ok { // deleted in between: left out
+			page.Devices = append(page.Devices, d)
+		}
+	}
+	return nil
 }

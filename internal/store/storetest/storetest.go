@@ -36,6 +36,7 @@ func Run(t *testing.T, open Opener) {
 		{"list_filters", testListFilters},
 		{"list_sort_and_pages", testListPages},
 		{"list_search", testListSearch},
+		{"search_index", testSearchIndex}, // search.go
 		{"list_bad_query", testListBadQuery},
 		{"provenance_and_observed_round_trip", testProvenance},
 	}
