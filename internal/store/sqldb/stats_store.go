@@ -59,7 +59,7 @@ func (s *DB) DeviceStats(ctx context.Context, today string) (*store.DeviceStats,
 		})
 		*g.dst = cs
 	}
-	if err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM devices WHERE end_of_support <> '' AND end_of_support < $1", today).Scan(&st.PastSupport); err != nil {
+	if err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM devices WHERE end_of_support > '' AND end_of_support < $1", today).Scan(&st.PastSupport); err != nil {
 		return nil, fmt.Errorf("count devices past end of support: %w", err)
 	}
 	if err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM devices WHERE observed <> '{}'").Scan(&st.WithObserved); err != nil {
