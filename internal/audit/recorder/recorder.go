@@ -101,8 +101,41 @@ func (s *Store) record(ctx context.Context, action, object string, before, after
 
 func deviceObject(id int64) string { return "device/" + strconv.FormatInt(id, 10) }
 
-// CreateDevice creates and audits.
+// auditedDevices is implemented by stores that write a device change and
+// its audit entry in one transaction, committed together with concurrent
+// writes (sqldb's group commit, device_writes.go). entry builds the entry
+// from the stored device before the change and the device after it.
+type auditedDevices interface {
+	CreateDeviceAudited(ctx context.Context, d *inventory.Device, entry func(before, after *inventory.Device) (*audit.Entry, error)) error
+	UpdateDeviceAudited(ctx context.Context, d *inventory.Device, ifRevision int64, entry func(before, after *inventory.Device) (*audit.Entry, error)) error
+	DeleteDeviceAudited(ctx context.Context, id, ifRevision int64, entry func(before, after *inventory.Device) (*audit.Entry, error)) error
+}
+
+// deviceEntry returns the entry builder of a device write by the actor in
+// ctx.
+func deviceEntry(ctx context.Context, action string, id func() int64) func(before, after *inventory.Device) (*audit.Entry, error) {
+	a, ok := audit.ActorFrom(ctx)
+	if !ok {
+		a = Unknown
+	}
+	return func(before, after *inventory.Device) (*audit.Entry, error) {
+		var b, f any // a nil device is JSON null, not a typed nil
+		if before != nil {
+			b = before
+		}
+		if after != nil {
+			f = after
+		}
+		return audit.New(a, store.Now(), action, deviceObject(id()), b, f)
+	}
+}
+
+// CreateDevice creates and audits: in one transaction when the store can
+// (auditedDevices), else the entry is appended right after the change.
 func (s *Store) CreateDevice(ctx context.Context, d *inventory.Device) error {
+	if aw, ok := s.Store.(auditedDevices); ok {
+		return aw.CreateDeviceAudited(ctx, d, deviceEntry(ctx, "device.create", func() int64 { return d.ID }))
+	}
 	if err := s.Store.CreateDevice(ctx, d); err != nil {
 		return err
 	}
@@ -111,6 +144,9 @@ func (s *Store) CreateDevice(ctx context.Context, d *inventory.Device) error {
 
 // UpdateDevice updates and audits with the device before and after.
 func (s *Store) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision int64) error {
+	if aw, ok := s.Store.(auditedDevices); ok {
+		return aw.UpdateDeviceAudited(ctx, d, ifRevision, deviceEntry(ctx, "device.update", func() int64 { return d.ID }))
+	}
 	before, err := s.Store.GetDevice(ctx, d.ID)
 	if err != nil {
 		before = nil // the update below reports the missing device
@@ -123,6 +159,9 @@ func (s *Store) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevisio
 
 // DeleteDevice deletes and audits with the device before.
 func (s *Store) DeleteDevice(ctx context.Context, id int64, ifRevision int64) error {
+	if aw, ok := s.Store.(auditedDevices); ok {
+		return aw.DeleteDeviceAudited(ctx, id, ifRevision, deviceEntry(ctx, "device.delete", func() int64 { return id }))
+	}
 	before, err := s.Store.GetDevice(ctx, id)
 	if err != nil {
 		before = nil

@@ -40,23 +40,60 @@ func (s *DB) AppendAudit(ctx context.Context, e *audit.Entry) error {
 			return fmt.Errorf("append audit %s: lock: %w", e.Action, err)
 		}
 	}
-	var seq int64
-	prev := audit.GenesisHash
-	err = tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&seq, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("append audit %s: last entry: %w", e.Action, err)
+	seq, prev, err := auditHeadSQL(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	if err := audit.Seal(e, seq, prev); err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, actor, actor_kind, source, action, object, before, after, prev_hash, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		e.Seq, e.Time.UTC().Format(audit.TimeLayout), e.Actor, e.ActorKind, e.Source, e.Action, e.Object,
-		string(e.Before), string(e.After), e.PrevHash, e.Hash); err != nil {
+	if _, err := tx.ExecContext(ctx, insertAuditSQL, auditArgs(e)...); err != nil {
 		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("append audit %s: commit: %w", e.Action, err)
+	}
+	return nil
+}
+
+const (
+	lastAuditSQL   = "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"
+	insertAuditSQL = `INSERT INTO audit_log (seq, at, actor, actor_kind, source, action, object, before, after, prev_hash, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`
+)
+
+func auditArgs(e *audit.Entry) []any {
+	return []any{e.Seq, e.Time.UTC().Format(audit.TimeLayout), e.Actor, e.ActorKind, e.Source, e.Action, e.Object,
+		string(e.Before), string(e.After), e.PrevHash, e.Hash}
+}
+
+// auditHeadSQL returns the last entry's sequence number and hash (0 and
+// the genesis hash when the log is empty).
+func auditHeadSQL(ctx context.Context, tx *sql.Tx) (int64, string, error) {
+	var seq int64
+	prev := audit.GenesisHash
+	err := tx.QueryRowContext(ctx, lastAuditSQL).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return 0, "", fmt.Errorf("last entry: %w", err)
+	}
+	return seq, prev, nil
+}
+
+// auditHead is auditHeadSQL inside a driver transaction (device_writes.go).
+func auditHead(ctx context.Context, tx Tx) (int64, string, error) {
+	var seq int64
+	prev := audit.GenesisHash
+	err := tx.QueryRow(ctx, lastAuditSQL).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) && !isNoRows(err) {
+		return 0, "", fmt.Errorf("audit log: last entry: %w", err)
+	}
+	return seq, prev, nil
+}
+
+// insertAudit appends a sealed entry inside a driver transaction.
+func insertAudit(ctx context.Context, tx Tx, e *audit.Entry) error {
+	if err := tx.Exec(ctx, insertAuditSQL, auditArgs(e)...); err != nil {
+		return fmt.Errorf("append audit %s: %w", e.Action, err)
 	}
 	return nil
 }

@@ -17,6 +17,8 @@ type DB struct {
 	SQL         *sql.DB
 	dialect     Dialect
 	searchTable bool // SQLite: devices_search exists (search.go)
+
+	writes groupCommit // audited device writes (device_writes.go)
 }
 
 var _ store.Store = (*DB)(nil)
