@@ -111,6 +111,11 @@ type stream struct {
 	proposed  map[byte]string
 	seen      map[cmdKey]*cmdSeen
 	seenOrder []cmdKey
+	lastCmd   [2]cmdCache // per direction
+	cmdSig    []byte      // scratch for command
+	cmdHits   int         // commands taken from lastCmd
+	// decodeAll turns the command cache off; tests compare the two ways.
+	decodeAll bool
 }
 
 // Feed implements dissect.Stream.
@@ -483,11 +488,17 @@ func (s *stream) roles(abstract []string) []role {
 
 // command decodes a DIMSE command set (implicit VR little endian, group
 // 0000) and reports the command, its SOP class and a non-success status.
+// A study is hundreds of commands that differ only in what is not read
+// (message ids, SOP instance UIDs): one whose signature (command field,
+// status, SOP class bytes) equals the direction's previous one only moves
+// the times of that one's dedupe records, as observeCommand would.
 func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out dissect.Emitter) {
 	var field uint16
 	var haveField, haveStatus bool
 	var status uint16
-	var sop string
+	var sops [][]byte // SOP class UID elements, in order
+	var sopBuf [2][]byte
+	sops = sopBuf[:0]
 	for len(b) >= 8 {
 		g, e := binary.LittleEndian.Uint16(b), binary.LittleEndian.Uint16(b[2:])
 		l := binary.LittleEndian.Uint32(b[4:])
@@ -500,17 +511,40 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 			field, haveField = binary.LittleEndian.Uint16(v), true
 		case e == 0x0900 && l == 2:
 			status, haveStatus = binary.LittleEndian.Uint16(v), true
-		case (e == 0x0002 || e == 0x0003) && sop == "":
-			sop = uid(v)
+		case e == 0x0002 || e == 0x0003:
+			sops = append(sops, v)
 		}
 		b = b[8+l:]
 	}
 	if !haveField {
 		return
 	}
+	c := &s.lastCmd[dir&1]
+	sig := append(s.cmdSig[:0], byte(field), byte(field>>8), byte(status), byte(status>>8), b2u(haveStatus))
+	for _, v := range sops {
+		sig = binary.LittleEndian.AppendUint32(sig, uint32(len(v)))
+		sig = append(sig, v...)
+	}
+	s.cmdSig = sig
+	if !s.decodeAll && s.reported && c.ok && string(c.sig) == string(sig) {
+		for _, r := range c.recs {
+			r.touch(t)
+		}
+		s.cmdHits++
+		return
+	}
+	c.sig, c.recs, c.ok = append(c.sig[:0], sig...), c.recs[:0], len(sig) <= maxCmdSig
 	emit := func(f, v string) {
 		if v != "" {
-			s.observeCommand(out, dir, f, v, t)
+			r := s.observeCommand(out, dir, f, v, t)
+			c.recs = append(c.recs, r)
+			c.ok = c.ok && r != nil
+		}
+	}
+	var sop string
+	for _, v := range sops {
+		if sop = uid(v); sop != "" {
+			break
 		}
 	}
 	name, ok := commands[field]
@@ -522,11 +556,29 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 		emit("dicom.sop_class", s.d.sopName(sop))
 	}
 	if haveStatus {
-		if c := statusClass(status); c != "success" && c != "pending" {
-			emit("dicom.status", fmt.Sprintf("%s %s 0x%04X", name, c, status))
+		if cls := statusClass(status); cls != "success" && cls != "pending" {
+			emit("dicom.status", fmt.Sprintf("%s %s 0x%04X", name, cls, status))
 		}
 	}
 	s.report(t, out, "")
+}
+
+// maxCmdSig bounds a remembered command signature.
+const maxCmdSig = 1 << 10
+
+// cmdCache is a direction's last command signature and the dedupe records
+// of what it reported.
+type cmdCache struct {
+	sig  []byte
+	recs []*cmdSeen
+	ok   bool // every observation has a record (the dedupe table was not full)
+}
+
+func b2u(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // report makes the flow's one cleartext-phi finding, on the acceptor.
@@ -596,24 +648,35 @@ type cmdSeen struct {
 // one by one.
 const maxSeen = 256
 
-func (s *stream) observeCommand(out dissect.Emitter, dir dissect.Direction, field, value string, t time.Time) {
+// observeCommand reports a command observation through the dedupe and
+// returns its record (nil when the table is full and it was reported
+// untracked).
+func (s *stream) observeCommand(out dissect.Emitter, dir dissect.Direction, field, value string, t time.Time) *cmdSeen {
 	k := cmdKey{dir: dir & 1, field: field, value: value}
 	if r, ok := s.seen[k]; ok {
-		if !r.pending || t.After(r.last) {
-			r.last = t
-		}
-		r.pending = true
-		return
+		r.touch(t)
+		return r
 	}
+	var r *cmdSeen
 	if len(s.seen) < maxSeen {
 		if s.seen == nil {
 			s.seen = map[cmdKey]*cmdSeen{}
 		}
-		s.seen[k] = &cmdSeen{}
+		r = &cmdSeen{}
+		s.seen[k] = r
 		s.seenOrder = append(s.seenOrder, k)
 	}
 	snd := s.flow.Sender(dir)
 	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: snd.MAC, IP: snd.Addr.Addr()})
+	return r
+}
+
+// touch notes one more sighting at t of an observation already reported.
+func (r *cmdSeen) touch(t time.Time) {
+	if !r.pending || t.After(r.last) {
+		r.last = t
+	}
+	r.pending = true
 }
 
 func uniq(v []string) []string {
@@ -629,6 +692,13 @@ func uniq(v []string) []string {
 func clean(s string) string {
 	if len(s) > 256 {
 		s = s[:256]
+	}
+	plain := true
+	for i := 0; i < len(s) && plain; i++ {
+		plain = s[i] >= 0x20 && s[i] < 0x7f
+	}
+	if plain {
+		return s // printable ASCII: nothing to drop
 	}
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || r == 0xfffd {

@@ -17,6 +17,23 @@ import (
 // and its count is the number of reports, not of messages.
 const DedupeWindow = time.Minute
 
+// windowSeconds is DedupeWindow in seconds (a whole number of them).
+const windowSeconds = int64(DedupeWindow / time.Second)
+
+// withinWindow reports t.Sub(since) < DedupeWindow for times without
+// monotonic readings (capture times), without Sub's overflow check (an
+// Add and an Equal, most of the cost of a repeated message's times).
+func withinWindow(t, since time.Time) bool {
+	d := t.Unix() - since.Unix()
+	switch {
+	case d < windowSeconds:
+		return true
+	case d > windowSeconds:
+		return false
+	}
+	return t.Nanosecond() < since.Nanosecond()
+}
+
 type obsKey struct {
 	server       bool // the observation is about the flow's server
 	field, value string
@@ -34,9 +51,10 @@ type obsSeen struct {
 // in every message: the next identical one only moves those records'
 // times, as observe would, without decoding or hashing anything.
 type mshCache struct {
-	key []byte
-	obs []*obsSeen
-	ok  bool // every observation has a record (the dedupe table was not full)
+	key  []byte
+	obs  []*obsSeen
+	keys []obsKey // obs[i]'s key
+	ok   bool     // every observation has a record (the dedupe table was not full)
 }
 
 // sameHeader builds the key of the MSH split into s.ft and reports whether
@@ -55,7 +73,7 @@ func (s *stream) sameHeader(c *mshCache, d *Delimiters, t time.Time) bool {
 		return false
 	}
 	for _, r := range c.obs {
-		if t.Sub(r.reported) >= DedupeWindow {
+		if !withinWindow(t, r.reported) {
 			return false
 		}
 	}
@@ -69,20 +87,15 @@ func (s *stream) sameHeader(c *mshCache, d *Delimiters, t time.Time) bool {
 }
 
 // observe reports o through the per-flow dedupe and returns its record
-// (nil when the table is full and o was reported untracked).
-func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value string, t time.Time) *obsSeen {
+// (nil when the table is full and o was reported untracked) and key.
+func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value string, t time.Time) (*obsSeen, obsKey) {
 	k := obsKey{server: ep == s.flow.Server, field: field, value: value}
-	r, ok := s.seen[k]
-	if ok {
-		if t.Sub(r.reported) < DedupeWindow {
-			if !r.pending || t.After(r.last) {
-				r.last = t
-			}
-			r.pending = true
-			return r
-		}
-		r.reported, r.pending = t, false
-	} else if len(s.seen) < maxIntern {
+	if r, ok := s.seen[k]; ok {
+		s.again(out, r, k, t)
+		return r, k
+	}
+	var r *obsSeen
+	if len(s.seen) < maxIntern {
 		if s.seen == nil {
 			s.seen = map[obsKey]*obsSeen{}
 		}
@@ -90,8 +103,30 @@ func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value 
 		s.seen[k] = r
 		s.seenOrder = append(s.seenOrder, k)
 	}
-	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
-	return r
+	s.report(out, k, t)
+	return r, k
+}
+
+// again is observe for a value that has record r: within the window only
+// its times move, else it is reported.
+func (s *stream) again(out dissect.Emitter, r *obsSeen, k obsKey, t time.Time) {
+	if withinWindow(t, r.reported) {
+		if !r.pending || t.After(r.last) {
+			r.last = t
+		}
+		r.pending = true
+		return
+	}
+	r.reported, r.pending = t, false
+	s.report(out, k, t)
+}
+
+func (s *stream) report(out dissect.Emitter, k obsKey, t time.Time) {
+	ep := s.flow.Client
+	if k.server {
+		ep = s.flow.Server
+	}
+	out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: k.field, Value: k.value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 }
 
 // flush reports every held-back observation with the last time it was seen.

@@ -12,7 +12,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -58,7 +57,7 @@ func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
 	if len(h) < 3 {
 		return false
 	}
-	return isHeader(string(h[:3]))
+	return isHeaderBytes(h)
 }
 
 // NewStream implements dissect.StreamDissector.
@@ -80,14 +79,23 @@ type stream struct {
 	dir      [2]direction
 	reported bool // cleartext-phi finding made for this flow
 	messages int
+	repeats  int // messages handled by repeat
 	// Per-flow caches of decoded values, bounded by maxIntern each.
 	vals, types, udis map[string]string
 	phiNames          map[uint32]string
 	ft                fieldTable // scratch for rawSeg.split
 	seen              map[obsKey]*obsSeen
 	seenOrder         []obsKey
-	msh               [2]mshCache // per direction: the last MSH read in full
-	key               []byte      // scratch for sameHeader
+	msh               [2]mshCache  // per direction: the last MSH read in full
+	key               []byte       // scratch for sameHeader
+	msgs              [2]msgCaches // per direction: the last messages read in full
+	sig               []byte       // scratch for repeat
+	d                 Delimiters   // of the message being read
+	hdr               *mshCache    // being filled by decode, else nil
+	rec               *msgCache    // being filled by decode, else nil
+	// decodeAll turns repeat off: every message is decoded. Tests compare
+	// the two ways.
+	decodeAll bool
 }
 
 // Feed implements dissect.Stream.
@@ -109,12 +117,17 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 		if i >= 0 {
 			chunk = data[:i]
 		}
+		var msg []byte
 		if !d.skipping {
-			if len(d.buf)+len(chunk) > MaxMessage {
+			switch {
+			case len(d.buf)+len(chunk) > MaxMessage:
 				errs = append(errs, fmt.Errorf("hl7 %s: frame over %d bytes: %w", dir, MaxMessage, ErrOversized))
 				d.skipping, d.buf = true, nil
-			} else {
+			case i >= 0 && len(d.buf) == 0:
+				msg = chunk // the whole frame is in data: read it in place
+			default:
 				d.buf = append(d.buf, chunk...)
+				msg = d.buf
 			}
 		}
 		if i < 0 {
@@ -122,7 +135,7 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 		}
 		data = data[i+1:]
 		if !d.skipping {
-			if err := s.message(dir, d.buf, t, out); err != nil {
+			if err := s.message(dir, msg, t, out); err != nil {
 				errs = append(errs, err)
 			}
 		}
@@ -150,7 +163,7 @@ var phiSegments = []string{"AL1", "DG1", "GT1", "IN1", "IN2", "MRG", "NK1", "NTE
 
 func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out dissect.Emitter) error {
 	b = bytes.TrimLeft(b, "\r\n")
-	if len(b) < 8 || !isHeader(string(b[:3])) {
+	if len(b) < 8 || !isHeaderBytes(b) {
 		return fmt.Errorf("hl7 %s message %d: starts with %q, not MSH, FHS or BHS: %w", dir, s.messages+1, b[:min(len(b), 3)], ErrMalformed)
 	}
 	d, err := delimiters(b)
@@ -158,39 +171,34 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		return fmt.Errorf("hl7 %s message %d: %w", dir, s.messages+1, err)
 	}
 	s.messages++
+	s.d = d
+	// A message that says what an earlier one of this direction said only
+	// moves the times of that message's dedupe records (repeat.go).
+	c, done := s.repeat(dir, b, t, out)
+	if done {
+		return nil
+	}
+	if c == nil {
+		return s.decode(dir, b, t, out, nil)
+	}
+	if err := s.decode(dir, b, t, out, c); err != nil {
+		c.sig = c.sig[:0] // emitted in part: not a record of the whole message
+		return err
+	}
+	return nil
+}
+
+// decode reads a message's observations (with the delimiters in s.d). When
+// c is not nil it records, in c.obs, the dedupe record of every observation
+// made, for the next message with the same signature.
+func (s *stream) decode(dir dissect.Direction, b []byte, t time.Time, out dissect.Emitter, c *msgCache) error {
+	d := &s.d
 	snd, rcv := s.flow.Sender(dir), s.flow.Client
 	if dir == dissect.FromClient {
 		rcv = s.flow.Server
 	}
-	var collect *mshCache // set while a header's observations are recorded
-	emit := func(ep dissect.Endpoint, field, value string) {
-		if value != "" {
-			r := s.observe(out, ep, field, value, t)
-			if collect != nil {
-				collect.obs = append(collect.obs, r)
-				collect.ok = collect.ok && r != nil
-			}
-		}
-	}
-	// emitUDI reports a device identifier and, when it parses as a GS1,
-	// HIBCC or ICCBBA UDI, its device identifier part.
-	emitUDI := func(ep dissect.Endpoint, raw []byte) {
-		v := s.value(raw, &d)
-		if v == "" {
-			return
-		}
-		emit(ep, "hl7.udi", v)
-		di, ok := s.udis[v]
-		if !ok {
-			if u, err := udi.Parse(v); err == nil {
-				di = u.Issuer + " " + u.DI
-			}
-			if len(s.udis) < maxIntern {
-				s.udis[v] = di
-			}
-		}
-		emit(ep, "hl7.udi_di", di)
-	}
+	s.rec = c
+	defer func() { s.rec = nil }()
 	var phi uint32
 	var firstType, firstApp string
 	for n := 1; len(b) > 0; n++ {
@@ -202,58 +210,65 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		if n > MaxSegments {
 			return fmt.Errorf("hl7 %s message %d: more than %d segments: %w", dir, s.messages, MaxSegments, ErrMalformed)
 		}
-		r := rawSeg{b: seg, d: &d}
-		switch name := string(seg[:3]); name {
-		case "MSH", "FHS", "BHS":
+		r := rawSeg{b: seg, d: d}
+		switch id := segmentID(seg); id {
+		case segMSH, segFHS, segBHS:
 			if len(seg) < 4 || seg[3] != d.Field {
-				return fmt.Errorf("hl7 %s message %d: segment %d: %s uses a different field separator: %w", dir, s.messages, n, name, ErrMalformed)
+				return fmt.Errorf("hl7 %s message %d: segment %d: %s uses a different field separator: %w", dir, s.messages, n, seg[:3], ErrMalformed)
 			}
 			r.header = true
 			r.split(&s.ft)
-			c := &s.msh[dir&1]
-			if name == "MSH" {
-				if s.sameHeader(c, &d, t) {
+			if id == segMSH {
+				h := &s.msh[dir&1]
+				if s.sameHeader(h, d, t) {
+					if c != nil {
+						for i, r := range h.obs {
+							c.obs = append(c.obs, msgObs{r, h.keys[i]})
+						}
+					}
 					continue // what this header says was just reported: only its times move
 				}
-				c.key = append(c.key[:0], s.key...)
-				c.obs, c.ok = c.obs[:0], true
-				collect = c
+				h.key = append(h.key[:0], s.key...)
+				h.obs, h.keys, h.ok = h.obs[:0], h.keys[:0], true
+				s.hdr = h
 			}
 			app := s.hd(r, 3)
-			emit(snd, "hl7.sending_application", app)
-			emit(snd, "hl7.sending_facility", s.hd(r, 4))
-			emit(rcv, "hl7.receiving_application", s.hd(r, 5))
-			emit(rcv, "hl7.receiving_facility", s.hd(r, 6))
-			if name != "MSH" {
-				emit(snd, "hl7.batch", map[string]string{"FHS": "file", "BHS": "batch"}[name])
+			s.emit(out, snd, "hl7.sending_application", app, t)
+			s.emit(out, snd, "hl7.sending_facility", s.hd(r, 4), t)
+			s.emit(out, rcv, "hl7.receiving_application", s.hd(r, 5), t)
+			s.emit(out, rcv, "hl7.receiving_facility", s.hd(r, 6), t)
+			if id != segMSH {
+				batch := "file"
+				if id == segBHS {
+					batch = "batch"
+				}
+				s.emit(out, snd, "hl7.batch", batch, t)
 				continue
 			}
-			typ := s.messageType(r.get(9, 1, 0), &d)
-			emit(snd, "hl7.message_type", typ)
-			emit(snd, "hl7.processing_id", s.value(r.get(11, 1, 1), &d))
-			emit(snd, "hl7.version", s.value(r.get(12, 1, 1), &d))
-			emit(snd, "hl7.charset", s.value(r.get(18, 1, 1), &d))
-			collect = nil
+			typ := s.messageType(r.get(9, 1, 0), d)
+			s.emit(out, snd, "hl7.message_type", typ, t)
+			s.emit(out, snd, "hl7.processing_id", s.value(r.get(11, 1, 1), d), t)
+			s.emit(out, snd, "hl7.version", s.value(r.get(12, 1, 1), d), t)
+			s.emit(out, snd, "hl7.charset", s.value(r.get(18, 1, 1), d), t)
+			s.hdr = nil
 			if firstType == "" {
 				firstType, firstApp = typ, app
 			}
-		case "MSA":
-			emit(snd, "hl7.ack_code", s.value(r.get(1, 1, 1), &d))
-		case "PRT":
+		case segMSA:
+			s.emit(out, snd, "hl7.ack_code", s.value(r.get(1, 1, 1), d), t)
+		case segPRT:
 			r.split(&s.ft)
-			emitUDI(snd, ei(r, 16, 1))
-			emit(snd, "hl7.device_serial", s.value(r.get(20, 1, 1), &d))
-		case "OBX":
+			s.emitUDI(out, snd, ei(r, 16, 1), t)
+			s.emit(out, snd, "hl7.device_serial", s.value(r.get(20, 1, 1), d), t)
+		case segOBX:
 			if r.split(&s.ft); s.ft.n < 18 || len(s.ft.f[18]) == 0 {
 				break // no equipment instance identifier (most OBX)
 			}
 			for rep := 1; rep <= 4; rep++ {
-				emitUDI(snd, ei(r, 18, rep))
+				s.emitUDI(out, snd, ei(r, 18, rep), t)
 			}
 		}
-		if i := slices.Index(phiSegments, string(seg[:3])); i >= 0 {
-			phi |= 1 << i
-		}
+		phi |= phiBit(seg)
 	}
 	if phi != 0 {
 		v, ok := s.phiNames[phi]
@@ -269,7 +284,7 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 				s.phiNames[phi] = v
 			}
 		}
-		emit(snd, "hl7.phi_segments", v)
+		s.emit(out, snd, "hl7.phi_segments", v, t)
 	}
 	if !s.reported {
 		s.reported = true
@@ -287,6 +302,45 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 		})
 	}
 	return nil
+}
+
+// emit reports a non-empty value through the per-flow dedupe and notes
+// its record in the header cache being filled (s.hdr) and the message
+// cache being filled (s.rec).
+func (s *stream) emit(out dissect.Emitter, ep dissect.Endpoint, field, value string, t time.Time) {
+	if value == "" {
+		return
+	}
+	r, k := s.observe(out, ep, field, value, t)
+	if h := s.hdr; h != nil {
+		h.obs = append(h.obs, r)
+		h.keys = append(h.keys, k)
+		h.ok = h.ok && r != nil
+	}
+	if c := s.rec; c != nil {
+		c.obs = append(c.obs, msgObs{r, k})
+		c.ok = c.ok && r != nil
+	}
+}
+
+// emitUDI reports a device identifier and, when it parses as a GS1,
+// HIBCC or ICCBBA UDI, its device identifier part.
+func (s *stream) emitUDI(out dissect.Emitter, ep dissect.Endpoint, raw []byte, t time.Time) {
+	v := s.value(raw, &s.d)
+	if v == "" {
+		return
+	}
+	s.emit(out, ep, "hl7.udi", v, t)
+	di, ok := s.udis[v]
+	if !ok {
+		if u, err := udi.Parse(v); err == nil {
+			di = u.Issuer + " " + u.DI
+		}
+		if len(s.udis) < maxIntern {
+			s.udis[v] = di
+		}
+	}
+	s.emit(out, ep, "hl7.udi_di", di, t)
 }
 
 // maxIntern bounds each per-flow cache of decoded values.
