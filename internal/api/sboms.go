@@ -149,7 +149,7 @@ func (s *Server) attachSBOM(w http.ResponseWriter, r *http.Request) {
 		badRequest(w, r, "could not read the request body: "+err.Error())
 		return
 	}
-	m, _, err := sboms.StoredMatchers(r.Context(), s.st)
+	m, _, err := sboms.CachedMatchers(r.Context(), s.st) // loaded once per feed import
 	if err != nil {
 		s.storeError(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/medwarden/medwarden/internal/sbom/cpematch"
 	"github.com/medwarden/medwarden/internal/sbom/osv"
 	"github.com/medwarden/medwarden/internal/sbom/quality"
+	"github.com/medwarden/medwarden/internal/sboms"
 )
 
 const sbomHelp = `
@@ -36,11 +37,16 @@ With --osv, components with a Package URL are matched against OSV records
 statements in the SBOM (not_affected, fixed) are applied with their
 justification. With --nvd, components with a CPE (firmware, operating
 systems, RTOSes, hardware) are evaluated against NVD CVE configurations
-(source "nvd"); the SBOM's hardware and OS CPEs satisfy "running on" nodes.
-Without either, vulnerabilities are the vulnerability/VEX statements the
-SBOM itself carries (source "sbom"), and the output says when no
-vulnerability data was given. Components with neither PURL nor CPE are not
-matched (no name/version matching yet).
+(source "nvd"); the SBOM's hardware and OS CPEs satisfy "running on" nodes;
+components with neither CPE nor ecosystem PURL whose name is a known
+firmware/OS/RTOS alias (ThreadX, VxWorks, FreeRTOS, OpenSSL, BusyBox...)
+are matched by name and version through the alias table, with lower
+confidence (method "name"; low confidence needs review). With --csaf, the
+VEX statements of CSAF VEX documents (category csaf_vex) apply:
+not_affected/fixed suppress a row and say why. This is the matching
+"attach" does, offline. Without --osv, --nvd or --csaf, vulnerabilities are
+the vulnerability/VEX statements the SBOM itself carries (source "sbom"),
+and the output says when no vulnerability data was given.
 
 The other subcommands keep SBOMs in the store (--data DIR or --db URL).
 "attach" stores an SBOM for every device of a vendor, model and firmware
@@ -58,7 +64,8 @@ feed update. Per-subcommand flags: medwarden sbom SUBCOMMAND -h.
 
 Exit status: 0 when every file was read (valid or not), 1 when a file could
 not be read (the others are still reported), 2 on usage errors, 3 when an
---osv or --nvd record is invalid (nothing is checked against partial data).
+--osv or --nvd record or --csaf document is invalid (nothing is checked
+against partial data).
 See docs/SBOM.md.
 
 examples:
@@ -72,7 +79,7 @@ func sbomVerb() *Verb {
 	return &Verb{
 		Name:    "sbom",
 		Summary: "check SBOMs (validity, quality, vulnerabilities); attach them to device models or devices, list, diff, export with VEX",
-		Usage: "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--nvd DIR|FILE.json] [--per-component] [--max-size BYTES] [--max-depth N] FILE...\n" +
+		Usage: "check [--format table|json] [--osv DIR|FILE.zip|FILE.json] [--nvd DIR|FILE.json] [--csaf DIR|FILE] [--per-component] [--max-size BYTES] [--max-depth N] FILE...\n" +
 			"       medwarden sbom attach (--vendor V --model M --version X | --asset ID) [--note TEXT] [--osv PATH] [--allow-invalid] FILE\n" +
 			"       medwarden sbom list [--vendor V] [--model M] [--version X] [--asset ID] [--latest] [--format table|json]\n" +
 			"       medwarden sbom show [--format table|json] ID\n" +
@@ -108,6 +115,11 @@ type sbomVuln struct {
 	Aliases       []string `json:"aliases,omitempty"`
 	PURL          string   `json:"purl,omitempty"`
 	CPE           string   `json:"cpe,omitempty"`
+	// Method (purl, cpe, name, statement), Confidence (high, medium, low)
+	// and NeedsReview as attach stores them (with --osv, --nvd or --csaf).
+	Method      string `json:"method,omitempty"`
+	Confidence  string `json:"confidence,omitempty"`
+	NeedsReview bool   `json:"needs_review,omitempty"`
 }
 
 // sbomResult is the stable per-file record of `sbom check`.
@@ -142,6 +154,7 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	maxDepth := fs.Int("max-depth", sbom.DefaultMaxDepth, "deepest component nesting accepted")
 	nvdPath := fs.String("nvd", "", "NVD CVE records (API 2.0 JSON: single records or feeds) to match component CPEs against: a directory of *.json or one file")
 	osvPath := fs.String("osv", "", "OSV records to match components against by PURL: a directory of *.json, a .zip of them (as osv.dev exports), or one .json file")
+	csafPath := fs.String("csaf", "", "CSAF VEX documents (category csaf_vex) whose statements apply: a directory of *.json or one file")
 	if len(args) == 0 || args[0] != "check" {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 			fs.Usage()
@@ -182,6 +195,19 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 	if *nvdPath != "" {
 		m.nvd = cpematch.NewIndex(cves)
 	}
+	if *csafPath != "" {
+		advs, err := readAdvisories(ctx, env, []string{*csafPath})
+		if err != nil {
+			return fmt.Errorf("--csaf: %w", err)
+		}
+		for _, a := range advs {
+			if a.Category == "csaf_vex" {
+				m.csafDocs++
+				m.vex = append(m.vex, sboms.VEXFromAdvisory(a)...)
+			}
+		}
+		m.csaf = true
+	}
 	results := make([]sbomResult, 0, len(files))
 	unread := 0
 	for _, f := range files {
@@ -214,6 +240,11 @@ func runSBOM(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) err
 type vulnSources struct {
 	osv *osv.Index
 	nvd *cpematch.Index
+	// csaf: --csaf was given (csafDocs CSAF VEX documents, vex their
+	// statements)
+	csaf     bool
+	csafDocs int
+	vex      []sboms.VEX
 }
 
 func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vulnSources) sbomResult {
@@ -266,17 +297,23 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vul
 	if perComp {
 		r.Quality.PerComponent = q.PerComp
 	}
-	if m.osv != nil || m.nvd != nil {
+	if m.osv != nil || m.nvd != nil || m.csaf {
+		// the matching attach does (sboms.Match), offline
 		var notes []string
 		if m.osv != nil {
-			r.Vulnerabilities = append(r.Vulnerabilities, osvVulns(doc, m.osv)...)
 			notes = append(notes, fmt.Sprintf("components with a PURL matched against %d OSV records", m.osv.Len()))
 		}
 		if m.nvd != nil {
-			r.Vulnerabilities = append(r.Vulnerabilities, nvdVulns(doc, m.nvd)...)
-			notes = append(notes, fmt.Sprintf("components with a CPE matched against the configurations of %d NVD CVE records", m.nvd.Len()))
+			notes = append(notes, fmt.Sprintf("components with a CPE matched against the configurations of %d NVD CVE records", m.nvd.Len()),
+				"firmware/OS/RTOS components without CPE or ecosystem PURL matched by name and version through the alias table (method name)")
+		} else {
+			notes = append(notes, "components without a CPE are not matched by name without NVD records (--nvd)")
 		}
-		r.VulnNote = strings.Join(notes, "; ") + "; not_affected/fixed VEX statements in the SBOM are shown with their justification; components with neither PURL nor CPE are not matched (no name/version matching yet)"
+		if m.csaf {
+			notes = append(notes, fmt.Sprintf("VEX statements of %d CSAF VEX documents applied", m.csafDocs))
+		}
+		r.Vulnerabilities = matchedVulns(doc, sboms.Matchers{OSV: m.osv, NVD: m.nvd, VEX: m.vex})
+		r.VulnNote = strings.Join(notes, "; ") + "; not_affected/fixed VEX statements (the SBOM's and CSAF's) are shown with their justification"
 		return r
 	}
 	r.Vulnerabilities = sbomVulns(doc)
@@ -288,24 +325,26 @@ func checkSBOMFile(env *Env, name string, opts sbom.Options, perComp bool, m vul
 	return r
 }
 
-func osvVulns(doc *sbom.Document, ix *osv.Index) []sbomVuln {
+// matchedVulns are the rows of sboms.Match (what attach stores), in
+// component order (the described device first).
+func matchedVulns(doc *sbom.Document, m sboms.Matchers) []sbomVuln {
+	comps, vulns := sboms.Match(doc, m)
 	out := []sbomVuln{}
-	for _, f := range ix.Match(doc) {
-		out = append(out, sbomVuln{
-			Component: f.Component, ID: f.ID, Source: "osv", Status: f.Status,
-			Justification: f.Justification, Detail: f.Detail, Aliases: f.Aliases, PURL: f.PURL,
-		})
-	}
-	return out
-}
-
-func nvdVulns(doc *sbom.Document, ix *cpematch.Index) []sbomVuln {
-	out := []sbomVuln{}
-	for _, f := range ix.Match(doc) {
-		out = append(out, sbomVuln{
-			Component: f.Component, ID: f.ID, Source: "nvd", Status: f.Status,
-			Justification: f.Justification, Detail: f.Detail, CPE: f.CPE,
-		})
+	for _, v := range vulns {
+		c := &comps[v.Index]
+		label := c.Name
+		if c.Version != "" {
+			label += "@" + c.Version
+		}
+		row := sbomVuln{Component: label, ID: v.ID, Source: v.Source, Status: v.Status, Justification: v.Justification,
+			Detail: v.Detail, Aliases: v.Aliases, Method: v.Method, Confidence: v.Confidence, NeedsReview: v.NeedsReview}
+		switch v.Method {
+		case "purl":
+			row.PURL = c.PURL
+		case "cpe":
+			row.CPE = c.CPE
+		}
+		out = append(out, row)
 	}
 	return out
 }

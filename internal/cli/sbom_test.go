@@ -162,10 +162,10 @@ func TestSBOMCheckOSV(t *testing.T) {
 	}
 	want := []sbomVuln{
 		{Component: "lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Status: "affected",
-			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20"},
+			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20", Method: "purl", Confidence: "high"},
 		{Component: "log4j-core@2.14.1", ID: "GHSA-jfh8-c2jp-5v3q", Source: "osv", Status: "not_affected",
 			Justification: "code_not_reachable", Detail: "JNDI lookups removed",
-			Aliases: []string{"CVE-2021-44228"}, PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1"},
+			Aliases: []string{"CVE-2021-44228"}, PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", Method: "purl", Confidence: "high"},
 	}
 	for _, src := range []string{osvDir, zipPath} {
 		out, stderr, code := runCLI(t, "", "sbom", "check", "--format", "json", "--osv", src, bom)
@@ -215,16 +215,84 @@ func TestSBOMCheckNVDAndOSV(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 {
 		t.Fatalf("bad output (%v):\n%s", err, out)
 	}
-	want := []sbomVuln{
-		{Component: "lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Status: "affected",
-			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20"},
+	want := []sbomVuln{ // in component order, as attach stores them
 		{Component: "Sigma Spectrum firmware@6.05", ID: "CVE-2020-12039", Source: "nvd", Status: "affected",
-			CPE: "cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.05:*:*:*:*:*:*:*"},
+			CPE: "cpe:2.3:o:baxter:sigma_spectrum_infusion_system_firmware:6.05:*:*:*:*:*:*:*", Method: "cpe", Confidence: "high"},
+		{Component: "lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Status: "affected",
+			Aliases: []string{"CVE-2021-23337"}, PURL: "pkg:npm/lodash@4.17.20", Method: "purl", Confidence: "high"},
 	}
 	if diff := cmp.Diff(want, got[0].Vulnerabilities); diff != "" {
 		t.Errorf("vulnerabilities (-want +got):\n%s", diff)
 	}
 	if !strings.Contains(got[0].VulnNote, "configurations of 3 NVD CVE records") {
 		t.Errorf("note = %q", got[0].VulnNote)
+	}
+}
+
+// threadxVEX is a CSAF VEX document: Express Logic ThreadX 5.8 is not
+// affected by CVE-2024-2212 (the vulnerable code is not in the execute
+// path).
+const threadxVEX = `{
+  "document": {"category": "csaf_vex", "csaf_version": "2.0", "title": "ThreadX in Sigma Spectrum firmware",
+    "publisher": {"category": "vendor", "name": "Pump Vendor PSIRT", "namespace": "https://psirt.pump.example"},
+    "tracking": {"id": "PUMP-VEX-2026-007", "status": "final", "version": "1",
+      "initial_release_date": "2026-10-01T00:00:00.000Z", "current_release_date": "2026-10-01T00:00:00.000Z",
+      "revision_history": [{"date": "2026-10-01T00:00:00.000Z", "number": "1", "summary": "Initial version."}]}},
+  "product_tree": {"branches": [{"category": "vendor", "name": "Express Logic", "branches": [
+    {"category": "product_name", "name": "Express Logic ThreadX", "branches": [
+      {"category": "product_version", "name": "5.8", "product": {"name": "Express Logic ThreadX 5.8", "product_id": "P-TX"}}]}]}]},
+  "vulnerabilities": [{"cve": "CVE-2024-2212",
+    "product_status": {"known_not_affected": ["P-TX"]},
+    "flags": [{"label": "vulnerable_code_not_in_execute_path", "product_ids": ["P-TX"]}],
+    "threats": [{"category": "impact", "details": "The pump firmware never calls the affected API.", "product_ids": ["P-TX"]}]}]
+}`
+
+// TestSBOMCheckNameMatchAndCSAFVEX: check matches a name-only RTOS
+// component through the alias table (as attach does) and applies a CSAF
+// VEX given with --csaf.
+func TestSBOMCheckNameMatchAndCSAFVEX(t *testing.T) {
+	t.Parallel()
+	bom := filepath.Join("..", "sboms", "testdata", "pump-v1.cdx.json")
+	nvdDir := filepath.Join("..", "sboms", "testdata", "nvd")
+	vex := filepath.Join(t.TempDir(), "vex.json")
+	if err := os.WriteFile(vex, []byte(threadxVEX), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	threadx := func(args ...string) (sbomVuln, string) {
+		t.Helper()
+		out, stderr, code := runCLI(t, "", append([]string{"sbom", "check", "--format", "json", "--nvd", nvdDir}, append(args, bom)...)...)
+		if code != ExitOK {
+			t.Fatalf("%v: exit %d; stderr: %s", args, code, stderr)
+		}
+		var got []sbomResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil || len(got) != 1 {
+			t.Fatalf("bad output (%v):\n%s", err, out)
+		}
+		for _, v := range got[0].Vulnerabilities {
+			if v.ID == "CVE-2024-2212" {
+				return v, got[0].VulnNote
+			}
+		}
+		t.Fatalf("%v: no CVE-2024-2212 row: %+v", args, got[0].Vulnerabilities)
+		return sbomVuln{}, ""
+	}
+	v, note := threadx()
+	if v.Component != "Express Logic ThreadX@5.8" || v.Method != "name" || v.Confidence != "medium" || v.Status != "affected" ||
+		!strings.Contains(v.Detail, "matched by name") || !strings.Contains(note, "matched by name") {
+		t.Errorf("name match: %+v (note %q)", v, note)
+	}
+	v, note = threadx("--csaf", vex)
+	if v.Status != "not_affected" || v.Justification != "vulnerable_code_not_in_execute_path" ||
+		!strings.Contains(v.Detail, "PUMP-VEX-2026-007") || !strings.Contains(note, "1 CSAF VEX documents") {
+		t.Errorf("with --csaf: %+v (note %q)", v, note)
+	}
+	// a CSAF file that is not CSAF: exit 3, nothing checked
+	bad := filepath.Join(t.TempDir(), "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"document": {}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, stderr, code := runCLI(t, "", "sbom", "check", "--csaf", bad, bom)
+	if code != ExitBadInput || !strings.Contains(stderr, "--csaf") || out != "" {
+		t.Errorf("bad --csaf: exit %d, stderr %q, out %q", code, stderr, out)
 	}
 }

@@ -116,7 +116,7 @@ func (s *Service) rematchSBOMs(ctx context.Context, before time.Time) error {
 	if !ok {
 		return nil
 	}
-	src, ok := s.st.(sboms.FeedSource)
+	src, ok := s.st.(sboms.GenerationSource)
 	if !ok {
 		return nil
 	}
@@ -140,7 +140,7 @@ func (s *Service) rematchSBOMs(ctx context.Context, before time.Time) error {
 	if len(ids) == 0 {
 		return nil
 	}
-	m, _, err := sboms.StoredMatchers(ctx, src)
+	m, _, err := sboms.CachedMatchers(ctx, src)
 	if err != nil {
 		return fmt.Errorf("findings: re-match SBOMs: %w", err)
 	}

@@ -139,7 +139,7 @@ func (h *Handler) sbomUpload(w http.ResponseWriter, r *http.Request, rc *reqCtx)
 		fail(http.StatusRequestEntityTooLarge, fmt.Sprintf("%s is larger than the limit of %s. Nothing was stored.", d.File, d.MaxSize))
 		return
 	}
-	m, _, err := sboms.StoredMatchers(ctx, h.st)
+	m, _, err := sboms.CachedMatchers(ctx, h.st) // loaded once per feed import
 	if err != nil {
 		h.serverError(w, r, rc, fmt.Errorf("sbom upload: load matchers: %w", err))
 		return
