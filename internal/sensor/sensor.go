@@ -158,7 +158,7 @@ type Sensor struct {
 
 	obs      map[obsKey]*ObservationRecord
 	findings map[findKey]*FindingRecord
-	hosts    map[[6]byte]map[netip.Addr]uint8
+	hosts    map[hostKey]uint8 // MAC/IP bindings (Bind* bits)
 	ipHosts  map[netip.Addr]uint8
 
 	link     []dissect.PacketDissector
@@ -196,7 +196,7 @@ func New(cfg Config) *Sensor {
 		edges:    NewEdgeAggregator(cfg.EdgeInterval),
 		obs:      map[obsKey]*ObservationRecord{},
 		findings: map[findKey]*FindingRecord{},
-		hosts:    map[[6]byte]map[netip.Addr]uint8{},
+		hosts:    map[hostKey]uint8{},
 		ipHosts:  map[netip.Addr]uint8{},
 		udpPorts: map[uint16][]dissect.PacketDissector{},
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
@@ -323,13 +323,38 @@ func (s *Sensor) arp(p *packet) {
 	s.bind(p.arpSHA, p.arpSPA, BindARP)
 }
 
+// hostKey is one MAC/IP binding: 23 bytes without pointers, where a map
+// of maps cost about 700 bytes per MAC.
+type hostKey struct {
+	ip  [16]byte
+	mac [6]byte
+	v6  bool
+}
+
 func (s *Sensor) bind(mac [6]byte, ip netip.Addr, how uint8) {
-	m := s.hosts[mac]
-	if m == nil {
-		m = map[netip.Addr]uint8{}
-		s.hosts[mac] = m
+	s.hosts[hostKey{ip: ip.As16(), mac: mac, v6: ip.Is6()}] |= how
+}
+
+// hostList groups the bindings by MAC, plus the addresses seen without
+// one (raw-IP captures).
+func (s *Sensor) hostList() []Host {
+	byMAC := map[[6]byte]map[netip.Addr]uint8{}
+	for k, how := range s.hosts {
+		m := byMAC[k.mac]
+		if m == nil {
+			m = map[netip.Addr]uint8{}
+			byMAC[k.mac] = m
+		}
+		m[keyAddr(k.ip, k.v6)] = how
 	}
-	m[ip] |= how
+	out := make([]Host, 0, len(byMAC)+len(s.ipHosts))
+	for mac, ips := range byMAC {
+		out = append(out, Host{MAC: s.macString(mac), IPs: ips})
+	}
+	for ip, how := range s.ipHosts {
+		out = append(out, Host{IPs: map[netip.Addr]uint8{ip: how}})
+	}
+	return out
 }
 
 func isMulticastMAC(m [6]byte) bool { return m[0]&1 != 0 }
@@ -858,18 +883,12 @@ func (s *Sensor) Flush() {
 func (s *Sensor) Result() *Result {
 	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(),
 		Observations: make([]ObservationRecord, 0, len(s.obs)), Findings: make([]FindingRecord, 0, len(s.findings)),
-		Hosts: make([]Host, 0, len(s.hosts)+len(s.ipHosts))}
+		Hosts: s.hostList()}
 	for _, o := range s.obs {
 		r.Observations = append(r.Observations, *o)
 	}
 	for _, f := range s.findings {
 		r.Findings = append(r.Findings, *f)
-	}
-	for mac, ips := range s.hosts {
-		r.Hosts = append(r.Hosts, Host{MAC: s.macString(mac), IPs: ips})
-	}
-	for ip, how := range s.ipHosts {
-		r.Hosts = append(r.Hosts, Host{IPs: map[netip.Addr]uint8{ip: how}})
 	}
 	sortResult(r)
 	return r

@@ -2,7 +2,6 @@ package sensor
 
 import (
 	"cmp"
-	"net/netip"
 	"slices"
 )
 
@@ -19,24 +18,25 @@ func (s *Sensor) TakeResult() *Result {
 	// Every flow is now on the table's free list: drop the table (and its
 	// map, which keeps its peak size) before the result is built.
 	s.flows = newFlowTable(s.cfg.MaxFlows)
-	r.Edges = drainEdges(s.edges.total)
+	// Each table is dropped as soon as its copy is made, so that the
+	// collector can free it while the next is copied; the largest saving
+	// (observations: records of 168 bytes out of a map costing about 350
+	// per entry) comes first, the host bindings (which grow when grouped
+	// by MAC) last.
 	r.Observations = make([]ObservationRecord, 0, len(s.obs))
-	for k, o := range s.obs {
+	for _, o := range s.obs {
 		r.Observations = append(r.Observations, *o)
-		delete(s.obs, k)
 	}
+	s.obs = nil
+	r.Edges = sortedEdges(s.edges.total)
+	s.edges.total = nil
 	r.Findings = make([]FindingRecord, 0, len(s.findings))
-	for k, f := range s.findings {
+	for _, f := range s.findings {
 		r.Findings = append(r.Findings, *f)
-		delete(s.findings, k)
 	}
-	r.Hosts = make([]Host, 0, len(s.hosts)+len(s.ipHosts))
-	for mac, ips := range s.hosts {
-		r.Hosts = append(r.Hosts, Host{MAC: s.macString(mac), IPs: ips})
-	}
-	for ip, how := range s.ipHosts {
-		r.Hosts = append(r.Hosts, Host{IPs: map[netip.Addr]uint8{ip: how}})
-	}
+	s.findings = nil
+	r.Hosts = s.hostList()
+	s.hosts, s.ipHosts, s.macStr = nil, nil, nil
 	// Start afresh: the maps above keep their peak size even when empty.
 	stats := s.stats
 	fresh := New(s.cfg)
@@ -45,17 +45,6 @@ func (s *Sensor) TakeResult() *Result {
 
 	sortResult(r)
 	return r
-}
-
-// drainEdges moves the edges out of m (emptying it) and sorts them.
-func drainEdges(m map[EdgeKey]*EdgeStats) []Edge {
-	out := make([]Edge, 0, len(m))
-	for k, v := range m {
-		out = append(out, Edge{EdgeKey: k, EdgeStats: *v})
-		delete(m, k)
-	}
-	slices.SortFunc(out, func(x, y Edge) int { return CompareEdgeKeys(x.EdgeKey, y.EdgeKey) })
-	return out
 }
 
 // sortResult puts a result in the order Result documents.

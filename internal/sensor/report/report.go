@@ -280,10 +280,12 @@ func dash(s string) string {
 // in memory as text.
 func (r *Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
-	writeArray := func(name string, n int, elem func(i int) any, last bool) error {
+	var buf []byte
+	writeArray := func(name string, n int, elem func(b []byte, i int) ([]byte, error), last bool) error {
 		fmt.Fprintf(bw, "  %q: [", name)
 		for i := range n {
-			b, err := json.MarshalIndent(elem(i), "    ", "  ")
+			var err error
+			buf, err = elem(buf[:0], i)
 			if err != nil {
 				return fmt.Errorf("encode %s[%d]: %w", name, i, err)
 			}
@@ -291,7 +293,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 				bw.WriteString(",")
 			}
 			bw.WriteString("\n    ")
-			bw.Write(b)
+			bw.Write(buf)
 		}
 		if n > 0 {
 			bw.WriteString("\n  ")
@@ -303,14 +305,22 @@ func (r *Report) WriteJSON(w io.Writer) error {
 		bw.WriteString("\n")
 		return nil
 	}
+	const prefix = "    "
 	bw.WriteString("{\n")
-	if err := writeArray("devices", len(r.Devices), func(i int) any { return &r.Devices[i] }, false); err != nil {
+	if err := writeArray("devices", len(r.Devices), func(b []byte, i int) ([]byte, error) {
+		j, err := json.MarshalIndent(&r.Devices[i], prefix, "  ")
+		return append(b, j...), err
+	}, false); err != nil {
 		return err
 	}
-	if err := writeArray("edges", len(r.Edges), func(i int) any { return &r.Edges[i] }, false); err != nil {
+	if err := writeArray("edges", len(r.Edges), func(b []byte, i int) ([]byte, error) {
+		return appendEdge(b, &r.Edges[i], prefix), nil
+	}, false); err != nil {
 		return err
 	}
-	if err := writeArray("findings", len(r.Findings), func(i int) any { return &r.Findings[i] }, false); err != nil {
+	if err := writeArray("findings", len(r.Findings), func(b []byte, i int) ([]byte, error) {
+		return appendFinding(b, &r.Findings[i], prefix), nil
+	}, false); err != nil {
 		return err
 	}
 	st, err := json.MarshalIndent(r.Stats, "  ", "  ")

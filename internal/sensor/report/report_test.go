@@ -78,3 +78,29 @@ func TestWriteJSONIsTheReport(t *testing.T) {
 		}
 	}
 }
+
+// TestJSONAppendersMatchEncodingJSON: the hand-written edge and finding
+// encoders give exactly what encoding/json gives, escapes included.
+func TestJSONAppendersMatchEncodingJSON(t *testing.T) {
+	t.Parallel()
+	odd := []string{"", "plain", "quote \" backslash \\ tab \t nl \n", "<script>&amp;</script>", "ctl \x01\x1f\x7f",
+		"bad utf8 \xff\xfe", "line sep \u2028 para \u2029", "ünïcødé 患者", "10.0.0.1", "fe80::1%eth0"}
+	for i, s := range odd {
+		e := Edge{Src: s, Dst: odd[(i+1)%len(odd)], Proto: "tcp", DPort: uint16(i * 7919), App: s, Packets: uint64(i) << 40,
+			Bytes: 1<<64 - 1, FirstSeen: "2026-11-02T09:00:00.123456789Z", LastSeen: s}
+		f := Finding{Kind: s, Severity: "high", Protocol: "http", Detail: odd[(i+2)%len(odd)], Device: s, FirstSeen: s, LastSeen: "x", Count: uint64(i)}
+		if i%2 == 0 {
+			f.MAC, f.IP, f.Peer = "00:09:fb:11:22:33", s, "10.0.0.15:80"
+		}
+		for _, prefix := range []string{"", "    "} {
+			want, _ := json.MarshalIndent(&e, prefix, "  ")
+			if got := appendEdge(nil, &e, prefix); string(got) != string(want) {
+				t.Errorf("edge %d:\n got %s\nwant %s", i, got, want)
+			}
+			want, _ = json.MarshalIndent(&f, prefix, "  ")
+			if got := appendFinding(nil, &f, prefix); string(got) != string(want) {
+				t.Errorf("finding %d:\n got %s\nwant %s", i, got, want)
+			}
+		}
+	}
+}
