@@ -119,20 +119,34 @@ func benchReimport(b *testing.B, data []byte, n int, st store.Store) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var rows int
+	var cpu float64
 	for b.Loop() {
+		c0 := processCPU()
 		res := load()
+		cpu += processCPU() - c0
 		if res.Unchanged != n {
 			b.Fatalf("re-import: %d unchanged, %d updated, %d created; want %d unchanged", res.Unchanged, res.Updated, res.Created, n)
 		}
 		rows += res.Unchanged
 	}
+	reportRates(b, rows, cpu)
+}
+
+// reportRates reports rows per second of wall time and of this process's
+// CPU time (PostgreSQL's server CPU is not in it), and the CPU seconds.
+func reportRates(b *testing.B, rows int, cpu float64) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(rows)/cpu, "rows/cpu-s")
+		b.ReportMetric(cpu/float64(b.N), "cpu-s/op")
+	}
 }
 
 func benchImport(b *testing.B, data []byte, n int, open func(*testing.B) store.Store) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(data)))
 	var rows int
+	var cpu float64
 	for b.Loop() {
 		b.StopTimer()
 		st := open(b)
@@ -141,14 +155,16 @@ func benchImport(b *testing.B, data []byte, n int, open func(*testing.B) store.S
 			b.Fatal(err)
 		}
 		b.StartTimer()
+		c0 := processCPU()
 		res, err := importer.Import(context.Background(), st, dec, importer.Options{Source: "fleet.csv"})
 		if err != nil {
 			b.Fatal(err)
 		}
+		cpu += processCPU() - c0
 		b.StopTimer()
 		rows += res.Created
 		st.Close()
 		b.StartTimer()
 	}
-	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
+	reportRates(b, rows, cpu)
 }

@@ -245,8 +245,13 @@ func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) 
 // Import runs fn in one transaction.
 func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
-		it := &importTx{tx: tx, dialect: s.dialect}
-		if err := fn(it); err != nil {
+		pt := newPipeTx(tx) // devices_bulk.go: inserts overlap decoding
+		it := &importTx{tx: pt, dialect: s.dialect}
+		err := fn(it)
+		if werr := pt.wait(); err == nil {
+			err = werr
+		}
+		if err != nil {
 			return err
 		}
 		return it.finish(ctx)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -148,3 +149,76 @@ func (t *importTx) GetMany(ctx context.Context, ids []int64) (map[int64]*invento
 	}
 	return out, nil
 }
+
+// pipeTx overlaps an import's bulk inserts with its decoding and merging:
+// InsertDevices of a batch of devices returns at once and runs on a second
+// goroutine, while the importer decodes the next batch. Every other use of
+// the transaction (and the next batch) first waits for it, so the
+// transaction is never used by two goroutines at once and the statements
+// run in the order they were issued. An insert's error is returned by the
+// next call (or by wait).
+type pipeTx struct {
+	Tx
+	done chan error
+	busy bool
+	err  error // the first error of a background insert
+}
+
+func newPipeTx(tx Tx) *pipeTx { return &pipeTx{Tx: tx, done: make(chan error, 1)} }
+
+// wait returns once no insert is running, with the first error one had.
+func (p *pipeTx) wait() error {
+	if p.busy {
+		p.busy = false
+		if err := <-p.done; err != nil && p.err == nil {
+			p.err = err
+		}
+	}
+	return p.err
+}
+
+func (p *pipeTx) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	if len(ds) == 1 { // single creates: the caller names the device in the error
+		return p.Tx.InsertDevices(ctx, ds)
+	}
+	ds = slices.Clone(ds) // the caller reuses its slice
+	p.busy = true
+	go func() { p.done <- p.Tx.InsertDevices(ctx, ds) }()
+	return nil
+}
+
+func (p *pipeTx) Exec(ctx context.Context, q string, args ...any) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	return p.Tx.Exec(ctx, q, args...)
+}
+
+func (p *pipeTx) QueryRow(ctx context.Context, q string, args ...any) Row {
+	if err := p.wait(); err != nil {
+		return errRow{err}
+	}
+	return p.Tx.QueryRow(ctx, q, args...)
+}
+
+func (p *pipeTx) Query(ctx context.Context, q string, args []any, each func(Row) error) error {
+	if err := p.wait(); err != nil {
+		return err
+	}
+	return p.Tx.Query(ctx, q, args, each)
+}
+
+func (p *pipeTx) NextIDs(ctx context.Context, n int) ([]int64, error) {
+	if err := p.wait(); err != nil {
+		return nil, err
+	}
+	return p.Tx.NextIDs(ctx, n)
+}
+
+// errRow is a Row whose Scan reports err.
+type errRow struct{ err error }
+
+func (r errRow) Scan(...any) error { return r.err }
