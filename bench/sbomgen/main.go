@@ -7,6 +7,7 @@ package main
 
 import (
 	"archive/zip"
+	"bufio"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -22,7 +23,15 @@ func main() {
 	pkgs := flag.Int("packages", 20000, "distinct npm packages")
 	recs := flag.Int("records", 60000, "OSV records")
 	seed := flag.Uint64("seed", 8, "random seed")
+	large := flag.Int("large", 0, "instead: write one CycloneDX 1.6 JSON SBOM of this many richly described components to -out (a file; ~950 bytes per component, the shape of internal/sbom's largeCycloneDX) for the ingest benchmark")
 	flag.Parse()
+	if *large > 0 && *out != "" {
+		if err := writeLarge(*out, *large); err != nil {
+			fmt.Fprintln(os.Stderr, "sbomgen:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *out == "" {
 		fmt.Fprintln(os.Stderr, "usage: sbomgen -out DIR [-sboms N] [-components N] [-packages N] [-records N]")
 		os.Exit(2)
@@ -111,4 +120,53 @@ func run(out string, nSBOM, nComp, nPkg, nRec int, seed uint64) error {
 		}
 	}
 	return nil
+}
+
+// writeLarge streams one CycloneDX 1.6 JSON SBOM of n components (supplier,
+// group, version, PURL, CPE, two hashes, licence, description, FDA support
+// properties, VCS reference; a dependency chain and a root dependency on
+// all), specVersion first, as generators write it.
+func writeLarge(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	ref := func(i int) string { return fmt.Sprintf("pkg:npm/%%40acme/lib-%d@1.%d.%d", i, i%17, i%5) }
+	fmt.Fprint(w, `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79","version":1,`+
+		`"metadata":{"timestamp":"2026-11-28T10:00:00Z","lifecycles":[{"phase":"build"}],"tools":{"components":[{"type":"application","name":"cdxgen","version":"11.0.0"}]},`+
+		`"authors":[{"name":"Acme Product Security"}],"component":{"type":"firmware","bom-ref":"device-fw","name":"infusion-pump-fw","version":"4.2.1"}},"components":[`)
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, `{"type":"library","bom-ref":%q,"group":"@acme","name":"lib-%d","version":"1.%d.%d",`+
+			`"supplier":{"name":"Acme Medical Systems","url":["https://acme.example"]},"purl":%q,"cpe":"cpe:2.3:a:acme:lib-%d:1.%d.%d:*:*:*:*:*:*:*",`+
+			`"hashes":[{"alg":"SHA-256","content":"%064x"},{"alg":"SHA-1","content":"%040x"}],"licenses":[{"license":{"id":"Apache-2.0"}}],`+
+			`"description":"Realistic description text of a third-party component used in the infusion pump firmware build.",`+
+			`"properties":[{"name":"fda:support-level","value":"actively maintained"},{"name":"fda:end-of-support","value":"2031-12-31"}],`+
+			`"externalReferences":[{"type":"vcs","url":"https://git.acme.example/lib-%d"}]}`,
+			ref(i), i, i%17, i%5, ref(i), i, i%17, i%5, i*7919, i*104729, i)
+	}
+	fmt.Fprint(w, `],"dependencies":[`)
+	for i := range n {
+		if i+1 < n {
+			fmt.Fprintf(w, `{"ref":%q,"dependsOn":[%q]},`, ref(i), ref(i+1))
+		} else {
+			fmt.Fprintf(w, `{"ref":%q,"dependsOn":[]},`, ref(i))
+		}
+	}
+	fmt.Fprint(w, `{"ref":"device-fw","dependsOn":[`)
+	for i := range n {
+		if i > 0 {
+			w.WriteByte(',')
+		}
+		fmt.Fprintf(w, "%q", ref(i))
+	}
+	fmt.Fprint(w, "]}]}\n")
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
