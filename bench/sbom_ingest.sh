@@ -39,7 +39,7 @@ timed check "$mw" sbom check --max-size 300000000 --format json "$bom"
 timed attach-cli "$mw" sbom attach --data "$work/data" --vendor Acme --model "Infusion Pump" --version 4.2.1 --max-size 300000000 "$bom"
 
 # API: a server on loopback, an analyst token
-printf 'ingest bench password 123\n' | "$mw" user add ingest --role analyst --password-stdin --data "$work/data" >/dev/null
+printf 'Long bench passphrase 4711\n' | "$mw" user add ingest --role analyst --password-stdin --data "$work/data" >/dev/null
 token=$("$mw" token create --user ingest --scope 'devices:*' --expires 1d --name ingest --data "$work/data" 2>/dev/null)
 port=$((20000 + RANDOM % 20000))
 "$mw" serve --data "$work/data" --addr "127.0.0.1:$port" --rate-limit-client -1 --rate-limit-account -1 --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
