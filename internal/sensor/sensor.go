@@ -139,6 +139,37 @@ type obsKey struct {
 	value string
 }
 
+// obsVal is the rest of an observation record, held by value in the
+// observation map (48 bytes, where a pointer to an ObservationRecord cost
+// 8 plus 176): times as Unix nanoseconds (see nsTime).
+type obsVal struct {
+	proto          string
+	t, first, last int64
+	count          uint64
+}
+
+// timeNS and nsTime convert between the times of observations and their
+// stored form; the zero time is kept as such.
+func timeNS(t time.Time) int64 {
+	if t.IsZero() {
+		return math.MinInt64
+	}
+	return t.UnixNano()
+}
+
+func nsTime(ns int64) time.Time {
+	if ns == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}
+
+// record rebuilds the observation record of k and v.
+func (k *obsKey) record(v *obsVal) ObservationRecord {
+	return ObservationRecord{Observation: dissect.Observation{Time: nsTime(v.t), Protocol: v.proto, Field: k.field, Value: k.value, MAC: k.mac, IP: k.ip},
+		FirstSeen: nsTime(v.first), LastSeen: nsTime(v.last), Count: v.count}
+}
+
 type findKey struct {
 	mac, kind, detail, proto string
 	ip                       netip.Addr
@@ -156,7 +187,7 @@ type Sensor struct {
 	pkt    packet
 	nowNS  int64
 
-	obs      map[obsKey]*ObservationRecord
+	obs      map[obsKey]obsVal
 	findings map[findKey]*FindingRecord
 	hosts    map[hostKey]uint8 // MAC/IP bindings (Bind* bits)
 	ipHosts  map[netip.Addr]uint8
@@ -194,7 +225,7 @@ func New(cfg Config) *Sensor {
 		flows:    newFlowTable(cfg.MaxFlows),
 		defrag:   newDefragmenter(cfg.FragmentDatagrams, cfg.FragmentMemory, cfg.FragmentTimeout),
 		edges:    NewEdgeAggregator(cfg.EdgeInterval),
-		obs:      map[obsKey]*ObservationRecord{},
+		obs:      map[obsKey]obsVal{},
 		findings: map[findKey]*FindingRecord{},
 		hosts:    map[hostKey]uint8{},
 		ipHosts:  map[netip.Addr]uint8{},
@@ -806,23 +837,20 @@ func (s *Sensor) Observe(o dissect.Observation) {
 		o.Time = s.curTime
 	}
 	k := obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
-	r := s.obs[k]
-	if r == nil {
+	ns := timeNS(o.Time)
+	r, ok := s.obs[k]
+	if !ok {
 		// Kept for the whole run: share the text with every other device
 		// that reports the same value (and drop any larger buffer the
 		// dissector's string points into).
-		o.MAC, o.Protocol, o.Field, o.Value = intern(o.MAC), intern(o.Protocol), intern(o.Field), intern(o.Value)
-		k = obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
-		s.obs[k] = &ObservationRecord{Observation: o, FirstSeen: o.Time, LastSeen: o.Time, Count: 1}
+		k = obsKey{mac: intern(o.MAC), ip: o.IP, field: intern(o.Field), value: intern(o.Value)}
+		s.obs[k] = obsVal{proto: intern(o.Protocol), t: ns, first: ns, last: ns, count: 1}
 		return
 	}
-	r.Count++
-	if o.Time.Before(r.FirstSeen) {
-		r.FirstSeen = o.Time
-	}
-	if o.Time.After(r.LastSeen) {
-		r.LastSeen = o.Time
-	}
+	r.count++
+	r.first = min(r.first, ns)
+	r.last = max(r.last, ns)
+	s.obs[k] = r
 }
 
 // Report implements dissect.Emitter.
@@ -884,8 +912,8 @@ func (s *Sensor) Result() *Result {
 	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(),
 		Observations: make([]ObservationRecord, 0, len(s.obs)), Findings: make([]FindingRecord, 0, len(s.findings)),
 		Hosts: s.hostList()}
-	for _, o := range s.obs {
-		r.Observations = append(r.Observations, *o)
+	for k, v := range s.obs {
+		r.Observations = append(r.Observations, k.record(&v))
 	}
 	for _, f := range s.findings {
 		r.Findings = append(r.Findings, *f)

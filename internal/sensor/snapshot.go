@@ -22,9 +22,9 @@ func (s *Sensor) DrainEdgeBuckets() []EdgeBucket {
 // t (all of them when t is zero), for incremental reports.
 func (s *Sensor) ObservationsSince(t time.Time) []ObservationRecord {
 	var out []ObservationRecord
-	for _, o := range s.obs {
-		if t.IsZero() || !o.LastSeen.Before(t) {
-			out = append(out, *o)
+	for k, v := range s.obs {
+		if t.IsZero() || v.last >= timeNS(t) {
+			out = append(out, k.record(&v))
 		}
 	}
 	return out

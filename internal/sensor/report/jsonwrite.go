@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"math"
 	"strconv"
 	"unicode/utf8"
 )
@@ -95,4 +97,118 @@ func appendFinding(b []byte, f *Finding, prefix string) []byte {
 	b = append(o.b, '\n')
 	b = append(b, prefix...)
 	return append(b, '}')
+}
+
+// raw appends a member whose value is already encoded.
+func (o *jsonObject) raw(k string, v []byte) {
+	o.key(k)
+	o.b = append(o.b, v...)
+}
+
+// strings appends a member holding a string array (null when nil).
+func (o *jsonObject) strings(k string, vs []string) {
+	o.key(k)
+	switch {
+	case vs == nil:
+		o.b = append(o.b, "null"...)
+		return
+	case len(vs) == 0:
+		o.b = append(o.b, "[]"...)
+		return
+	}
+	o.b = append(o.b, '[')
+	for i, v := range vs {
+		if i > 0 {
+			o.b = append(o.b, ',')
+		}
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, "  "...)
+		o.b = appendString(o.b, v)
+	}
+	o.b = append(o.b, '\n')
+	o.b = append(o.b, o.indent...)
+	o.b = append(o.b, ']')
+}
+
+// appendFloat appends f as encoding/json does (ES6 number formatting).
+func appendFloat(b []byte, f float64) ([]byte, error) {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return b, fmt.Errorf("json: unsupported value %v", f)
+	}
+	format := byte('f')
+	if abs := math.Abs(f); abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	b = strconv.AppendFloat(b, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, nil
+}
+
+// appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does; the
+// classification attributes (few per device) go through encoding/json.
+func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
+	o := jsonObject{b: append(b, '{'), indent: prefix + "  "}
+	o.str("mac", d.MAC)
+	o.strings("ips", d.IPs)
+	o.str("hostname", d.Hostname)
+	o.str("vendor", d.Vendor)
+	o.str("model", d.Model)
+	o.str("type", d.Type)
+	o.str("os", d.OS)
+	if len(d.Software) > 0 {
+		o.strings("software", d.Software)
+	}
+	o.key("confidence")
+	var err error
+	if o.b, err = appendFloat(o.b, d.Confidence); err != nil {
+		return b, err
+	}
+	if len(d.Attributes) > 0 {
+		a, err := json.MarshalIndent(d.Attributes, o.indent, "  ")
+		if err != nil {
+			return b, err
+		}
+		o.raw("attributes", a)
+	}
+	o.key("observations")
+	switch {
+	case d.Observations == nil:
+		o.b = append(o.b, "null"...)
+	case len(d.Observations) == 0:
+		o.b = append(o.b, "[]"...)
+	default:
+		o.b = append(o.b, '[')
+		in := o.indent + "  "
+		for i := range d.Observations {
+			ob := &d.Observations[i]
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, '\n')
+			o.b = append(o.b, in...)
+			e := jsonObject{b: append(o.b, '{'), indent: in + "  "}
+			e.str("protocol", ob.Protocol)
+			e.str("field", ob.Field)
+			e.str("value", ob.Value)
+			e.str("first_seen", ob.FirstSeen)
+			e.str("last_seen", ob.LastSeen)
+			e.uint("count", ob.Count)
+			o.b = append(e.b, '\n')
+			o.b = append(o.b, in...)
+			o.b = append(o.b, '}')
+		}
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, ']')
+	}
+	b = append(o.b, '\n')
+	b = append(b, prefix...)
+	return append(b, '}'), nil
 }

@@ -308,8 +308,7 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	const prefix = "    "
 	bw.WriteString("{\n")
 	if err := writeArray("devices", len(r.Devices), func(b []byte, i int) ([]byte, error) {
-		j, err := json.MarshalIndent(&r.Devices[i], prefix, "  ")
-		return append(b, j...), err
+		return appendDevice(b, &r.Devices[i], prefix)
 	}, false); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package report
 
 import (
 	"encoding/json"
+	"math"
 	"net/netip"
 	"strings"
 	"testing"
@@ -102,5 +103,35 @@ func TestJSONAppendersMatchEncodingJSON(t *testing.T) {
 				t.Errorf("finding %d:\n got %s\nwant %s", i, got, want)
 			}
 		}
+	}
+}
+
+// TestDeviceAppenderMatchesEncodingJSON: devices too, with nil and empty
+// slices, attributes and odd confidences.
+func TestDeviceAppenderMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
+	obs := []Observation{{Protocol: "dhcp", Field: "dhcp.hostname", Value: "MX450 \"ICU\" <b>", FirstSeen: "2026-11-02T09:00:00Z", LastSeen: "z", Count: 3},
+		{Protocol: "tls", Field: "tls.sni", Value: "pacs.example", Count: 1 << 60}}
+	attrs := []classify.Attribute{{Name: "vendor", Value: "Philips", Confidence: 0.95, Rules: []string{"oui"}, Evidence: []string{"dhcp.vendor_class=x"}},
+		{Name: "type", Value: "monitor"}}
+	for i, d := range []Device{
+		{},
+		{MAC: "00:09:fb:11:22:33", IPs: []string{}, Observations: []Observation{}},
+		{MAC: "00:09:fb:11:22:33", IPs: []string{"10.0.0.15", "fe80::1"}, Hostname: "icu-1", Vendor: "Philips", Model: "MX450",
+			Type: "patient-monitor", OS: "Linux", Software: []string{"a", "b&c"}, Confidence: 0.9, Attributes: attrs, Observations: obs},
+		{IPs: []string{"10.0.0.1"}, Software: []string{}, Confidence: 1e-7, Observations: obs[:1]},
+		{Confidence: 1e21, Attributes: []classify.Attribute{}},
+		{Confidence: 1.0 / 3},
+	} {
+		for _, prefix := range []string{"", "    "} {
+			want, _ := json.MarshalIndent(&d, prefix, "  ")
+			got, err := appendDevice(nil, &d, prefix)
+			if err != nil || string(got) != string(want) {
+				t.Errorf("device %d (err %v):\n got %s\nwant %s", i, err, got, want)
+			}
+		}
+	}
+	if _, err := appendDevice(nil, &Device{Confidence: math.NaN()}, ""); err == nil {
+		t.Error("NaN confidence encoded without error")
 	}
 }
