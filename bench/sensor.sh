@@ -4,9 +4,11 @@
 #
 #   bench/sensor.sh [OUT_DIR] [CORPUS_DIR]   (defaults: $TMPDIR/medwarden-bench, /work/shared/data/pcap)
 #   bench/sensor.sh live [OUT_DIR] [MBPS]   live capture loss test (root; default 500 Mbit/s)
-#   bench/sensor.sh medical [OUT_DIR]       issue 7 only: instruction counts (valgrind
-#                                           callgrind, load-independent) of `medwarden scan`
-#                                           with and without hl7,dicom on mix30-small.pcap,
+#   bench/sensor.sh medical [OUT_DIR] [CAPTURE]
+#                                           issue 7 only: instruction counts (valgrind
+#                                           callgrind, load-independent; lower of two runs)
+#                                           of `medwarden scan` with and without hl7,dicom on
+#                                           CAPTURE (default: mix30-small.pcap, built),
 #                                           less the fixed start-up cost (tiny.pcap)
 #
 # It builds, once, in OUT_DIR:
@@ -53,17 +55,23 @@ SB=$OUT/sensorbench
 # on a capture of several GB it vanishes.
 if [ "$MODE" = medical ]; then
 	command -v valgrind >/dev/null 2>&1 || { echo "medical: needs valgrind" >&2; exit 1; }
-	[ -f "$OUT/mix30-small.pcap" ] || "$SB" -simulate "$OUT/mix30-small.pcap" -devices 100 -minutes 5 -large 0 -tls 1150000 >/dev/null
+	CAP=${2:-$OUT/mix30-small.pcap}
+	[ -f "$CAP" ] || "$SB" -simulate "$CAP" -devices 100 -minutes 5 -large 0 -tls 1150000 >/dev/null
 	[ -f "$OUT/tiny.pcap" ] || "$SB" -simulate "$OUT/tiny.pcap" -devices 1 -minutes 1 -large 0 >/dev/null
 	irefs() {
-		GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$MW" scan "$@" >/dev/null 2>"$OUT/callgrind.err"
-		awk '/I   refs:/ {gsub(",", "", $NF); print $NF}' "$OUT/callgrind.err"
+		best=
+		for _ in 1 2; do
+			GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null "$MW" scan "$@" >/dev/null 2>"$OUT/callgrind.err"
+			n=$(awk '/I   refs:/ {gsub(",", "", $NF); print $NF}' "$OUT/callgrind.err")
+			if [ -z "$best" ] || [ "$n" -lt "$best" ]; then best=$n; fi
+		done
+		echo "$best"
 	}
 	fixed=$(irefs "$OUT/tiny.pcap")
-	all=$(irefs "$OUT/mix30-small.pcap")
-	no=$(irefs --dissectors -hl7,-dicom "$OUT/mix30-small.pcap")
-	share=$("$MW" scan "$OUT/mix30-small.pcap" | jq -r '"\(100 * ([.edges[] | select(.app=="hl7" or .app=="dicom") | .bytes] | add // 0) / .stats.bytes | floor) % of bytes, \(100 * ([.edges[] | select(.app=="hl7" or .app=="dicom") | .packets] | add // 0) / .stats.packets | floor) % of packets"')
-	echo "mix30-small (HL7+DICOM $share): instructions all $all, without hl7,dicom $no, fixed $fixed"
+	all=$(irefs "$CAP")
+	no=$(irefs --dissectors -hl7,-dicom "$CAP")
+	share=$("$MW" scan "$CAP" | jq -r '"\(100 * ([.edges[] | select(.app=="hl7" or .app=="dicom") | .bytes] | add // 0) / .stats.bytes | floor) % of bytes, \(100 * ([.edges[] | select(.app=="hl7" or .app=="dicom") | .packets] | add // 0) / .stats.packets | floor) % of packets"')
+	echo "$(basename "$CAP") (HL7+DICOM $share): instructions all $all, without hl7,dicom $no, fixed $fixed"
 	echo "$all $no $fixed" | awk '{printf "ratio with / without: %.3f total, %.3f without the fixed cost (issue 7 bound 1.20)\n", $1 / $2, ($1 - $3) / ($2 - $3)}'
 	exit 0
 fi

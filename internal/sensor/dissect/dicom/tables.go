@@ -58,7 +58,7 @@ func (d *Dissector) LookupSOPClass(uid string) (SOPClass, bool) {
 func (d *Dissector) LookupImplementation(uid string) (Implementation, bool) {
 	var best Implementation
 	for _, im := range d.t.impls {
-		if (uid == im.Root || strings.HasPrefix(uid, im.Root+".")) && len(im.Root) > len(best.Root) {
+		if len(im.Root) > len(best.Root) && strings.HasPrefix(uid, im.Root) && (len(uid) == len(im.Root) || uid[len(im.Root)] == '.') {
 			best = im
 		}
 	}

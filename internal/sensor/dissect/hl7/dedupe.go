@@ -45,6 +45,14 @@ type obsSeen struct {
 	pending  bool
 }
 
+// seen holds back a sighting at t within the window.
+func (r *obsSeen) seen(t time.Time) {
+	if !r.pending || t.After(r.last) {
+		r.last = t
+	}
+	r.pending = true
+}
+
 // mshCache remembers, per direction, the last MSH segment read in full
 // (its fields but the per-message MSH-7 time and MSH-10 control id) and
 // the dedupe records of what it reported. A monitor sends the same header
@@ -78,10 +86,7 @@ func (s *stream) sameHeader(c *mshCache, d *Delimiters, t time.Time) bool {
 		}
 	}
 	for _, r := range c.obs {
-		if !r.pending || t.After(r.last) {
-			r.last = t
-		}
-		r.pending = true
+		r.seen(t)
 	}
 	return true
 }
@@ -111,10 +116,7 @@ func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value 
 // its times move, else it is reported.
 func (s *stream) again(out dissect.Emitter, r *obsSeen, k obsKey, t time.Time) {
 	if withinWindow(t, r.reported) {
-		if !r.pending || t.After(r.last) {
-			r.last = t
-		}
-		r.pending = true
+		r.seen(t)
 		return
 	}
 	r.reported, r.pending = t, false

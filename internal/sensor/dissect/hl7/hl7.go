@@ -91,6 +91,7 @@ type stream struct {
 	msgs              [2]msgCaches // per direction: the last messages read in full
 	sig               []byte       // scratch for repeat
 	d                 Delimiters   // of the message being read
+	dKey              []byte       // the header bytes s.d was read from
 	hdr               *mshCache    // being filled by decode, else nil
 	rec               *msgCache    // being filled by decode, else nil
 	// decodeAll turns repeat off: every message is decoded. Tests compare
@@ -166,12 +167,10 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 	if len(b) < 8 || !isHeaderBytes(b) {
 		return fmt.Errorf("hl7 %s message %d: starts with %q, not MSH, FHS or BHS: %w", dir, s.messages+1, b[:min(len(b), 3)], ErrMalformed)
 	}
-	d, err := delimiters(b)
-	if err != nil {
+	if err := s.delimiters(b); err != nil {
 		return fmt.Errorf("hl7 %s message %d: %w", dir, s.messages+1, err)
 	}
 	s.messages++
-	s.d = d
 	// A message that says what an earlier one of this direction said only
 	// moves the times of that message's dedupe records (repeat.go).
 	c, done := s.repeat(dir, b, t, out)
@@ -184,6 +183,26 @@ func (s *stream) message(dir dissect.Direction, b []byte, t time.Time, out disse
 	if err := s.decode(dir, b, t, out, c); err != nil {
 		c.sig = c.sig[:0] // emitted in part: not a record of the whole message
 		return err
+	}
+	c.settle()
+	return nil
+}
+
+// delimiters sets s.d from message b's header, reusing the last one read
+// when b starts with the same bytes up to the end of its encoding
+// characters (every message of a connection does).
+func (s *stream) delimiters(b []byte) error {
+	if n := len(s.dKey); n > 0 && len(b) >= n && string(b[:n]) == string(s.dKey) {
+		return nil
+	}
+	s.dKey = s.dKey[:0]
+	d, err := delimiters(b)
+	if err != nil {
+		return err
+	}
+	s.d = d
+	if end := bytes.IndexByte(b[4:], d.Field); end >= 0 {
+		s.dKey = append(s.dKey, b[:4+end+1]...) // delimiters reads no further
 	}
 	return nil
 }

@@ -33,6 +33,18 @@ type msgCache struct {
 	sig []byte
 	obs []msgObs
 	ok  bool // every observation has a record (the dedupe table was not full)
+	// oldest is at most every record's reported time (records' reported
+	// times only grow while the stream is fed).
+	oldest time.Time
+}
+
+// settle sets c.oldest from c's records.
+func (c *msgCache) settle() {
+	for i, o := range c.obs {
+		if i == 0 || o.r.reported.Before(c.oldest) {
+			c.oldest = o.r.reported
+		}
+	}
 }
 
 type msgObs struct {
@@ -137,8 +149,16 @@ func (s *stream) repeat(dir dissect.Direction, b []byte, t time.Time, out dissec
 			continue
 		}
 		if c.ok {
-			for _, o := range c.obs {
-				s.again(out, o.r, o.k, t)
+			if withinWindow(t, c.oldest) {
+				// Every record is within its window: only times move.
+				for i := range c.obs {
+					c.obs[i].r.seen(t)
+				}
+			} else {
+				for _, o := range c.obs {
+					s.again(out, o.r, o.k, t)
+				}
+				c.settle()
 			}
 			s.repeats++
 			return nil, true
@@ -185,7 +205,8 @@ func (s *stream) signature(b []byte) ([]byte, bool) {
 			// All but fields 7 and 10; seg[4:] holds field 2 onwards.
 			rest := seg[4:]
 			f7, e7 := fieldSpan(rest, d.Field, 5)
-			f10, e10 := fieldSpan(rest, d.Field, 8)
+			f10, e10 := fieldSpan(rest[e7:], d.Field, 3) // from the separator ending field 7
+			f10, e10 = f10+e7, e10+e7
 			sig = append(sig, seg[:4+f7]...)
 			sig = append(sig, rest[e7:f10]...)
 			sig = append(sig, rest[e10:]...)
@@ -223,11 +244,11 @@ func (s *stream) signature(b []byte) ([]byte, bool) {
 }
 
 // fieldSpan returns the bounds [from, to) in b of part i (0-based) of b
-// split at sep; from == to == len(b) when there is no such part. It walks
-// from whichever end is nearer: OBX-18 and PRT-20 are usually among the
-// last fields of their segments.
+// split at sep; from == to == len(b) when there is no such part. Past the
+// first few parts it walks from whichever end is nearer: OBX-18 and PRT-20
+// are usually among the last fields of their segments.
 func fieldSpan(b []byte, sep byte, i int) (from, to int) {
-	if i <= 2 {
+	if i <= 8 {
 		return fieldFromStart(b, sep, i)
 	}
 	c := bytes.Count(b, []byte{sep})
