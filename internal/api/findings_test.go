@@ -227,6 +227,8 @@ func TestFindingsList(t *testing.T) {
 			{name: "due_before", query: "due_before=" + day(e.today, 5), want: []string{"CARD-0001", "CARD-0002"}},
 			{name: "state", query: "state=open&sort=due", want: []string{"CARD-0001", "CARD-0002", "IT-CONNEX-01", "BIO-CFG-07"}},
 			{name: "state_accepted_none", query: "state=accepted", want: []string{}},
+			{name: "source_advisory", query: "source=advisory", want: []string{"IT-CONNEX-01", "CARD-0001", "CARD-0002", "BIO-CFG-07"}},
+			{name: "source_sbom_none", query: "source=sbom", want: []string{}},
 			{name: "unknown_device", query: "device=NOPE-1", want: nil},
 		}
 		for _, tt := range tests {
@@ -299,7 +301,7 @@ func TestFindingsBadQueries(t *testing.T) {
 		{"min_confidence=NaN", "min_confidence"}, {"band=severe", "band"}, {"due_before=31/12/2026", "due_before"},
 		{"sort=-risk", "sort"}, {"status=affected", "status"}, {"state=closed", "state"}, {"cve=2024-1", "cve"},
 		{"device_id=-3", "device_id"}, {"colour=red", "colour"}, {"band=high&band=low", "band"}, {"max_feed_age=soon", "max_feed_age"},
-		{"include_resolved=yes", "include_resolved"}, {"cursor=%00garbage", ""},
+		{"include_resolved=yes", "include_resolved"}, {"cursor=%00garbage", ""}, {"source=osv", "source"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
