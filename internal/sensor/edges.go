@@ -1,9 +1,12 @@
 package sensor
 
 import (
+	"bytes"
 	"cmp"
 	"net/netip"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -33,20 +36,6 @@ type EdgeStats struct {
 	Last    time.Time
 }
 
-func (s *EdgeStats) add(pkts, bytes uint64, first, last time.Time) {
-	if s.Packets == 0 && s.Bytes == 0 && s.First.IsZero() {
-		s.First, s.Last = first, last
-	}
-	if first.Before(s.First) {
-		s.First = first
-	}
-	if last.After(s.Last) {
-		s.Last = last
-	}
-	s.Packets += pkts
-	s.Bytes += bytes
-}
-
 // Edge is one aggregated edge.
 type Edge struct {
 	EdgeKey
@@ -61,13 +50,77 @@ type EdgeBucket struct {
 
 // EdgeAggregator sums flow counters into edges, both over the whole run
 // and per fixed interval (for the server side, which stores time series).
+//
+// Edges are held under a compact key without pointers (edgeKey: raw
+// addresses and MACs, the IP protocol number, the application as an
+// index into a table of names) and 32-byte counters, about 120 bytes an
+// edge where EdgeKey strings and a pointer to EdgeStats cost about 250,
+// and hashing is one pass over 50 bytes. EdgeKey values are built only
+// for the output.
 type EdgeAggregator struct {
 	interval time.Duration
 	noBucket bool // whole-run totals only
 	max      int  // distinct edges before folding; 0: no limit
 	folded   uint64
-	total    map[EdgeKey]*EdgeStats
-	buckets  map[int64]map[EdgeKey]*EdgeStats
+	total    *edgeTable
+	buckets  map[int64]*edgeTable
+	apps     []string // application names by index - 1 (edgeKey.app)
+	appIndex map[string]uint8
+}
+
+// edgeKey is the compact form of EdgeKey.
+type edgeKey struct {
+	src, dst       [16]byte
+	srcMAC, dstMAC [6]byte
+	dport          uint16
+	proto          uint8
+	app            uint8 // 0: none, appFolded, else 1 + index in apps
+	flags          uint8 // edge* bits
+}
+
+const (
+	edgeSrcValid uint8 = 1 << iota
+	edgeSrcV6
+	edgeDstValid
+	edgeDstV6
+	edgeSrcMAC
+	edgeDstMAC
+)
+
+const appFolded = 255
+
+// edgeVal are an edge's counters; first and last in Unix nanoseconds.
+type edgeVal struct {
+	packets, bytes uint64
+	first, last    int64
+}
+
+func (v *edgeVal) add(pkts, bytes uint64, first, last int64) {
+	if v.packets == 0 && v.bytes == 0 && v.first == 0 && v.last == 0 {
+		v.first, v.last = first, last
+	}
+	v.first = min(v.first, first)
+	v.last = max(v.last, last)
+	v.packets += pkts
+	v.bytes += bytes
+}
+
+// edgeTable is a map of edges with its counters in a slice.
+type edgeTable struct {
+	idx  map[edgeKey]uint32
+	vals []edgeVal
+}
+
+func newEdgeTable() *edgeTable { return &edgeTable{idx: map[edgeKey]uint32{}} }
+
+func (t *edgeTable) add(k edgeKey, pkts, bytes uint64, first, last int64) {
+	i, ok := t.idx[k]
+	if !ok {
+		i = uint32(len(t.vals))
+		t.idx[k] = i
+		t.vals = append(t.vals, edgeVal{})
+	}
+	t.vals[i].add(pkts, bytes, first, last)
 }
 
 // NewEdgeAggregator returns an aggregator with buckets of interval
@@ -76,33 +129,36 @@ func NewEdgeAggregator(interval time.Duration) *EdgeAggregator {
 	if interval <= 0 {
 		interval = DefaultEdgeInterval
 	}
-	return &EdgeAggregator{interval: interval, total: map[EdgeKey]*EdgeStats{}, buckets: map[int64]map[EdgeKey]*EdgeStats{}}
+	return &EdgeAggregator{interval: interval, total: newEdgeTable(), buckets: map[int64]*edgeTable{}, appIndex: map[string]uint8{}}
 }
 
-// DefaultMaxEdges bounds the distinct edges kept (≈ 300 bytes each).
+// DefaultMaxEdges bounds the distinct edges kept (≈ 120 bytes each).
 const DefaultMaxEdges = 250_000
 
 // fold keeps the edge map bounded on scan-like traffic. Past max distinct
 // edges, a new edge loses its port and application ("any port"); past
 // max·9/8 its destination too ("any host"); past max·5/4 its source too.
 // Folded edges are counted (Stats.EdgesFolded).
-func (a *EdgeAggregator) fold(k EdgeKey) EdgeKey {
-	if a.max <= 0 || len(a.total) < a.max {
+func (a *EdgeAggregator) fold(k edgeKey) edgeKey {
+	n := len(a.total.vals)
+	if a.max <= 0 || n < a.max {
 		return k
 	}
-	if _, ok := a.total[k]; ok {
+	if _, ok := a.total.idx[k]; ok {
 		return k
 	}
 	a.folded++
-	k.DPort, k.App = 0, FoldedApp
-	if _, ok := a.total[k]; ok || len(a.total) < a.max+a.max/8 {
+	k.dport, k.app = 0, appFolded
+	if _, ok := a.total.idx[k]; ok || n < a.max+a.max/8 {
 		return k
 	}
-	k.DstIP, k.DstMAC = netip.Addr{}, ""
-	if _, ok := a.total[k]; ok || len(a.total) < a.max+a.max/4 {
+	k.dst, k.dstMAC = [16]byte{}, [6]byte{}
+	k.flags &^= edgeDstValid | edgeDstV6 | edgeDstMAC
+	if _, ok := a.total.idx[k]; ok || n < a.max+a.max/4 {
 		return k
 	}
-	k.SrcIP, k.SrcMAC = netip.Addr{}, ""
+	k.src, k.srcMAC = [16]byte{}, [6]byte{}
+	k.flags &^= edgeSrcValid | edgeSrcV6 | edgeSrcMAC
 	return k
 }
 
@@ -113,35 +169,74 @@ const FoldedApp = "(folded)"
 // Interval is the bucket size.
 func (a *EdgeAggregator) Interval() time.Duration { return a.interval }
 
+// appID returns the index of an application name, adding it.
+func (a *EdgeAggregator) appID(name string) uint8 {
+	switch name {
+	case "":
+		return 0
+	case FoldedApp:
+		return appFolded
+	}
+	if id, ok := a.appIndex[name]; ok {
+		return id
+	}
+	if len(a.apps) >= appFolded-1 {
+		panic("sensor: more than 253 application names in the edge aggregator")
+	}
+	a.apps = append(a.apps, name)
+	id := uint8(len(a.apps))
+	a.appIndex[name] = id
+	return id
+}
+
 // Add accounts pkts and bytes seen between first and last to k. The bucket
 // is the one holding first; callers split counters at bucket boundaries.
+// MACs in k are empty or in the form aa:bb:cc:dd:ee:ff; Proto is one of
+// the names of protoName.
 func (a *EdgeAggregator) Add(k EdgeKey, pkts, bytes uint64, first, last time.Time) {
-	k = a.fold(k)
-	t := a.total[k]
-	if t == nil {
-		t = &EdgeStats{}
-		a.total[k] = t
+	var c edgeKey
+	if k.SrcIP.IsValid() {
+		c.src, c.flags = k.SrcIP.As16(), c.flags|edgeSrcValid
+		if k.SrcIP.Is6() {
+			c.flags |= edgeSrcV6
+		}
 	}
-	t.add(pkts, bytes, first, last)
+	if k.DstIP.IsValid() {
+		c.dst, c.flags = k.DstIP.As16(), c.flags|edgeDstValid
+		if k.DstIP.Is6() {
+			c.flags |= edgeDstV6
+		}
+	}
+	if m, ok := parseMAC(k.SrcMAC); ok {
+		c.srcMAC, c.flags = m, c.flags|edgeSrcMAC
+	}
+	if m, ok := parseMAC(k.DstMAC); ok {
+		c.dstMAC, c.flags = m, c.flags|edgeDstMAC
+	}
+	c.proto = protoNumber(k.Proto)
+	c.dport = k.DPort
+	c.app = a.appID(k.App)
+	a.add(c, pkts, bytes, first.UnixNano(), last.UnixNano())
+}
+
+// add is Add for a compact key.
+func (a *EdgeAggregator) add(k edgeKey, pkts, bytes uint64, first, last int64) {
+	k = a.fold(k)
+	a.total.add(k, pkts, bytes, first, last)
 	if a.noBucket {
 		return
 	}
-	start := first.UnixNano() - first.UnixNano()%int64(a.interval)
+	start := first - first%int64(a.interval)
 	b := a.buckets[start]
 	if b == nil {
-		b = map[EdgeKey]*EdgeStats{}
+		b = newEdgeTable()
 		a.buckets[start] = b
 	}
-	s := b[k]
-	if s == nil {
-		s = &EdgeStats{}
-		b[k] = s
-	}
-	s.add(pkts, bytes, first, last)
+	b.add(k, pkts, bytes, first, last)
 }
 
 // Edges returns the whole-run edges in a stable order.
-func (a *EdgeAggregator) Edges() []Edge { return sortedEdges(a.total) }
+func (a *EdgeAggregator) Edges() []Edge { return a.sorted(a.total) }
 
 // Buckets returns the per-interval edges, oldest bucket first.
 func (a *EdgeAggregator) Buckets() []EdgeBucket {
@@ -152,18 +247,161 @@ func (a *EdgeAggregator) Buckets() []EdgeBucket {
 	slices.Sort(starts)
 	out := make([]EdgeBucket, 0, len(starts))
 	for _, s := range starts {
-		out = append(out, EdgeBucket{Start: time.Unix(0, s).UTC(), Edges: sortedEdges(a.buckets[s])})
+		out = append(out, EdgeBucket{Start: time.Unix(0, s).UTC(), Edges: a.sorted(a.buckets[s])})
 	}
 	return out
 }
 
-func sortedEdges(m map[EdgeKey]*EdgeStats) []Edge {
-	out := make([]Edge, 0, len(m))
-	for k, v := range m {
-		out = append(out, Edge{EdgeKey: k, EdgeStats: *v})
+// sorted returns t's edges in the order of CompareEdgeKeys: the compact
+// keys are sorted first (compareEdgeKeys is the same order) and converted
+// after, each MAC text made once.
+func (a *EdgeAggregator) sorted(t *edgeTable) []Edge {
+	type kv struct {
+		k edgeKey
+		i uint32
 	}
-	slices.SortFunc(out, func(x, y Edge) int { return CompareEdgeKeys(x.EdgeKey, y.EdgeKey) })
+	ks := make([]kv, 0, len(t.idx))
+	for k, i := range t.idx {
+		ks = append(ks, kv{k, i})
+	}
+	slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
+	macs := map[[6]byte]string{}
+	mac := func(m [6]byte, ok bool) string {
+		if !ok {
+			return ""
+		}
+		s, seen := macs[m]
+		if !seen {
+			s = formatMAC(m)
+			macs[m] = s
+		}
+		return s
+	}
+	out := make([]Edge, len(ks))
+	for j, e := range ks {
+		k, v := &e.k, &t.vals[e.i]
+		out[j] = Edge{
+			EdgeKey: EdgeKey{SrcMAC: mac(k.srcMAC, k.flags&edgeSrcMAC != 0), SrcIP: k.srcAddr(),
+				DstMAC: mac(k.dstMAC, k.flags&edgeDstMAC != 0), DstIP: k.dstAddr(),
+				Proto: protoName(k.proto, false), DPort: k.dport, App: a.appName(k.app)},
+			EdgeStats: EdgeStats{Packets: v.packets, Bytes: v.bytes, First: time.Unix(0, v.first).UTC(), Last: time.Unix(0, v.last).UTC()},
+		}
+	}
 	return out
+}
+
+func (a *EdgeAggregator) appName(id uint8) string {
+	switch id {
+	case 0:
+		return ""
+	case appFolded:
+		return FoldedApp
+	}
+	return a.apps[id-1]
+}
+
+func (k *edgeKey) srcAddr() netip.Addr {
+	if k.flags&edgeSrcValid == 0 {
+		return netip.Addr{}
+	}
+	return keyAddr(k.src, k.flags&edgeSrcV6 != 0)
+}
+
+func (k *edgeKey) dstAddr() netip.Addr {
+	if k.flags&edgeDstValid == 0 {
+		return netip.Addr{}
+	}
+	return keyAddr(k.dst, k.flags&edgeDstV6 != 0)
+}
+
+// compare orders compact keys as CompareEdgeKeys orders their EdgeKeys:
+// MAC text compares as the bytes do (fixed-width lower-case hex; "" first),
+// addresses as netip.Addr.Compare, protocol and application by name.
+func (a *EdgeAggregator) compare(x, y *edgeKey) int {
+	if c := compareMAC(x.srcMAC, x.flags&edgeSrcMAC != 0, y.srcMAC, y.flags&edgeSrcMAC != 0); c != 0 {
+		return c
+	}
+	if c := x.srcAddr().Compare(y.srcAddr()); c != 0 {
+		return c
+	}
+	if c := compareMAC(x.dstMAC, x.flags&edgeDstMAC != 0, y.dstMAC, y.flags&edgeDstMAC != 0); c != 0 {
+		return c
+	}
+	if c := x.dstAddr().Compare(y.dstAddr()); c != 0 {
+		return c
+	}
+	if x.proto != y.proto {
+		return cmp.Compare(protoName(x.proto, false), protoName(y.proto, false))
+	}
+	if c := cmp.Compare(x.dport, y.dport); c != 0 {
+		return c
+	}
+	if x.app != y.app {
+		return cmp.Compare(a.appName(x.app), a.appName(y.app))
+	}
+	return 0
+}
+
+func compareMAC(x [6]byte, xok bool, y [6]byte, yok bool) int {
+	switch {
+	case xok != yok:
+		if xok {
+			return 1
+		}
+		return -1
+	case !xok:
+		return 0
+	}
+	return bytes.Compare(x[:], y[:])
+}
+
+// parseMAC parses aa:bb:cc:dd:ee:ff (lower or upper case).
+func parseMAC(s string) ([6]byte, bool) {
+	var m [6]byte
+	if len(s) != 17 {
+		return m, false
+	}
+	for i := range 6 {
+		hi, ok1 := unhex(s[i*3])
+		lo, ok2 := unhex(s[i*3+1])
+		if !ok1 || !ok2 || (i < 5 && s[i*3+2] != ':') {
+			return [6]byte{}, false
+		}
+		m[i] = hi<<4 | lo
+	}
+	return m, true
+}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case '0' <= c && c <= '9':
+		return c - '0', true
+	case 'a' <= c && c <= 'f':
+		return c - 'a' + 10, true
+	case 'A' <= c && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+// protoNumber is the inverse of protoName.
+func protoNumber(name string) uint8 {
+	switch name {
+	case "tcp":
+		return protoTCP
+	case "udp":
+		return protoUDP
+	case "icmp":
+		return protoICMP
+	case "icmpv6":
+		return protoICMPv6
+	}
+	if n, ok := strings.CutPrefix(name, "ip-"); ok {
+		if v, err := strconv.ParseUint(n, 10, 8); err == nil {
+			return uint8(v)
+		}
+	}
+	panic("sensor: edge protocol " + strconv.Quote(name) + " is not a protocol name")
 }
 
 // CompareEdgeKeys orders edges by source, destination, protocol, port, app.

@@ -17,7 +17,9 @@ type LiveOptions struct {
 	// Filter is a compiled classic BPF program (e.g. from `tcpdump -ddd`);
 	// nil captures everything.
 	Filter []bpf.RawInstruction
-	// RingMB is the size of the memory-mapped ring (default 32 MB).
+	// RingMB is the size of the memory-mapped ring (default 64 MB: a
+	// second of traffic at 500 Mbit/s, which the sensor rides out when it
+	// waits for a CPU).
 	RingMB int
 	// PollTimeout bounds how long Next waits, so callers can check their
 	// context (default 200 ms).
@@ -33,7 +35,7 @@ type Live struct {
 // OpenLive opens iface for capture.
 func OpenLive(iface string, opt LiveOptions) (*Live, error) {
 	if opt.RingMB <= 0 {
-		opt.RingMB = 32
+		opt.RingMB = DefaultRingMB
 	}
 	if opt.PollTimeout <= 0 {
 		opt.PollTimeout = 200 * time.Millisecond

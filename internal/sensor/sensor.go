@@ -35,6 +35,9 @@ const (
 	DefaultFragmentDatagrams = 4096
 	DefaultFragmentMemory    = 16 << 20
 	DefaultFragmentTimeout   = 30 * time.Second
+	// DefaultRingMB is the live capture ring (LiveOptions.RingMB): a second
+	// of traffic at 500 Mbit/s.
+	DefaultRingMB = 64
 	// maxDetectAttempts is how many payloads of a flow are offered to Detect
 	// before the flow is left without a dissector.
 	maxDetectAttempts = 4
@@ -205,6 +208,8 @@ type Sensor struct {
 	// flowApp.sd.
 	udpIndex map[dissect.PacketDissector]uint8
 	tcpIndex map[dissect.StreamDissector]uint8
+	// The edge aggregator's application ids of udpAll and tcpAll.
+	udpApp, tcpApp []uint8
 	// scratchFlow is the flow context of the datagram or link-layer frame
 	// being dissected: packet dissectors get it only for the call.
 	scratchFlow dissect.Flow
@@ -263,6 +268,12 @@ func New(cfg Config) *Sensor {
 				}
 			}
 		}
+	}
+	for _, d := range s.udpAll {
+		s.udpApp = append(s.udpApp, s.edges.appID(d.Name()))
+	}
+	for _, d := range s.tcpAll {
+		s.tcpApp = append(s.tcpApp, s.edges.appID(d.Name()))
 	}
 	return s
 }
@@ -806,27 +817,32 @@ func (s *Sensor) flushEdge(f *flow) {
 	if f.bucketPkts == 0 {
 		return
 	}
-	k := f.key
-	var e EdgeKey
+	k := &f.key
+	var e edgeKey
 	cm, sm := f.macA, f.macB
-	e.SrcIP, e.DstIP, e.DPort = k.addrA(), k.addrB(), k.pb
+	e.src, e.dst, e.dport = k.a, k.b, k.pb
 	if !f.clientIsA {
 		cm, sm = f.macB, f.macA
-		e.SrcIP, e.DstIP, e.DPort = k.addrB(), k.addrA(), k.pa
+		e.src, e.dst, e.dport = k.b, k.a, k.pa
+	}
+	e.flags = edgeSrcValid | edgeDstValid
+	if k.v6 {
+		e.flags |= edgeSrcV6 | edgeDstV6
 	}
 	if f.hasMAC {
-		e.SrcMAC, e.DstMAC = s.macString(cm), s.macString(sm)
+		e.srcMAC, e.dstMAC = cm, sm
+		e.flags |= edgeSrcMAC | edgeDstMAC
 	}
-	e.Proto = protoName(k.proto, k.v6)
+	e.proto = k.proto
 	switch {
 	case f.app != nil && f.app.sd != 0:
-		e.App = s.tcpAll[f.app.sd-1].Name()
+		e.app = s.tcpApp[f.app.sd-1]
 	case f.dis != 0 && k.proto == protoTCP:
-		e.App = s.tcpAll[f.dis-1].Name()
+		e.app = s.tcpApp[f.dis-1]
 	case f.dis != 0:
-		e.App = s.udpAll[f.dis-1].Name()
+		e.app = s.udpApp[f.dis-1]
 	}
-	s.edges.Add(e, uint64(f.bucketPkts), f.bucketBytes, time.Unix(0, f.bucketFirst).UTC(), time.Unix(0, f.lastNS).UTC())
+	s.edges.add(e, uint64(f.bucketPkts), f.bucketBytes, f.bucketFirst, f.lastNS)
 	f.bucketPkts, f.bucketBytes = 0, 0
 }
 

@@ -28,7 +28,7 @@ func (s *Sensor) TakeResult() *Result {
 		r.Observations = append(r.Observations, k.record(&v))
 	}
 	s.obs = nil
-	r.Edges = sortedEdges(s.edges.total)
+	r.Edges = s.edges.Edges()
 	s.edges.total = nil
 	r.Findings = make([]FindingRecord, 0, len(s.findings))
 	for _, f := range s.findings {
