@@ -9,9 +9,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export MEDWARDEN_BENCH_LARGE=${LARGE:-0}
 go test ./internal/importer -run '^$' -bench 'ImportCSV' -benchtime 1x -timeout 60m
-go test ./internal/store/sqlite -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m
+# Lists and search: 2,000 list queries over the 9 shapes of
+# storetest.ListQueries (p95-ms, cpu-p95-ms, qN-p95-ms, qN-cpu-p95-ms), then
+# 20 runs of each of the 30 searches of storetest.SearchQueries
+# (search-p95-ms, search-cpu-p95-ms, sN-p95-ms; -v logs each search shape).
+# CPU is the querying thread's (PostgreSQL: client side only).
+echo "list benchmarks (SQLite), load before: $(cat /proc/loadavg)"
+go test ./internal/store/sqlite -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m -v | grep -v '^=== RUN'
+echo "load after: $(cat /proc/loadavg)"
 if [ -n "${MEDWARDEN_TEST_POSTGRES:-}" ]; then
-  go test ./internal/store/postgres -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m
+  echo "list benchmarks (PostgreSQL), load before: $(cat /proc/loadavg)"
+  go test ./internal/store/postgres -run '^$' -bench 'ListDevices' -benchtime 2000x -timeout 60m -v | grep -v '^=== RUN'
+  echo "load after: $(cat /proc/loadavg)"
 fi
 if [ "${CLI:-0}" = 1 ]; then
   n=100000

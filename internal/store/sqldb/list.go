@@ -138,26 +138,20 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 		op, dir = "<", "DESC"
 	}
 	filters := len(where) // conditions before this point select rows; the cursor only positions
+	pos := sortPos{expr: expr, desc: desc}
 	if q.Cursor != "" {
 		c, err := decodeCursor(q.Cursor)
 		if err != nil {
 			return nil, &QueryError{Param: "cursor", Reason: "invalid cursor"}
 		}
-		if expr == "" {
-			where = append(where, "id "+op+" "+arg(c.ID))
-		} else {
-			var v any = c.Key
-			if expr == "criticality_rank" {
-				var n int
-				fmt.Sscan(c.Key, &n)
-				v = n
-			}
-			p := arg(v)
-			if strings.HasPrefix(expr, "lower(") {
-				p = s.dialect.FoldParam(p)
-			}
-			where = append(where, fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(c.ID)))
+		var v any = c.Key
+		if expr == "criticality_rank" {
+			var n int
+			fmt.Sscan(c.Key, &n)
+			v = n
 		}
+		pos.after, pos.key, pos.id = true, v, c.ID
+		where = append(where, s.keyCond(expr, op, v, c.ID, arg))
 	}
 	order := " ORDER BY id " + dir
 	if expr != "" {
@@ -180,7 +174,8 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	if search.exact != "" {
 		// A search has its own two ways (search.go): the index's
 		// candidates when they are few, else a walk in sort order.
-		if err := s.searchPage(ctx, page, search, where, order, limit+1, args); err != nil {
+		pos.order = order
+		if err := s.searchPage(ctx, page, search, where, pos, limit+1, args); err != nil {
 			return nil, err
 		}
 	} else if filters > 0 && !sortFiltered && !indexServes(q, field) {
@@ -223,6 +218,29 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 		page.Next = encodeCursor(cursor{Key: key, ID: last.ID})
 	}
 	return page, nil
+}
+
+// sortPos is a list's order and where its page starts.
+type sortPos struct {
+	expr  string // sort expression ("": id)
+	desc  bool
+	order string // the ORDER BY clause
+	after bool   // a cursor: the page starts after (key, id)
+	key   any
+	id    int64
+}
+
+// keyCond is the condition "(expr, id) op (key, id)" with parameters added
+// by arg ("id op id" when sorted by id).
+func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) string {
+	if expr == "" {
+		return "id " + op + " " + arg(id)
+	}
+	p := arg(key)
+	if strings.HasPrefix(expr, "lower(") {
+		p = s.dialect.FoldParam(p)
+	}
+	return fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(id))
 }
 
 // compositeSorts: filter field → sort fields for which a (filter, sort, id)

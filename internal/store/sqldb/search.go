@@ -8,10 +8,11 @@ package sqldb
 //     detail=none) holding, per device (rowid = devices.id), the searchable
 //     columns joined by newlines. Triggers devices_search_ai/_au/_ad on
 //     devices keep it in step with every INSERT, UPDATE and DELETE.
-//   - PostgreSQL: devices_search, a GIN pg_trgm index on the same joined
-//     text, an ordinary expression index of the devices table (when the
-//     pg_trgm extension cannot be created, the migration logs a warning and
-//     search runs unindexed, with the same results).
+//   - PostgreSQL: devices_search, a GIN pg_trgm index on search_text, a
+//     stored generated column of devices holding the same joined text,
+//     lower-cased (when the pg_trgm extension cannot be created, the
+//     migration logs a warning and search runs unindexed, with the same
+//     results).
 //
 // The index only narrows the candidates: a device is returned when one of
 // the columns matches the search text as a case-insensitive substring
@@ -45,6 +46,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -130,19 +132,6 @@ func searchTextSQLite(row string) string {
 	return b.String()
 }
 
-// searchTextPostgres is the PostgreSQL expression of a device's searchable
-// text; migration 0010's index is built on exactly this expression.
-var searchTextPostgres = func() string {
-	var b strings.Builder
-	for i, c := range searchColumns {
-		if i > 0 {
-			b.WriteString(` || E'\n' || `)
-		}
-		fmt.Fprintf(&b, "coalesce(%s, '')", c)
-	}
-	return b.String()
-}()
-
 // minIndexedSearch is the shortest search text (in characters) the trigram
 // index can narrow; shorter texts are matched against every device.
 const minIndexedSearch = 3
@@ -153,8 +142,8 @@ type searchCond struct {
 	// contains the text (LIKE/ILIKE, case-insensitive).
 	exact string
 	// index (PostgreSQL), when not empty, is a condition the trigram index
-	// serves that every matching device meets: the joined text contains
-	// the search text.
+	// serves that every matching device meets: search_text contains the
+	// folded search text.
 	index string
 	// pattern is the LIKE pattern: the text, escaped, between '%'.
 	pattern string
@@ -178,9 +167,11 @@ func (s *DB) searchWhere(text string, arg func(any) string) searchCond {
 	}
 	switch s.dialect.Name() {
 	case "postgres":
+		// search_text is the search columns joined by newlines and
+		// lower-cased (migration 0010); ILIKE is LIKE on lower() of both.
 		// A substring of the joined text lies inside one column unless it
 		// contains the separator, so the joined text alone is exact then.
-		sc.index = "(" + searchTextPostgres + ") ILIKE " + p + " ESCAPE '\\'"
+		sc.index = "search_text LIKE lower(" + p + ") ESCAPE '\\'"
 		if !strings.Contains(text, "\n") {
 			sc.exact = sc.index
 		}
@@ -225,24 +216,18 @@ func hasSearchTable(ctx context.Context, db *sql.DB) (bool, error) {
 func (c searchCond) indexed() bool { return c.index != "" || c.ftsQuery != "" }
 
 // searchFewLimit: a search with fewer index candidates than this is
-// answered from the candidates alone (phase 2 of ListDevices) without
-// first walking the sort index.
-const searchFewLimit = 2000
+// answered from the candidates alone without first walking the sort index
+// (a variable for tests).
+var searchFewLimit = 2000
 
-// searchFew reports whether the index yields fewer than searchFewLimit
-// candidates for the search (counting stops there).
+// searchFew reports whether the FTS5 index yields fewer than
+// searchFewLimit candidates for the search (counting stops there). On
+// PostgreSQL the planner makes this choice itself from the statistics of
+// the indexed expression (a count would scan the table: 64 ms at 1 M).
 func (s *DB) searchFew(ctx context.Context, c searchCond) (bool, error) {
-	var sqlText string
-	var qargs []any
-	if c.ftsQuery != "" {
-		sqlText = fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c", searchFewLimit)
-		qargs = []any{c.ftsQuery}
-	} else {
-		sqlText = fmt.Sprintf("SELECT count(*) FROM (SELECT 1 FROM devices WHERE (%s) ILIKE $1 ESCAPE '\\' LIMIT %d) AS c", searchTextPostgres, searchFewLimit)
-		qargs = []any{c.pattern}
-	}
+	sqlText := fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c", searchFewLimit)
 	var n int
-	if err := s.SQL.QueryRowContext(ctx, sqlText, qargs...).Scan(&n); err != nil {
+	if err := s.SQL.QueryRowContext(ctx, sqlText, c.ftsQuery).Scan(&n); err != nil {
 		return false, fmt.Errorf("list devices: search candidates: %w", err)
 	}
 	return n < searchFewLimit, nil
@@ -250,18 +235,51 @@ func (s *DB) searchFew(ctx context.Context, c searchCond) (bool, error) {
 
 // searchPage fills page with the first limit devices, in sort order, that
 // match a search and the other conditions in where (which include
-// c.exact). When the trigram index yields fewer than searchFewLimit
-// candidates, only those are read and sorted; otherwise the matches are
-// common enough that walking the sort index and checking each device
-// (c.exact) reaches a page soon. Either way only ids (and sort keys) are
+// c.exact). On SQLite, when the trigram index yields fewer than
+// searchFewLimit candidates, only those are read and sorted; otherwise the
+// matches are common enough that walking the sort index and checking each
+// device (c.exact) reaches a page soon. On PostgreSQL the planner chooses
+// between the same two plans (GIN bitmap scan and sort, or sort-index walk). Either way only ids (and sort keys) are
 // sorted and the page's rows are read afterwards: sorting or copying whole
 // rows cost several times more.
-func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, order string, limit int, args []any) error {
+func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any) error {
 	few := false
-	if c.indexed() {
+	if c.ftsQuery != "" {
 		var err error
 		if few, err = s.searchFew(ctx, c); err != nil {
 			return err
+		}
+	}
+	if c.indexed() && !few {
+		// Walk at most searchWalkBudget devices in sort order: common
+		// matches that all sort late ("philips" sorted by vendor) would
+		// otherwise walk most of the table. Then take the candidates.
+		bounded, err := s.searchWalkBound(ctx, pos)
+		if err != nil {
+			return err
+		}
+		if bounded != nil {
+			bargs := slices.Clone(args)
+			op := "<="
+			if pos.desc {
+				op = ">="
+			}
+			bwhere := slices.Clone(where)
+			if c.index != "" && c.index != c.exact {
+				bwhere = append(bwhere, c.index)
+			}
+			bwhere = append(bwhere, s.keyCond(pos.expr, op, bounded.key, bounded.id, func(v any) string {
+				bargs = append(bargs, v)
+				return fmt.Sprintf("$%d", len(bargs))
+			}))
+			ids, err := s.searchIDs(ctx, "SELECT id FROM devices", bwhere, pos.order, limit, bargs)
+			if err != nil {
+				return err
+			}
+			if len(ids) == limit {
+				return s.fillPage(ctx, page, ids)
+			}
+			few = true // the page is beyond the budget: read the candidates
 		}
 	}
 	from := " FROM devices"
@@ -271,31 +289,106 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 		// (the planner would otherwise walk a sort index and probe).
 		args = append(slices.Clone(args), c.ftsQuery)
 		from = fmt.Sprintf(" FROM (SELECT rowid AS sid FROM devices_search WHERE devices_search MATCH $%d) AS m CROSS JOIN devices ON devices.id = m.sid", len(args))
-	case few && c.index != c.exact:
-		where = append(slices.Clone(where), c.index)
+	case c.index != "":
+		if c.index != c.exact {
+			where = append(slices.Clone(where), c.index)
+		}
+		if few {
+			break
+		}
+		// PostgreSQL, after the bounded walk: the matches without the
+		// sort index (a GIN bitmap scan, or a sequential scan when they
+		// are many), then sort the ids. Left to itself, the planner walks
+		// the sort index for as long as it takes (4.3 s for "philips"
+		// sorted by vendor at 1 M devices).
+		k := "id"
+		if pos.expr != "" {
+			k = pos.expr
+		}
+		sqlText := "WITH c AS MATERIALIZED (SELECT id, " + k + " AS k FROM devices WHERE " + strings.Join(where, " AND ") +
+			") SELECT id FROM c ORDER BY k " + map[bool]string{false: "ASC", true: "DESC"}[pos.desc] + ", id " +
+			map[bool]string{false: "ASC", true: "DESC"}[pos.desc] + " LIMIT " + fmt.Sprint(limit)
+		ids, err := s.searchIDs(ctx, sqlText, nil, "", 0, args)
+		if err != nil {
+			return err
+		}
+		return s.fillPage(ctx, page, ids)
 	}
-	sqlText := "SELECT id" + from
+	ids, err := s.searchIDs(ctx, "SELECT id"+from, where, pos.order, limit, args)
+	if err != nil {
+		return err
+	}
+	return s.fillPage(ctx, page, ids)
+}
+
+// searchWalkBudget is how many devices, in sort order, a search with many
+// index candidates checks one by one before it reads the candidates (a
+// variable for tests).
+var searchWalkBudget = 4000
+
+// searchWalkBound returns the sort position searchWalkBudget devices after
+// the page start (nil when fewer remain): one index-only walk.
+func (s *DB) searchWalkBound(ctx context.Context, pos sortPos) (*sortPos, error) {
+	var args []any
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	sel := "SELECT id, id FROM devices"
+	if pos.expr != "" {
+		sel = "SELECT " + pos.expr + ", id FROM devices"
+	}
+	if pos.after {
+		op := ">"
+		if pos.desc {
+			op = "<"
+		}
+		sel += " WHERE " + s.keyCond(pos.expr, op, pos.key, pos.id, arg)
+	}
+	sel += pos.order + fmt.Sprintf(" LIMIT 1 OFFSET %d", searchWalkBudget-1)
+	b := &sortPos{expr: pos.expr}
+	err := s.SQL.QueryRowContext(ctx, sel, args...).Scan(&b.key, &b.id)
+	if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list devices: search walk bound: %w", err)
+	}
+	return b, nil
+}
+
+// searchIDs runs sel (returning ids) with where, order and limit (0: sel
+// is the whole query).
+func (s *DB) searchIDs(ctx context.Context, sel string, where []string, order string, limit int, args []any) ([]int64, error) {
+	sqlText := sel
 	if len(where) > 0 {
 		sqlText += " WHERE " + strings.Join(where, " AND ")
 	}
-	sqlText += order + " LIMIT " + fmt.Sprint(limit)
+	if limit > 0 {
+		sqlText += order + " LIMIT " + fmt.Sprint(limit)
+	}
 	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
 	if err != nil {
-		return fmt.Errorf("list devices: %w", err)
+		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	var ids []int64
 	for rows.Next() {
 		var id int64
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
-			return fmt.Errorf("list devices: %w", err)
+			return nil, fmt.Errorf("list devices: %w", err)
 		}
 		ids = append(ids, id)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("list devices: %w", err)
+		return nil, fmt.Errorf("list devices: %w", err)
 	}
+	return ids, nil
+}
+
+// fillPage appends the devices with these ids to page, in this order.
+func (s *DB) fillPage(ctx context.Context, page *store.DevicePage, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
 	}
