@@ -58,14 +58,12 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 	for i, d := range page.Devices {
 		views[i] = view(d)
 	}
-	resp := map[string]any{"devices": views}
 	if page.Next != "" {
 		nq := r.URL.Query()
 		nq.Set("cursor", page.Next)
-		resp["next"] = page.Next
 		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, nq.Encode()))
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeDeviceList(w, views, page.Next)
 }
 
 func (s *Server) deviceByPath(w http.ResponseWriter, r *http.Request) (*inventory.Device, bool) {
@@ -88,7 +86,7 @@ func (s *Server) getDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(d))
-	writeJSON(w, http.StatusOK, view(d))
+	writeDeviceJSON(w, http.StatusOK, view(d))
 }
 
 // decodeDevice reads one device from a JSON body with the same validation
@@ -149,7 +147,7 @@ func (s *Server) createDevice(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("ETag", etag(d))
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/devices/%d", d.ID))
-	writeJSON(w, http.StatusCreated, view(d))
+	writeDeviceJSON(w, http.StatusCreated, view(d))
 }
 
 // ifMatch returns the revision named by If-Match, demanding one.
@@ -187,7 +185,7 @@ func (s *Server) updateDevice(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("ETag", etag(d))
-	writeJSON(w, http.StatusOK, view(d))
+	writeDeviceJSON(w, http.StatusOK, view(d))
 }
 
 func (s *Server) deleteDevice(w http.ResponseWriter, r *http.Request) {
