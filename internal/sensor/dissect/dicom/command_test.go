@@ -132,3 +132,37 @@ func FuzzCommandCache(f *testing.F) {
 		feedBoth(t, chunks)
 	})
 }
+
+// TestTextCache: AE titles and UIDs are cleaned as before, the same bytes
+// give the same string from the dissector's cache, and the cache stops
+// growing at maxTexts without changing what it returns.
+func TestTextCache(t *testing.T) {
+	t.Parallel()
+	d := New().(*Dissector)
+	for _, c := range []struct {
+		kind int
+		raw  string
+		want string
+	}{
+		{textTrim, "CT_SCANNER_1    ", "CT_SCANNER_1"},
+		{textTrim, " PACS\x01MAIN ", "PACSMAIN"},
+		{textUID, "1.2.840.10008.1.2\x00", "1.2.840.10008.1.2"},
+		{textUID, "1.2.3 \x00", "1.2.3"},
+		{textUID, "1.2.\xff3", "1.2.3"},
+	} {
+		for range 2 {
+			if got := d.text(c.kind, []byte(c.raw)); got != c.want {
+				t.Errorf("text(%d, %q) = %q, want %q", c.kind, c.raw, got, c.want)
+			}
+		}
+	}
+	for i := range maxTexts + 100 {
+		raw := fmt.Sprintf("1.2.826.0.1.%d", i)
+		if got := d.text(textUID, []byte(raw)); got != raw {
+			t.Fatalf("text(%q) = %q", raw, got)
+		}
+	}
+	if n := len(d.texts[textUID]); n > maxTexts {
+		t.Errorf("UID cache holds %d entries, bound %d", n, maxTexts)
+	}
+}

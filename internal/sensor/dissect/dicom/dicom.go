@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
@@ -50,10 +51,52 @@ const (
 var ErrMalformed = errors.New("malformed dicom pdu")
 
 // Dissector is the DICOM upper layer dissector.
-type Dissector struct{ t *tables }
+type Dissector struct {
+	t *tables
+	// texts holds the strings made from raw AE titles, UIDs and version
+	// names, shared by the dissector's streams: a modality sends the same
+	// ones in every association (thousands a day), so each is cleaned and
+	// allocated once. Bounded by maxTexts per kind.
+	mu    sync.Mutex
+	texts [2]map[string]string
+}
+
+// Kinds of text: trimmed of spaces (AE titles, version names) and UIDs
+// (trimmed of trailing NULs and spaces).
+const (
+	textTrim = iota
+	textUID
+)
+
+// maxTexts bounds each of the dissector's text caches.
+const maxTexts = 4096
 
 // New returns a DICOM dissector.
-func New() dissect.Dissector { return &Dissector{t: loadTables()} }
+func New() dissect.Dissector {
+	return &Dissector{t: loadTables(), texts: [2]map[string]string{{}, {}}}
+}
+
+// text returns the clean string of raw bytes b of a kind, made once per
+// distinct b.
+func (d *Dissector) text(kind int, b []byte) string {
+	d.mu.Lock()
+	v, ok := d.texts[kind][string(b)]
+	d.mu.Unlock()
+	if ok {
+		return v
+	}
+	if kind == textUID {
+		v = uid(b)
+	} else {
+		v = aeTitle(b)
+	}
+	d.mu.Lock()
+	if len(d.texts[kind]) < maxTexts {
+		d.texts[kind][string(b)] = v
+	}
+	d.mu.Unlock()
+	return v
+}
 
 var _ dissect.StreamDissector = (*Dissector)(nil)
 
@@ -335,7 +378,7 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 			out.Observe(dissect.Observation{Time: t, Protocol: Name, Field: field, Value: value, MAC: ep.MAC, IP: ep.Addr.Addr()})
 		}
 	}
-	called, calling := aeTitle(b[4:20]), aeTitle(b[20:36])
+	called, calling := s.d.text(textTrim, b[4:20]), s.d.text(textTrim, b[20:36])
 	var abstract, accepted []string
 	var tsAccepted []string
 	var implUID, implVer string
@@ -368,9 +411,9 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 				}
 				switch st {
 				case 0x30:
-					as = uid(sub[4 : 4+sl])
+					as = s.d.text(textUID, sub[4:4+sl])
 				case 0x40:
-					ts = append(ts, uid(sub[4:4+sl]))
+					ts = append(ts, s.d.text(textUID, sub[4:4+sl]))
 				}
 				sub = sub[4+sl:]
 			}
@@ -397,9 +440,9 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 				}
 				switch st {
 				case 0x52:
-					implUID = uid(sub[4 : 4+sl])
+					implUID = s.d.text(textUID, sub[4:4+sl])
 				case 0x55:
-					implVer = clean(strings.TrimSpace(string(sub[4 : 4+sl])))
+					implVer = s.d.text(textTrim, sub[4:4+sl])
 				}
 				sub = sub[4+sl:]
 			}
@@ -543,7 +586,7 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 	}
 	var sop string
 	for _, v := range sops {
-		if sop = uid(v); sop != "" {
+		if sop = s.d.text(textUID, v); sop != "" {
 			break
 		}
 	}
