@@ -32,7 +32,12 @@ func Open(ctx context.Context, path string) (*sqldb.DB, error) {
 	for _, p := range []string{"journal_mode(WAL)", "foreign_keys(1)", "busy_timeout(10000)", "synchronous(FULL)",
 		// Statement journals and sorts in memory, and a 64 MiB page cache:
 		// bulk imports otherwise spend most of their time in temp-file writes.
-		"temp_store(MEMORY)", "cache_size(-65536)"} {
+		"temp_store(MEMORY)", "cache_size(-65536)",
+		// Reads through a memory map: every commit resets the page cache
+		// of the other connections, and refilling it by read(2) and page
+		// copies cost the API load test a third of its CPU (5.3 -> 3.4 ms
+		// per request, docs/benchmarks/api.md). Writes still go to the WAL.
+		"mmap_size(1073741824)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
