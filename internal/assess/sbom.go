@@ -223,7 +223,11 @@ func (e *Engine) LoadSBOMs(sboms []SBOM) {
 	for i := range sboms {
 		s := &sboms[i]
 		k := e.covKeyOf(s)
-		e.sbomCov[k] = mergePairs(e.sbomCov[k], e.buildPairs(s))
+		if ps := mergePairs(e.sbomCov[k], e.buildPairs(s)); len(ps) > 0 {
+			e.sbomCov[k] = ps
+		}
+		// an SBOM without vulnerabilities covers nothing, but its mark
+		// counts: a new version that drops every vulnerability is a change
 		e.sbomMark[k] += fmt.Sprintf("%d:%s;", s.ID, s.Mark)
 	}
 }

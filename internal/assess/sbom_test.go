@@ -180,6 +180,22 @@ func TestEngineSBOMs(t *testing.T) {
 		t.Errorf("incremental: %d records of the covered devices, full %d", len(inc.Records), n)
 	}
 
+	// a new version of SBOM 2 without any vulnerability: its devices keep
+	// only their advisory records
+	next[1].Mark, next[1].Vulns = "m2", nil
+	inc, err = e.SBOMs(context.Background(), next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(inc.DeviceScope) == 0 {
+		t.Fatal("an SBOM that lost every vulnerability re-assessed no device")
+	}
+	for _, r := range inc.Records {
+		if r.Source != SourceAdvisory {
+			t.Errorf("device %d keeps %s (%s) after its SBOM lost every vulnerability", r.DeviceID, r.AdvisoryID, r.Source)
+		}
+	}
+
 	// an advisory revision with SBOMs loaded re-assesses whole devices
 	a := *as[0]
 	res, err := e.Advisories(context.Background(), []*advisory.Advisory{&a})
