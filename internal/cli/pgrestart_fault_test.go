@@ -337,10 +337,12 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := store.Now()
-	if err := st.(store.SecurityStore).CreateToken(ctx, &store.APIToken{UserID: u.ID, Name: "pgfault", Hash: auth.HashToken(token),
-		Scopes: []string{"devices:write", "devices:read", "sensor:write"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+	tok := &store.APIToken{UserID: u.ID, Name: "pgfault", Hash: auth.HashToken(token),
+		Scopes: []string{"devices:write", "devices:read", "sensor:write"}, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := st.(store.SecurityStore).CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
+	tokenID := tok.ID
 	st.Close()
 
 	addr := freePort(t)
@@ -466,30 +468,39 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applied := map[uint64]bool{}
+	applied := map[uint64]int64{} // seq → the device the batch created
 	for s := uint64(1); s <= seq; s++ {
 		id, err := deviceByMAC(ctx, st, fmt.Sprintf("02:00:00:00:%02x:%02x", s>>8, s&0xff))
 		if err != nil {
 			t.Fatal(err)
 		}
-		applied[s] = id != 0
+		if id != 0 {
+			applied[s] = id
+		}
 		if l.batches[s] && id == 0 {
 			t.Errorf("sensor batch %d was acknowledged but its device is not stored", s)
 		}
 	}
-	t.Logf("sensor batches stored: %v (newest per sensor: %+v)", applied, last)
+	t.Logf("sensor batches stored (seq → device): %v (newest per sensor: %+v)", applied, last)
 
-	// Every stored change of a device has its audit entry (a change that
-	// committed but whose entry failed to append is answered 5xx: count
-	// those that are in the store without an entry).
-	audited := map[string]bool{}
+	// Every stored device has its creation entry, acknowledged or not (a
+	// device write and its entry commit in one transaction).
+	audited := map[string]*audit.Entry{}
 	if err := st.(store.SecurityStore).ScanAudit(ctx, 0, func(e *audit.Entry) error {
 		if e.Action == "device.create" {
-			audited[e.Object] = true
+			audited[e.Object] = e
 		}
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+	// A device a sensor batch created is audited in the batch's
+	// transaction, naming the token that sent it and its address.
+	for s, id := range applied {
+		e := audited[fmt.Sprintf("device/%d", id)]
+		if e == nil || e.Actor != fmt.Sprintf("pgfault/token:%d", tokenID) || e.ActorKind != audit.KindToken || e.Source != "127.0.0.1" {
+			t.Errorf("device %d created by sensor batch %d: audit entry %+v, want one by token pgfault/token:%d from 127.0.0.1", id, s, e, tokenID)
+		}
 	}
 	unaudited, stored := 0, 0
 	for q := (store.DeviceQuery{Limit: 1000, Sort: "id"}); ; {
@@ -500,7 +511,7 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		for _, d := range p.Devices {
 			if strings.HasPrefix(d.AssetID, "PGF-") {
 				stored++
-				if !audited[fmt.Sprintf("device/%d", d.ID)] {
+				if audited[fmt.Sprintf("device/%d", d.ID)] == nil {
 					unaudited++
 				}
 			}
@@ -510,7 +521,10 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 		}
 		q.Cursor = p.Next
 	}
-	t.Logf("%d devices created through the API are stored (%d acknowledged); %d of them have no device.create audit entry", stored, len(l.created), unaudited)
+	t.Logf("%d devices created through the API are stored (%d acknowledged), %d without a device.create audit entry", stored, len(l.created), unaudited)
+	if unaudited > 0 {
+		t.Errorf("%d stored devices have no device.create audit entry: a change committed without its entry", unaudited)
+	}
 
 	// The audit chain is intact.
 	if code, out, errs := run(t, "audit", "verify", "--db", pg.dsn()); code != 0 {
@@ -518,6 +532,7 @@ func TestServeSurvivesPostgresRestart(t *testing.T) {
 	} else {
 		t.Logf("audit verify: %s", strings.TrimSpace(out))
 	}
+	t.Logf("serve logged %d lines at level ERROR", strings.Count(srvLog.String(), "level=ERROR"))
 	if t.Failed() {
 		t.Logf("serve log:\n%s", srvLog.String())
 	}

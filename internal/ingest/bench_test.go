@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/bus"
 	"github.com/medwarden/medwarden/internal/bus/memory"
 	busnats "github.com/medwarden/medwarden/internal/bus/nats"
@@ -127,6 +128,11 @@ func BenchmarkIngest(b *testing.B) {
 				if c := svc.Counters(); c.Applied != int64(b.N*len(out.Batches)) || c.Failed != 0 {
 					b.Fatalf("counters %+v after %d iterations", c, b.N)
 				}
+				entries := 0
+				if err := st.(store.SecurityStore).ScanAudit(ctx, 0, func(*audit.Entry) error { entries++; return nil }); err != nil {
+					b.Fatal(err)
+				}
+				b.ReportMetric(float64(entries)/n, "audit-entries/op")
 			})
 		}
 	}

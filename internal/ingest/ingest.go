@@ -4,8 +4,10 @@
 // devices into the inventory as observed values (inventory.ApplyObserved:
 // intended values are never overwritten; unknown devices are created with
 // only their addresses as values, for review) and adds the batch's edges
-// to the stored per-interval edges. Only after the commit is the bus
-// message acknowledged.
+// to the stored per-interval edges. Every device the batch creates or
+// whose observed values it changes gets an audit entry in the same
+// transaction (audit.go). Only after the commit is the bus message
+// acknowledged.
 package ingest
 
 import (
@@ -19,6 +21,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/bus"
 	"github.com/medwarden/medwarden/internal/ingest/batch"
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -79,7 +82,10 @@ func (s *Service) Counters() Counters {
 	return Counters{s.applied.Load(), s.duplicates.Load(), s.rejected.Load(), s.failed.Load()}
 }
 
-// Apply applies b (already validated) in one transaction.
+// Apply applies b (already validated) in one transaction. The audit
+// entries name the actor ctx carries (audit.WithActor: the sensor or token
+// that sent the batch, and its address); without one, the batch's sensor
+// id with source "-".
 func (s *Service) Apply(ctx context.Context, b *batch.Batch) (*Result, error) {
 	res := &Result{Batch: b.ID()}
 	now := store.Now()
@@ -94,11 +100,18 @@ func (s *Service) Apply(ctx context.Context, b *batch.Batch) (*Result, error) {
 			res.Duplicate = true
 			return nil
 		}
-		a := applier{tx: tx, b: b, now: now, byIP: map[string]int64{}, byMAC: map[string]int64{}, res: res}
+		a := applier{tx: tx, b: b, now: now, byIP: map[string]int64{}, byMAC: map[string]int64{}, res: res, changes: newChanges()}
 		if err := a.devices(ctx); err != nil {
 			return err
 		}
-		return a.edges(ctx)
+		if err := a.edges(ctx); err != nil {
+			return err
+		}
+		es, err := a.changes.entries(actorOf(ctx, b), now, b.ID())
+		if err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, es)
 	})
 	if err != nil {
 		s.failed.Add(1)
@@ -122,6 +135,8 @@ type applier struct {
 	byIP  map[string]int64 // addresses of this batch's devices
 	byMAC map[string]int64
 	res   *Result
+	// changes are the device changes to audit.
+	changes *changes
 }
 
 // match finds the inventory device of an observed device: by MAC; else
@@ -158,7 +173,7 @@ func (a *applier) devices(ctx context.Context) error {
 	for i := range a.b.Devices {
 		d := &a.b.Devices[i]
 		if dev := pending[d.MAC]; d.MAC != "" && dev != nil {
-			a.observe(dev, d) // the same new device twice in one batch
+			a.observe(dev, d, nil) // the same new device twice in one batch
 			continue
 		}
 		dev, err := a.match(ctx, d)
@@ -167,14 +182,15 @@ func (a *applier) devices(ctx context.Context) error {
 		}
 		if dev == nil {
 			dev = a.newDevice(d)
-			a.observe(dev, d)
+			a.observe(dev, d, nil)
+			a.changes.created(dev)
 			created, createdFor = append(created, dev), append(createdFor, d)
 			if d.MAC != "" {
 				pending[d.MAC] = dev
 			}
 			continue
 		}
-		if a.observe(dev, d) {
+		if a.observe(dev, d, a.changes.of(dev)) {
 			if err := a.tx.Update(ctx, dev); err != nil {
 				return fmt.Errorf("update device %d: %w", dev.ID, err)
 			}
@@ -231,8 +247,9 @@ func (a *applier) newDevice(d *batch.Device) *inventory.Device {
 }
 
 // observe records d's observed values on dev and reports whether dev
-// changed (and must be written).
-func (a *applier) observe(dev *inventory.Device, d *batch.Device) bool {
+// changed (and must be written). Observed values that changed are noted
+// in ch (nil for a device this batch creates: it is audited whole).
+func (a *applier) observe(dev *inventory.Device, d *batch.Device, ch *change) bool {
 	changed := false
 	var first, last time.Time
 	for _, o := range d.Observed {
@@ -244,8 +261,10 @@ func (a *applier) observe(dev *inventory.Device, d *batch.Device) bool {
 		if at.IsZero() {
 			at = a.b.End
 		}
+		old, had := dev.Observed[o.Field]
 		if inventory.ApplyObserved(dev, o.Field, inventory.Observation{Value: value, Source: a.b.SensorID, At: at, Confidence: o.Confidence}) {
 			changed = true
+			ch.observed(dev, o.Field, old, had)
 		}
 		if !o.FirstSeen.IsZero() && (first.IsZero() || o.FirstSeen.Before(first)) {
 			first = o.FirstSeen
@@ -419,7 +438,11 @@ func (s *Service) Run(ctx context.Context, c bus.Consumer) error {
 // Handle applies one delivery and acks or nacks it.
 func (s *Service) Handle(ctx context.Context, d bus.Delivery) {
 	m := d.Message()
-	b, err := batch.Decode(bytes.NewReader(m.Data), "bus message "+m.ID)
+	a, data, hasSender, err := splitSender(m.Data)
+	var b *batch.Batch
+	if err == nil {
+		b, err = batch.Decode(bytes.NewReader(data), "bus message "+m.ID)
+	}
 	if err != nil {
 		s.rejected.Add(1)
 		s.log.Error("dropping a message that is not a valid sensor batch", "id", m.ID, "err", err)
@@ -428,7 +451,11 @@ func (s *Service) Handle(ctx context.Context, d bus.Delivery) {
 		}
 		return
 	}
-	res, err := s.Apply(ctx, b)
+	actx := ctx
+	if hasSender {
+		actx = audit.WithActor(ctx, a)
+	}
+	res, err := s.Apply(actx, b)
 	if err != nil {
 		delay := min(RetryDelay<<min(d.Attempt()-1, 6), MaxRetryDelay)
 		s.log.Error("apply sensor batch; will retry", "id", m.ID, "attempt", d.Attempt(), "retry_in", delay, "err", err)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/bus"
 	"github.com/medwarden/medwarden/internal/ingest/batch"
 )
@@ -47,8 +48,14 @@ func NewSink(b bus.Bus, durable bool, svc *Service) *Sink {
 }
 
 // Submit publishes b (data is its encoding) and returns one of the Status
-// values.
+// values. The actor ctx carries (audit.WithActor) is sent along and named
+// in the audit entries of the devices the batch changes.
 func (k *Sink) Submit(ctx context.Context, b *batch.Batch, data []byte) (string, error) {
+	// Who sent it (the API's authenticated caller and address) travels
+	// with the batch for the audit log.
+	if a, ok := audit.ActorFrom(ctx); ok {
+		data = withSender(a, data)
+	}
 	if k.Durable {
 		dup, err := k.Bus.Publish(ctx, bus.Message{ID: b.ID(), Data: data})
 		if err != nil {

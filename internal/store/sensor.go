@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/inventory"
 )
 
@@ -93,4 +94,9 @@ type IngestTx interface {
 	// UpsertEdges adds each edge's packets and bytes to the stored edge of
 	// the same key (widening first/last seen), or inserts it.
 	UpsertEdges(ctx context.Context, es []Edge) error
+	// AppendAudit chains es, in order, after the last audit entry and
+	// inserts them in this transaction: they commit with the changes they
+	// describe, or not at all. (The transaction holds the audit log's
+	// append lock from its start, so no other entry comes in between.)
+	AppendAudit(ctx context.Context, es []*audit.Entry) error
 }

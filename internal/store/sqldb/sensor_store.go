@@ -26,9 +26,18 @@ func parseEdgeTime(s string) (time.Time, error) {
 }
 
 // Ingest runs fn in one transaction (the dialect's import transaction, so
-// new devices take the bulk path).
+// new devices take the bulk path). On PostgreSQL the transaction first
+// locks the audit log, as device writes do (device_writes.go): its audit
+// entries are appended at the end (ingest_audit.go), and taking the lock
+// after device rows would deadlock with a device write holding the lock
+// and waiting for one of those rows.
 func (s *DB) Ingest(ctx context.Context, fn func(store.IngestTx) error) error {
 	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
+		if s.dialect.Name() == "postgres" {
+			if err := tx.Exec(ctx, "LOCK TABLE audit_log IN EXCLUSIVE MODE"); err != nil {
+				return fmt.Errorf("ingest: lock audit log: %w", err)
+			}
+		}
 		return fn(&ingestTx{importTx: importTx{tx: tx}, lock: s.dialect.Name() == "postgres"})
 	})
 }
