@@ -504,11 +504,16 @@ func (e *Engine) Devices(ctx context.Context, upserts []*inventory.Device, delet
 // fleet, touching only the devices of the advisories' vendors, UDIs and
 // CPEs. Every device that had or has a pair with them is rescored (its
 // device risk depends on all its pairs); Records hold only the pairs of
-// these advisories.
+// these advisories (AdvisoryScope) — unless an SBOM of one of those
+// devices has a vulnerability the advisories name (before or after the
+// revision): the advisory may take that SBOM pair in or give it back, so
+// every pair of those devices is in Records (DeviceScope, AdvisoryScope
+// nil).
 func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Result, error) {
 	t0 := time.Now()
 	affected := map[int64]bool{}
 	inScope := map[string]bool{}
+	advCVEs := map[string]bool{} // of the advisories, before and after
 	res := &Result{}
 	for _, a := range advs {
 		if a == nil || a.ID == "" {
@@ -519,6 +524,13 @@ func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Re
 		}
 		inScope[a.ID] = true
 		res.AdvisoryScope = append(res.AdvisoryScope, a.ID)
+		for _, x := range []*advisory.Advisory{e.advs[a.ID], a} {
+			if x != nil {
+				for i := range x.Vulnerabilities {
+					advCVEs[x.Vulnerabilities[i].CVE] = true
+				}
+			}
+		}
 		e.advs[a.ID] = a
 		fs, err := e.ix.MatchAdvisory(ctx, a, e.fleet)
 		if err != nil {
@@ -556,7 +568,7 @@ func (e *Engine) Advisories(ctx context.Context, advs []*advisory.Advisory) (*Re
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	if e.hasSBOMs() {
+	if e.sbomOverlap(ids, advCVEs) {
 		// an advisory naming a CVE that an SBOM component of the device
 		// also has takes that SBOM pair in (or gives it back): every pair
 		// of the affected devices is written

@@ -282,6 +282,34 @@ func (e *Engine) SBOMs(ctx context.Context, sboms []SBOM) (*Result, error) {
 	return res, nil
 }
 
+// sbomOverlap reports whether an SBOM pair of one of the devices names
+// one of cves (an advisory with those CVEs may take it in or give it
+// back).
+func (e *Engine) sbomOverlap(ids []int64, cves map[string]bool) bool {
+	if !e.hasSBOMs() {
+		return false
+	}
+	for _, id := range ids {
+		ld, ok := e.live[id]
+		if !ok {
+			continue
+		}
+		for _, ps := range [][]*sbomPair{e.sbomCov[covKey{model: ld.rk}], e.sbomCov[covKey{device: id}]} {
+			for _, p := range ps {
+				if cves[p.key] {
+					return true
+				}
+				for _, c := range p.cves {
+					if cves[c] {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // hasSBOMs reports whether any SBOM covers any device.
 func (e *Engine) hasSBOMs() bool { return len(e.sbomCov) > 0 }
 

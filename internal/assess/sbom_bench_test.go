@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/medwarden/medwarden/internal/advisory"
 )
 
 // BenchmarkEngineSBOMs is the full recompute with SBOM findings at scale:
@@ -86,6 +88,47 @@ func BenchmarkEngineSBOMs(b *testing.B) {
 			next[0].Mark = fmt.Sprintf("v%d", i) // a new version of the biggest group's SBOM
 			c0 := cpuTime()
 			res, err := e.SBOMs(context.Background(), next)
+			if err != nil {
+				b.Fatal(err)
+			}
+			cpu += cpuTime() - c0
+			runs++
+			scope, recs = len(res.DeviceScope), len(res.Records)
+		}
+		b.ReportMetric(float64(cpu.Milliseconds())/float64(runs), "cpu-ms/op")
+		b.ReportMetric(float64(scope), "scope-devices")
+		b.ReportMetric(float64(recs), "findings")
+	})
+	// with SBOMs loaded, a revised advisory re-assesses every pair of the
+	// devices it hits (it may take an SBOM pair in or give it back)
+	b.Run(fmt.Sprintf("advisory/devices=%d/sboms=%d", n, len(sboms)), func(b *testing.B) {
+		e, err := NewEngine(Config{Now: testNow}, devs, as)
+		if err != nil {
+			b.Fatal(err)
+		}
+		e.LoadSBOMs(sboms)
+		full, err := e.All(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		count := map[string]int{}
+		for _, r := range full.Records {
+			if r.Source != SourceSBOM {
+				count[r.AdvisoryID]++
+			}
+		}
+		var top *advisory.Advisory
+		for _, a := range as {
+			if top == nil || count[a.ID] > count[top.ID] {
+				top = a
+			}
+		}
+		var cpu time.Duration
+		runs, scope, recs := 0, 0, 0
+		for b.Loop() {
+			c := *top
+			c0 := cpuTime()
+			res, err := e.Advisories(context.Background(), []*advisory.Advisory{&c})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -196,19 +196,36 @@ func TestEngineSBOMs(t *testing.T) {
 		}
 	}
 
-	// an advisory revision with SBOMs loaded re-assesses whole devices
-	a := *as[0]
-	res, err := e.Advisories(context.Background(), []*advisory.Advisory{&a})
-	if err != nil {
-		t.Fatal(err)
+	// a revision of an advisory naming a CVE of an SBOM of its devices
+	// re-assesses those devices whole; one naming none keeps its scope
+	var mergedInto string
+	for _, r := range full.Records {
+		if r.Source == SourceAdvisorySBOM {
+			mergedInto = r.AdvisoryID
+			break
+		}
 	}
-	if res.AdvisoryScope != nil || res.DeviceScope == nil {
-		t.Errorf("advisories with SBOMs: advisory scope %v, device scope %d", res.AdvisoryScope, len(res.DeviceScope))
+	for _, a := range as {
+		overlap := a.ID == mergedInto
+		if !overlap && a.ID != as[0].ID {
+			continue
+		}
+		c := *a
+		res, err := e.Advisories(context.Background(), []*advisory.Advisory{&c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if overlap && (res.AdvisoryScope != nil || len(res.DeviceScope) == 0) {
+			t.Errorf("%s names an SBOM CVE: advisory scope %v, device scope %d", a.ID, res.AdvisoryScope, len(res.DeviceScope))
+		}
+		if !overlap && !sbomNamed(sboms, a) && (res.AdvisoryScope == nil || res.DeviceScope != nil) {
+			t.Errorf("%s names no SBOM CVE: advisory scope %v, device scope %d", a.ID, res.AdvisoryScope, len(res.DeviceScope))
+		}
 	}
 	// a device leaves the model: its SBOM pairs go
 	d := *e.Device(covered[0])
 	d.Version = "99.0"
-	res, err = e.Devices(context.Background(), []*inventory.Device{&d}, nil)
+	res, err := e.Devices(context.Background(), []*inventory.Device{&d}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,6 +242,20 @@ func adviseCVE(res *Result, dev int64, cve string) bool {
 	for _, r := range res.Records {
 		if r.DeviceID == dev && slices.Contains(r.Match.CVEs, cve) && r.Source == SourceAdvisorySBOM {
 			return true
+		}
+	}
+	return false
+}
+
+// sbomNamed reports whether an SBOM has a vulnerability the advisory names.
+func sbomNamed(sboms []SBOM, a *advisory.Advisory) bool {
+	for _, s := range sboms {
+		for _, v := range s.Vulns {
+			for i := range a.Vulnerabilities {
+				if a.Vulnerabilities[i].CVE == v.ID {
+					return true
+				}
+			}
 		}
 	}
 	return false
