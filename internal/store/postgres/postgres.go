@@ -8,6 +8,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -16,9 +20,30 @@ import (
 	"github.com/medwarden/medwarden/internal/store/sqldb"
 )
 
+// DefaultConnectTimeout bounds making a connection when the DSN sets no
+// connect_timeout: with the database unreachable (a dropped route, a host
+// that does not answer) requests fail after this long instead of waiting
+// for the kernel's TCP timeout (about two minutes).
+const DefaultConnectTimeout = 10 * time.Second
+
+// withConnectTimeout adds connect_timeout to a URL DSN that has none; other
+// DSNs are returned as given.
+func withConnectTimeout(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Query().Has("connect_timeout") {
+		return dsn
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	return dsn + sep + "connect_timeout=" + strconv.Itoa(int(DefaultConnectTimeout/time.Second))
+}
+
 // Open connects to the database at dsn (postgres://…) and migrates it.
+// Without connect_timeout in dsn, DefaultConnectTimeout applies.
 func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", withConnectTimeout(dsn))
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
