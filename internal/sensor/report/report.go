@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/netip"
 	"slices"
 	"strings"
@@ -92,7 +93,21 @@ func ts(t time.Time) string {
 
 // Input converts a sensor result into classification input.
 func Input(res *sensor.Result) classify.Input {
+	// Sized up front: growing slices of this size by appending leaves
+	// copies behind at the scan's peak.
 	var in classify.Input
+	if len(res.Observations) > 0 {
+		in.Evidence = make([]classify.Evidence, 0, len(res.Observations))
+	}
+	nb := 0
+	for _, h := range res.Hosts {
+		for _, how := range h.IPs {
+			nb += bits.OnesCount8(how & (sensor.BindTraffic | sensor.BindARP))
+		}
+	}
+	if nb > 0 {
+		in.Bindings = make([]classify.Binding, 0, nb)
+	}
 	for _, o := range res.Observations {
 		in.Evidence = append(in.Evidence, classify.Evidence{MAC: o.MAC, IP: o.IP, Protocol: o.Protocol, Field: o.Field,
 			Value: o.Value, FirstSeen: o.FirstSeen, LastSeen: o.LastSeen, Count: o.Count})
