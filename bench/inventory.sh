@@ -8,7 +8,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export MEDWARDEN_BENCH_LARGE=${LARGE:-0}
+# Import: fresh (ImportCSV) and unchanged re-import (ReimportCSV) on SQLite
+# and, with MEDWARDEN_TEST_POSTGRES, PostgreSQL; each reports rows/s (wall),
+# rows/cpu-s and cpu-s/op (this process; PostgreSQL's server CPU is not in it).
+echo "import benchmarks, load before: $(cat /proc/loadavg)"
 go test ./internal/importer -run '^$' -bench 'ImportCSV' -benchtime 1x -timeout 60m
+echo "load after: $(cat /proc/loadavg)"
 # Lists and search: 2,000 list queries over the 9 shapes of
 # storetest.ListQueries (p95-ms, cpu-p95-ms, qN-p95-ms, qN-cpu-p95-ms), then
 # 20 runs of each of the 30 searches of storetest.SearchQueries
@@ -33,11 +38,17 @@ if [ "${CLI:-0}" = 1 ]; then
   echo "load before: $(cat /proc/loadavg)"
   t "$tmp/medwarden" import --data "$tmp/data" "$tmp/fleet.csv"
   echo "load after: $(cat /proc/loadavg)"
+  echo "unchanged re-import (SQLite):"
+  t "$tmp/medwarden" import --data "$tmp/data" "$tmp/fleet.csv"
+  echo "load after: $(cat /proc/loadavg)"
   if [ -n "${MEDWARDEN_TEST_POSTGRES:-}" ]; then
     schema=medwarden_bench_$$
     psql -q "$MEDWARDEN_TEST_POSTGRES" -c "CREATE SCHEMA $schema"
     sep='?'; case "$MEDWARDEN_TEST_POSTGRES" in *\?*) sep='&';; esac
     echo "load before: $(cat /proc/loadavg)"
+    t "$tmp/medwarden" import --db "$MEDWARDEN_TEST_POSTGRES${sep}search_path=$schema" "$tmp/fleet.csv"
+    echo "load after: $(cat /proc/loadavg)"
+    echo "unchanged re-import (PostgreSQL):"
     t "$tmp/medwarden" import --db "$MEDWARDEN_TEST_POSTGRES${sep}search_path=$schema" "$tmp/fleet.csv"
     echo "load after: $(cat /proc/loadavg)"
     psql -q "$MEDWARDEN_TEST_POSTGRES" -c "DROP SCHEMA $schema CASCADE"

@@ -74,6 +74,7 @@ type record struct {
 	d    *inventory.Device
 	err  error
 	line int
+	n    int // the record's number in the file
 }
 
 // Import reads every record from dec and writes the result to st.
@@ -119,45 +120,62 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 			return nil
 		}
 		// Records are read lookAhead at a time, so that the stored devices
-		// they match are read in one query (GetMany) instead of one query
-		// per record. Each record is then merged in file order exactly as
-		// before: Match runs again against the index as the records before
-		// it left it, and a device the look-ahead did not predict (a key
-		// changed by an earlier record of the batch) is read on its own.
-		batch := make([]record, 0, lookAhead)
-		var ids []int64
-		for eof := false; !eof; {
+		// they match are read in one query instead of one query per record,
+		// and that read overlaps decoding: while batch k is merged, the
+		// devices batch k+1 matches are being read (GetManyAsync). Each
+		// record is still merged in file order exactly as before: Match runs
+		// again against the index as the records before it left it, and a
+		// device the look-ahead did not predict (a key changed by an earlier
+		// record) is read on its own. A device read before batch k was merged
+		// is still current when batch k+1 uses it: batch k only writes the
+		// devices it matched, and a second record for one of those is
+		// rejected as a duplicate, not merged.
+		readBatch := func(batch []record) ([]record, bool) {
 			batch = batch[:0]
 			for len(batch) < lookAhead {
 				d, err := dec.Next()
 				if err == io.EOF {
-					eof = true
-					break
+					return batch, true
 				}
 				res.Records++
 				line := res.Records
 				if l, ok := dec.(liner); ok {
 					line = l.Line()
 				}
-				batch = append(batch, record{d: d, err: err, line: line})
+				batch = append(batch, record{d: d, err: err, line: line, n: res.Records})
 			}
-			var stored map[int64]*inventory.Device
-			if existing > 0 {
-				ids = ids[:0]
-				for _, r := range batch {
-					if r.err == nil {
-						if id, _, err := idx.Match(r.d); err == nil && id > 0 {
-							ids = append(ids, id)
-						}
+			return batch, false
+		}
+		var ids []int64
+		prefetch := func(batch []record) func() (map[int64]*inventory.Device, error) {
+			if existing == 0 || len(batch) == 0 {
+				return func() (map[int64]*inventory.Device, error) { return nil, nil }
+			}
+			ids = ids[:0]
+			for _, r := range batch {
+				if r.err == nil {
+					if id, _, err := idx.Match(r.d); err == nil && id > 0 {
+						ids = append(ids, id)
 					}
 				}
-				if stored, err = tx.GetMany(ctx, ids); err != nil {
-					return err
-				}
 			}
-			for i, r := range batch {
-				n := res.Records - len(batch) + i + 1 // this record's number
-				d, line := r.d, r.line
+			return tx.GetManyAsync(ctx, ids)
+		}
+		batch, eof := readBatch(make([]record, 0, lookAhead))
+		spare := make([]record, 0, lookAhead)
+		fetched := prefetch(batch)
+		for len(batch) > 0 {
+			var next []record
+			if !eof {
+				next, eof = readBatch(spare)
+			}
+			stored, err := fetched()
+			if err != nil {
+				return err
+			}
+			fetched = prefetch(next)
+			for _, r := range batch {
+				n, d, line := r.n, r.d, r.line
 				if err := r.err; err != nil {
 					if ie, ok := inventory.AsInputError(err); ok {
 						addErr(ie)
@@ -233,6 +251,7 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 					opts.Progress(p)
 				}
 			}
+			batch, spare = next, batch
 		}
 		if w, ok := dec.(interface{ Warnings() []string }); ok {
 			res.Warnings = w.Warnings()

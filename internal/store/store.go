@@ -69,6 +69,9 @@ type ImportTx interface {
 	// GetMany reads the devices with these ids in one query (ids not found
 	// are absent from the result).
 	GetMany(ctx context.Context, ids []int64) (map[int64]*inventory.Device, error)
+	// GetManyAsync starts GetMany and returns a function that waits for
+	// its result; other calls on the transaction wait for it first.
+	GetManyAsync(ctx context.Context, ids []int64) func() (map[int64]*inventory.Device, error)
 	// Insert queues new devices for a bulk insert (COPY on PostgreSQL) and
 	// assigns their IDs.
 	Insert(ctx context.Context, ds []*inventory.Device) error

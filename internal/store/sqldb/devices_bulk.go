@@ -117,13 +117,43 @@ func quoteIdent(s string) string {
 // matches most records to stored devices; reading them one point query at
 // a time was most of its cost (docs/benchmarks/inventory.md).
 func (t *importTx) GetMany(ctx context.Context, ids []int64) (map[int64]*inventory.Device, error) {
+	return getMany(ctx, t.tx, t.dialect, ids)
+}
+
+// GetManyAsync runs GetMany on the transaction's second goroutine (pipeTx)
+// so that the importer decodes the next records meanwhile.
+func (t *importTx) GetManyAsync(ctx context.Context, ids []int64) func() (map[int64]*inventory.Device, error) {
+	p, ok := t.tx.(*pipeTx)
+	if !ok {
+		m, err := t.GetMany(ctx, ids)
+		return func() (map[int64]*inventory.Device, error) { return m, err }
+	}
+	ids = slices.Clone(ids)
+	var m map[int64]*inventory.Device
+	if err := p.start(func(tx Tx) (err error) {
+		m, err = getMany(ctx, tx, t.dialect, ids)
+		return err
+	}); err != nil {
+		return func() (map[int64]*inventory.Device, error) { return nil, err }
+	}
+	return func() (map[int64]*inventory.Device, error) {
+		if err := p.wait(); err != nil {
+			return nil, err
+		}
+		return m, nil
+	}
+}
+
+func getMany(ctx context.Context, tx Tx, d Dialect, ids []int64) (map[int64]*inventory.Device, error) {
 	out := make(map[int64]*inventory.Device, len(ids))
 	if len(ids) == 0 {
 		return out, nil
 	}
+	ids = slices.Clone(ids)
+	slices.Sort(ids) // primary-key order: neighbouring pages
 	var q string
 	var arg any
-	if t.dialect.Name() == "postgres" {
+	if d.Name() == "postgres" {
 		q, arg = selectDevice+" WHERE id = ANY($1)", ids
 	} else {
 		b := make([]byte, 0, 8*len(ids))
@@ -136,7 +166,7 @@ func (t *importTx) GetMany(ctx context.Context, ids []int64) (map[int64]*invento
 		}
 		q, arg = selectDevice+" WHERE id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
 	}
-	err := t.tx.Query(ctx, q, []any{arg}, func(r Row) error {
+	err := tx.Query(ctx, q, []any{arg}, func(r Row) error {
 		d, err := scanDevice(r)
 		if err != nil {
 			return err
@@ -177,17 +207,26 @@ func (p *pipeTx) wait() error {
 	return p.err
 }
 
-func (p *pipeTx) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
+// start runs fn with the underlying transaction on the second goroutine,
+// once the previous background call is done.
+func (p *pipeTx) start(fn func(Tx) error) error {
 	if err := p.wait(); err != nil {
 		return err
 	}
+	p.busy = true
+	go func() { p.done <- fn(p.Tx) }()
+	return nil
+}
+
+func (p *pipeTx) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
 	if len(ds) == 1 { // single creates: the caller names the device in the error
+		if err := p.wait(); err != nil {
+			return err
+		}
 		return p.Tx.InsertDevices(ctx, ds)
 	}
 	ds = slices.Clone(ds) // the caller reuses its slice
-	p.busy = true
-	go func() { p.done <- p.Tx.InsertDevices(ctx, ds) }()
-	return nil
+	return p.start(func(tx Tx) error { return tx.InsertDevices(ctx, ds) })
 }
 
 func (p *pipeTx) Exec(ctx context.Context, q string, args ...any) error {
