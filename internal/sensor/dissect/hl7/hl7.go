@@ -62,7 +62,7 @@ func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
 
 // NewStream implements dissect.StreamDissector.
 func (*Dissector) NewStream(f *dissect.Flow) dissect.Stream {
-	return &stream{flow: f, vals: map[string]string{}, types: map[string]string{}, udis: map[string]string{}, phiNames: map[uint32]string{}}
+	return &stream{flow: f} // its caches are made when first needed
 }
 
 // ErrOversized is returned for an MLLP frame larger than MaxMessage.
@@ -300,6 +300,9 @@ func (s *stream) decode(dir dissect.Direction, b []byte, t time.Time, out dissec
 			}
 			v = strings.Join(names, ",")
 			if len(s.phiNames) < maxIntern {
+				if s.phiNames == nil {
+					s.phiNames = map[uint32]string{}
+				}
 				s.phiNames[phi] = v
 			}
 		}
@@ -356,6 +359,9 @@ func (s *stream) emitUDI(out dissect.Emitter, ep dissect.Endpoint, raw []byte, t
 			di = u.Issuer + " " + u.DI
 		}
 		if len(s.udis) < maxIntern {
+			if s.udis == nil {
+				s.udis = map[string]string{}
+			}
 			s.udis[v] = di
 		}
 	}
@@ -377,6 +383,9 @@ func (s *stream) value(raw []byte, d *Delimiters) string {
 	}
 	v := clean(Unescape(raw, d))
 	if len(s.vals) < maxIntern {
+		if s.vals == nil {
+			s.vals = map[string]string{}
+		}
 		s.vals[string(raw)] = v
 	}
 	return v
@@ -393,6 +402,9 @@ func (s *stream) messageType(raw []byte, d *Delimiters) string {
 		typ += "^" + ev
 	}
 	if len(s.types) < maxIntern {
+		if s.types == nil {
+			s.types = map[string]string{}
+		}
 		s.types[string(raw)] = typ
 	}
 	return typ
