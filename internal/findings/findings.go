@@ -199,7 +199,7 @@ func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]ass
 		return nil, nil, fmt.Errorf("findings: read EPSS: %w", err)
 	}
 	over := map[assess.Pair]assess.Override{}
-	if err := s.st.ScanFindings(ctx, func(f *store.Finding) error {
+	if err := s.st.ScanFindingWorkflows(ctx, func(f *store.Finding) error {
 		if o, ok := s.overrideOf(f); ok {
 			over[assess.Pair{DeviceID: f.DeviceID, AdvisoryID: f.AdvisoryID}] = o
 		}

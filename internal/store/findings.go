@@ -387,6 +387,11 @@ type FindingStore interface {
 	// the findings service uses it to carry first-seen dates and workflow
 	// into a recompute.
 	ScanFindings(ctx context.Context, fn func(*Finding) error) error
+	// ScanFindingWorkflows is ScanFindings with only ID, DeviceID,
+	// AdvisoryID, FirstSeen, ResolvedAt and Workflow filled in (no JSON
+	// columns read): what a recompute carries over, cheap for millions
+	// of SBOM findings.
+	ScanFindingWorkflows(ctx context.Context, fn func(*Finding) error) error
 	// UpdateFindingWorkflow writes wf as the finding's workflow if its
 	// stored revision equals ifRevision (0: unconditional; ErrConflict
 	// otherwise, ErrNotFound for an unknown id). wf.State must be one of

@@ -73,6 +73,41 @@ func findingRow(f *store.Finding) []any {
 
 type scanner interface{ Scan(dest ...any) error }
 
+// workflowCols are the columns a recompute carries over from a stored
+// finding (scanWorkflow's order): identity, history and workflow.
+const workflowCols = `id, device_id, advisory_id, first_seen, resolved_at, wf_state, wf_owner, wf_note, accept_justification,
+	accept_approver, accept_expires, rubric_vector, rubric_answers, rubric_rationale, wf_due, wf_revision, wf_updated_by, wf_updated_at`
+
+// scanWorkflow reads workflowCols: a finding with only ID, DeviceID,
+// AdvisoryID, FirstSeen, ResolvedAt and Workflow set (no JSON to decode).
+func scanWorkflow(r scanner) (*store.Finding, error) {
+	f := &store.Finding{}
+	wf := &f.Workflow
+	var first, resolved, accExp, answers, rationale, wfAt string
+	if err := r.Scan(&f.ID, &f.DeviceID, &f.AdvisoryID, &first, &resolved, &wf.State, &wf.Owner, &wf.Note, &wf.AcceptJustification,
+		&wf.AcceptApprover, &accExp, &wf.RubricVector, &answers, &rationale, &wf.DueDate, &wf.Revision, &wf.UpdatedBy, &wfAt); err != nil {
+		return nil, err
+	}
+	if answers != "" {
+		wf.RubricAnswers = json.RawMessage(answers)
+	}
+	if rationale != "" {
+		wf.RubricRationale = json.RawMessage(rationale)
+	}
+	var err error
+	for _, x := range []struct {
+		name string
+		s    string
+		t    *time.Time
+	}{{"first_seen", first, &f.FirstSeen}, {"resolved_at", resolved, &f.ResolvedAt}, {"accept_expires", accExp, &wf.AcceptExpires},
+		{"wf_updated_at", wfAt, &wf.UpdatedAt}} {
+		if *x.t, err = parseTS(x.s); err != nil {
+			return nil, fmt.Errorf("finding %d column %s: %w", f.ID, x.name, err)
+		}
+	}
+	return f, nil
+}
+
 func scanFinding(r scanner) (*store.Finding, error) {
 	f := &store.Finding{}
 	wf := &f.Workflow
@@ -277,13 +312,13 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 	// 1. the stored pairs in scope, with what a recompute must keep
 	old := map[pairKey]*store.Finding{}
 	load := func(where string, args []any) error {
-		rows, err := tx.QueryContext(ctx, "SELECT "+findingCols+" FROM findings"+where, args...)
+		rows, err := tx.QueryContext(ctx, "SELECT "+workflowCols+" FROM findings"+where, args...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			f, err := scanFinding(rows)
+			f, err := scanWorkflow(rows)
 			if err != nil {
 				return err
 			}
@@ -359,6 +394,8 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		}
 		rows = append(rows, nil) // filled once ids are known
 	}
+	// pairs that stopped matching: resolved in place (their other columns
+	// stay as last computed), before the deletes below
 	var vanished []*store.Finding
 	for k, o := range old {
 		if seen[k] || !o.ResolvedAt.IsZero() {
@@ -367,15 +404,18 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		o.ResolvedAt = now
 		resolveBySystem(&o.Workflow, now)
 		vanished = append(vanished, o)
-		del = append(del, o.ID)
 		res.Resolved++
+	}
+	if err := resolveFindings(ctx, tx, vanished); err != nil {
+		return nil, err
 	}
 
 	// 3. delete the rows that are rewritten, then bulk insert them
 	if scope.All && len(del) > len(old)/2 {
-		// most rows change: every matching row is rewritten (kept or
-		// resolved now), so one statement deletes them; the resolved rows
-		// that match again go by id
+		// most rows change: every row still matching is rewritten (the
+		// vanished ones are resolved already, so resolved_at is set), so
+		// one statement deletes them; the resolved rows that match again
+		// go by id
 		if _, err := tx.ExecContext(ctx, "DELETE FROM findings WHERE resolved_at = ''"); err != nil {
 			return nil, fmt.Errorf("replace findings: delete: %w", err)
 		}
@@ -401,9 +441,6 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		}
 		rows[i] = findingRow(f)
 	}
-	for _, o := range vanished {
-		rows = append(rows, findingRow(o))
-	}
 	if err := s.bulk(tx).insertRows(ctx, "INSERT INTO findings ("+findingCols+") VALUES ", findingNCols, rows); err != nil {
 		return nil, fmt.Errorf("replace findings: insert: %w", err)
 	}
@@ -426,6 +463,27 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 		return nil, fmt.Errorf("replace findings: commit: %w", err)
 	}
 	return res, nil
+}
+
+// resolveFindings writes the resolution of vanished pairs (resolved_at and
+// the workflow resolveBySystem changed).
+func resolveFindings(ctx context.Context, tx *sql.Tx, vanished []*store.Finding) error {
+	if len(vanished) == 0 {
+		return nil
+	}
+	st, err := tx.PrepareContext(ctx, `UPDATE findings SET resolved_at = $2, wf_state = $3, wf_updated_by = $4, wf_updated_at = $5,
+		wf_revision = $6 WHERE id = $1`)
+	if err != nil {
+		return fmt.Errorf("replace findings: resolve: %w", err)
+	}
+	defer st.Close()
+	for _, o := range vanished {
+		wf := &o.Workflow
+		if _, err := st.ExecContext(ctx, o.ID, ts(o.ResolvedAt), wf.State, wf.UpdatedBy, ts(wf.UpdatedAt), wf.Revision); err != nil {
+			return fmt.Errorf("replace findings: resolve finding %d: %w", o.ID, err)
+		}
+	}
+	return nil
 }
 
 // resolveBySystem moves an open, in-progress or mitigated workflow to
@@ -512,6 +570,26 @@ func (s *DB) GetFinding(ctx context.Context, id int64) (*store.Finding, error) {
 		return nil, notFound(err, fmt.Sprintf("finding %d", id))
 	}
 	return f, nil
+}
+
+// ScanFindingWorkflows streams every finding's identity, history and
+// workflow in id order (see store.FindingStore).
+func (s *DB) ScanFindingWorkflows(ctx context.Context, fn func(*store.Finding) error) error {
+	rows, err := s.SQL.QueryContext(ctx, "SELECT "+workflowCols+" FROM findings ORDER BY id")
+	if err != nil {
+		return fmt.Errorf("scan finding workflows: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		f, err := scanWorkflow(rows)
+		if err != nil {
+			return fmt.Errorf("scan finding workflows: %w", err)
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // ScanFindings streams every finding in id order.

@@ -30,6 +30,7 @@ func RunFindings(t *testing.T, open Opener) {
 		{"risk_snapshots", testRiskSnapshots},
 		{"sbom_source_and_evidence", testFindingsSBOMSource},
 		{"vex_suppressed_stored_resolved", testFindingsSuppressed},
+		{"workflow_scan_and_resolve_in_place", testFindingWorkflowScan},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -179,3 +179,57 @@ func testSBOMMarkAndSeverity(t *testing.T, s store.SBOMStore, _ store.Store) {
 		t.Errorf("mark moved without a change: %q → %q", m2, m3)
 	}
 }
+
+// testFindingWorkflowScan: ScanFindingWorkflows gives what ScanFindings
+// gives for identity, history and workflow; a pair that stops matching is
+// resolved with its last computed fields kept.
+func testFindingWorkflowScan(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	fs := []*store.Finding{SampleFinding(1, "ICSMA-23-200-01", 72), sbomFinding(1, "CVE-2024-0727", false), sbomFinding(2, "CVE-2024-0727", true)}
+	if _, err := s.ReplaceFindings(ctx, store.FindingScope{All: true}, fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	f := get(t, s, 1, "CVE-2024-0727")
+	wf := f.Workflow
+	wf.State, wf.Owner, wf.UpdatedBy, wf.AcceptJustification = store.StateInProgress, "biomed", "alice", ""
+	wf.RubricAnswers = json.RawMessage(`{"AV":"N"}`)
+	if _, err := s.UpdateFindingWorkflow(ctx, f.ID, wf, 0); err != nil {
+		t.Fatal(err)
+	}
+	// the SBOM finding of device 1 stops matching (all scope)
+	res, err := s.ReplaceFindings(ctx, store.FindingScope{All: true}, []*store.Finding{SampleFinding(1, "ICSMA-23-200-01", 72), sbomFinding(2, "CVE-2024-0727", true)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resolved != 1 || res.Updated != 2 {
+		t.Errorf("replace: %+v", res)
+	}
+	gone := get(t, s, 1, "CVE-2024-0727")
+	if gone.ResolvedAt.IsZero() || gone.Workflow.State != store.StateResolved || gone.Workflow.UpdatedBy != store.SystemActor ||
+		gone.Workflow.Owner != "biomed" || gone.Workflow.Revision != f.Workflow.Revision+2 || gone.Score != 64 ||
+		gone.Source != store.SourceSBOM || string(gone.Evidence) == "[]" || gone.ID != f.ID {
+		t.Errorf("resolved in place: %+v", gone)
+	}
+	var full, lean []*store.Finding
+	if err := s.ScanFindings(ctx, func(f *store.Finding) error { full = append(full, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ScanFindingWorkflows(ctx, func(f *store.Finding) error { lean = append(lean, f); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != 3 || len(lean) != len(full) {
+		t.Fatalf("scans: %d full, %d lean", len(full), len(lean))
+	}
+	for i := range full {
+		a, b := full[i], lean[i]
+		if a.ID != b.ID || a.DeviceID != b.DeviceID || a.AdvisoryID != b.AdvisoryID || !a.FirstSeen.Equal(b.FirstSeen) ||
+			!a.ResolvedAt.Equal(b.ResolvedAt) || a.Workflow.State != b.Workflow.State || a.Workflow.Owner != b.Workflow.Owner ||
+			a.Workflow.Revision != b.Workflow.Revision || a.Workflow.UpdatedBy != b.Workflow.UpdatedBy ||
+			!a.Workflow.UpdatedAt.Equal(b.Workflow.UpdatedAt) || string(a.Workflow.RubricAnswers) != string(b.Workflow.RubricAnswers) {
+			t.Errorf("finding %d: full %+v\nlean %+v", a.ID, a.Workflow, b.Workflow)
+		}
+		if b.Score != 0 || b.Evidence != nil {
+			t.Errorf("lean scan filled match/risk fields of finding %d", b.ID)
+		}
+	}
+}
