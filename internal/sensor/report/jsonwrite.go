@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -26,6 +27,18 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// spaces holds the indentation strings (prefixes are spaces only), so
+// that indenting allocates nothing.
+const spaces = "                                                                "
+
+// deeper returns indent plus one level ("  ").
+func deeper(indent string) string {
+	if n := len(indent) + 2; n <= len(spaces) && strings.Trim(indent, " ") == "" {
+		return spaces[:n]
+	}
+	return indent + "  "
 }
 
 // jsonObject writes the members of one indented object.
@@ -59,7 +72,7 @@ func (o *jsonObject) uint(k string, v uint64) {
 
 // appendEdge appends e as json.MarshalIndent(e, prefix, "  ") does.
 func appendEdge(b []byte, e *Edge, prefix string) []byte {
-	o := jsonObject{b: append(b, '{'), indent: prefix + "  "}
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
 	o.str("src", e.Src)
 	o.str("dst", e.Dst)
 	o.str("proto", e.Proto)
@@ -76,7 +89,7 @@ func appendEdge(b []byte, e *Edge, prefix string) []byte {
 
 // appendFinding appends f as json.MarshalIndent(f, prefix, "  ") does.
 func appendFinding(b []byte, f *Finding, prefix string) []byte {
-	o := jsonObject{b: append(b, '{'), indent: prefix + "  "}
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
 	o.str("kind", f.Kind)
 	o.str("severity", f.Severity)
 	o.str("protocol", f.Protocol)
@@ -154,7 +167,7 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 // appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does; the
 // classification attributes (few per device) go through encoding/json.
 func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
-	o := jsonObject{b: append(b, '{'), indent: prefix + "  "}
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
 	o.str("mac", d.MAC)
 	o.strings("ips", d.IPs)
 	o.str("hostname", d.Hostname)
@@ -185,7 +198,7 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 		o.b = append(o.b, "[]"...)
 	default:
 		o.b = append(o.b, '[')
-		in := o.indent + "  "
+		in := deeper(o.indent)
 		for i := range d.Observations {
 			ob := &d.Observations[i]
 			if i > 0 {
@@ -193,7 +206,7 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 			}
 			o.b = append(o.b, '\n')
 			o.b = append(o.b, in...)
-			e := jsonObject{b: append(o.b, '{'), indent: in + "  "}
+			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
 			e.str("protocol", ob.Protocol)
 			e.str("field", ob.Field)
 			e.str("value", ob.Value)

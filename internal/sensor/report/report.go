@@ -88,7 +88,43 @@ func ts(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	t = t.UTC()
+	if y := t.Year(); y < 0 || y > 9999 {
+		return t.Format(time.RFC3339Nano)
+	}
+	// What t.Format(time.RFC3339Nano) gives, written directly: it is
+	// called for every observation, edge and finding of the report.
+	var b [30]byte
+	year, month, day := t.Date()
+	hour, minute, sec := t.Clock()
+	put := func(i, v, width int) {
+		for j := i + width - 1; j >= i; j-- {
+			b[j] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	put(0, year, 4)
+	b[4] = '-'
+	put(5, int(month), 2)
+	b[7] = '-'
+	put(8, day, 2)
+	b[10] = 'T'
+	put(11, hour, 2)
+	b[13] = ':'
+	put(14, minute, 2)
+	b[16] = ':'
+	put(17, sec, 2)
+	n := 19
+	if ns := t.Nanosecond(); ns != 0 {
+		b[n] = '.'
+		put(n+1, ns, 9)
+		n += 10
+		for b[n-1] == '0' {
+			n--
+		}
+	}
+	b[n] = 'Z'
+	return string(b[:n+1])
 }
 
 // Input converts a sensor result into classification input.

@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"fmt"
+	"io"
 	"math"
 	"net/netip"
 	"strings"
@@ -133,5 +135,63 @@ func TestDeviceAppenderMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, err := appendDevice(nil, &Device{Confidence: math.NaN()}, ""); err == nil {
 		t.Error("NaN confidence encoded without error")
+	}
+}
+
+// TestTimestampsAsRFC3339Nano: ts gives what Format(RFC3339Nano) gives in
+// UTC, for any time zone, sub-second precision and year.
+func TestTimestampsAsRFC3339Nano(t *testing.T) {
+	t.Parallel()
+	zone := time.FixedZone("X", -5*3600-30*60)
+	times := []time.Time{time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 1, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 1, 30, 0, 500000000, zone), time.Unix(1700000000, 120).Local()}
+	for i := range 2000 {
+		times = append(times, time.Unix(int64(i)*7919*3571, int64(i)*104729%1e9).In(zone))
+	}
+	for _, tm := range times {
+		if got, want := ts(tm), tm.UTC().Format(time.RFC3339Nano); got != want {
+			t.Errorf("ts(%v) = %q, want %q", tm, got, want)
+		}
+	}
+	if ts(time.Time{}) != "" {
+		t.Error("zero time not empty")
+	}
+}
+
+// BenchmarkWriteJSON writes a report of 1,000 devices (5 observations
+// each), 10,000 edges and 1,000 findings: the encoders of scan output.
+func BenchmarkWriteJSON(b *testing.B) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
+	r := &Report{}
+	for i := range 1000 {
+		d := Device{MAC: fmt.Sprintf("00:09:fb:00:%02x:%02x", i>>8, i&255), IPs: []string{fmt.Sprintf("10.0.%d.%d", i>>8, i&255)},
+			Hostname: "icu-monitor", Vendor: "Philips", Confidence: 0.9}
+		for j := range 5 {
+			d.Observations = append(d.Observations, Observation{Protocol: "dhcp", Field: "dhcp.hostname", Value: fmt.Sprint("host", j),
+				FirstSeen: ts(at), LastSeen: ts(at.Add(time.Hour)), Count: 3})
+		}
+		r.Devices = append(r.Devices, d)
+		r.Findings = append(r.Findings, Finding{Kind: "cleartext-credentials", Severity: "high", Protocol: "http", Detail: "user \"nurse\"",
+			Device: d.MAC, MAC: d.MAC, IP: d.IPs[0], FirstSeen: ts(at), LastSeen: ts(at), Count: 1})
+	}
+	for i := range 10000 {
+		r.Edges = append(r.Edges, Edge{Src: r.Devices[i%1000].MAC, Dst: fmt.Sprintf("192.168.%d.%d", i>>8, i&255), Proto: "tcp", DPort: 443,
+			App: "tls", Packets: 10, Bytes: 12345, FirstSeen: ts(at), LastSeen: ts(at.Add(time.Duration(i)))})
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := r.WriteJSON(io.Discard); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTimestamp is ts, called for every observation, edge and finding.
+func BenchmarkTimestamp(b *testing.B) {
+	at := time.Date(2026, 11, 2, 9, 0, 0, 123456789, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = ts(at)
 	}
 }
