@@ -129,49 +129,64 @@ func ts(t time.Time) string {
 
 // Input converts a sensor result into classification input.
 func Input(res *sensor.Result) classify.Input {
-	// Sized up front: growing slices of this size by appending leaves
-	// copies behind at the scan's peak.
-	var in classify.Input
-	if len(res.Observations) > 0 {
-		in.Evidence = make([]classify.Evidence, 0, len(res.Observations))
+	return classify.Input{Evidence: evidence(res), Bindings: bindings(res)}
+}
+
+// evidence is the classification input of res's observations, sized up
+// front: growing a slice of this size by appending leaves copies behind
+// at the scan's peak.
+func evidence(res *sensor.Result) []classify.Evidence {
+	if len(res.Observations) == 0 {
+		return nil
 	}
-	nb := 0
-	for _, h := range res.Hosts {
-		for _, how := range h.IPs {
-			nb += bits.OnesCount8(how & (sensor.BindTraffic | sensor.BindARP))
-		}
-	}
-	if nb > 0 {
-		in.Bindings = make([]classify.Binding, 0, nb)
-	}
+	out := make([]classify.Evidence, 0, len(res.Observations))
 	for _, o := range res.Observations {
-		in.Evidence = append(in.Evidence, classify.Evidence{MAC: o.MAC, IP: o.IP, Protocol: o.Protocol, Field: o.Field,
+		out = append(out, classify.Evidence{MAC: o.MAC, IP: o.IP, Protocol: o.Protocol, Field: o.Field,
 			Value: o.Value, FirstSeen: o.FirstSeen, LastSeen: o.LastSeen, Count: o.Count})
 	}
+	return out
+}
+
+// bindings is the classification input of res's hosts, sorted.
+func bindings(res *sensor.Result) []classify.Binding {
+	n := 0
+	for _, h := range res.Hosts {
+		for _, how := range h.IPs {
+			n += bits.OnesCount8(how & (sensor.BindTraffic | sensor.BindARP))
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]classify.Binding, 0, n)
 	for _, h := range res.Hosts {
 		for ip, how := range h.IPs {
 			if how&sensor.BindTraffic != 0 {
-				in.Bindings = append(in.Bindings, classify.Binding{MAC: h.MAC, IP: ip})
+				out = append(out, classify.Binding{MAC: h.MAC, IP: ip})
 			}
 			if how&sensor.BindARP != 0 {
-				in.Bindings = append(in.Bindings, classify.Binding{MAC: h.MAC, IP: ip, ARP: true})
+				out = append(out, classify.Binding{MAC: h.MAC, IP: ip, ARP: true})
 			}
 		}
 	}
-	slices.SortFunc(in.Bindings, func(a, b classify.Binding) int {
+	slices.SortFunc(out, func(a, b classify.Binding) int {
 		return cmp.Or(cmp.Compare(a.MAC, b.MAC), a.IP.Compare(b.IP))
 	})
-	return in
+	return out
 }
 
 // FromResult classifies and builds the report of a one-shot scan, freeing
-// each input as soon as the next stage has what it needs: res's
-// observations and hosts after classification input is built, each
-// device's evidence once it is in the report, res's edges once aggregated.
-// res is emptied (only Stats stays); use Build to keep it.
+// each input as soon as the next stage has what it needs: res's hosts once
+// they are bindings (a map per MAC: tens of MB on scan-heavy captures),
+// then its observations once they are evidence, each device's evidence
+// once it is in the report, res's edges once aggregated. res is emptied
+// (only Stats stays); use Build to keep it.
 func FromResult(res *sensor.Result, c *classify.Classifier) *Report {
-	in := Input(res)
-	res.Observations, res.Hosts = nil, nil
+	var in classify.Input
+	in.Bindings = bindings(res)
+	res.Hosts = nil
+	in.Evidence = evidence(res)
+	res.Observations = nil
 	return build(res, c.Classify(in), true)
 }
 
