@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
@@ -125,6 +126,12 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	}
 	var search searchCond
 	if t := strings.TrimSpace(q.Search); t != "" {
+		switch {
+		case !utf8.ValidString(t): // PostgreSQL refuses it; SQLite would match bytes inside characters
+			return nil, &QueryError{Param: "q", Reason: "search text is not valid UTF-8"}
+		case strings.ContainsRune(t, 0): // no device text holds one; SQLite's LIKE and FTS5 stop at it
+			return nil, &QueryError{Param: "q", Reason: "search text contains a NUL character"}
+		}
 		search = s.searchWhere(t, arg) // search.go
 		where = append(where, search.exact)
 	}
