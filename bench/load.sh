@@ -29,6 +29,13 @@ srv=$!
 for _ in $(seq 1 100); do curl -skf "https://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 # warm the caches, then measure
 wrk -t1 -c4 -d5s -s bench/load.lua "https://127.0.0.1:$port" >/dev/null 2>&1 || true
+# then wait (up to 60 s) until serve is idle: its start-up work (the
+# findings service's first recompute of every device) is not per request
+for _ in $(seq 1 60); do
+  read -r i0 j0 < <(awk '{print $14, $15}' /proc/$srv/stat); sleep 1
+  read -r i1 j1 < <(awk '{print $14, $15}' /proc/$srv/stat)
+  [ $((i1-i0+j1-j0)) -lt $(( $(getconf CLK_TCK) / 20 )) ] && break
+done
 e0=$(grep -ci 'level=error' "$work/serve.err" || true)
 read -r u0 s0 < <(awk '{print $14, $15}' /proc/$srv/stat)
 echo "== loadavg before: $(cat /proc/loadavg)"
