@@ -156,6 +156,8 @@ type stream struct {
 	seenOrder []cmdKey
 	lastCmd   [2]cmdCache // per direction
 	cmdSig    []byte      // scratch for command
+	cmdSigBuf [64]byte    // cmdSig's first backing array
+	recs      []cmdSeen   // the current block of dedupe records (never regrown: they are pointed to)
 	cmdHits   int         // commands taken from lastCmd
 	// decodeAll turns the command cache off; tests compare the two ways.
 	decodeAll bool
@@ -179,6 +181,9 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 				return fmt.Errorf("dicom %s: %w", dir, err)
 			}
 			st.body = st.body[:0]
+			if st.typ != pduData && cap(st.body) < int(st.remain) {
+				st.body = make([]byte, 0, st.remain) // checkHeader bounded it (1 MiB)
+			}
 			if st.remain == 0 {
 				if err := s.pdu(dir, st, t, out); err != nil {
 					st.dead, st.body, st.cmd = true, nil, nil
@@ -283,6 +288,9 @@ func (s *stream) pdata(dir dissect.Direction, st *direction, data []byte, t time
 			if len(st.cmd)+int(n) > maxCommand {
 				st.cmd, st.cmdDrop = nil, true
 			} else {
+				if st.cmd == nil {
+					st.cmd = make([]byte, 0, 256) // a command set is a few hundred bytes
+				}
 				st.cmd = append(st.cmd, data[:n]...)
 			}
 		}
@@ -400,7 +408,6 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 			}
 			id, result := v[0], v[2]
 			var as string
-			var ts []string
 			for sub := v[4:]; len(sub) > 0; {
 				if len(sub) < 4 {
 					return fmt.Errorf("presentation context %d sub-item truncated: %w", id, ErrMalformed)
@@ -413,7 +420,9 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 				case 0x30:
 					as = s.d.text(textUID, sub[4:4+sl])
 				case 0x40:
-					ts = append(ts, s.d.text(textUID, sub[4:4+sl]))
+					if it == 0x21 && result == 0 { // only accepted transfer syntaxes are reported
+						tsAccepted = append(tsAccepted, s.d.text(textUID, sub[4:4+sl]))
+					}
 				}
 				sub = sub[4+sl:]
 			}
@@ -430,7 +439,6 @@ func (s *stream) associate(dir dissect.Direction, typ byte, b []byte, t time.Tim
 				if a := s.proposed[id]; a != "" {
 					accepted = append(accepted, a)
 				}
-				tsAccepted = append(tsAccepted, ts...)
 			}
 		case 0x50: // user information
 			for sub := v; len(sub) >= 4; {
@@ -563,6 +571,9 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 		return
 	}
 	c := &s.lastCmd[dir&1]
+	if s.cmdSig == nil {
+		s.cmdSig = s.cmdSigBuf[:0]
+	}
 	sig := append(s.cmdSig[:0], byte(field), byte(field>>8), byte(status), byte(status>>8), b2u(haveStatus))
 	for _, v := range sops {
 		sig = binary.LittleEndian.AppendUint32(sig, uint32(len(v)))
@@ -575,6 +586,9 @@ func (s *stream) command(dir dissect.Direction, b []byte, t time.Time, out disse
 		}
 		s.cmdHits++
 		return
+	}
+	if c.sig == nil {
+		c.sig, c.recs = c.sigBuf[:0], c.recBuf[:0]
 	}
 	c.sig, c.recs, c.ok = append(c.sig[:0], sig...), c.recs[:0], len(sig) <= maxCmdSig
 	emit := func(f, v string) {
@@ -615,6 +629,10 @@ type cmdCache struct {
 	sig  []byte
 	recs []*cmdSeen
 	ok   bool // every observation has a record (the dedupe table was not full)
+	// Backing arrays for sig and recs: a command's signature is a few
+	// dozen bytes and it reports at most three values.
+	sigBuf [64]byte
+	recBuf [3]*cmdSeen
 }
 
 func b2u(b bool) byte {
@@ -705,7 +723,14 @@ func (s *stream) observeCommand(out dissect.Emitter, dir dissect.Direction, fiel
 		if s.seen == nil {
 			s.seen = map[cmdKey]*cmdSeen{}
 		}
-		r = &cmdSeen{}
+		if len(s.recs) == cap(s.recs) {
+			s.recs = make([]cmdSeen, 0, 8) // records in blocks: one allocation for an association's few
+			if s.seenOrder == nil {
+				s.seenOrder = make([]cmdKey, 0, 8)
+			}
+		}
+		s.recs = append(s.recs, cmdSeen{})
+		r = &s.recs[len(s.recs)-1]
 		s.seen[k] = r
 		s.seenOrder = append(s.seenOrder, k)
 	}

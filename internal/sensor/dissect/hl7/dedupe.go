@@ -104,7 +104,17 @@ func (s *stream) observe(out dissect.Emitter, ep dissect.Endpoint, field, value 
 		if s.seen == nil {
 			s.seen = map[obsKey]*obsSeen{}
 		}
-		r = &obsSeen{reported: t}
+		if len(s.recs) == cap(s.recs) {
+			// Records in blocks (one allocation for a flow's first
+			// message's dozen); a full block is never regrown: records
+			// are pointed to.
+			s.recs = make([]obsSeen, 0, 16)
+			if s.seenOrder == nil {
+				s.seenOrder = make([]obsKey, 0, 16)
+			}
+		}
+		s.recs = append(s.recs, obsSeen{reported: t})
+		r = &s.recs[len(s.recs)-1]
 		s.seen[k] = r
 		s.seenOrder = append(s.seenOrder, k)
 	}

@@ -86,6 +86,7 @@ type stream struct {
 	ft                fieldTable // scratch for rawSeg.split
 	seen              map[obsKey]*obsSeen
 	seenOrder         []obsKey
+	recs              []obsSeen    // the current block of dedupe records
 	msh               [2]mshCache  // per direction: the last MSH read in full
 	key               []byte       // scratch for sameHeader
 	msgs              [2]msgCaches // per direction: the last messages read in full
@@ -248,6 +249,9 @@ func (s *stream) decode(dir dissect.Direction, b []byte, t time.Time, out dissec
 					continue // what this header says was just reported: only its times move
 				}
 				h.key = append(h.key[:0], s.key...)
+				if h.obs == nil {
+					h.obs, h.keys = make([]*obsSeen, 0, 8), make([]obsKey, 0, 8) // an MSH reports up to 8 values
+				}
 				h.obs, h.keys, h.ok = h.obs[:0], h.keys[:0], true
 				s.hdr = h
 			}

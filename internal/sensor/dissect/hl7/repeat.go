@@ -171,6 +171,9 @@ func (s *stream) repeat(dir dissect.Direction, b []byte, t time.Time, out dissec
 		mc.next = (mc.next + 1) % msgCacheSize
 	}
 	slot.sig = append(slot.sig[:0], sig...)
+	if slot.obs == nil {
+		slot.obs = make([]msgObs, 0, 16) // a message reports about a dozen values
+	}
 	slot.obs, slot.ok = slot.obs[:0], true
 	return slot, false
 }
