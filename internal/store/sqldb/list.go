@@ -251,11 +251,11 @@ func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) s
 }
 
 // compositeSorts: filter field → sort fields for which a (filter, sort, id)
-// index exists (migration 0009). A list filtered by the field and sorted by
+// index exists (migrations 0009, 0010). A list filtered by the field and sorted by
 // one of these is a single index range scan.
 var compositeSorts = map[string][]string{
-	"site":        {"asset_id"},
-	"device_type": {"version", "end_of_support"},
+	"site":        {"asset_id", "updated_at"},             // 0009, 0010
+	"device_type": {"version", "end_of_support", "model"}, // 0009, 0010
 	"criticality": {"end_of_support", "vendor"},
 }
 

@@ -31,3 +31,11 @@ BEGIN
   END IF;
 END
 $mw$;
+-- Two more (filter, sort, id) list indexes (issue 2, same scheme as 0009):
+-- a site's most recently changed devices (bench/load.lua's
+-- "site=NBR&sort=-updated_at" cost 405 CPU-ms at 100,000 devices: the
+-- newest devices are another site's, so the sort-index walk found none and
+-- the fallback sorted a third of the table) and a device type by model
+-- (32 CPU-ms). Bulk imports drop and rebuild them with the others.
+CREATE INDEX devices_site_updated ON devices(lower(site), updated_at, id);
+CREATE INDEX devices_type_model ON devices(lower(device_type), lower(model), id);

@@ -19,3 +19,11 @@ CREATE TRIGGER devices_search_au AFTER UPDATE OF asset_id, vendor, model, device
   DELETE FROM devices_search WHERE rowid = old.id;
   INSERT INTO devices_search(rowid, t) VALUES (new.id, coalesce(new.asset_id, '') || char(10) || coalesce(new.vendor, '') || char(10) || coalesce(new.model, '') || char(10) || coalesce(new.device_type, '') || char(10) || coalesce(new.hostname, '') || char(10) || coalesce(new.serial, '') || char(10) || coalesce(new.site, '') || char(10) || coalesce(new.location, '') || char(10) || coalesce(new.department, '') || char(10) || coalesce(new.macs, '') || char(10) || coalesce(new.ips, ''));
 END;
+-- Two more (filter, sort, id) list indexes (issue 2, same scheme as 0009):
+-- a site's most recently changed devices (bench/load.lua's
+-- "site=NBR&sort=-updated_at" cost 405 CPU-ms at 100,000 devices: the
+-- newest devices are another site's, so the sort-index walk found none and
+-- the fallback sorted a third of the table) and a device type by model
+-- (32 CPU-ms). Bulk imports drop and rebuild them with the others.
+CREATE INDEX devices_site_updated ON devices(site COLLATE NOCASE, updated_at, id);
+CREATE INDEX devices_type_model ON devices(device_type COLLATE NOCASE, model COLLATE NOCASE, id);
