@@ -12,7 +12,7 @@ export MEDWARDEN_BENCH_LARGE=${LARGE:-0}
 # and, with MEDWARDEN_TEST_POSTGRES, PostgreSQL; each reports rows/s (wall),
 # rows/cpu-s and cpu-s/op (this process; PostgreSQL's server CPU is not in it).
 echo "import benchmarks, load before: $(cat /proc/loadavg)"
-go test ./internal/importer -run '^$' -bench 'ImportCSV' -benchtime 1x -timeout 60m
+go test ./internal/importer -run '^$' -bench 'ImportCSV|ReimportCSV' -benchtime 1x -timeout 60m
 echo "load after: $(cat /proc/loadavg)"
 # Lists and search: 2,000 list queries over the 9 shapes of
 # storetest.ListQueries (p95-ms, cpu-p95-ms, qN-p95-ms, qN-cpu-p95-ms), then
@@ -51,6 +51,6 @@ if [ "${CLI:-0}" = 1 ]; then
     echo "unchanged re-import (PostgreSQL):"
     t "$tmp/medwarden" import --db "$MEDWARDEN_TEST_POSTGRES${sep}search_path=$schema" "$tmp/fleet.csv"
     echo "load after: $(cat /proc/loadavg)"
-    psql -q "$MEDWARDEN_TEST_POSTGRES" -c "DROP SCHEMA $schema CASCADE"
+    PGOPTIONS='-c client_min_messages=warning' psql -q "$MEDWARDEN_TEST_POSTGRES" -c "DROP SCHEMA $schema CASCADE"
   fi
 fi
