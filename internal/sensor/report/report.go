@@ -244,14 +244,19 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 		src, dst, proto, app string
 		dport                uint16
 	}
-	agg := make(map[ek]*Edge, len(res.Edges))
+	// The report's edges are aggregated in place: the map holds indexes
+	// into r.Edges (no edge object per entry, no copy afterwards).
+	agg := make(map[ek]int32, len(res.Edges))
+	r.Edges = make([]Edge, 0, len(res.Edges))
 	for _, e := range res.Edges {
 		k := ek{src: endpoint(e.SrcMAC, e.SrcIP), dst: endpoint(e.DstMAC, e.DstIP), proto: e.Proto, app: e.App, dport: e.DPort}
-		x := agg[k]
-		if x == nil {
-			x = &Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app, FirstSeen: ts(e.First), LastSeen: ts(e.Last)}
-			agg[k] = x
+		i, ok := agg[k]
+		if !ok {
+			i = int32(len(r.Edges))
+			agg[k] = i
+			r.Edges = append(r.Edges, Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app, FirstSeen: ts(e.First), LastSeen: ts(e.Last)})
 		} else {
+			x := &r.Edges[i]
 			if f := ts(e.First); f < x.FirstSeen {
 				x.FirstSeen = f
 			}
@@ -259,15 +264,12 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 				x.LastSeen = l
 			}
 		}
+		x := &r.Edges[i]
 		x.Packets += e.Packets
 		x.Bytes += e.Bytes
 	}
 	if release {
 		res.Edges = nil
-	}
-	r.Edges = make([]Edge, 0, len(agg))
-	for _, e := range agg {
-		r.Edges = append(r.Edges, *e)
 	}
 	slices.SortFunc(r.Edges, func(a, b Edge) int {
 		return cmp.Or(cmp.Compare(a.Src, b.Src), cmp.Compare(a.Dst, b.Dst), cmp.Compare(a.Proto, b.Proto),
