@@ -3,6 +3,7 @@ package sensor
 import (
 	"cmp"
 	"slices"
+	"strings"
 )
 
 // TakeResult is Flush and Result for a one-shot scan: it moves what was
@@ -50,7 +51,18 @@ func (s *Sensor) TakeResult() *Result {
 // sortResult puts a result in the order Result documents.
 func sortResult(r *Result) {
 	slices.SortFunc(r.Observations, func(x, y ObservationRecord) int {
-		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Field, y.Field), cmp.Compare(x.Value, y.Value))
+		// Short-circuit, not cmp.Or: its arguments are all evaluated, and
+		// this sorts hundreds of thousands of records.
+		if c := strings.Compare(x.MAC, y.MAC); c != 0 {
+			return c
+		}
+		if c := x.IP.Compare(y.IP); c != 0 {
+			return c
+		}
+		if c := strings.Compare(x.Field, y.Field); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Value, y.Value)
 	})
 	slices.SortFunc(r.Findings, func(x, y FindingRecord) int {
 		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Detail, y.Detail), x.FirstSeen.Compare(y.FirstSeen))

@@ -272,8 +272,14 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 		res.Edges = nil
 	}
 	slices.SortFunc(r.Edges, func(a, b Edge) int {
-		return cmp.Or(cmp.Compare(a.Src, b.Src), cmp.Compare(a.Dst, b.Dst), cmp.Compare(a.Proto, b.Proto),
-			cmp.Compare(a.DPort, b.DPort), cmp.Compare(a.App, b.App))
+		// Short-circuit, not cmp.Or (which evaluates every comparison).
+		if c := strings.Compare(a.Src, b.Src); c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Dst, b.Dst); c != 0 {
+			return c
+		}
+		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort), cmp.Compare(a.App, b.App))
 	})
 	for _, f := range res.Findings {
 		rf := Finding{Kind: f.Kind, Severity: f.Severity, Protocol: f.Protocol, Detail: f.Detail, MAC: f.MAC,
