@@ -16,7 +16,7 @@ import (
 type DB struct {
 	SQL         *sql.DB
 	dialect     Dialect
-	searchTable bool // SQLite: devices_search exists (search.go)
+	searchTable bool // the search index of migration 0010 exists (search.go)
 
 	writes groupCommit // audited device writes (device_writes.go)
 }
@@ -29,13 +29,11 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 	if err := s.migrate(ctx); err != nil {
 		return nil, err
 	}
-	if d.Name() == "sqlite" {
-		ok, err := hasSearchTable(ctx, db)
-		if err != nil {
-			return nil, fmt.Errorf("search index: %w", err)
-		}
-		s.searchTable = ok
+	ok, err := hasSearchIndex(ctx, db, d.Name())
+	if err != nil {
+		return nil, fmt.Errorf("search index: %w", err)
 	}
+	s.searchTable = ok
 	return s, nil
 }
 

@@ -179,6 +179,9 @@ func (s *DB) searchWhere(text string, arg func(any) string) searchCond {
 	}
 	switch s.dialect.Name() {
 	case "postgres":
+		if !s.searchTable {
+			break
+		}
 		// search_text is the search columns joined by newlines and
 		// lower-cased (migration 0010); ILIKE is LIKE on lower() of both.
 		// A substring of the joined text lies inside one column unless it
@@ -216,11 +219,19 @@ func ftsTrigramQuery(text string) string {
 	return b.String()
 }
 
-// hasSearchTable reports whether the SQLite store has the search index
-// (stores that recorded 0010 while it was a placeholder do not).
-func hasSearchTable(ctx context.Context, db *sql.DB) (bool, error) {
+// hasSearchIndex reports whether the store has migration 0010's search
+// index (SQLite: the devices_search table; PostgreSQL: the search_text
+// column). Stores that recorded 0010 while it was a placeholder, or an
+// earlier draft of it during its session, do not; search then matches
+// every device's columns as before the index.
+func hasSearchIndex(ctx context.Context, db *sql.DB, dialect string) (bool, error) {
+	q := "SELECT count(*) FROM sqlite_schema WHERE name = 'devices_search'"
+	if dialect == "postgres" {
+		q = `SELECT count(*) FROM information_schema.columns
+			WHERE table_schema = current_schema() AND table_name = 'devices' AND column_name = 'search_text'`
+	}
 	var n int
-	err := db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_schema WHERE name = 'devices_search'").Scan(&n)
+	err := db.QueryRowContext(ctx, q).Scan(&n)
 	return n > 0, err
 }
 

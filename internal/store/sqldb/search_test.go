@@ -2,9 +2,11 @@ package sqldb_test
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
 	"github.com/medwarden/medwarden/internal/store/storetest"
@@ -19,6 +21,52 @@ func TestSearchPlansSmallThresholds(t *testing.T) {
 	defer sqldb.SetSearchLimits(5, 20)()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	storetest.SearchIndex(t, st)
+}
+
+// A store that recorded migration 0010 before its search index existed
+// (the placeholder, or a draft during its session) has no index: search
+// must still find the same devices, by the per-column match.
+func TestSearchWithoutIndex(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), sqlite.FileName)
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"DROP TRIGGER devices_search_ai", "DROP TRIGGER devices_search_au",
+		"DROP TRIGGER devices_search_ad", "DROP TABLE devices_search"} {
+		if _, err := st.SQL.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st.Close()
+	if st, err = sqlite.Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	storetest.SearchIndex(t, st)
+}
+
+func TestSearchWithoutIndexPostgres(t *testing.T) {
+	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
+	}
+	ctx := context.Background()
+	dsn := storetest.PostgresSchemaDSN(t, base)
+	st, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SQL.ExecContext(ctx, "ALTER TABLE devices DROP COLUMN search_text"); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if st, err = postgres.Open(ctx, dsn); err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
