@@ -247,13 +247,19 @@ var searchFewLimit = 2000
 // searchFewLimit candidates for the search (counting stops there). On
 // PostgreSQL the planner makes this choice itself from the statistics of
 // the indexed expression (a count would scan the table: 64 ms at 1 M).
-func (s *DB) searchFew(ctx context.Context, c searchCond) (bool, error) {
-	sqlText := fmt.Sprintf("SELECT count(*) FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c", searchFewLimit)
-	var n int
-	if err := s.SQL.QueryRowContext(ctx, sqlText, c.ftsQuery).Scan(&n); err != nil {
-		return false, fmt.Errorf("list devices: search candidates: %w", err)
+func (s *DB) searchFew(ctx context.Context, c searchCond) (few bool, estimate int, err error) {
+	sqlText := fmt.Sprintf(`SELECT count(*), coalesce(max(rowid), 0), (SELECT coalesce(max(id), 0) FROM devices)
+		FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c`, searchFewLimit)
+	var n, lastID, maxID int
+	if err := s.SQL.QueryRowContext(ctx, sqlText, c.ftsQuery).Scan(&n, &lastID, &maxID); err != nil {
+		return false, 0, fmt.Errorf("list devices: search candidates: %w", err)
 	}
-	return n < searchFewLimit, nil
+	if n < searchFewLimit {
+		return true, n, nil
+	}
+	// The index returns candidates in id order: the first searchFewLimit
+	// of them spanning ids up to lastID suggest n*maxID/lastID in all.
+	return false, int(int64(n) * int64(maxID) / int64(max(lastID, 1))), nil
 }
 
 // searchPage fills page with the first limit devices, in sort order, that
@@ -266,18 +272,24 @@ func (s *DB) searchFew(ctx context.Context, c searchCond) (bool, error) {
 // sorted and the page's rows are read afterwards: sorting or copying whole
 // rows cost several times more.
 func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any) error {
-	few := false
+	few, budget := false, searchWalkBudget
 	if c.ftsQuery != "" {
+		var estimate int
 		var err error
-		if few, err = s.searchFew(ctx, c); err != nil {
+		if few, estimate, err = s.searchFew(ctx, c); err != nil {
 			return err
 		}
+		// Walking a device and reading a candidate cost about the same,
+		// so walk at most as many devices as there are candidates (then
+		// the walk and the fallback together cost at most twice the
+		// cheaper of the two).
+		budget = max(budget, estimate)
 	}
 	if c.indexed() && !few {
-		// Walk at most searchWalkBudget devices in sort order: common
-		// matches that all sort late ("philips" sorted by vendor) would
-		// otherwise walk most of the table. Then take the candidates.
-		bounded, err := s.searchWalkBound(ctx, pos)
+		// Walk at most budget devices in sort order: common matches that
+		// all sort late ("philips" sorted by vendor) would otherwise walk
+		// most of the table. Then take the candidates.
+		bounded, err := s.searchWalkBound(ctx, pos, budget)
 		if err != nil {
 			return err
 		}
@@ -344,14 +356,15 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 	return s.fillPage(ctx, page, ids)
 }
 
-// searchWalkBudget is how many devices, in sort order, a search with many
-// index candidates checks one by one before it reads the candidates (a
-// variable for tests).
+// searchWalkBudget is the least number of devices, in sort order, a search
+// with many index candidates checks one by one before it reads the
+// candidates (SQLite walks as many as it estimates candidates; a variable
+// for tests).
 var searchWalkBudget = 4000
 
-// searchWalkBound returns the sort position searchWalkBudget devices after
-// the page start (nil when fewer remain): one index-only walk.
-func (s *DB) searchWalkBound(ctx context.Context, pos sortPos) (*sortPos, error) {
+// searchWalkBound returns the sort position budget devices after the page
+// start (nil when fewer remain): one index-only walk.
+func (s *DB) searchWalkBound(ctx context.Context, pos sortPos, budget int) (*sortPos, error) {
 	var args []any
 	arg := func(v any) string {
 		args = append(args, v)
@@ -368,7 +381,7 @@ func (s *DB) searchWalkBound(ctx context.Context, pos sortPos) (*sortPos, error)
 		}
 		sel += " WHERE " + s.keyCond(pos.expr, op, pos.key, pos.id, arg)
 	}
-	sel += pos.order + fmt.Sprintf(" LIMIT 1 OFFSET %d", searchWalkBudget-1)
+	sel += pos.order + fmt.Sprintf(" LIMIT 1 OFFSET %d", budget-1)
 	b := &sortPos{expr: pos.expr}
 	err := s.SQL.QueryRowContext(ctx, sel, args...).Scan(&b.key, &b.id)
 	if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
