@@ -76,6 +76,7 @@ type Server struct {
 	pki          *sensorPKI // nil until EnableSensors
 	workflow     WorkflowService
 	authCache    *authCache // nil: every request reads the token and user
+	unavailLog   logEvery   // rate of "store unavailable" warnings
 }
 
 // New builds the API.

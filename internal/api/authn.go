@@ -183,6 +183,10 @@ func (s *Server) guard(w http.ResponseWriter, r *http.Request) *http.Request {
 			s.abandoned(w, r, err)
 			return nil
 		}
+		if store.Unavailable(err) {
+			s.unavailable(w, r, err)
+			return nil
+		}
 		s.log.Error("authentication failed", "err", err)
 		writeProblem(w, r, Problem{Type: typeInternal, Title: "internal error", Status: http.StatusInternalServerError, Detail: "authentication could not be checked"})
 		return nil

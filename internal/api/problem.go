@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
@@ -23,13 +25,14 @@ type Problem struct {
 
 // problem type URIs (documented in the OpenAPI document).
 const (
-	typeValidation = "https://medwarden.org/problems/validation"
-	typeNotFound   = "https://medwarden.org/problems/not-found"
-	typeConflict   = "https://medwarden.org/problems/conflict"
-	typePrecond    = "https://medwarden.org/problems/precondition-required"
-	typeTooLarge   = "https://medwarden.org/problems/too-large"
-	typeInternal   = "https://medwarden.org/problems/internal"
-	typeMethod     = "https://medwarden.org/problems/method-not-allowed"
+	typeValidation  = "https://medwarden.org/problems/validation"
+	typeNotFound    = "https://medwarden.org/problems/not-found"
+	typeConflict    = "https://medwarden.org/problems/conflict"
+	typePrecond     = "https://medwarden.org/problems/precondition-required"
+	typeTooLarge    = "https://medwarden.org/problems/too-large"
+	typeInternal    = "https://medwarden.org/problems/internal"
+	typeUnavailable = "https://medwarden.org/problems/unavailable"
+	typeMethod      = "https://medwarden.org/problems/method-not-allowed"
 )
 
 func writeProblem(w http.ResponseWriter, r *http.Request, p Problem) {
@@ -63,11 +66,49 @@ func (s *Server) storeError(w http.ResponseWriter, r *http.Request, err error) {
 			Errors: []*inventory.InputError{{Column: "asset_id", Reason: "asset id already used by another device"}}})
 	case clientGone(r.Context(), err):
 		s.abandoned(w, r, err)
+	case store.Unavailable(err):
+		s.unavailable(w, r, err)
 	default:
 		s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		writeProblem(w, r, Problem{Type: typeInternal, Title: "internal error", Status: http.StatusInternalServerError,
 			Detail: "the server could not complete the request; see the server log"})
 	}
+}
+
+// unavailable answers a request the store could not serve for a passing
+// reason (database unreachable or restarting, SQLite busy, volume full):
+// 503 with Retry-After, so clients and sensors retry. Nothing was written.
+// The log gets one warning a second at most, with the number of such
+// answers since the previous one, so an outage doesn't flood it.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, err error) {
+	if n, ok := s.unavailLog.due(time.Now()); ok {
+		s.log.Warn("store unavailable; answering 503", "method", r.Method, "path", r.URL.Path, "err", err, "answers_since_last_warning", n)
+	}
+	w.Header().Set("Retry-After", "2")
+	writeProblem(w, r, Problem{Type: typeUnavailable, Title: "store unavailable", Status: http.StatusServiceUnavailable,
+		Detail: "the database is unavailable for the moment (restarting, unreachable, busy or full); nothing was written, retry later"})
+}
+
+// logEvery lets a repeated log line through at most once a second and
+// counts what it held back.
+type logEvery struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// due reports whether a line may be logged now, and how many were held
+// back since the last one (this one included).
+func (l *logEvery) due(now time.Time) (int, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.suppressed++
+	if now.Sub(l.last) < time.Second {
+		return 0, false
+	}
+	n := l.suppressed
+	l.last, l.suppressed = now, 0
+	return n, true
 }
 
 // StatusClientClosedRequest is the status recorded (metrics) for a request
