@@ -41,7 +41,7 @@ func Unavailable(err error) bool {
 		switch {
 		case strings.HasPrefix(code, "08"), // connection exception
 			code == "57P01", code == "57P02", code == "57P03", // admin/crash shutdown, cannot connect now
-			strings.HasPrefix(code, "53"), // insufficient resources (disk full, too many connections)
+			strings.HasPrefix(code, "53"),    // insufficient resources (disk full, too many connections)
 			code == "40001", code == "40P01": // serialization failure, deadlock: retryable
 			return true
 		}
