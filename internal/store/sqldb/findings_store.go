@@ -575,34 +575,26 @@ func (s *DB) GetFinding(ctx context.Context, id int64) (*store.Finding, error) {
 // ScanFindingWorkflows streams every finding's identity, history and
 // workflow in id order (see store.FindingStore).
 func (s *DB) ScanFindingWorkflows(ctx context.Context, fn func(*store.Finding) error) error {
-	rows, err := s.SQL.QueryContext(ctx, "SELECT "+workflowCols+" FROM findings ORDER BY id")
-	if err != nil {
-		return fmt.Errorf("scan finding workflows: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		f, err := scanWorkflow(rows)
-		if err != nil {
-			return fmt.Errorf("scan finding workflows: %w", err)
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return rows.Err()
+	return s.scanAllFindings(ctx, "scan finding workflows", workflowCols, scanWorkflow, fn)
 }
 
 // ScanFindings streams every finding in id order.
 func (s *DB) ScanFindings(ctx context.Context, fn func(*store.Finding) error) error {
-	rows, err := s.SQL.QueryContext(ctx, "SELECT "+findingCols+" FROM findings ORDER BY id")
+	return s.scanAllFindings(ctx, "scan findings", findingCols, scanFinding, fn)
+}
+
+// scanAllFindings streams the columns cols of every finding in id order,
+// each row read by scan; errors are prefixed with what.
+func (s *DB) scanAllFindings(ctx context.Context, what, cols string, scan func(scanner) (*store.Finding, error), fn func(*store.Finding) error) error {
+	rows, err := s.SQL.QueryContext(ctx, "SELECT "+cols+" FROM findings ORDER BY id")
 	if err != nil {
-		return fmt.Errorf("scan findings: %w", err)
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		f, err := scanFinding(rows)
+		f, err := scan(rows)
 		if err != nil {
-			return fmt.Errorf("scan findings: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 		if err := fn(f); err != nil {
 			return err
