@@ -16,30 +16,43 @@ import (
 
 // parseCycloneDXJSON validates and decodes a CycloneDX JSON BOM.
 func parseCycloneDXJSON(data []byte, opts Options) (*Document, error) {
-	if err := checkJSONDepth(data, opts.maxRawDepth()); err != nil {
-		return nil, err
+	concurrent := !opts.SkipSchema && len(data) >= concurrentValidateSize && runtime.GOMAXPROCS(0) >= 2
+	if !concurrent {
+		if err := checkJSONDepth(data, opts.maxRawDepth()); err != nil {
+			return nil, err
+		}
 	}
 	if opts.SkipSchema {
 		return decodeCycloneDXJSON(data, nil, opts)
 	}
-	if err := schemas.load(); err != nil {
-		return nil, err
-	}
-	if len(data) < concurrentValidateSize || runtime.GOMAXPROCS(0) < 2 {
+	if !concurrent {
+		if err := schemas.load(); err != nil {
+			return nil, err
+		}
 		problems, err := validateCycloneDXJSON(data)
 		if err != nil {
 			return nil, err
 		}
 		return decodeCycloneDXJSON(data, problems, opts)
 	}
-	// Large BOM: validate on another core while this one decodes. The
-	// outcome is the same as in sequence (a validation error wins).
+	// Large BOM: check the depth, compile the schemas (once per process)
+	// and validate on another core while this one decodes (encoding/json
+	// bounds its own nesting). The outcome is the same as in sequence (a
+	// depth, schema or validation error wins).
 	type result struct {
 		problems []Problem
 		err      error
 	}
 	done := make(chan result, 1)
 	go func() {
+		if err := checkJSONDepth(data, opts.maxRawDepth()); err != nil {
+			done <- result{nil, err}
+			return
+		}
+		if err := schemas.load(); err != nil {
+			done <- result{nil, err}
+			return
+		}
 		ps, err := validateCycloneDXJSON(data)
 		done <- result{ps, err}
 	}()

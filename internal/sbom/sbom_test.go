@@ -240,6 +240,10 @@ func TestParseBadInput(t *testing.T) {
 		{name: "deeply_nested_components", in: nested(40), opts: Options{MaxDepth: 8}, wantErr: ErrTooDeep},
 		{name: "json_nesting_bomb", in: strings.Repeat("[", 100000), wantErr: ErrUnknownFormat},
 		{name: "json_nesting_bomb_in_bom", in: `{"bomFormat":"CycloneDX","x":` + strings.Repeat("[", 100000), wantErr: ErrTooDeep},
+		// from 1 MiB (concurrentValidateSize) the depth check runs on
+		// another goroutine while encoding/json decodes: its error still wins
+		{name: "deeply_nested_large", in: strings.Replace(nested(40), `"version":1,`, `"version":1,"metadata":{"component":{"type":"library","name":"`+strings.Repeat("x", concurrentValidateSize)+`"}},`, 1), opts: Options{MaxDepth: 8}, wantErr: ErrTooDeep},
+		{name: "json_nesting_bomb_large", in: `{"bomFormat":"CycloneDX","x":` + strings.Repeat("[", concurrentValidateSize+10), wantErr: ErrTooDeep},
 		{name: "too_large", in: nested(2), opts: Options{MaxBytes: 64}, wantErr: ErrTooLarge},
 		{name: "empty", in: "", wantErr: ErrUnknownFormat},
 		{name: "not_an_sbom", in: `{"hello":"world"}`, wantErr: ErrUnknownFormat},

@@ -7,6 +7,8 @@
 package sboms
 
 import (
+	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -36,21 +38,62 @@ type Matchers struct {
 
 // Analyze parses raw and returns what AttachSBOM stores (the subject, who
 // and the note are left for the caller) and the parsed document. An SBOM
-// that cannot be read at all returns the parser's *sbom.InputError.
+// that cannot be read at all returns the parser's *sbom.InputError. The
+// SHA-256 and the gzip form the store keeps (RawGzip) are computed on
+// another goroutine while the document is parsed.
 func Analyze(raw []byte, name string, opts sbom.Options, m Matchers) (*store.SBOMAttach, *sbom.Document, error) {
+	return analyzeRaw(raw, name, opts, m, true)
+}
+
+func analyzeRaw(raw []byte, name string, opts sbom.Options, m Matchers, compress bool) (*store.SBOMAttach, *sbom.Document, error) {
+	type digest struct {
+		sha string
+		gz  []byte
+		err error
+	}
+	dc := make(chan digest, 1)
+	go func() {
+		sum := sha256.Sum256(raw)
+		d := digest{sha: hex.EncodeToString(sum[:])}
+		if compress {
+			d.gz, d.err = gzipBytes(raw)
+		}
+		dc <- d
+	}()
 	doc, err := sbom.ParseBytes(raw, name, opts)
+	d := <-dc
 	if err != nil {
 		return nil, nil, err
 	}
-	sum := sha256.Sum256(raw)
+	if d.err != nil {
+		return nil, nil, fmt.Errorf("compress %s: %w", name, d.err)
+	}
 	q := quality.Evaluate(doc)
 	in := &store.SBOMAttach{
-		Raw: raw, SHA256: hex.EncodeToString(sum[:]),
+		Raw: raw, SHA256: d.sha, RawGzip: d.gz,
 		Format: string(doc.Format), SpecVersion: doc.SpecVersion, Serial: doc.Serial, Name: doc.Name,
 		Valid: doc.Valid(), Problems: len(doc.Problems), Quality: q.Score,
 	}
 	in.Components, in.Vulns = Match(doc, m)
 	return in, doc, nil
+}
+
+// gzipBytes compresses b as the store keeps SBOM documents (gzip, best
+// speed).
+func gzipBytes(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(b) / 6)
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }
 
 // components returns the document's primary component (if any) followed by

@@ -98,7 +98,7 @@ func Rematch(ctx context.Context, st store.SBOMStore, id int64, opts sbom.Option
 	if err != nil {
 		return nil, err
 	}
-	in, _, err := Analyze(raw, fmt.Sprintf("sbom %d", id), opts, m)
+	in, _, err := analyzeRaw(raw, fmt.Sprintf("sbom %d", id), opts, m, false) // only the vulnerabilities are stored
 	if err != nil {
 		return nil, err
 	}

@@ -72,6 +72,10 @@ type SBOMAttach struct {
 	// Raw is the document as uploaded; SHA256 its hex digest.
 	Raw    []byte
 	SHA256 string
+	// RawGzip, when set, is Raw gzip-compressed (what the store keeps); the
+	// store compresses Raw itself when it is nil. sboms.Analyze fills it
+	// while the document is parsed, on the core the parse leaves idle.
+	RawGzip []byte
 	// Summary of the parsed document.
 	Format, SpecVersion, Serial, Name string
 	Valid                             bool

@@ -108,19 +108,23 @@ func (s *DB) AttachSBOM(ctx context.Context, in *store.SBOMAttach) (*store.SBOMV
 }
 
 func (s *DB) insertSBOMDocument(ctx context.Context, tx *sql.Tx, in *store.SBOMAttach) (int64, error) {
-	var gz bytes.Buffer
-	zw, _ := gzip.NewWriterLevel(&gz, gzip.BestSpeed)
-	if _, err := zw.Write(in.Raw); err != nil {
-		return 0, fmt.Errorf("attach sbom: compress: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return 0, fmt.Errorf("attach sbom: compress: %w", err)
+	gz := in.RawGzip
+	if gz == nil {
+		var buf bytes.Buffer
+		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
+		if _, err := zw.Write(in.Raw); err != nil {
+			return 0, fmt.Errorf("attach sbom: compress: %w", err)
+		}
+		if err := zw.Close(); err != nil {
+			return 0, fmt.Errorf("attach sbom: compress: %w", err)
+		}
+		gz = buf.Bytes()
 	}
 	var id int64
 	now := ts(store.Now())
 	if err := tx.QueryRowContext(ctx, `INSERT INTO sbom_documents (sha256, format, spec_version, serial, name, size, valid, problems, quality, raw_gz, created_at, matched_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id`,
-		in.SHA256, in.Format, in.SpecVersion, in.Serial, in.Name, int64(len(in.Raw)), b2i(in.Valid), in.Problems, in.Quality, gz.Bytes(), now, now).Scan(&id); err != nil {
+		in.SHA256, in.Format, in.SpecVersion, in.Serial, in.Name, int64(len(in.Raw)), b2i(in.Valid), in.Problems, in.Quality, gz, now, now).Scan(&id); err != nil {
 		return 0, fmt.Errorf("attach sbom: insert document: %w", err)
 	}
 	// multi-row INSERTs (sqlTx.insertRows): a 100 MB SBOM has 100,000
