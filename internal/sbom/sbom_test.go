@@ -3,10 +3,12 @@ package sbom
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -324,5 +326,41 @@ func TestParseProblems(t *testing.T) {
 				t.Errorf("Parse(%s) problems (-want +got):\n%s", tt.name, diff)
 			}
 		})
+	}
+}
+
+// TestReadSized: the bytes read do not depend on the size hint (exact, too
+// small, too large, unknown), and at most limit+1 bytes are read.
+func TestReadSized(t *testing.T) {
+	t.Parallel()
+	data := []byte(strings.Repeat(`{"bomFormat":"CycloneDX"}`, 1000)) // 25,000 bytes
+	n := int64(len(data))
+	tests := []struct {
+		name        string
+		size, limit int64
+		want        int64
+	}{
+		{"exact", n, 1 << 20, n},
+		{"hint_too_small", 100, 1 << 20, n},
+		{"hint_too_large", n + 5000, 1 << 20, n},
+		{"unknown", -1, 1 << 20, n},
+		{"over_limit_exact_hint", n, 1000, 1001},
+		{"over_limit_unknown", -1, 1000, 1001},
+		{"empty_hint", 0, 1 << 20, n},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := ReadSized(iotest.HalfReader(bytes.NewReader(data)), tt.size, tt.limit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if int64(len(got)) != tt.want || !bytes.Equal(got, data[:tt.want]) {
+				t.Errorf("ReadSized(size %d, limit %d) = %d bytes, want the first %d", tt.size, tt.limit, len(got), tt.want)
+			}
+		})
+	}
+	if _, err := ReadSized(iotest.ErrReader(io.ErrUnexpectedEOF), 10, 100); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("ReadSized(failing reader) error = %v, want %v", err, io.ErrUnexpectedEOF)
 	}
 }

@@ -160,7 +160,7 @@ func Match(doc *sbom.Document, m Matchers) ([]store.SBOMComponent, []store.SBOMV
 				Suppressed: f.Suppressed, Justification: f.Justification, Detail: f.Detail, Confidence: "high"})
 		}
 	}
-	if m.NVD != nil {
+	if m.NVD != nil && m.NVD.Len() > 0 { // no CVE records: nothing to find by CPE or name
 		for _, f := range m.NVD.Match(work) {
 			i, ok := byRef[f.Ref]
 			if !ok {

@@ -100,6 +100,9 @@ func Match(doc *sbom.Document, cves []*nvd.CVE) []Finding {
 }
 
 func match(doc *sbom.Document, ix *Index) []Finding {
+	if len(ix.cves) == 0 {
+		return nil // nothing can match; skips parsing every component's CPEs
+	}
 	var comps []comp
 	var platform []cpe.Name // hardware and OS CPEs of the whole SBOM
 	add := func(c *sbom.Component) {
