@@ -3,7 +3,6 @@ package api
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -138,7 +137,9 @@ func (s *Server) attachSBOM(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, sbom.DefaultMaxBytes))
+	// One buffer of the announced size (at most the limit; a wrong
+	// Content-Length only costs a regrowth), not one grown by copying.
+	raw, err := sbom.ReadSized(http.MaxBytesReader(w, r.Body, sbom.DefaultMaxBytes), r.ContentLength, sbom.DefaultMaxBytes)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {

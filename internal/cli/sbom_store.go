@@ -191,6 +191,7 @@ func runSBOMAttach(ctx context.Context, env *Env, fs *flag.FlagSet, args []strin
 
 func readSBOMFile(env *Env, name string, limit int64) ([]byte, error) {
 	var r io.Reader = env.Stdin
+	size := int64(-1) // unknown: standard input
 	if name != "-" {
 		f, err := os.Open(name)
 		if err != nil {
@@ -198,8 +199,11 @@ func readSBOMFile(env *Env, name string, limit int64) ([]byte, error) {
 		}
 		defer f.Close()
 		r = f
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			size = fi.Size()
+		}
 	}
-	raw, err := io.ReadAll(io.LimitReader(r, limit+1))
+	raw, err := sbom.ReadSized(r, size, limit) // one buffer of the file's size, not a growing one
 	if err != nil {
 		return nil, fmt.Errorf("read %s: %w", name, err)
 	}

@@ -85,6 +85,20 @@ func TestSBOMCheckExitCodes(t *testing.T) {
 			wantCode: ExitOK,
 			wantOut:  []string{"-     cyclonedx-json  -     no", `line 1: /components/0/name: malformed sbom: unexpected end of json input (truncated?)`, "no vulnerability data was given"},
 		},
+		{
+			// medical-extended.cdx.json is 78,339 bytes: one byte over the
+			// limit is refused with the limit named, exactly the limit is read.
+			name:     "one_byte_over_max_size",
+			args:     []string{"sbom", "check", "--max-size", "78338", sbomExample("medical-extended.cdx.json")},
+			wantCode: ExitOK,
+			wantOut:  []string{"sbom too large: more than 78338 bytes"},
+		},
+		{
+			name:     "exactly_max_size",
+			args:     []string{"sbom", "check", "--max-size", "78339", sbomExample("medical-extended.cdx.json")},
+			wantCode: ExitOK,
+			wantOut:  []string{"cyclonedx-json  1.4   yes    65          78/100"},
+		},
 		{name: "no_subcommand", args: []string{"sbom"}, wantCode: ExitUsage, wantErr: "want a subcommand: check"},
 		{name: "no_files", args: []string{"sbom", "check"}, wantCode: ExitUsage, wantErr: "no SBOM files given"},
 		{name: "bad_format", args: []string{"sbom", "check", "--format", "xml", "x"}, wantCode: ExitUsage, wantErr: "--format must be table or json"},
