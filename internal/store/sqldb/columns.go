@@ -194,8 +194,8 @@ func decodeProvenance(d *inventory.Device, s string) error {
 	if s == "" || s == "{}" {
 		return nil
 	}
-	var sp storedProvenance
-	if err := json.Unmarshal([]byte(s), &sp); err != nil {
+	sp, err := parseStoredProvenance(s)
+	if err != nil {
 		return err
 	}
 	d.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
@@ -214,6 +214,39 @@ func decodeProvenance(d *inventory.Device, s string) error {
 		d.Provenance = nil
 	}
 	return nil
+}
+
+// provDecodeCache holds parsed stored provenance by its JSON text: an
+// import writes the same text for every device, so a 50-device page holds
+// one or a few distinct texts, and parsing each row's cost a quarter of the
+// page's CPU (docs/benchmarks/inventory.md, session 3 late). The values
+// are shared and never modified.
+var provDecodeCache struct {
+	sync.Mutex
+	m map[string]*storedProvenance
+}
+
+// provDecodeCacheSize bounds provDecodeCache: when full it starts over.
+const provDecodeCacheSize = 256
+
+func parseStoredProvenance(s string) (*storedProvenance, error) {
+	provDecodeCache.Lock()
+	sp, ok := provDecodeCache.m[s]
+	provDecodeCache.Unlock()
+	if ok {
+		return sp, nil
+	}
+	sp = new(storedProvenance)
+	if err := json.Unmarshal([]byte(s), sp); err != nil {
+		return nil, err
+	}
+	provDecodeCache.Lock()
+	if provDecodeCache.m == nil || len(provDecodeCache.m) >= provDecodeCacheSize {
+		provDecodeCache.m = make(map[string]*storedProvenance, provDecodeCacheSize)
+	}
+	provDecodeCache.m[s] = sp
+	provDecodeCache.Unlock()
+	return sp, nil
 }
 
 // scanDevice reads one row of selectDevice.

@@ -7,3 +7,12 @@ func SetSearchLimits(few, walk int) (restore func()) {
 	searchFewLimit, searchWalkBudget = few, walk
 	return func() { searchFewLimit, searchWalkBudget = oldFew, oldWalk }
 }
+
+// SetSearchShortWalk fixes the length of a SQLite search's short walk
+// before the walk with the candidate probe (search.go; 0: computed) for a
+// test and returns a function restoring it.
+func SetSearchShortWalk(n int) (restore func()) {
+	old := searchShortWalk
+	searchShortWalk = n
+	return func() { searchShortWalk = old }
+}

@@ -247,15 +247,24 @@ func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) s
 	if strings.HasPrefix(expr, "lower(") {
 		p = s.dialect.FoldParam(p)
 	}
-	return fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(id))
+	cond := fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, p, arg(id))
+	if strings.Contains(expr, " COLLATE ") {
+		// SQLite uses a row-value comparison on a collated column as a
+		// bound of the index range only with a plain comparison of the
+		// column beside it. Without it a cursor page, or a bounded search
+		// walk, scanned the index from its start or to its end (a short
+		// search walk by model: 7 CPU-ms instead of under 1 at 100,000).
+		cond = fmt.Sprintf("%s %s= %s AND %s", expr, strings.TrimSuffix(op, "="), p, cond)
+	}
+	return cond
 }
 
 // compositeSorts: filter field → sort fields for which a (filter, sort, id)
-// index exists (migrations 0009, 0010). A list filtered by the field and sorted by
-// one of these is a single index range scan.
+// index exists (migrations 0009, 0010, 0013). A list filtered by the field
+// and sorted by one of these is a single index range scan.
 var compositeSorts = map[string][]string{
-	"site":        {"asset_id", "updated_at"},             // 0009, 0010
-	"device_type": {"version", "end_of_support", "model"}, // 0009, 0010
+	"site":        {"asset_id", "updated_at", "vendor", "model"},                // 0009, 0010, 0013
+	"device_type": {"version", "end_of_support", "model", "vendor", "asset_id"}, // 0009, 0010, 0013
 	"criticality": {"end_of_support", "vendor"},
 }
 

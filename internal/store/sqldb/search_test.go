@@ -2,6 +2,7 @@ package sqldb_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -25,6 +26,24 @@ func TestSearchPlansSmallThresholds(t *testing.T) {
 	}
 	defer st.Close()
 	storetest.SearchIndex(t, st)
+}
+
+// The same with the short walk before the walk with the candidate probe
+// fixed at 2 devices (it rarely fills a page: the probe walk, bounded by
+// nothing but the page, answers) and at 1 (never fills one).
+func TestSearchPlansShortWalk(t *testing.T) {
+	defer sqldb.SetSearchLimits(5, 20)()
+	for _, n := range []int{1, 2} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			defer sqldb.SetSearchShortWalk(n)()
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			storetest.SearchIndex(t, st)
+		})
+	}
 }
 
 // A store that recorded migration 0010 before its search index existed
