@@ -2,11 +2,13 @@ package sqldb
 
 import (
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -293,7 +295,7 @@ func indexServes(q store.DeviceQuery, sortField string) bool {
 const scanBudget = 4000
 
 func (s *DB) queryDevices(ctx context.Context, page *store.DevicePage, sqlText string, args []any) error {
-	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
+	rows, err := s.queryCached(ctx, sqlText, args)
 	if err != nil {
 		return fmt.Errorf("list devices: %w", err)
 	}
@@ -306,6 +308,59 @@ func (s *DB) queryDevices(ctx context.Context, page *store.DevicePage, sqlText s
 		page.Devices = append(page.Devices, d)
 	}
 	return rows.Err()
+}
+
+// stmtCache holds the prepared list statements by database and SQL text:
+// parsing the 29-column SELECT again for every page was a tenth of the
+// CPU of a 50-device list request (serve profile, docs/benchmarks/api.md).
+// The shapes are few (filters and sort in a fixed order); once the cache
+// holds stmtCacheSize, further texts are run unprepared (closing cached
+// statements could close one another request is about to run).
+var stmtCache struct {
+	sync.Mutex
+	m map[stmtKey]*sql.Stmt
+}
+
+type stmtKey struct {
+	db   *sql.DB
+	text string
+}
+
+const stmtCacheSize = 256
+
+// queryCached runs sqlText as a cached prepared statement.
+func (s *DB) queryCached(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
+	k := stmtKey{s.SQL, sqlText}
+	stmtCache.Lock()
+	st, ok := stmtCache.m[k]
+	full := len(stmtCache.m) >= stmtCacheSize
+	stmtCache.Unlock()
+	if ok {
+		return st.QueryContext(ctx, args...)
+	}
+	if full {
+		return s.SQL.QueryContext(ctx, sqlText, args...)
+	}
+	st, err := s.SQL.PrepareContext(ctx, sqlText)
+	if err != nil {
+		return nil, err
+	}
+	stmtCache.Lock()
+	if old, ok := stmtCache.m[k]; ok { // prepared meanwhile by another request
+		stmtCache.Unlock()
+		st.Close()
+		return old.QueryContext(ctx, args...)
+	}
+	if stmtCache.m == nil {
+		stmtCache.m = make(map[stmtKey]*sql.Stmt)
+	}
+	if len(stmtCache.m) < stmtCacheSize {
+		stmtCache.m[k] = st
+	} else {
+		defer st.Close() // after the rows are read: closed with them
+	}
+	stmtCache.Unlock()
+	return st.QueryContext(ctx, args...)
 }
 
 type cursor struct {

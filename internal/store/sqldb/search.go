@@ -461,7 +461,7 @@ func (s *DB) searchIDs(ctx context.Context, sel string, where []string, order st
 	if limit > 0 {
 		sqlText += order + " LIMIT " + fmt.Sprint(limit)
 	}
-	rows, err := s.SQL.QueryContext(ctx, sqlText, args...)
+	rows, err := s.queryCached(ctx, sqlText, args)
 	if err != nil {
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
