@@ -297,16 +297,17 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 		// all sort late ("philips" sorted by vendor) would otherwise walk
 		// most of the table. Then take the candidates.
 		// SQLite: first a short walk that reads each device's row and
-		// checks its columns (about 7 us a device at 100,000): matches of
-		// a common word often start soon ("pump" sorted by asset_id fills
-		// a page within 151 devices). When it does not fill the page,
-		// the walk tests each device's id against the index's candidates
-		// first (one probe of a temporary table, without reading the row)
-		// and reads only the candidates' rows: the plain walk of "monitor"
-		// sorted by model read 12,000 rows (16.6 CPU-ms at 100,000
-		// devices; 5.7 with the probe, docs/benchmarks/inventory.md,
-		// session 3 late). Building that table costs about 3.5 ms for
-		// 17,000 candidates, more than a short walk that fills the page.
+		// checks its columns: matches of a common word often start soon
+		// ("pump" sorted by asset_id fills a page within 151 devices).
+		// When it does not fill the page, the walk tests each device's
+		// id against the index's candidates first (one probe of a
+		// temporary table, without reading the row) and reads only the
+		// candidates' rows: "monitor" sorted by model has its 51st match
+		// at the 11,870th device (11.5 CPU-ms at 100,000 devices; 6.6
+		// with the probe, docs/benchmarks/inventory.md, session 3 late).
+		// Building that table costs about 3.5 ms for 17,000 candidates,
+		// more than a short walk that fills the page (the old walk: about
+		// 1 us a device).
 		if c.ftsQuery != "" && short < budget {
 			ids, err := s.searchWalk(ctx, c, where, pos, short, limit, args, false)
 			if err != nil {
