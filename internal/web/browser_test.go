@@ -161,7 +161,11 @@ func TestBrowser(t *testing.T) {
 	wantText("wrong password", "#login-error", "Wrong user name or password")
 	shot("login")
 	do("sign in", chromedp.SetValue(chromedp.CSS("#username"), "analyst"), chromedp.SendKeys(chromedp.CSS("#password"), testPassword),
-		chromedp.Submit(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("h1")))
+		chromedp.Submit(chromedp.CSS("#password")),
+		// The sign-in page has an h1 too: wait until it is gone, or a slow
+		// answer (a loaded CI machine) lets the next step navigate away and
+		// cancel the login POST.
+		chromedp.WaitNotPresent(chromedp.CSS("#password")), chromedp.WaitVisible(chromedp.CSS("h1")))
 	// the login remembered where we were going
 	wantText("after sign in", "h1", "Devices")
 
