@@ -32,13 +32,7 @@ import (
 // advisories. Each sub-benchmark reports the p50 and p95 latency and the
 // process CPU time per request. docs/benchmarks/api.md has the figures.
 func BenchmarkFindingsAPI(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("MEDWARDEN_BENCH_DEVICES"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 100 {
-			b.Fatalf("MEDWARDEN_BENCH_DEVICES=%q: want a number ≥ 100", v)
-		}
-	}
+	n := benchDevices(b)
 	start := time.Now()
 	st, srv, tok, sample, nf := benchFleet(b, n)
 	b.Logf("fleet: %d devices, %d findings, loaded in %s", n, nf, time.Since(start).Round(time.Millisecond))
@@ -250,4 +244,19 @@ func benchFleet(b *testing.B, n int) (store.Store, *api.Server, string, string, 
 	}
 	srv := api.New(api.Deps{Store: st, RateLimit: api.RateLimit{PerClient: -1, PerAccount: -1}})
 	return st, srv, newToken(b, st, "ana", auth.Analyst, "findings:read"), sample, len(fs)
+}
+
+// benchDevices is the fleet size of the API benchmarks:
+// MEDWARDEN_BENCH_DEVICES, default 100,000.
+func benchDevices(b *testing.B) int {
+	b.Helper()
+	v := os.Getenv("MEDWARDEN_BENCH_DEVICES")
+	if v == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 100 {
+		b.Fatalf("MEDWARDEN_BENCH_DEVICES=%q: want a number ≥ 100", v)
+	}
+	return n
 }

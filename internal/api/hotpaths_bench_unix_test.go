@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -36,13 +35,7 @@ import (
 // fair figure on a shared machine) and its p50/p99 latency.
 // docs/benchmarks/api.md has the figures.
 func BenchmarkAPIHotPaths(b *testing.B) {
-	n := 100_000
-	if v := os.Getenv("MEDWARDEN_BENCH_DEVICES"); v != "" {
-		var err error
-		if n, err = strconv.Atoi(v); err != nil || n < 100 {
-			b.Fatalf("MEDWARDEN_BENCH_DEVICES=%q: want a number ≥ 100", v)
-		}
-	}
+	n := benchDevices(b)
 	raw, err := sqlite.Open(b.Context(), filepath.Join(b.TempDir(), sqlite.FileName))
 	if err != nil {
 		b.Fatal(err)

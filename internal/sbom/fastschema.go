@@ -332,6 +332,23 @@ func (v *fastValidator) formatOK(f *jsonschema.Format, s string) bool {
 	return ok
 }
 
+// sep steps over what follows a member or an element: a comma (more
+// follows) or closer (the object or array ends). Anything else, or the end
+// of the input, marks the document bad.
+func (v *fastValidator) sep(i int, closer byte) (int, bool) {
+	i = v.ws(i)
+	if i < len(v.d) {
+		switch v.d[i] {
+		case ',':
+			return i + 1, true
+		case closer:
+			return i + 1, false
+		}
+	}
+	v.bad = true
+	return i, false
+}
+
 func (v *fastValidator) ws(i int) int {
 	for i < len(v.d) {
 		switch v.d[i] {
@@ -687,21 +704,13 @@ func (v *fastValidator) object(n *fastNode, i int) (int, fstate) {
 			return i, fUnknown
 		}
 		st = fand(st, s)
-		i = v.ws(i)
-		if i >= len(d) {
-			v.bad = true
+		var more bool
+		if i, more = v.sep(i, '}'); v.bad {
 			return i, fUnknown
 		}
-		if d[i] == ',' {
-			i++
-			continue
-		}
-		if d[i] == '}' {
-			i++
+		if !more {
 			break
 		}
-		v.bad = true
-		return i, fUnknown
 	}
 	return i, fand(st, v.required(n, base))
 }
@@ -797,21 +806,13 @@ func (v *fastValidator) array(n *fastNode, i int) (int, fstate) {
 			}
 		}
 		count++
-		i = v.ws(i)
-		if i >= len(d) {
-			v.bad = true
+		var more bool
+		if i, more = v.sep(i, ']'); v.bad {
 			return i, fUnknown
 		}
-		if d[i] == ',' {
-			i++
-			continue
-		}
-		if d[i] == ']' {
-			i++
+		if !more {
 			break
 		}
-		v.bad = true
-		return i, fUnknown
 	}
 	if other && count > 1 {
 		st = fand(st, fUnknown)
