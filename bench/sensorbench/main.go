@@ -150,7 +150,7 @@ func run(mode, path string) error {
 			}
 		}
 		stage("run")
-		res := s.TakeResult()
+		res := s.TakeResultUnordered() // as medwarden scan does
 		stage("take-result")
 		stats = res.Stats
 		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}

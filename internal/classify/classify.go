@@ -115,14 +115,14 @@ func (c *Classifier) Classify(in Input) []Device {
 		if mac != "" {
 			d := byMAC[mac]
 			if d == nil {
-				d = &devAcc{mac: mac, ips: map[netip.Addr]bool{}, foreign: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
+				d = &devAcc{mac: mac, ips: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
 				byMAC[mac] = d
 			}
 			return d
 		}
 		d := byIP[ip]
 		if d == nil {
-			d = &devAcc{ips: map[netip.Addr]bool{ip: true}, foreign: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
+			d = &devAcc{ips: map[netip.Addr]bool{ip: true}, evidence: map[[2]string]*Evidence{}}
 			byIP[ip] = d
 		}
 		return d
@@ -158,6 +158,7 @@ func (c *Classifier) Classify(in Input) []Device {
 		case len(ips) > c.opt.MaxIPsPerMAC:
 			// A router: keep only its own link-local addresses.
 			d.routes = len(ips)
+			d.foreign = make(map[netip.Addr]bool, len(ips))
 			for _, ip := range ips {
 				if ip.Is6() && ip.IsLinkLocalUnicast() {
 					d.ips[ip] = true
@@ -169,6 +170,7 @@ func (c *Classifier) Classify(in Input) []Device {
 			// Site addresses plus public ones: the public ones are routed
 			// through this MAC (a gateway), not its own.
 			d.routes = len(ips) - len(local)
+			d.foreign = make(map[netip.Addr]bool, d.routes)
 			for _, ip := range ips {
 				if isLocal(ip) {
 					d.ips[ip] = true
@@ -258,7 +260,10 @@ func (c *Classifier) Classify(in Input) []Device {
 		accs[i] = nil
 	}
 	slices.SortFunc(out, func(a, b Device) int {
-		return cmp.Or(cmp.Compare(a.MAC, b.MAC), firstAddr(a.IPs).Compare(firstAddr(b.IPs)))
+		if c := strings.Compare(a.MAC, b.MAC); c != 0 {
+			return c
+		}
+		return firstAddr(a.IPs).Compare(firstAddr(b.IPs))
 	})
 	return out
 }
@@ -304,6 +309,13 @@ const maxRuleMemo = 1 << 17
 
 func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 	dev := Device{MAC: d.mac}
+	// Sized up front (nil when empty, as appending leaves them).
+	if len(d.ips) > 0 {
+		dev.IPs = make([]netip.Addr, 0, len(d.ips))
+	}
+	if len(d.evidence) > 0 {
+		dev.Evidence = make([]Evidence, 0, len(d.evidence))
+	}
 	for ip := range d.ips {
 		dev.IPs = append(dev.IPs, ip)
 	}
@@ -312,7 +324,11 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 		dev.Evidence = append(dev.Evidence, *e)
 	}
 	slices.SortFunc(dev.Evidence, func(a, b Evidence) int {
-		return cmp.Or(cmp.Compare(a.Field, b.Field), cmp.Compare(a.Value, b.Value))
+		// Short-circuit, not cmp.Or (which evaluates both comparisons).
+		if c := strings.Compare(a.Field, b.Field); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Value, b.Value)
 	})
 	// Pseudo-observations that rules can match on too.
 	facts := make([][2]string, 0, len(dev.Evidence)+2)

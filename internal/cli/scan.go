@@ -101,7 +101,7 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if err != nil {
 		return err
 	}
-	rep := report.FromResult(s.TakeResult(), cl)
+	rep := report.FromResult(s.TakeResultUnordered(), cl)
 	if a.format == "table" {
 		return rep.WriteTable(env.Stdout)
 	}

@@ -3,6 +3,8 @@ package sensor
 import (
 	"bytes"
 	"cmp"
+	"encoding/binary"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strconv"
@@ -105,22 +107,90 @@ func (v *edgeVal) add(pkts, bytes uint64, first, last int64) {
 	v.bytes += bytes
 }
 
-// edgeTable is a map of edges with its counters in a slice.
+// edgeTable is the edges' keys and counters in two slices (index i is
+// one edge) under an open-addressing index (linear probing; a slot holds
+// index + 1 and 32 bits of the key's hash, so probing rarely compares a
+// key and growing never rehashes one). It replaced a Go map of edgeKey,
+// whose hashing of 50-byte keys and growth cost a few percent of a scan.
 type edgeTable struct {
-	idx  map[edgeKey]uint32
-	vals []edgeVal
+	keys  []edgeKey
+	vals  []edgeVal
+	slots []uint64 // index+1 | hash32<<32; 0: empty
+	mask  uint32
+	seed  uint64
 }
 
-func newEdgeTable() *edgeTable { return &edgeTable{idx: map[edgeKey]uint32{}} }
+func newEdgeTable() *edgeTable {
+	return &edgeTable{slots: make([]uint64, 256), mask: 255, seed: rand.Uint64() | 1}
+}
+
+// len is the number of edges.
+func (t *edgeTable) len() int { return len(t.keys) }
+
+func (t *edgeTable) hash32(k *edgeKey) uint32 {
+	w0 := binary.LittleEndian.Uint64(k.src[:8])
+	w1 := binary.LittleEndian.Uint64(k.src[8:])
+	w2 := binary.LittleEndian.Uint64(k.dst[:8])
+	w3 := binary.LittleEndian.Uint64(k.dst[8:])
+	w4 := uint64(k.srcMAC[0]) | uint64(k.srcMAC[1])<<8 | uint64(k.srcMAC[2])<<16 | uint64(k.srcMAC[3])<<24 |
+		uint64(k.srcMAC[4])<<32 | uint64(k.srcMAC[5])<<40 | uint64(k.dport)<<48
+	w5 := uint64(k.dstMAC[0]) | uint64(k.dstMAC[1])<<8 | uint64(k.dstMAC[2])<<16 | uint64(k.dstMAC[3])<<24 |
+		uint64(k.dstMAC[4])<<32 | uint64(k.dstMAC[5])<<40 | uint64(k.proto)<<48 | uint64(k.app)<<56
+	h := mix64(w0^t.seed, w1^0xa0761d6478bd642f)
+	h = mix64(h^w2, w3^0xe7037ed1a0b428db)
+	h = mix64(h^w4, w5^0x8ebc6af09c88c6e3^uint64(k.flags))
+	return uint32(h >> 32)
+}
+
+// find returns the index of k, or -1 and the slot where k would go.
+func (t *edgeTable) find(k *edgeKey) (int, uint32, uint32) {
+	h := t.hash32(k)
+	for i := h & t.mask; ; i = (i + 1) & t.mask {
+		e := t.slots[i]
+		if e == 0 {
+			return -1, i, h
+		}
+		if uint32(e>>32) == h {
+			if j := int(uint32(e)) - 1; t.keys[j] == *k {
+				return j, i, h
+			}
+		}
+	}
+}
+
+func (t *edgeTable) has(k *edgeKey) bool {
+	j, _, _ := t.find(k)
+	return j >= 0
+}
 
 func (t *edgeTable) add(k edgeKey, pkts, bytes uint64, first, last int64) {
-	i, ok := t.idx[k]
-	if !ok {
-		i = uint32(len(t.vals))
-		t.idx[k] = i
+	j, slot, h := t.find(&k)
+	if j < 0 {
+		j = len(t.keys)
+		t.keys = append(t.keys, k)
 		t.vals = append(t.vals, edgeVal{})
+		t.slots[slot] = uint64(j+1) | uint64(h)<<32
+		if len(t.keys)*2 > len(t.slots) {
+			t.grow()
+		}
 	}
-	t.vals[i].add(pkts, bytes, first, last)
+	t.vals[j].add(pkts, bytes, first, last)
+}
+
+func (t *edgeTable) grow() {
+	old := t.slots
+	t.slots = make([]uint64, 2*len(old))
+	t.mask = uint32(len(t.slots) - 1)
+	for _, e := range old {
+		if e == 0 {
+			continue
+		}
+		i := uint32(e>>32) & t.mask
+		for t.slots[i] != 0 {
+			i = (i + 1) & t.mask
+		}
+		t.slots[i] = e
+	}
 }
 
 // NewEdgeAggregator returns an aggregator with buckets of interval
@@ -140,21 +210,21 @@ const DefaultMaxEdges = 250_000
 // max·9/8 its destination too ("any host"); past max·5/4 its source too.
 // Folded edges are counted (Stats.EdgesFolded).
 func (a *EdgeAggregator) fold(k edgeKey) edgeKey {
-	n := len(a.total.vals)
+	n := a.total.len()
 	if a.max <= 0 || n < a.max {
 		return k
 	}
-	if _, ok := a.total.idx[k]; ok {
+	if a.total.has(&k) {
 		return k
 	}
 	a.folded++
 	k.dport, k.app = 0, appFolded
-	if _, ok := a.total.idx[k]; ok || n < a.max+a.max/8 {
+	if a.total.has(&k) || n < a.max+a.max/8 {
 		return k
 	}
 	k.dst, k.dstMAC = [16]byte{}, [6]byte{}
 	k.flags &^= edgeDstValid | edgeDstV6 | edgeDstMAC
-	if _, ok := a.total.idx[k]; ok || n < a.max+a.max/4 {
+	if a.total.has(&k) || n < a.max+a.max/4 {
 		return k
 	}
 	k.src, k.srcMAC = [16]byte{}, [6]byte{}
@@ -255,16 +325,22 @@ func (a *EdgeAggregator) Buckets() []EdgeBucket {
 // sorted returns t's edges in the order of CompareEdgeKeys: the compact
 // keys are sorted first (compareEdgeKeys is the same order) and converted
 // after, each MAC text made once.
-func (a *EdgeAggregator) sorted(t *edgeTable) []Edge {
+func (a *EdgeAggregator) sorted(t *edgeTable) []Edge { return a.collect(t, true) }
+
+// collect returns t's edges, sorted (see sorted) or in no particular
+// order.
+func (a *EdgeAggregator) collect(t *edgeTable, sorted bool) []Edge {
 	type kv struct {
 		k edgeKey
 		i uint32
 	}
-	ks := make([]kv, 0, len(t.idx))
-	for k, i := range t.idx {
-		ks = append(ks, kv{k, i})
+	ks := make([]kv, 0, t.len())
+	for i, k := range t.keys {
+		ks = append(ks, kv{k, uint32(i)})
 	}
-	slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
+	if sorted {
+		slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
+	}
 	macs := map[[6]byte]string{}
 	mac := func(m [6]byte, ok bool) string {
 		if !ok {

@@ -76,6 +76,16 @@ func TestFromResultIsBuild(t *testing.T) {
 			if taken.Observations != nil || taken.Edges != nil || taken.Hosts != nil {
 				t.Error("FromResult did not release the result's observations, edges and hosts")
 			}
+
+			// What medwarden scan does: the unordered take.
+			s = runCapture(t, f)
+			got.Reset()
+			if err := FromResult(s.TakeResultUnordered(), c).WriteJSON(&got); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("FromResult(TakeResultUnordered()) report differs from Build(Result()):\n got %d bytes\nwant %d bytes", got.Len(), want.Len())
+			}
 		})
 	}
 }

@@ -149,6 +149,16 @@ func evidence(res *sensor.Result) []classify.Evidence {
 
 // bindings is the classification input of res's hosts, sorted.
 func bindings(res *sensor.Result) []classify.Binding {
+	out := unsortedBindings(res)
+	slices.SortFunc(out, func(a, b classify.Binding) int {
+		return cmp.Or(cmp.Compare(a.MAC, b.MAC), a.IP.Compare(b.IP))
+	})
+	return out
+}
+
+// unsortedBindings is bindings in no particular order (which is all
+// classify.Classify needs).
+func unsortedBindings(res *sensor.Result) []classify.Binding {
 	n := 0
 	for _, h := range res.Hosts {
 		for _, how := range h.IPs {
@@ -169,9 +179,6 @@ func bindings(res *sensor.Result) []classify.Binding {
 			}
 		}
 	}
-	slices.SortFunc(out, func(a, b classify.Binding) int {
-		return cmp.Or(cmp.Compare(a.MAC, b.MAC), a.IP.Compare(b.IP))
-	})
 	return out
 }
 
@@ -180,10 +187,13 @@ func bindings(res *sensor.Result) []classify.Binding {
 // they are bindings (a map per MAC: tens of MB on scan-heavy captures),
 // then its observations once they are evidence, each device's evidence
 // once it is in the report, res's edges once aggregated. res is emptied
-// (only Stats stays); use Build to keep it.
+// (only Stats stays); use Build to keep it. The order of res's
+// observations, hosts and edges does not matter (the report orders what
+// it writes), so res may come from Sensor.TakeResultUnordered; its
+// findings must be in the order Sensor.Result gives them.
 func FromResult(res *sensor.Result, c *classify.Classifier) *Report {
 	var in classify.Input
-	in.Bindings = bindings(res)
+	in.Bindings = unsortedBindings(res)
 	res.Hosts = nil
 	in.Evidence = evidence(res)
 	res.Observations = nil
@@ -226,61 +236,10 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 			devs[i].Evidence = nil
 		}
 	}
-	// endpoint names an edge end: the device owning the IP, else the MAC
-	// when that MAC is a device whose addresses are unknown, else the IP.
-	endpoint := func(mac string, ip netip.Addr) string {
-		if !ip.IsValid() {
-			return "*" // folded edge: any host
-		}
-		if k, ok := ipOwner[ip]; ok {
-			return k
-		}
-		if ip.IsUnspecified() && macDev[mac] {
-			return mac // a DHCP client before it has an address
-		}
-		return ip.String()
-	}
-	type ek struct {
-		src, dst, proto, app string
-		dport                uint16
-	}
-	// The report's edges are aggregated in place: the map holds indexes
-	// into r.Edges (no edge object per entry, no copy afterwards).
-	agg := make(map[ek]int32, len(res.Edges))
-	r.Edges = make([]Edge, 0, len(res.Edges))
-	for _, e := range res.Edges {
-		k := ek{src: endpoint(e.SrcMAC, e.SrcIP), dst: endpoint(e.DstMAC, e.DstIP), proto: e.Proto, app: e.App, dport: e.DPort}
-		i, ok := agg[k]
-		if !ok {
-			i = int32(len(r.Edges))
-			agg[k] = i
-			r.Edges = append(r.Edges, Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app, FirstSeen: ts(e.First), LastSeen: ts(e.Last)})
-		} else {
-			x := &r.Edges[i]
-			if f := ts(e.First); f < x.FirstSeen {
-				x.FirstSeen = f
-			}
-			if l := ts(e.Last); l > x.LastSeen {
-				x.LastSeen = l
-			}
-		}
-		x := &r.Edges[i]
-		x.Packets += e.Packets
-		x.Bytes += e.Bytes
-	}
+	r.Edges = reportEdges(res.Edges, ipOwner, macDev)
 	if release {
 		res.Edges = nil
 	}
-	slices.SortFunc(r.Edges, func(a, b Edge) int {
-		// Short-circuit, not cmp.Or (which evaluates every comparison).
-		if c := strings.Compare(a.Src, b.Src); c != 0 {
-			return c
-		}
-		if c := strings.Compare(a.Dst, b.Dst); c != 0 {
-			return c
-		}
-		return cmp.Or(cmp.Compare(a.Proto, b.Proto), cmp.Compare(a.DPort, b.DPort), cmp.Compare(a.App, b.App))
-	})
 	for _, f := range res.Findings {
 		rf := Finding{Kind: f.Kind, Severity: f.Severity, Protocol: f.Protocol, Detail: f.Detail, MAC: f.MAC,
 			FirstSeen: ts(f.FirstSeen), LastSeen: ts(f.LastSeen), Count: f.Count}
