@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -84,16 +85,28 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 		now = store.Now()
 	}
 	res := &Result{File: opts.Source}
+	// The identities of the stored devices are read before the transaction,
+	// so that other writers need not wait for a full scan; the transaction
+	// then catches up with what was written meanwhile (catchUp).
+	mark, err := st.IdentityMark(ctx)
+	if err != nil {
+		return res, err
+	}
 	existing, err := st.CountDevices(ctx)
 	if err != nil {
 		return res, fmt.Errorf("count devices: %w", err)
 	}
 	idx := inventory.NewIndexSize(int(existing))
+	scanned := make([]int64, 0, existing) // ids in the index, ascending
 	if err := st.ScanIdentities(ctx, func(d *inventory.Device) error {
 		idx.Add(d.ID, d)
+		scanned = append(scanned, d.ID)
 		return nil
 	}); err != nil {
 		return res, fmt.Errorf("read existing identities: %w", err)
+	}
+	if afterScan != nil {
+		afterScan(ctx)
 	}
 	prov := inventory.Provenance{Kind: inventory.SourceImported, Source: opts.Source, At: now}
 	addErr := func(e *inventory.InputError) {
@@ -105,8 +118,14 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 		}
 	}
 	err = st.Import(ctx, func(tx store.ImportTx) error {
+		n, err := catchUp(ctx, tx, mark, &idx, scanned)
+		if err != nil {
+			return err
+		}
+		existing, scanned = n, nil
 		var pending []*inventory.Device
-		touched := map[int64]int{} // device id (negative: pending) → line or record number
+		touched := map[int64]int{} // stored device id → line or record number
+		var newLines []int         // new device -id-1 → line or record number
 		nextTemp := int64(0)
 		flush := func() error {
 			if len(pending) == 0 || (res.Invalid > 0 && !opts.SkipInvalid) {
@@ -193,6 +212,12 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 					addErr(&inventory.InputError{File: opts.Source, Line: line, Reason: err.Error()})
 					continue
 				}
+				if id < 0 {
+					first := newLines[-id-1]
+					addErr(&inventory.InputError{File: opts.Source, Line: line, Column: rule,
+						Value: d.Get(ruleField(rule)), Reason: fmt.Sprintf("same device as record at line %d (matched by %s)", first, rule)})
+					continue
+				}
 				if id != 0 {
 					if first, dup := touched[id]; dup {
 						addErr(&inventory.InputError{File: opts.Source, Line: line, Column: rule,
@@ -236,7 +261,7 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 					nd.CreatedAt = now
 					nextTemp--
 					idx.Add(nextTemp, nd)
-					touched[nextTemp] = line
+					newLines = append(newLines, line)
 					pending = append(pending, nd)
 					res.Created++
 					if len(pending) >= insertBatch {
@@ -279,6 +304,55 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 	}
 	res.Written = true
 	return res, nil
+}
+
+// afterScan, when set (tests), runs between the identity scan and the
+// import transaction.
+var afterScan func(context.Context)
+
+// catchUp brings the identity index, built from a scan before the
+// transaction, up to the transaction's view: other writers are kept out
+// from here on, the devices written since the scan are indexed again, and
+// when devices were deleted meanwhile (the count says so) the index is
+// rebuilt from a scan inside the transaction. It returns the number of
+// stored devices.
+func catchUp(ctx context.Context, tx store.ImportTx, mark store.IdentityMark, idx **inventory.Index, scanned []int64) (int64, error) {
+	if !slices.IsSorted(scanned) {
+		slices.Sort(scanned)
+	}
+	var changed []*inventory.Device
+	n, err := tx.IdentitiesSince(ctx, mark, func(d *inventory.Device) error {
+		changed = append(changed, d)
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	stale := map[int64]bool{}
+	added := 0
+	for _, d := range changed {
+		if _, ok := slices.BinarySearch(scanned, d.ID); ok {
+			stale[d.ID] = true
+		} else {
+			added++
+		}
+	}
+	if n != int64(len(scanned)+added) {
+		x := inventory.NewIndexSize(int(n))
+		if err := tx.ScanIdentities(ctx, func(d *inventory.Device) error {
+			x.Add(d.ID, d)
+			return nil
+		}); err != nil {
+			return 0, fmt.Errorf("read identities again: %w", err)
+		}
+		*idx = x
+		return n, nil
+	}
+	(*idx).RemoveIDs(stale)
+	for _, d := range changed {
+		(*idx).Add(d.ID, d)
+	}
+	return n, nil
 }
 
 // ruleField maps a merge rule name to the field whose value it matched on.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Identity rules, in the order Match tries them.
@@ -39,6 +40,32 @@ type Index struct {
 	udi    keyIndex[pair]
 	vendor keyIndex[pair]
 	mac    keyIndex[string]
+	keys   arena // the bytes of every key, copied out of the devices
+}
+
+// arena holds copies of key strings in large shared blocks. A device's
+// fields are often substrings of a larger allocation (a decoded CSV record
+// shares one string per line); indexing them as they are kept every record
+// of an import alive, and a copy per key would cost an allocation each.
+type arena struct{ buf []byte }
+
+// arenaBlock is the size of one block of key bytes.
+const arenaBlock = 256 << 10
+
+func (a *arena) clone(s string) string {
+	if s == "" {
+		return ""
+	}
+	if len(s) > cap(a.buf)-len(a.buf) {
+		if len(s) > arenaBlock/4 {
+			return strings.Clone(s)
+		}
+		a.buf = make([]byte, 0, arenaBlock)
+	}
+	start := len(a.buf)
+	a.buf = append(a.buf, s...)
+	// The block's bytes up to len are never written again.
+	return unsafe.String(&a.buf[start], len(s))
 }
 
 type pair struct{ a, b string }
@@ -82,7 +109,7 @@ func (x *keyIndex[K]) add(k K, e entry) {
 		if i := slices.IndexFunc(es, func(o entry) bool { return o.id == e.id }); i >= 0 {
 			es[i] = e
 		} else {
-			x.many[k] = append(es, e)
+			x.many[k] = insertEntry(es, e)
 		}
 		return
 	}
@@ -92,7 +119,43 @@ func (x *keyIndex[K]) add(k K, e entry) {
 		x.one[k] = e
 	default:
 		delete(x.one, k)
-		x.many[k] = []entry{old, e}
+		x.many[k] = insertEntry([]entry{old}, e)
+	}
+}
+
+// insertEntry adds e to the devices sharing a key: stored devices (ids
+// above 0) in id order, then devices not saved yet in the order they were
+// added. A scan in id order appends; a stored device indexed again after a
+// change (Index.RemoveIDs, then Add) returns to its place.
+func insertEntry(es []entry, e entry) []entry {
+	i := len(es)
+	if e.id > 0 {
+		i = slices.IndexFunc(es, func(o entry) bool { return o.id < 0 || o.id > e.id })
+		if i < 0 {
+			i = len(es)
+		}
+	}
+	return slices.Insert(es, i, e)
+}
+
+// removeIDs drops every entry of the given devices.
+func (x *keyIndex[K]) removeIDs(ids map[int64]bool) {
+	for k, e := range x.one {
+		if ids[e.id] {
+			delete(x.one, k)
+		}
+	}
+	for k, es := range x.many {
+		es = slices.DeleteFunc(slices.Clone(es), func(o entry) bool { return ids[o.id] })
+		switch len(es) {
+		case 0:
+			delete(x.many, k)
+		case 1:
+			delete(x.many, k)
+			x.one[k] = es[0]
+		default:
+			x.many[k] = es
+		}
 	}
 }
 
@@ -210,24 +273,40 @@ func keysOf(d *Device) identity {
 	return k
 }
 
-// Add indexes device id under every identity key of d.
+// Add indexes device id under every identity key of d. The index keeps
+// copies of the keys, not d or its strings.
 func (x *Index) Add(id int64, d *Device) {
 	k := keysOf(d)
+	a := &x.keys
+	k.asset = a.clone(k.asset)
 	e := entry{id: id, asset: k.asset}
 	if k.asset != "" {
 		x.asset.add(k.asset, e)
 	}
 	if k.udi.a != "" {
-		x.udi.add(k.udi, e)
+		x.udi.add(pair{a.clone(k.udi.a), a.clone(k.udi.b)}, e)
 	}
 	if k.vendor.a != "" {
-		x.vendor.add(k.vendor, e)
+		x.vendor.add(pair{a.clone(k.vendor.a), a.clone(k.vendor.b)}, e)
 	}
 	for _, m := range k.macs {
 		if m != "" {
-			x.mac.add(lowerMAC(m), e)
+			x.mac.add(a.clone(lowerMAC(m)), e)
 		}
 	}
+}
+
+// RemoveIDs drops the given devices from every key, whatever their keys
+// were: for devices changed by someone else since they were added. It
+// walks the whole index.
+func (x *Index) RemoveIDs(ids map[int64]bool) {
+	if len(ids) == 0 {
+		return
+	}
+	x.asset.removeIDs(ids)
+	x.udi.removeIDs(ids)
+	x.vendor.removeIDs(ids)
+	x.mac.removeIDs(ids)
 }
 
 // Remove drops device id from every identity key of d (d as it was added).

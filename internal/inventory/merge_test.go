@@ -123,6 +123,52 @@ func TestMatchSharedKeyAndRemove(t *testing.T) {
 	}
 }
 
+// TestRemoveIDs: devices changed by another writer are dropped by id,
+// whatever their keys were, and indexed again in their place: stored
+// devices sharing a key stay in id order, devices not saved yet after them.
+func TestRemoveIDs(t *testing.T) {
+	x := NewIndex()
+	const vrrp = "00:00:5e:00:01:01"
+	x.Add(-1, &Device{MACs: []string{vrrp}}) // a record of the import
+	x.Add(3, &Device{AssetID: "C", Vendor: "Baxter", Serial: "S3", MACs: []string{vrrp}})
+	x.Add(5, &Device{AssetID: "E", MACs: []string{vrrp}})
+	x.Add(1, &Device{AssetID: "A", MACs: []string{vrrp}})
+	candidates := func() []int64 {
+		t.Helper()
+		_, _, err := x.Match(&Device{MACs: []string{vrrp}})
+		var ae *AmbiguousError
+		if !errors.As(err, &ae) {
+			t.Fatalf("Match on a shared MAC: err = %v, want *AmbiguousError", err)
+		}
+		return ae.Candidates[RuleMAC]
+	}
+	if diff := cmp.Diff([]int64{1, 3, 5, -1}, candidates()); diff != "" {
+		t.Errorf("candidates (-want +got):\n%s", diff)
+	}
+	// Device 3 changed elsewhere: its asset tag and serial are now others.
+	x.RemoveIDs(map[int64]bool{3: true})
+	if diff := cmp.Diff([]int64{1, 5, -1}, candidates()); diff != "" {
+		t.Errorf("after RemoveIDs(3) (-want +got):\n%s", diff)
+	}
+	for _, d := range []*Device{{AssetID: "C"}, {Vendor: "Baxter", Serial: "S3"}} {
+		if id, _, err := x.Match(d); id != 0 || err != nil {
+			t.Errorf("after RemoveIDs(3): Match(%+v) = (%d, %v), want (0, nil)", d, id, err)
+		}
+	}
+	x.Add(3, &Device{AssetID: "C2", Vendor: "Baxter", Serial: "S3b", MACs: []string{vrrp}})
+	if diff := cmp.Diff([]int64{1, 3, 5, -1}, candidates()); diff != "" {
+		t.Errorf("after adding 3 again (-want +got):\n%s", diff)
+	}
+	if id, rule, err := x.Match(&Device{Vendor: "Baxter", Serial: "S3B"}); id != 3 || rule != RuleVendorSerial || err != nil {
+		t.Errorf("Match by the new serial = (%d, %q, %v), want (3, vendor+serial, nil)", id, rule, err)
+	}
+	// A shared key left with one device is an ordinary key again.
+	x.RemoveIDs(map[int64]bool{1: true, 3: true, -1: true})
+	if id, rule, err := x.Match(&Device{MACs: []string{vrrp}}); id != 5 || rule != RuleMAC || err != nil {
+		t.Errorf("after removing all but 5: Match = (%d, %q, %v), want (5, mac, nil)", id, rule, err)
+	}
+}
+
 func TestApply(t *testing.T) {
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	old := Provenance{Kind: SourceEdited, Source: "alice", At: t0}

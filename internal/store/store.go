@@ -57,6 +57,10 @@ type DeviceStore interface {
 	// ScanIdentities streams every device's identity fields (asset id, UDI,
 	// vendor, serial, MACs; other fields are empty) to build a merge index.
 	ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error
+	// IdentityMark marks the present, before a ScanIdentities, so that an
+	// import transaction can catch up with the device writes committed
+	// since (ImportTx.IdentitiesSince).
+	IdentityMark(ctx context.Context) (IdentityMark, error)
 	// ScanDevices streams every device in id order (exports).
 	ScanDevices(ctx context.Context, fn func(*inventory.Device) error) error
 	// Import runs fn inside one transaction: all of its writes land or none.
@@ -76,7 +80,20 @@ type ImportTx interface {
 	// assigns their IDs.
 	Insert(ctx context.Context, ds []*inventory.Device) error
 	Update(ctx context.Context, d *inventory.Device) error
+	// IdentitiesSince keeps every other device writer out until the
+	// transaction ends (SQLite's write transaction does already; PostgreSQL
+	// takes a table lock that readers pass), then streams the identity
+	// fields of every device created or changed since mark was taken (and
+	// possibly of a few others; fn may keep the device) and returns the
+	// number of devices stored now. Deletions show only in that number.
+	IdentitiesSince(ctx context.Context, mark IdentityMark, fn func(*inventory.Device) error) (int64, error)
+	// ScanIdentities is DeviceStore.ScanIdentities inside the transaction.
+	ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error
 }
+
+// IdentityMark is an opaque point in a store's history of device writes
+// (DeviceStore.IdentityMark); the empty mark is before the first write.
+type IdentityMark string
 
 // DeviceQuery selects a page of devices.
 type DeviceQuery struct {

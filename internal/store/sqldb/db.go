@@ -16,7 +16,8 @@ import (
 type DB struct {
 	SQL         *sql.DB
 	dialect     Dialect
-	searchTable bool // the search index of migration 0010 exists (search.go)
+	searchTable bool         // the search index of migration 0010 exists (search.go)
+	trigrams    trigramStats // how common each searched trigram is (search.go)
 
 	writes groupCommit // audited device writes (device_writes.go)
 }
@@ -199,22 +200,34 @@ func (s *DB) DeleteDevice(ctx context.Context, id int64, ifRevision int64) error
 	return nil
 }
 
+// identityColumns are the columns ScanIdentities reads.
+const identityColumns = "id, asset_id, udi_di, vendor, serial, macs"
+
+// scanIdentity reads one row of identityColumns into a new device.
+func scanIdentity(r Row) (*inventory.Device, error) {
+	d := new(inventory.Device)
+	var asset sql.NullString
+	var macs string
+	if err := r.Scan(&d.ID, &asset, &d.UDIDI, &d.Vendor, &d.Serial, &macs); err != nil {
+		return nil, err
+	}
+	d.AssetID, d.MACs = asset.String, splitAddrs(macs)
+	return d, nil
+}
+
 // ScanIdentities streams identity fields of every device.
 func (s *DB) ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error {
-	rows, err := s.SQL.QueryContext(ctx, "SELECT id, asset_id, udi_di, vendor, serial, macs FROM devices ORDER BY id")
+	rows, err := s.SQL.QueryContext(ctx, "SELECT "+identityColumns+" FROM devices ORDER BY id")
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var d inventory.Device
-		var asset sql.NullString
-		var macs string
-		if err := rows.Scan(&d.ID, &asset, &d.UDIDI, &d.Vendor, &d.Serial, &macs); err != nil {
+		d, err := scanIdentity(rows)
+		if err != nil {
 			return err
 		}
-		d.AssetID, d.MACs = asset.String, splitAddrs(macs)
-		if err := fn(&d); err != nil {
+		if err := fn(d); err != nil {
 			return err
 		}
 	}

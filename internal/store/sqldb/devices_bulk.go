@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
 )
 
 // Bulk loads. Maintaining every secondary index of the devices table row by
@@ -261,3 +262,88 @@ func (p *pipeTx) NextIDs(ctx context.Context, n int) ([]int64, error) {
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
+
+// Identity catch-up. The importer reads the identities of every stored
+// device before its transaction (a full scan, about a second at 1,000,000
+// devices, that other writers need not wait for); inside the transaction,
+// with other writers kept out, it reads only the devices written since
+// (IdentitiesSince), and the number of devices, which shows deletions.
+//
+// SQLite: writers are serialised and stamp updated_at (store.Now) while
+// they hold the write lock, so a write committed after the mark was read
+// carries a stamp no earlier than any stamp the mark saw. The mark is the
+// latest updated_at cut to the second ("2026-11-28T21:00:05"): every stamp
+// of that second or later compares >= to it as text whatever its fraction
+// (RFC 3339 with trimmed zeros does not sort as text within a second), and
+// the clock may step back by up to a second.
+//
+// PostgreSQL: writers run concurrently and stamp updated_at in any order,
+// so the mark is the oldest transaction id still running when it is taken
+// (pg_snapshot_xmin): every row version written by a transaction that
+// commits after the mark has an xmin (its transaction's or a
+// subtransaction's id) at or after it. xmin is 32 bits; it is widened
+// against the current 64-bit id, which is exact for any row version less
+// than 2^31 transactions old. Older rows may be reported too (a frozen row
+// widened wrongly, or a transaction that committed before the mark):
+// reading a device again is harmless.
+
+// sqliteMarkLen is the length of "2006-01-02T15:04:05".
+const sqliteMarkLen = 19
+
+// IdentityMark marks the present for IdentitiesSince (see above).
+func (s *DB) IdentityMark(ctx context.Context) (store.IdentityMark, error) {
+	q := "SELECT coalesce(max(updated_at), '') FROM devices"
+	if s.dialect.Name() == "postgres" {
+		q = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
+	}
+	var m string
+	if err := s.SQL.QueryRowContext(ctx, q).Scan(&m); err != nil {
+		return "", fmt.Errorf("identity mark: %w", err)
+	}
+	if s.dialect.Name() != "postgres" && len(m) > sqliteMarkLen {
+		m = m[:sqliteMarkLen]
+	}
+	return store.IdentityMark(m), nil
+}
+
+// IdentitiesSince: see store.ImportTx and the comment above.
+func (t *importTx) IdentitiesSince(ctx context.Context, mark store.IdentityMark, fn func(*inventory.Device) error) (int64, error) {
+	q, arg := "SELECT "+identityColumns+" FROM devices WHERE updated_at >= $1", any(string(mark))
+	if t.dialect.Name() == "postgres" {
+		if err := t.tx.Exec(ctx, "LOCK TABLE devices IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+			return 0, fmt.Errorf("lock devices: %w", err)
+		}
+		xmin, err := strconv.ParseInt(string(mark), 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("identity mark %q: %w", mark, err)
+		}
+		q = "SELECT " + identityColumns + ` FROM devices, (SELECT pg_current_xact_id()::text::bigint AS cur) c
+			WHERE c.cur - ((c.cur - xmin::text::bigint) & 4294967295) >= $1`
+		arg = xmin
+	}
+	if err := t.tx.Query(ctx, q, []any{arg}, func(r Row) error {
+		d, err := scanIdentity(r)
+		if err != nil {
+			return err
+		}
+		return fn(d)
+	}); err != nil {
+		return 0, fmt.Errorf("devices written since the identity scan: %w", err)
+	}
+	var n int64
+	if err := t.tx.QueryRow(ctx, "SELECT count(*) FROM devices").Scan(&n); err != nil {
+		return 0, fmt.Errorf("count devices: %w", err)
+	}
+	return n, nil
+}
+
+// ScanIdentities streams identity fields of every device, in id order.
+func (t *importTx) ScanIdentities(ctx context.Context, fn func(*inventory.Device) error) error {
+	return t.tx.Query(ctx, "SELECT "+identityColumns+" FROM devices ORDER BY id", nil, func(r Row) error {
+		d, err := scanIdentity(r)
+		if err != nil {
+			return err
+		}
+		return fn(d)
+	})
+}
