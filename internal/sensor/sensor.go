@@ -17,6 +17,7 @@ import (
 	"net/netip"
 	"time"
 	"unique"
+	"unsafe"
 
 	"github.com/gopacket/gopacket/layers"
 
@@ -216,6 +217,7 @@ type Sensor struct {
 	sink        tcpSink // see tcp()
 
 	reasmUsed int
+	interned  *internCache
 	// emit context: the flow whose payload is being dissected
 	curFlow *dissect.Flow
 	curDir  dissect.Direction
@@ -240,6 +242,7 @@ func New(cfg Config) *Sensor {
 		macStr:   map[[6]byte]string{},
 		udpIndex: map[dissect.PacketDissector]uint8{},
 		tcpIndex: map[dissect.StreamDissector]uint8{},
+		interned: &internCache{},
 	}
 	s.edges.noBucket = !cfg.EdgeBuckets
 	s.edges.max = max(cfg.MaxEdges, 0)
@@ -859,8 +862,8 @@ func (s *Sensor) Observe(o dissect.Observation) {
 		// Kept for the whole run: share the text with every other device
 		// that reports the same value (and drop any larger buffer the
 		// dissector's string points into).
-		k = obsKey{mac: intern(o.MAC), ip: o.IP, field: intern(o.Field), value: intern(o.Value)}
-		s.obs[k] = obsVal{proto: intern(o.Protocol), t: ns, first: ns, last: ns, count: 1}
+		k = obsKey{mac: s.interned.intern(o.MAC), ip: o.IP, field: s.interned.intern(o.Field), value: intern(o.Value)}
+		s.obs[k] = obsVal{proto: s.interned.intern(o.Protocol), t: ns, first: ns, last: ns, count: 1}
 		return
 	}
 	r.count++
@@ -972,6 +975,29 @@ func intern(v string) string {
 		return ""
 	}
 	return unique.Make(v).Value()
+}
+
+// internCache remembers the canonical copies of the strings last interned
+// by where their bytes are: dissectors pass the same constant strings
+// (field and protocol names) and the sensor's cached MAC texts again and
+// again, and a hit costs a comparison instead of unique.Make's lookup.
+type internCache [256]struct {
+	data  *byte
+	canon string
+}
+
+func (c *internCache) intern(v string) string {
+	if v == "" {
+		return ""
+	}
+	p := unsafe.StringData(v)
+	e := &c[(uintptr(unsafe.Pointer(p))>>3^uintptr(len(v)))&255]
+	if e.data == p && e.canon == v {
+		return e.canon
+	}
+	canon := unique.Make(v).Value()
+	e.data, e.canon = p, canon
+	return canon
 }
 
 // formatMAC renders m as aa:bb:cc:dd:ee:ff.

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
@@ -57,8 +58,11 @@ const (
 
 var errGiveUp = errors.New("not a tls stream")
 
-// Dissector is the TLS dissector. It is stateless; state lives in streams.
-type Dissector struct{}
+// Dissector is the TLS dissector. State lives in streams, apart from a
+// bounded cache of what certificates say (safe for concurrent use).
+type Dissector struct {
+	certs certCache
+}
 
 // New returns a TLS dissector.
 func New() dissect.Dissector { return &Dissector{} }
@@ -93,8 +97,8 @@ func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
 }
 
 // NewStream implements dissect.StreamDissector.
-func (*Dissector) NewStream(f *dissect.Flow) dissect.Stream {
-	return &stream{flow: f}
+func (d *Dissector) NewStream(f *dissect.Flow) dissect.Stream {
+	return &stream{flow: f, certs: &d.certs}
 }
 
 // half is the state of one direction.
@@ -106,8 +110,9 @@ type half struct {
 }
 
 type stream struct {
-	flow *dissect.Flow
-	dir  [2]half
+	flow  *dissect.Flow
+	certs *certCache // nil: no cache
+	dir   [2]half
 	// From the ServerHello, for naming things in findings.
 	version uint16
 	sawCert bool
@@ -445,50 +450,131 @@ func (s *stream) certificate(msg []byte, t time.Time, out dissect.Emitter) error
 	return s.leaf(der, t, out)
 }
 
-// leaf reports on the server's own certificate.
-func (s *stream) leaf(der []byte, t time.Time, out dissect.Emitter) error {
+// certFacts is what leaf reports of a certificate, apart from what depends
+// on when it was seen.
+type certFacts struct {
+	parsed                      bool // false: not parseable, only sha256 is set
+	sha256                      string
+	subjectCN, issuerCN         string
+	notBeforeText, notAfterText string // RFC 3339
+	notBeforeDate, notAfterDate string // time.DateOnly
+	notBefore, notAfter         time.Time
+	key                         string
+	bits                        int
+	name                        string // for findings
+	pubAlg                      x509.PublicKeyAlgorithm
+	selfSigned                  bool
+	sigAlg                      x509.SignatureAlgorithm
+	sigAlgName                  string
+}
+
+// maxCertCache bounds the certificates (their DER bytes) whose facts a
+// dissector keeps: servers present the same certificate on every
+// connection, and parsing it (x509 and SHA-256) was most of the cost of a
+// TLS handshake. When full, the cache starts afresh.
+const maxCertCache = 2 << 20
+
+// certCache maps a certificate's DER to its facts.
+type certCache struct {
+	mu    sync.Mutex
+	m     map[string]*certFacts
+	bytes int // of the keys
+}
+
+func (c *certCache) facts(der []byte) *certFacts {
+	c.mu.Lock()
+	f, ok := c.m[string(der)]
+	c.mu.Unlock()
+	if ok {
+		return f
+	}
+	f = parseCertFacts(der)
+	if len(der) > maxCertCache/64 {
+		return f // not worth a large share of the cache
+	}
+	c.mu.Lock()
+	if c.m == nil || c.bytes+len(der) > maxCertCache {
+		c.m, c.bytes = make(map[string]*certFacts), 0
+	}
+	if _, ok := c.m[string(der)]; !ok {
+		c.m[string(der)] = f
+		c.bytes += len(der)
+	}
+	c.mu.Unlock()
+	return f
+}
+
+func parseCertFacts(der []byte) *certFacts {
+	sum := sha256.Sum256(der)
+	f := &certFacts{sha256: hex.EncodeToString(sum[:])}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		// Still worth a stable identity for the certificate.
-		sum := sha256.Sum256(der)
-		s.observe(out, dissect.FromServer, t, "tls.cert_sha256", hex.EncodeToString(sum[:]))
-		return nil
+		return f
 	}
-	dir := dissect.FromServer
-	sum := sha256.Sum256(der)
-	s.observe(out, dir, t, "tls.cert_subject_cn", printable([]byte(cert.Subject.CommonName)))
-	s.observe(out, dir, t, "tls.cert_issuer_cn", printable([]byte(cert.Issuer.CommonName)))
-	s.observe(out, dir, t, "tls.cert_not_before", cert.NotBefore.UTC().Format(time.RFC3339))
-	s.observe(out, dir, t, "tls.cert_not_after", cert.NotAfter.UTC().Format(time.RFC3339))
-	key, bits := KeyDescription(cert)
-	s.observe(out, dir, t, "tls.cert_key", key)
-	s.observe(out, dir, t, "tls.cert_sha256", hex.EncodeToString(sum[:]))
-
+	f.parsed = true
+	f.subjectCN = printable([]byte(cert.Subject.CommonName))
+	f.issuerCN = printable([]byte(cert.Issuer.CommonName))
+	f.notBefore, f.notAfter = cert.NotBefore, cert.NotAfter
+	f.notBeforeText = cert.NotBefore.UTC().Format(time.RFC3339)
+	f.notAfterText = cert.NotAfter.UTC().Format(time.RFC3339)
+	f.notBeforeDate = cert.NotBefore.UTC().Format(time.DateOnly)
+	f.notAfterDate = cert.NotAfter.UTC().Format(time.DateOnly)
+	f.key, f.bits = KeyDescription(cert)
 	name := cert.Subject.CommonName
 	if name == "" {
 		name = cert.Subject.String()
 	}
-	name = printable([]byte(name))
-	if !t.IsZero() && t.After(cert.NotAfter) {
-		s.report(out, t, "tls-expired-cert", "medium", fmt.Sprintf("server certificate %q expired on %s", name, cert.NotAfter.UTC().Format(time.DateOnly)))
-	} else if !t.IsZero() && t.Before(cert.NotBefore) {
-		s.report(out, t, "tls-expired-cert", "medium", fmt.Sprintf("server certificate %q is not valid before %s", name, cert.NotBefore.UTC().Format(time.DateOnly)))
+	f.name = printable([]byte(name))
+	f.pubAlg = cert.PublicKeyAlgorithm
+	f.selfSigned = selfSigned(cert)
+	f.sigAlg = cert.SignatureAlgorithm
+	f.sigAlgName = cert.SignatureAlgorithm.String()
+	return f
+}
+
+// leaf reports on the server's own certificate.
+func (s *stream) leaf(der []byte, t time.Time, out dissect.Emitter) error {
+	var c *certFacts
+	if s.certs != nil {
+		c = s.certs.facts(der)
+	} else {
+		c = parseCertFacts(der)
 	}
-	if selfSigned(cert) {
+	if !c.parsed {
+		// Still worth a stable identity for the certificate.
+		s.observe(out, dissect.FromServer, t, "tls.cert_sha256", c.sha256)
+		return nil
+	}
+	dir := dissect.FromServer
+	s.observe(out, dir, t, "tls.cert_subject_cn", c.subjectCN)
+	s.observe(out, dir, t, "tls.cert_issuer_cn", c.issuerCN)
+	s.observe(out, dir, t, "tls.cert_not_before", c.notBeforeText)
+	s.observe(out, dir, t, "tls.cert_not_after", c.notAfterText)
+	key, bits := c.key, c.bits
+	s.observe(out, dir, t, "tls.cert_key", key)
+	s.observe(out, dir, t, "tls.cert_sha256", c.sha256)
+
+	name := c.name
+	if !t.IsZero() && t.After(c.notAfter) {
+		s.report(out, t, "tls-expired-cert", "medium", fmt.Sprintf("server certificate %q expired on %s", name, c.notAfterDate))
+	} else if !t.IsZero() && t.Before(c.notBefore) {
+		s.report(out, t, "tls-expired-cert", "medium", fmt.Sprintf("server certificate %q is not valid before %s", name, c.notBeforeDate))
+	}
+	if c.selfSigned {
 		s.report(out, t, "tls-self-signed-cert", "medium", fmt.Sprintf("server certificate %q is self-signed", name))
 	}
 	switch {
-	case cert.PublicKeyAlgorithm == x509.RSA && bits < 1024:
+	case c.pubAlg == x509.RSA && bits < 1024:
 		s.report(out, t, "tls-weak-key", "high", fmt.Sprintf("server certificate %q has a %s key (below 1024 bits is breakable)", name, key))
-	case cert.PublicKeyAlgorithm == x509.RSA && bits < 2048:
+	case c.pubAlg == x509.RSA && bits < 2048:
 		s.report(out, t, "tls-weak-key", "medium", fmt.Sprintf("server certificate %q has a %s key (NIST SP 800-131A requires at least 2048)", name, key))
-	case cert.PublicKeyAlgorithm == x509.DSA:
+	case c.pubAlg == x509.DSA:
 		s.report(out, t, "tls-weak-key", "medium", fmt.Sprintf("server certificate %q has a %s key (DSA is disallowed for signing by FIPS 186-5)", name, key))
 	}
-	switch cert.SignatureAlgorithm {
+	switch c.sigAlg {
 	case x509.MD2WithRSA, x509.MD5WithRSA, x509.SHA1WithRSA, x509.DSAWithSHA1, x509.ECDSAWithSHA1:
-		if !selfSigned(cert) {
-			s.report(out, t, "tls-weak-signature", "medium", fmt.Sprintf("server certificate %q is signed with %s", name, cert.SignatureAlgorithm))
+		if !c.selfSigned {
+			s.report(out, t, "tls-weak-signature", "medium", fmt.Sprintf("server certificate %q is signed with %s", name, c.sigAlgName))
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package tls
 
 import (
 	"bufio"
+	"net/netip"
 
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/medwarden/medwarden/internal/sensor/dissect"
 	"github.com/medwarden/medwarden/internal/sensor/dissect/dissecttest"
 )
@@ -583,5 +585,56 @@ func TestClientCiphers(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, strings.Split(got[0], ",")); diff != "" {
 		t.Errorf("(-tshark +got):\n%s", diff)
+	}
+}
+
+// TestCertCacheSameOutput: a dissector that has the certificates' facts
+// cached (every capture fed twice through one dissector) emits exactly
+// what parsing each certificate afresh (no cache) emits.
+func TestCertCacheSameOutput(t *testing.T) {
+	t.Parallel()
+	files, _ := filepath.Glob("testdata/*.pcap")
+	if len(files) == 0 {
+		t.Fatal("no captures in testdata")
+	}
+	d := New().(*Dissector)
+	feed := func(path string, cached bool) map[string]*dissecttest.Recorder {
+		flows, chunks, order := dissecttest.TCPStreams(dissecttest.ReadCapture(t, path))
+		got := map[string]*dissecttest.Recorder{}
+		for _, c := range order {
+			st := d.NewStream(flows[c]).(*stream)
+			if !cached {
+				st.certs = nil
+			}
+			r := &dissecttest.Recorder{}
+			started := false
+			for i, ch := range chunks[c] {
+				if !started {
+					if i >= 4 || !d.Detect(flows[c], ch.Dir, ch.Data) {
+						continue
+					}
+					started = true
+				}
+				_ = st.Feed(ch.Dir, ch.Data, ch.Time, r)
+			}
+			got[c.String()] = r
+		}
+		return got
+	}
+	certs := 0
+	for _, f := range files {
+		want := feed(f, false)
+		for round := range 2 {
+			got := feed(f, true)
+			if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{}, netip.AddrPort{})); diff != "" {
+				t.Errorf("%s, cached round %d (-uncached +cached):\n%s", f, round, diff)
+			}
+		}
+		for _, r := range want {
+			certs += len(dissecttest.Uniq(r.Obs, "tls.cert_sha256"))
+		}
+	}
+	if certs == 0 || len(d.certs.m) == 0 {
+		t.Errorf("no certificate seen (%d) or cached (%d)", certs, len(d.certs.m))
 	}
 }
