@@ -5,7 +5,10 @@
 # percentiles and errors, the server's CPU time and the load average.
 # Usage: bench/load.sh [DURATION=60s] [CONNECTIONS=64] [THREADS=2]
 # Env: MW_DEVICES (100000), KIND_DUR (8s per single-kind run; 0 skips
-# them), MW_LOGS=DIR (keep serve.err, wrk.out, wrk.err there).
+# them), MW_LOGS=DIR (keep serve.err, wrk.out, wrk.err there),
+# MW_PPROF=127.0.0.1:PORT (serve Go's profiler there; off by default),
+# MW_BIN=FILE (use this medwarden binary instead of building one, e.g. to
+# compare two revisions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-60s}; conns=${2:-64}; threads=${3:-2}
@@ -15,8 +18,10 @@ work=$(mktemp -d)
 logs=${MW_LOGS:-}
 trap 'kill $srv 2>/dev/null || true; [ -n "$logs" ] && mkdir -p "$logs" && cp "$work"/serve.err "$work"/wrk.* "$logs"/ 2>/dev/null; rm -rf "$work"' EXIT
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
-go build -o "$work/medwarden" ./cmd/medwarden
+if [ -n "${MW_BIN:-}" ]; then cp "$MW_BIN" "$work/medwarden"; else go build -o "$work/medwarden" ./cmd/medwarden; fi
 mw="$work/medwarden"
+pprof=()
+[ -n "${MW_PPROF:-}" ] && pprof=(--pprof "$MW_PPROF")
 echo "== $devices devices"
 "$mw" demo --devices "$devices" --out "$work/fleet.csv" >/dev/null
 "$mw" import --data "$work/data" "$work/fleet.csv" | tail -1
@@ -24,7 +29,7 @@ printf 'load test password 123\n' | "$mw" user add loadtest --role analyst --pas
 export MW_TOKEN=$("$mw" token create --user loadtest --scope 'devices:*,advisories:read' --expires 1d --name load --data "$work/data" 2>/dev/null)
 export MW_DEVICES=$devices
 port=$((20000 + RANDOM % 20000))
-"$mw" serve --data "$work/data" --addr "127.0.0.1:$port" --rate-limit-client -1 --rate-limit-account -1 --log-level warn > "$work/serve.out" 2> "$work/serve.err" &
+"$mw" serve --data "$work/data" --addr "127.0.0.1:$port" --rate-limit-client -1 --rate-limit-account -1 --log-level warn "${pprof[@]}" > "$work/serve.out" 2> "$work/serve.err" &
 srv=$!
 for _ in $(seq 1 100); do curl -skf "https://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.2; done
 # warm the caches, then measure

@@ -37,7 +37,8 @@ package sqldb
 //     it does nothing.
 //
 // Cost (measured; docs/benchmarks/inventory.md): the SQLite fill is about
-// 2.6 CPU-s per 100,000 devices (pure-Go SQLite, ~150 trigrams a device);
+// 2.6 CPU-s per 100,000 devices (pure-Go SQLite, ~150 trigrams a device),
+// and merging its segments into one 0.66 CPU-s more (see searchBulkFinish);
 // PostgreSQL's GIN build is part of the bulk index rebuild.
 //
 // Both are no-ops when the store has no search index (a database that has
@@ -55,6 +56,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -101,13 +104,20 @@ func (t *importTx) searchBulkFinish(ctx context.Context) error {
 	}
 	// delete-all empties a contentless table without reading it (DELETE
 	// read every row: 0.36 CPU-s per 100,000 devices); no incremental
-	// merges while filling (3.3 -> 2.6 CPU-s per 100,000 devices; queries
-	// on the unmerged segments measured as fast), merging resumes after.
+	// merges while filling (3.3 -> 2.6 CPU-s per 100,000 devices), merging
+	// resumes after. Then optimize merges the fill's segments into one
+	// (+0.66 CPU-s per 100,000 devices on 2.2 for the fill): left as
+	// several segments of one level, FTS5's automerge merged them a slice
+	// at a time during the device writes that followed (each flushes a
+	// segment), about 1.5 ms of CPU per write for the first thousands of
+	// API writes after an import (bench/load.sh: the merge was 23 % of
+	// serve's CPU under the mixed load, 1.4 % after).
 	for _, q := range []string{
 		"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
 		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
 		"INSERT INTO devices_search(rowid, t) SELECT id, " + searchTextSQLite("") + " FROM devices",
 		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 4)",
+		"INSERT INTO devices_search(devices_search) VALUES('optimize')",
 	} {
 		if err := t.tx.Exec(ctx, q); err != nil {
 			return fmt.Errorf("bulk load: fill search index: %w", err)
@@ -160,8 +170,12 @@ type searchCond struct {
 	// pattern is the LIKE pattern: the text, escaped, between '%'.
 	pattern string
 	// ftsQuery (SQLite), when not empty, is the FTS5 query whose rows are
-	// a superset of the matching devices (each trigram of the text, ANDed).
+	// a superset of the matching devices (each trigram of the text, ANDed;
+	// searchPage narrows it to the rarest trigram).
 	ftsQuery string
+	// trigrams (SQLite) are the distinct trigrams of the text, quoted for
+	// an FTS5 query.
+	trigrams []string
 }
 
 // searchWhere builds the conditions for free-text search text; arg adds a
@@ -192,31 +206,123 @@ func (s *DB) searchWhere(text string, arg func(any) string) searchCond {
 		}
 	case "sqlite":
 		if s.searchTable {
-			sc.ftsQuery = ftsTrigramQuery(text) // used by the query's FROM (sqliteSearchFrom)
+			sc.trigrams = ftsTrigrams(text)
+			sc.ftsQuery = strings.Join(sc.trigrams, " AND ")
 		}
 	}
 	return sc
 }
 
-// ftsTrigramQuery is an FTS5 query matching the rows whose text contains
-// every trigram of text (case-folded by the trigram tokenizer): a superset
-// of the rows containing text, which the list query then checks exactly.
-func ftsTrigramQuery(text string) string {
+// ftsTrigrams returns the distinct trigrams of text, each quoted as an
+// FTS5 string (the trigram tokenizer folds case). A row whose text
+// contains text contains each of them, so any of them, or all of them
+// ANDed, selects a superset of the matching rows, which the list query
+// then checks exactly.
+func ftsTrigrams(text string) []string {
 	r := []rune(text)
 	seen := map[string]bool{}
-	var b strings.Builder
+	var out []string
 	for i := 0; i+3 <= len(r); i++ {
-		g := string(r[i : i+3]) // the tokenizer folds case
+		g := string(r[i : i+3])
 		if seen[g] {
 			continue
 		}
 		seen[g] = true
-		if b.Len() > 0 {
-			b.WriteString(" AND ")
-		}
-		b.WriteString(`"` + strings.ReplaceAll(g, `"`, `""`) + `"`)
+		out = append(out, `"`+strings.ReplaceAll(g, `"`, `""`)+`"`)
 	}
-	return b.String()
+	return out
+}
+
+// trigramStats caches, per searched trigram, an estimate of the number of
+// devices whose text holds it, so that a search asks the FTS5 index for
+// the rarest trigram of its text alone. The index yields the same
+// superset-then-exact answer either way (see ftsTrigrams), but ANDing
+// every trigram makes FTS5 step through every trigram's list, common ones
+// included ("ventilator": 8 lists, 4.0 ms; its rarest trigram "ven" alone
+// 0.19 ms for the same 1,706 candidates at 100,000 devices), and each
+// step also pays the tombstone check of rows deleted or updated since the
+// segment was written. The estimates only choose the plan: stale ones
+// (at most trigramStatsTTL old) cost time, never change results.
+type trigramStats struct {
+	mu    sync.Mutex
+	at    time.Time      // when the cache was started
+	maxID int            // max(devices.id) then
+	n     map[string]int // trigram -> estimated devices (see trigramCount)
+}
+
+// trigramStatsTTL is how long an estimate is used; trigramStatsMax bounds
+// the number of cached trigrams (the cache restarts beyond it).
+const (
+	trigramStatsTTL = 30 * time.Second
+	trigramStatsMax = 4096
+)
+
+// rarestTrigram returns the FTS5 query of c's rarest trigram, the
+// estimated number of devices holding it (exact when below
+// searchFewLimit, when the estimate was made) and the highest device id.
+func (s *DB) rarestTrigram(ctx context.Context, c searchCond) (query string, estimate, maxID int, err error) {
+	ts := &s.trigrams
+	ts.mu.Lock()
+	if ts.n == nil || time.Since(ts.at) > trigramStatsTTL || len(ts.n) > trigramStatsMax {
+		ts.n, ts.at, ts.maxID = map[string]int{}, time.Now(), -1
+	}
+	maxID = ts.maxID
+	var missing []string
+	for _, g := range c.trigrams {
+		if _, ok := ts.n[g]; !ok {
+			missing = append(missing, g)
+		}
+	}
+	ts.mu.Unlock()
+	if maxID < 0 {
+		if err := s.SQL.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM devices").Scan(&maxID); err != nil {
+			return "", 0, 0, fmt.Errorf("list devices: search: highest device id: %w", err)
+		}
+	}
+	counted := make(map[string]int, len(missing))
+	for _, g := range missing {
+		n, err := s.trigramCount(ctx, g, maxID)
+		if err != nil {
+			return "", 0, 0, err
+		}
+		counted[g] = n
+	}
+	ts.mu.Lock()
+	if ts.maxID < 0 {
+		ts.maxID = maxID
+	}
+	for g, n := range counted {
+		ts.n[g] = n
+	}
+	estimate = -1
+	for _, g := range c.trigrams {
+		n, ok := ts.n[g]
+		if !ok { // the cache restarted meanwhile
+			n = counted[g]
+		}
+		if estimate < 0 || n < estimate {
+			query, estimate = g, n
+		}
+	}
+	ts.mu.Unlock()
+	return query, estimate, maxID, nil
+}
+
+// trigramCount estimates the number of devices whose text holds trigram g
+// (an FTS5 string): exact below searchFewLimit, counting stops there.
+func (s *DB) trigramCount(ctx context.Context, g string, maxID int) (int, error) {
+	sqlText := fmt.Sprintf(`SELECT count(*), coalesce(max(rowid), 0)
+		FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c`, searchFewLimit)
+	var n, lastID int
+	if err := s.SQL.QueryRowContext(ctx, sqlText, g).Scan(&n, &lastID); err != nil {
+		return 0, fmt.Errorf("list devices: search candidates of %s: %w", g, err)
+	}
+	if n < searchFewLimit {
+		return n, nil
+	}
+	// The index returns candidates in id order: the first searchFewLimit
+	// of them spanning ids up to lastID suggest n*maxID/lastID in all.
+	return int(int64(n) * int64(max(maxID, lastID)) / int64(max(lastID, 1))), nil
 }
 
 // hasSearchIndex reports whether the store has migration 0010's search
@@ -238,29 +344,12 @@ func hasSearchIndex(ctx context.Context, db *sql.DB, dialect string) (bool, erro
 // indexed reports whether the trigram index serves this search.
 func (c searchCond) indexed() bool { return c.index != "" || c.ftsQuery != "" }
 
-// searchFewLimit: a search with fewer index candidates than this is
-// answered from the candidates alone without first walking the sort index
-// (a variable for tests).
+// searchFewLimit: a search whose rarest trigram has fewer index
+// candidates than this is answered from the candidates alone without
+// first walking the sort index (a variable for tests). On PostgreSQL the
+// planner makes this choice itself from the statistics of the indexed
+// expression (a count would scan the table: 64 ms at 1 M).
 var searchFewLimit = 2000
-
-// searchFew reports whether the FTS5 index yields fewer than
-// searchFewLimit candidates for the search (counting stops there). On
-// PostgreSQL the planner makes this choice itself from the statistics of
-// the indexed expression (a count would scan the table: 64 ms at 1 M).
-func (s *DB) searchFew(ctx context.Context, c searchCond) (few bool, estimate, maxID int, err error) {
-	sqlText := fmt.Sprintf(`SELECT count(*), coalesce(max(rowid), 0), (SELECT coalesce(max(id), 0) FROM devices)
-		FROM (SELECT rowid FROM devices_search WHERE devices_search MATCH $1 LIMIT %d) AS c`, searchFewLimit)
-	var n, lastID int
-	if err := s.SQL.QueryRowContext(ctx, sqlText, c.ftsQuery).Scan(&n, &lastID, &maxID); err != nil {
-		return false, 0, 0, fmt.Errorf("list devices: search candidates: %w", err)
-	}
-	if n < searchFewLimit {
-		return true, n, maxID, nil
-	}
-	// The index returns candidates in id order: the first searchFewLimit
-	// of them spanning ids up to lastID suggest n*maxID/lastID in all.
-	return false, int(int64(n) * int64(maxID) / int64(max(lastID, 1))), maxID, nil
-}
 
 // searchPage fills page with the first limit devices, in sort order, that
 // match a search and the other conditions in where (which include
@@ -274,11 +363,12 @@ func (s *DB) searchFew(ctx context.Context, c searchCond) (few bool, estimate, m
 func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any) error {
 	few, budget, short := false, searchWalkBudget, 0
 	if c.ftsQuery != "" {
-		var estimate, total int
-		var err error
-		if few, estimate, total, err = s.searchFew(ctx, c); err != nil {
+		q, estimate, total, err := s.rarestTrigram(ctx, c)
+		if err != nil {
 			return err
 		}
+		c.ftsQuery = q
+		few = estimate < searchFewLimit
 		// Spread evenly in sort order, the matches fill a page within
 		// limit*total/estimate devices; walk twice that column by column
 		// before the walk with the candidate probe.

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
@@ -90,4 +93,83 @@ func TestSearchWithoutIndexPostgres(t *testing.T) {
 	}
 	defer st.Close()
 	storetest.SearchIndex(t, st)
+}
+
+// The trigram estimates that choose a search's plan are cached
+// (trigramStats): a search after writes that made a rare text common, or a
+// common one rare, must still find exactly the matching devices on every
+// page, whichever plan the stale estimate picks.
+func TestSearchStaleTrigramEstimates(t *testing.T) {
+	defer sqldb.SetSearchLimits(5, 20)()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	var batch []*inventory.Device
+	for i := range 200 {
+		batch = append(batch, storetest.Sample(i))
+	}
+	if err := st.Import(ctx, func(tx store.ImportTx) error { return tx.Insert(ctx, batch) }); err != nil {
+		t.Fatal(err)
+	}
+	search := func(text string) []string {
+		t.Helper()
+		var got []string
+		for _, sortBy := range []string{"", "vendor", "-updated_at"} {
+			var pages []string
+			q := store.DeviceQuery{Search: text, Sort: sortBy, Limit: 7}
+			for {
+				p, err := st.ListDevices(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, d := range p.Devices {
+					pages = append(pages, d.AssetID)
+				}
+				if p.Next == "" {
+					break
+				}
+				q.Cursor = p.Next
+			}
+			slices.Sort(pages)
+			if got != nil && !slices.Equal(got, pages) {
+				t.Fatalf("search %q sorted by %q: %v, sorted by id: %v", text, sortBy, pages, got)
+			}
+			got = pages
+		}
+		return got
+	}
+	// Rare when estimated, then common.
+	if got := search("qzxw-host"); len(got) != 0 {
+		t.Fatalf("before any match: %v", got)
+	}
+	var want []string
+	for i := range 40 {
+		d := storetest.Sample(1000 + i)
+		d.Hostname = fmt.Sprintf("qzxw-host-%d", i)
+		if err := st.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, d.AssetID)
+	}
+	slices.Sort(want)
+	if got := search("qzxw-host"); !slices.Equal(got, want) {
+		t.Errorf("after 40 matching devices were added: %v, want %v", got, want)
+	}
+	// Common when estimated, then rare: all but one renamed.
+	for i := range 39 {
+		d, err := st.GetDeviceByAssetID(ctx, want[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Hostname = "renamed"
+		if err := st.UpdateDevice(ctx, d, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := search("qzxw-host"); !slices.Equal(got, want[39:]) {
+		t.Errorf("after renaming 39 of them: %v, want %v", got, want[39:])
+	}
 }
