@@ -108,6 +108,17 @@ func TestBulkLoadIndexes(t *testing.T) {
 			if got := indexNames(t, st); !slices.Equal(got, want) {
 				t.Fatalf("indexes after a bulk load:\n got %v\nwant %v", got, want)
 			}
+			if st.Dialect() == "postgres" {
+				// Vacuumed after commit: every page all-visible, so that
+				// index-only scans need not read the heap.
+				var visible, pages int
+				if err := st.SQL.QueryRow("SELECT relallvisible, relpages FROM pg_class WHERE oid = 'devices'::regclass").Scan(&visible, &pages); err != nil {
+					t.Fatal(err)
+				}
+				if pages == 0 || visible != pages {
+					t.Errorf("after a bulk load %d of %d pages are all-visible, want all", visible, pages)
+				}
+			}
 			// A small import into the now large store stays row by row;
 			// re-importing changes nothing.
 			res, err = importCSV(t, st, "more.csv", bulkCSV(600, 5000, false), importer.Options{})

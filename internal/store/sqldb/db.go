@@ -255,7 +255,8 @@ func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) 
 
 // Import runs fn in one transaction.
 func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
-	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
+	var bulk bool
+	err := s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
 		pt := newPipeTx(tx) // devices_bulk.go: inserts overlap decoding
 		it := &importTx{tx: pt, dialect: s.dialect}
 		err := fn(it)
@@ -265,8 +266,13 @@ func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 		if err != nil {
 			return err
 		}
+		bulk = it.bulk.dropped != nil
 		return it.finish(ctx)
 	})
+	if err == nil && bulk {
+		s.afterBulkLoad(ctx) // devices_bulk.go
+	}
+	return err
 }
 
 type importTx struct {

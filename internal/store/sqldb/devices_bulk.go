@@ -102,6 +102,21 @@ func (t *importTx) finish(ctx context.Context) error {
 	return nil
 }
 
+// afterBulkLoad runs after a bulk load committed. On PostgreSQL it
+// vacuums the devices table: rows fresh from COPY have no hint bits and
+// the table no visibility map, so until a vacuum every index-only scan
+// reads the heap, and the first query over them also writes the hint
+// bits (200,000 devices: an end-of-support count 379 ms on first run,
+// 45 ms on the third, 7-13 ms after VACUUM, which took 0.13 s; the
+// statistics are already fresh: finish ran ANALYZE). The import has
+// committed, so a failed vacuum is not its failure: autovacuum does the
+// same later.
+func (s *DB) afterBulkLoad(ctx context.Context) {
+	if s.dialect.Name() == "postgres" {
+		s.SQL.ExecContext(ctx, "VACUUM devices") //nolint:errcheck // see above
+	}
+}
+
 // quoteIdent double-quotes an SQL identifier (names come from the catalog).
 func quoteIdent(s string) string {
 	q := []byte{'"'}
