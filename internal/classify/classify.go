@@ -16,6 +16,7 @@ package classify
 
 import (
 	"cmp"
+	"encoding/binary"
 	"maps"
 	"net/netip"
 	"slices"
@@ -104,6 +105,7 @@ type devAcc struct {
 	ips      map[netip.Addr]bool
 	foreign  map[netip.Addr]bool // addresses routed through this MAC
 	evidence map[[2]string]*Evidence
+	order    []*Evidence // evidence in the order it was added
 	routes   int
 }
 
@@ -222,6 +224,7 @@ func (c *Classifier) Classify(in Input) []Device {
 		}
 		ev := e
 		d.evidence[k] = &ev
+		d.order = append(d.order, &ev)
 	}
 	// Merge IP-only devices into the MAC device that owns the address. When
 	// several MACs claimed an address (re-assigned leases, spoofing), the
@@ -238,9 +241,11 @@ func (c *Classifier) Classify(in Input) []Device {
 	var accs []*devAcc
 	for ip, d := range byIP {
 		if o := owner[ip]; o != nil {
-			for k, e := range d.evidence {
+			for _, e := range d.order {
+				k := [2]string{e.Field, e.Value}
 				if _, ok := o.evidence[k]; !ok {
 					o.evidence[k] = e
+					o.order = append(o.order, e)
 				}
 			}
 			continue
@@ -255,8 +260,9 @@ func (c *Classifier) Classify(in Input) []Device {
 	byMAC, byIP, owner = nil, nil, nil
 	out := make([]Device, 0, len(accs))
 	memo := ruleMemo{}
+	classes := classMemo{}
 	for i, d := range accs {
-		out = append(out, c.device(d, memo))
+		out = append(out, c.device(d, memo, classes))
 		accs[i] = nil
 	}
 	slices.SortFunc(out, func(a, b Device) int {
@@ -307,7 +313,7 @@ type ruleMemo map[[2]string][]hit
 
 const maxRuleMemo = 1 << 17
 
-func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
+func (c *Classifier) device(d *devAcc, memo ruleMemo, classes classMemo) Device {
 	dev := Device{MAC: d.mac}
 	// Sized up front (nil when empty, as appending leaves them).
 	if len(d.ips) > 0 {
@@ -320,7 +326,10 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 		dev.IPs = append(dev.IPs, ip)
 	}
 	slices.SortFunc(dev.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
-	for _, e := range d.evidence {
+	for _, e := range d.order {
+		// In the order added: the evidence of a device arrives mostly
+		// sorted (the sensor sorts its observations), which the sort below
+		// then finds cheap.
 		dev.Evidence = append(dev.Evidence, *e)
 	}
 	slices.SortFunc(dev.Evidence, func(a, b Evidence) int {
@@ -335,6 +344,87 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 	for _, e := range dev.Evidence {
 		facts = append(facts, [2]string{e.Field, e.Value})
 	}
+	org := ""
+	if c.oui != nil && d.mac != "" {
+		org = c.oui.Lookup(d.mac)
+	}
+	if org != "" {
+		facts = append(facts, [2]string{"oui.vendor", org})
+	}
+	if d.routes > 0 {
+		facts = append(facts, [2]string{"sensor.routes_for", strconv.Itoa(d.routes)})
+	}
+	// Devices with the same facts get the same classification: it is
+	// made once per distinct set of facts (classes) and copied.
+	key, keyOK := classKey(facts, org != "")
+	cl, ok := classes[key]
+	if !ok || !keyOK {
+		cl = c.classifyFacts(facts, org, memo)
+		if keyOK && len(classes) < maxClassMemo {
+			classes[key] = cl
+		}
+	}
+	dev.Vendor, dev.Model, dev.Type, dev.OS = cl.vendor, cl.model, cl.typ, cl.os
+	dev.Confidence = cl.confidence
+	dev.Software = slices.Clone(cl.software)
+	if cl.attributes != nil {
+		dev.Attributes = make([]Attribute, len(cl.attributes))
+		for i, a := range cl.attributes {
+			a.Rules, a.Evidence = slices.Clone(a.Rules), slices.Clone(a.Evidence)
+			dev.Attributes[i] = a
+		}
+	}
+	dev.Hostname = hostname(dev.Evidence)
+	return dev
+}
+
+// class is the classification of a set of facts.
+type class struct {
+	vendor, model, typ, os string
+	software               []string
+	confidence             float64
+	attributes             []Attribute
+}
+
+// classMemo holds the classes of the sets of facts seen in one Classify
+// call, bounded; scan-heavy captures have thousands of devices that show
+// nothing but their MAC's registry entry.
+type classMemo map[string]*class
+
+const (
+	maxClassMemo = 1 << 14
+	maxClassKey  = 512
+)
+
+// classKey is the memo key of facts (each string length-prefixed, so no
+// two lists of facts share a key); ok is false for large sets (not
+// memoised).
+func classKey(facts [][2]string, oui bool) (string, bool) {
+	n := 1
+	for _, f := range facts {
+		n += len(f[0]) + len(f[1]) + 2*binary.MaxVarintLen64
+	}
+	if n > maxClassKey+1 {
+		return "", false
+	}
+	b := make([]byte, 0, n)
+	if oui {
+		b = append(b, 'o')
+	} else {
+		b = append(b, '-')
+	}
+	for _, f := range facts {
+		b = binary.AppendUvarint(b, uint64(len(f[0])))
+		b = append(b, f[0]...)
+		b = binary.AppendUvarint(b, uint64(len(f[1])))
+		b = append(b, f[1]...)
+	}
+	return string(b), true
+}
+
+// classifyFacts applies the registry entry org (when not "") and the
+// rules to facts.
+func (c *Classifier) classifyFacts(facts [][2]string, org string, memo ruleMemo) *class {
 	cands := map[string]map[string]*cand{}
 	add := func(attr, value, rule, evidence string, conf float64) {
 		m := cands[attr]
@@ -354,14 +444,8 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 		cd.rules[rule] = true
 		cd.conf = 1 - (1-cd.conf)*(1-conf)
 	}
-	if c.oui != nil && d.mac != "" {
-		if org := c.oui.Lookup(d.mac); org != "" {
-			add(AttrVendor, org, "oui", "oui.vendor="+org, 0.5)
-			facts = append(facts, [2]string{"oui.vendor", org})
-		}
-	}
-	if d.routes > 0 {
-		facts = append(facts, [2]string{"sensor.routes_for", strconv.Itoa(d.routes)})
+	if org != "" {
+		add(AttrVendor, org, "oui", "oui.vendor="+org, 0.5)
 	}
 	ouiRenamed := false
 	for _, f := range facts {
@@ -399,23 +483,24 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 		}
 		return v, bc
 	}
+	cl := &class{}
 	var conf float64
 	for _, attr := range []string{AttrVendor, AttrModel, AttrType, AttrOS} {
 		v, cf := best(attr)
 		switch attr {
 		case AttrVendor:
-			dev.Vendor = v
+			cl.vendor = v
 		case AttrModel:
-			dev.Model = v
+			cl.model = v
 		case AttrType:
-			dev.Type = v
+			cl.typ = v
 		case AttrOS:
-			dev.OS = v
+			cl.os = v
 		}
 		conf = max(conf, cf)
 	}
-	dev.Confidence = round2(conf)
-	dev.Software = slices.Sorted(maps.Keys(cands[AttrSoftware]))
+	cl.confidence = round2(conf)
+	cl.software = slices.Sorted(maps.Keys(cands[AttrSoftware]))
 	for _, attr := range []string{AttrVendor, AttrModel, AttrType, AttrOS, AttrSoftware} {
 		var list []Attribute
 		for v, cd := range cands[attr] {
@@ -425,10 +510,9 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo) Device {
 		slices.SortFunc(list, func(a, b Attribute) int {
 			return cmp.Or(cmp.Compare(b.Confidence, a.Confidence), cmp.Compare(a.Value, b.Value))
 		})
-		dev.Attributes = append(dev.Attributes, list...)
+		cl.attributes = append(cl.attributes, list...)
 	}
-	dev.Hostname = hostname(dev.Evidence)
-	return dev
+	return cl
 }
 
 func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

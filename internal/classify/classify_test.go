@@ -2,6 +2,7 @@ package classify
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -166,5 +167,69 @@ func BenchmarkClassify(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		c.Classify(in)
+	}
+}
+
+// TestSharedFactsClassifiedAlike: devices whose facts are the same share
+// one classification (classMemo); each must still get exactly what it
+// gets when classified alone, and copies that do not share memory.
+func TestSharedFactsClassifiedAlike(t *testing.T) {
+	t.Parallel()
+	oui, err := DefaultOUI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := DefaultRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := New(oui, rules, Options{})
+	var in Input
+	hosts := []string{"MX450-ICU3", "DESKTOP-4F7TQ2B", "MX450-ICU3\x01x", "DESKX", "MX450-ICU3-ABCD"}
+	for i := range 64 {
+		mac := fmt.Sprintf("00:%s:%02x:11:22:33", []string{"09:fb", "1b:21", "00:0c", "02:00"}[i%4], i)
+		in.Evidence = append(in.Evidence, ev(mac, "", "dhcp.hostname", hosts[i%len(hosts)]))
+		if i%3 == 0 {
+			in.Evidence = append(in.Evidence, ev(mac, "", "dhcp.vendor_class", "MSFT 5.0"))
+		}
+		if i%5 == 0 {
+			in.Evidence = append(in.Evidence, ev(mac, "", "dhcp.vendor_class\x01x", ""))
+		}
+		in.Bindings = append(in.Bindings, Binding{MAC: mac, IP: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)})})
+	}
+	got := c.Classify(in)
+	if len(got) != 64 {
+		t.Fatalf("%d devices, want 64", len(got))
+	}
+	for _, d := range got {
+		var alone Input
+		for _, e := range in.Evidence {
+			if e.MAC == d.MAC {
+				alone.Evidence = append(alone.Evidence, e)
+			}
+		}
+		for _, b := range in.Bindings {
+			if b.MAC == d.MAC {
+				alone.Bindings = append(alone.Bindings, b)
+			}
+		}
+		want := c.Classify(alone)
+		if diff := cmp.Diff(want, []Device{d}, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Errorf("%s in a crowd differs from alone (-alone +crowd):\n%s", d.MAC, diff)
+		}
+	}
+	// No two devices share attribute memory.
+	seen := map[*string]string{}
+	for _, d := range got {
+		for _, a := range d.Attributes {
+			for _, p := range [][]string{a.Rules, a.Evidence, d.Software} {
+				if len(p) > 0 {
+					if other, ok := seen[&p[0]]; ok && other != d.MAC {
+						t.Fatalf("%s and %s share a slice of %s", d.MAC, other, a.Name)
+					}
+					seen[&p[0]] = d.MAC
+				}
+			}
+		}
 	}
 }

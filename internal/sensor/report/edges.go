@@ -14,61 +14,36 @@ import (
 // protocol, port and application, compared as strings. The order of in
 // does not matter.
 //
-// The ends are named by integer ids (one per distinct name) and the
-// aggregation map is keyed by ids, not by text; the edges are sorted on
-// the ranks of the names, each distinct name compared once in a sort of
-// the names, and the timestamps are written once per report edge.
+// The ends are named by integer ids (one per distinct name); every input
+// edge gets a sort key of two integers (the ranks of its names, each
+// distinct name compared once in a sort of the names, then protocol,
+// port and application ranks), and one sort of those keys both orders
+// the edges and brings together the ones that aggregate: no map of
+// edges, and the timestamps are written once per report edge.
 func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[string]bool) []Edge {
 	if len(in) == 0 {
 		return []Edge{}
 	}
-	ep := endpoints{ipOwner: ipOwner, macDev: macDev, byIP: make(map[netip.Addr]uint32, len(in)/2), byName: make(map[string]uint32, len(in)/2)}
+	ep := endpoints{ipOwner: ipOwner, macDev: macDev, byIP: make(map[netip.Addr]uint32, len(in)/4), byName: make(map[string]uint32, len(in)/4)}
 	ep.id("*") // id 0: folded edges, any host
-	type key struct {
-		src, dst   uint32
-		proto, app uint16
-		dport      uint16
-	}
-	type agg struct {
-		key
-		packets, bytes uint64
-		first, last    time.Time
-	}
-	var protos, apps small
-	idx := make(map[key]int32, len(in))
-	edges := make([]agg, 0, len(in))
-	for i := range in {
-		e := &in[i]
-		k := key{src: ep.of(e.SrcMAC, e.SrcIP), dst: ep.of(e.DstMAC, e.DstIP), proto: protos.id(e.Proto), app: apps.id(e.App), dport: e.DPort}
-		j, ok := idx[k]
-		if !ok {
-			idx[k] = int32(len(edges))
-			edges = append(edges, agg{key: k, packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last})
-			continue
-		}
-		x := &edges[j]
-		// As the report compares its timestamps: as text (tsCompare).
-		if tsCompare(e.First, x.first) < 0 {
-			x.first = e.First
-		}
-		if tsCompare(e.Last, x.last) > 0 {
-			x.last = e.Last
-		}
-		x.packets += e.Packets
-		x.bytes += e.Bytes
-	}
-	idx = nil
-	nameRank := ranks(ep.names)
-	protoRank, appRank := ranks(protos), ranks(apps)
 	type sortKey struct {
 		hi, lo uint64
 		i      int32
 	}
-	order := make([]sortKey, len(edges))
-	for i := range edges {
-		k := &edges[i].key
-		order[i] = sortKey{hi: uint64(nameRank[k.src])<<32 | uint64(nameRank[k.dst]),
-			lo: uint64(protoRank[k.proto])<<32 | uint64(k.dport)<<16 | uint64(appRank[k.app]), i: int32(i)}
+	var protos, apps small
+	order := make([]sortKey, len(in))
+	for i := range in {
+		e := &in[i]
+		// Ids for now, ranks below.
+		order[i] = sortKey{hi: uint64(ep.of(e.SrcMAC, e.SrcIP))<<32 | uint64(ep.of(e.DstMAC, e.DstIP)),
+			lo: uint64(protos.id(e.Proto))<<32 | uint64(e.DPort)<<16 | uint64(apps.id(e.App)), i: int32(i)}
+	}
+	nameRank := ranks(ep.names)
+	protoRank, appRank := ranks(protos), ranks(apps)
+	for i := range order {
+		o := &order[i]
+		o.hi = uint64(nameRank[o.hi>>32])<<32 | uint64(nameRank[uint32(o.hi)])
+		o.lo = uint64(protoRank[o.lo>>32])<<32 | o.lo&0xffff0000 | uint64(appRank[uint16(o.lo)])
 	}
 	slices.SortFunc(order, func(a, b sortKey) int {
 		if a.hi != b.hi {
@@ -85,12 +60,39 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 		}
 		return 0
 	})
-	out := make([]Edge, len(edges))
-	for j, o := range order {
-		x := &edges[o.i]
-		out[j] = Edge{Src: ep.names[x.src], Dst: ep.names[x.dst], Proto: protos[x.proto], DPort: x.dport, App: apps[x.app],
-			Packets: x.packets, Bytes: x.bytes, FirstSeen: ts(x.first), LastSeen: ts(x.last)}
+	n := 1
+	for j := 1; j < len(order); j++ {
+		if order[j].hi != order[j-1].hi || order[j].lo != order[j-1].lo {
+			n++
+		}
 	}
+	out := make([]Edge, 0, n)
+	var first, last time.Time
+	for j, o := range order {
+		e := &in[o.i]
+		if j == 0 || o.hi != order[j-1].hi || o.lo != order[j-1].lo {
+			if j > 0 {
+				x := &out[len(out)-1]
+				x.FirstSeen, x.LastSeen = ts(first), ts(last)
+			}
+			out = append(out, Edge{Src: ep.name(e.SrcMAC, e.SrcIP), Dst: ep.name(e.DstMAC, e.DstIP), Proto: e.Proto, DPort: e.DPort, App: e.App,
+				Packets: e.Packets, Bytes: e.Bytes})
+			first, last = e.First, e.Last
+			continue
+		}
+		x := &out[len(out)-1]
+		// As the report compares its timestamps: as text (tsCompare).
+		if tsCompare(e.First, first) < 0 {
+			first = e.First
+		}
+		if tsCompare(e.Last, last) > 0 {
+			last = e.Last
+		}
+		x.Packets += e.Packets
+		x.Bytes += e.Bytes
+	}
+	x := &out[len(out)-1]
+	x.FirstSeen, x.LastSeen = ts(first), ts(last)
 	return out
 }
 
@@ -126,6 +128,9 @@ func (p *endpoints) of(mac string, ip netip.Addr) uint32 {
 	p.byIP[ip] = id
 	return id
 }
+
+// name is the name of the end (mac, ip), known to p through of.
+func (p *endpoints) name(mac string, ip netip.Addr) string { return p.names[p.of(mac, ip)] }
 
 func (p *endpoints) id(name string) uint32 {
 	if id, ok := p.byName[name]; ok {

@@ -112,11 +112,6 @@ func appendFinding(b []byte, f *Finding, prefix string) []byte {
 	return append(b, '}')
 }
 
-// raw appends a member whose value is already encoded.
-func (o *jsonObject) raw(k string, v []byte) {
-	o.key(k)
-	o.b = append(o.b, v...)
-}
 
 // strings appends a member holding a string array (null when nil).
 func (o *jsonObject) strings(k string, vs []string) {
@@ -164,8 +159,7 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	return b, nil
 }
 
-// appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does; the
-// classification attributes (few per device) go through encoding/json.
+// appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does.
 func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
 	o.str("mac", d.MAC)
@@ -184,11 +178,32 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 		return b, err
 	}
 	if len(d.Attributes) > 0 {
-		a, err := json.MarshalIndent(d.Attributes, o.indent, "  ")
-		if err != nil {
-			return b, err
+		o.key("attributes")
+		o.b = append(o.b, '[')
+		in := deeper(o.indent)
+		for i := range d.Attributes {
+			at := &d.Attributes[i]
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, '\n')
+			o.b = append(o.b, in...)
+			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			e.str("name", at.Name)
+			e.str("value", at.Value)
+			e.key("confidence")
+			if e.b, err = appendFloat(e.b, at.Confidence); err != nil {
+				return b, err
+			}
+			e.strings("rules", at.Rules)
+			e.strings("evidence", at.Evidence)
+			o.b = append(e.b, '\n')
+			o.b = append(o.b, in...)
+			o.b = append(o.b, '}')
 		}
-		o.raw("attributes", a)
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, ']')
 	}
 	o.key("observations")
 	switch {

@@ -115,7 +115,8 @@ func TestDeviceAppenderMatchesEncodingJSON(t *testing.T) {
 	obs := []Observation{{Protocol: "dhcp", Field: "dhcp.hostname", Value: "MX450 \"ICU\" <b>", FirstSeen: "2026-11-02T09:00:00Z", LastSeen: "z", Count: 3},
 		{Protocol: "tls", Field: "tls.sni", Value: "pacs.example", Count: 1 << 60}}
 	attrs := []classify.Attribute{{Name: "vendor", Value: "Philips", Confidence: 0.95, Rules: []string{"oui"}, Evidence: []string{"dhcp.vendor_class=x"}},
-		{Name: "type", Value: "monitor"}}
+		{Name: "type", Value: "monitor"}, {Name: "os", Value: "<Linux> \"x\"", Confidence: 1.0 / 3, Rules: []string{}, Evidence: []string{"a", "b\u2028"}},
+		{Name: "model", Confidence: 1e-9, Rules: []string{"r1", "r2"}, Evidence: []string{}}}
 	for i, d := range []Device{
 		{},
 		{MAC: "00:09:fb:11:22:33", IPs: []string{}, Observations: []Observation{}},
@@ -135,6 +136,9 @@ func TestDeviceAppenderMatchesEncodingJSON(t *testing.T) {
 	}
 	if _, err := appendDevice(nil, &Device{Confidence: math.NaN()}, ""); err == nil {
 		t.Error("NaN confidence encoded without error")
+	}
+	if _, err := appendDevice(nil, &Device{Attributes: []classify.Attribute{{Confidence: math.Inf(1)}}}, ""); err == nil {
+		t.Error("infinite attribute confidence encoded without error")
 	}
 }
 
