@@ -3,6 +3,7 @@ package sensor
 import (
 	"math/rand/v2"
 	"net/netip"
+	"strconv"
 	"testing"
 	"unsafe"
 )
@@ -81,5 +82,78 @@ func TestFlowSize(t *testing.T) {
 	}
 	if got := unsafe.Sizeof(flowApp{}); got > 160 {
 		t.Errorf("flowApp is %d bytes, budget 160", got)
+	}
+}
+
+// TestHostTableMatchesMap: bindings set in random order, with repeats and
+// growth, read back through byMAC (twice: it must not disturb the index)
+// equal a map's.
+func TestHostTableMatchesMap(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	tab := newHostTable()
+	want := map[hostKey]uint8{}
+	for range 20000 {
+		ip := netip.AddrFrom4([4]byte{10, 0, byte(rng.IntN(8)), byte(rng.IntN(256))})
+		if rng.IntN(2) == 0 {
+			ip = netip.AddrFrom16([16]byte{0xfe, 0x80, 14: byte(rng.IntN(8)), 15: byte(rng.IntN(256))})
+		}
+		k := hostKey{ip: ip.As16(), v6: ip.Is6()}
+		k.mac[5] = byte(rng.IntN(40))
+		how := uint8(1) << rng.IntN(2)
+		tab.set(k, how)
+		want[k] |= how
+		if rng.IntN(5000) == 0 {
+			tab.byMAC(func([6]byte, map[netip.Addr]uint8) {})
+		}
+	}
+	for round := range 2 {
+		got := map[hostKey]uint8{}
+		tab.byMAC(func(mac [6]byte, ips map[netip.Addr]uint8) {
+			for ip, how := range ips {
+				got[hostKey{ip: ip.As16(), mac: mac, v6: ip.Is6()}] = how
+			}
+		})
+		if len(got) != len(want) {
+			t.Fatalf("round %d: %d bindings, want %d", round, len(got), len(want))
+		}
+		for k, how := range want {
+			if got[k] != how {
+				t.Fatalf("round %d: binding %v = %d, want %d", round, k, got[k], how)
+			}
+		}
+	}
+}
+
+// TestObsTableMatchesMap: records found and added as a map would.
+func TestObsTableMatchesMap(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(5, 6))
+	tab := newObsTable()
+	want := map[obsKey]uint64{}
+	macs := []string{"", "00:09:fb:11:22:33", "00:1b:21:01:02:03"}
+	ips := []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("fe80::1")}
+	for range 30000 {
+		k := obsKey{mac: macs[rng.IntN(len(macs))], ip: ips[rng.IntN(len(ips))], field: []string{"dns.query", "tls.sni"}[rng.IntN(2)],
+			value: strconv.Itoa(rng.IntN(3000))}
+		e, slot, h := tab.find(&k)
+		if (e != nil) != (want[k] != 0) {
+			t.Fatalf("find(%v) = %v, map has %d", k, e, want[k])
+		}
+		want[k]++
+		if e == nil {
+			tab.insert(slot, h, k, obsVal{count: 1})
+		} else {
+			e.v.count++
+		}
+	}
+	if tab.len() != len(want) {
+		t.Fatalf("%d records, want %d", tab.len(), len(want))
+	}
+	for i := range tab.len() {
+		e := tab.at(i)
+		if want[e.k] != e.v.count {
+			t.Fatalf("%v counted %d, want %d", e.k, e.v.count, want[e.k])
+		}
 	}
 }

@@ -191,9 +191,9 @@ type Sensor struct {
 	pkt    packet
 	nowNS  int64
 
-	obs      map[obsKey]obsVal
+	obs      *obsTable
 	findings map[findKey]*FindingRecord
-	hosts    map[hostKey]uint8 // MAC/IP bindings (Bind* bits)
+	hosts    *hostTable // MAC/IP bindings (Bind* bits)
 	ipHosts  map[netip.Addr]uint8
 
 	link     []dissect.PacketDissector
@@ -232,9 +232,9 @@ func New(cfg Config) *Sensor {
 		flows:    newFlowTable(cfg.MaxFlows),
 		defrag:   newDefragmenter(cfg.FragmentDatagrams, cfg.FragmentMemory, cfg.FragmentTimeout),
 		edges:    NewEdgeAggregator(cfg.EdgeInterval),
-		obs:      map[obsKey]obsVal{},
+		obs:      newObsTable(),
 		findings: map[findKey]*FindingRecord{},
-		hosts:    map[hostKey]uint8{},
+		hosts:    newHostTable(),
 		ipHosts:  map[netip.Addr]uint8{},
 		udpPorts: map[uint16][]dissect.PacketDissector{},
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
@@ -377,25 +377,16 @@ type hostKey struct {
 }
 
 func (s *Sensor) bind(mac [6]byte, ip netip.Addr, how uint8) {
-	s.hosts[hostKey{ip: ip.As16(), mac: mac, v6: ip.Is6()}] |= how
+	s.hosts.set(hostKey{ip: ip.As16(), mac: mac, v6: ip.Is6()}, how)
 }
 
 // hostList groups the bindings by MAC, plus the addresses seen without
 // one (raw-IP captures).
 func (s *Sensor) hostList() []Host {
-	byMAC := map[[6]byte]map[netip.Addr]uint8{}
-	for k, how := range s.hosts {
-		m := byMAC[k.mac]
-		if m == nil {
-			m = map[netip.Addr]uint8{}
-			byMAC[k.mac] = m
-		}
-		m[keyAddr(k.ip, k.v6)] = how
-	}
-	out := make([]Host, 0, len(byMAC)+len(s.ipHosts))
-	for mac, ips := range byMAC {
+	out := make([]Host, 0, len(s.ipHosts)+64)
+	s.hosts.byMAC(func(mac [6]byte, ips map[netip.Addr]uint8) {
 		out = append(out, Host{MAC: s.macString(mac), IPs: ips})
-	}
+	})
 	for ip, how := range s.ipHosts {
 		out = append(out, Host{IPs: map[netip.Addr]uint8{ip: how}})
 	}
@@ -857,19 +848,19 @@ func (s *Sensor) Observe(o dissect.Observation) {
 	}
 	k := obsKey{mac: o.MAC, ip: o.IP, field: o.Field, value: o.Value}
 	ns := timeNS(o.Time)
-	r, ok := s.obs[k]
-	if !ok {
+	e, slot, h := s.obs.find(&k)
+	if e == nil {
 		// Kept for the whole run: share the text with every other device
 		// that reports the same value (and drop any larger buffer the
 		// dissector's string points into).
 		k = obsKey{mac: s.interned.intern(o.MAC), ip: o.IP, field: s.interned.intern(o.Field), value: intern(o.Value)}
-		s.obs[k] = obsVal{proto: s.interned.intern(o.Protocol), t: ns, first: ns, last: ns, count: 1}
+		s.obs.insert(slot, h, k, obsVal{proto: s.interned.intern(o.Protocol), t: ns, first: ns, last: ns, count: 1})
 		return
 	}
+	r := &e.v
 	r.count++
 	r.first = min(r.first, ns)
 	r.last = max(r.last, ns)
-	s.obs[k] = r
 }
 
 // Report implements dissect.Emitter.
@@ -929,10 +920,11 @@ func (s *Sensor) Flush() {
 // first to include flows still open.
 func (s *Sensor) Result() *Result {
 	r := &Result{Stats: s.Stats(), Edges: s.edges.Edges(),
-		Observations: make([]ObservationRecord, 0, len(s.obs)), Findings: make([]FindingRecord, 0, len(s.findings)),
+		Observations: make([]ObservationRecord, 0, s.obs.len()), Findings: make([]FindingRecord, 0, len(s.findings)),
 		Hosts: s.hostList()}
-	for k, v := range s.obs {
-		r.Observations = append(r.Observations, k.record(&v))
+	for i := range s.obs.len() {
+		e := s.obs.at(i)
+		r.Observations = append(r.Observations, e.k.record(&e.v))
 	}
 	for _, f := range s.findings {
 		r.Findings = append(r.Findings, *f)

@@ -22,9 +22,10 @@ func (s *Sensor) DrainEdgeBuckets() []EdgeBucket {
 // t (all of them when t is zero), for incremental reports.
 func (s *Sensor) ObservationsSince(t time.Time) []ObservationRecord {
 	var out []ObservationRecord
-	for k, v := range s.obs {
-		if t.IsZero() || v.last >= timeNS(t) {
-			out = append(out, k.record(&v))
+	for i := range s.obs.len() {
+		e := s.obs.at(i)
+		if t.IsZero() || e.v.last >= timeNS(t) {
+			out = append(out, e.k.record(&e.v))
 		}
 	}
 	return out

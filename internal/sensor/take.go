@@ -45,9 +45,13 @@ func (s *Sensor) take(unordered bool) *Result {
 	// (observations: records of 168 bytes out of a map costing about 170
 	// per entry) comes first, the host bindings (which grow when grouped
 	// by MAC) last.
-	r.Observations = make([]ObservationRecord, 0, len(s.obs))
-	for k, v := range s.obs {
-		r.Observations = append(r.Observations, k.record(&v))
+	r.Observations = make([]ObservationRecord, 0, s.obs.len())
+	for i := range s.obs.len() {
+		e := s.obs.at(i)
+		r.Observations = append(r.Observations, e.k.record(&e.v))
+		if i&(obsChunk-1) == obsChunk-1 {
+			s.obs.chunks[i>>obsChunkBits] = nil // copied
+		}
 	}
 	s.obs = nil
 	r.Edges = s.edges.collect(s.edges.total, !unordered)

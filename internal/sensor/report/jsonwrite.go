@@ -112,7 +112,6 @@ func appendFinding(b []byte, f *Finding, prefix string) []byte {
 	return append(b, '}')
 }
 
-
 // strings appends a member holding a string array (null when nil).
 func (o *jsonObject) strings(k string, vs []string) {
 	o.key(k)
