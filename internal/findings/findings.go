@@ -91,6 +91,7 @@ type Service struct {
 	vulnMark time.Time         // newest OSV, NVD or CSAF import the SBOM matches hold
 	sbomMark string            // the store's SBOM mark the engine holds
 	devMark  time.Time         // devices updated before it are in the engine
+	devSince time.Time         // SQLite: pollDevices lists the devices stamped since (zero: devMark - updateOverlap)
 	day      string            // the engine's day (YYYY-MM-DD)
 	lastSnap time.Time
 	dirty    bool // changes since the last snapshot
@@ -170,6 +171,10 @@ func day(t time.Time) time.Time {
 // load reads everything and builds a fresh engine (not yet assessed).
 func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]assess.Override, error) {
 	started := s.now()
+	since, err := s.newestStamp(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
 	var devices []*inventory.Device
 	if err := s.st.ScanDevices(ctx, func(d *inventory.Device) error {
 		devices = append(devices, lean(d))
@@ -230,7 +235,7 @@ func (s *Service) load(ctx context.Context) (*assess.Engine, map[assess.Pair]ass
 	if err := s.setFeedMarks(ctx); err != nil {
 		return nil, nil, err
 	}
-	s.devMark = started
+	s.devMark, s.devSince = started, since
 	return eng, over, nil
 }
 
