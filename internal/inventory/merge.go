@@ -1,12 +1,14 @@
 package inventory
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // Identity rules, in the order Match tries them.
@@ -35,91 +37,234 @@ func (e *AmbiguousError) Error() string { return "ambiguous identity: " + e.Reas
 // ids. Ids must not be 0 (the importer uses negative ids for devices not
 // saved yet). To update a device, Remove it as it was, then Add it as it
 // is. An Index is not safe for concurrent use.
+//
+// It is a chained hash table over key records in fixed-size chunks, with
+// the key bytes copied into one byte slice. It holds no Go pointers but
+// the chunks' (so the garbage collector does not walk it; as four Go maps
+// of strings it was 411 MB of the 790 MB live heap of a 1,000,000-device
+// import), and it keeps neither the devices nor the decoded records their
+// strings point into. A key is its rule's byte and its text (a pair: the first
+// text's length, then both texts); equal hashes are told apart by
+// comparing the bytes, so a collision never makes a wrong match.
 type Index struct {
-	asset  keyIndex[string]
-	udi    keyIndex[pair]
-	vendor keyIndex[pair]
-	mac    keyIndex[string]
-	keys   arena // the bytes of every key, copied out of the devices
+	seed    maphash.Seed
+	buckets []int32           // hash & mask -> first record, or -1
+	chunks  [][]keyRec        // record i is chunks[i>>chunkBits][i&chunkMask]
+	n       int32             // records made
+	used    int               // records in use
+	free    []int32           // records to reuse
+	bytes   []byte            // key bytes; a span is an offset<<24 | length
+	long    map[int]int       // lengths of keys of spanLong bytes or more, by offset
+	many    map[int32][]entry // record -> the devices sharing its key, when several
+	assets  int               // asset tag records in use (Len)
+	scratch []byte            // the key being looked up
 }
 
-// arena holds copies of key strings in large shared blocks. A device's
-// fields are often substrings of a larger allocation (a decoded CSV record
-// shares one string per line); indexing them as they are kept every record
-// of an import alive, and a copy per key would cost an allocation each.
-type arena struct{ buf []byte }
+const (
+	chunkBits = 14
+	chunkMask = 1<<chunkBits - 1
+)
 
-// arenaBlock is the size of one block of key bytes.
-const arenaBlock = 256 << 10
+// keyRec is one key and the device holding it (e.id 0: several do, see
+// Index.many; key 0: the record is free).
+type keyRec struct {
+	key  uint64 // span of the key bytes
+	e    entry
+	next int32  // next record in the bucket, or -1
+	hash uint32 // the key hash's top bits, to skip most byte comparisons
+}
 
-func (a *arena) clone(s string) string {
-	if s == "" {
-		return ""
-	}
-	if len(s) > cap(a.buf)-len(a.buf) {
-		if len(s) > arenaBlock/4 {
-			return strings.Clone(s)
-		}
-		a.buf = make([]byte, 0, arenaBlock)
-	}
-	start := len(a.buf)
-	a.buf = append(a.buf, s...)
-	// The block's bytes up to len are never written again.
-	return unsafe.String(&a.buf[start], len(s))
+// entry is a device holding a key, with the record of its asset tag (-1:
+// none) so that a match by another rule can be checked against the
+// record's asset tag. A device's entries are removed together, so the
+// record outlives them.
+type entry struct {
+	id    int64
+	asset int32
 }
 
 type pair struct{ a, b string }
 
-// entry is a device holding a key, with its asset tag so that a match by
-// another rule can be checked against the record's asset tag.
-type entry struct {
-	id    int64
-	asset string
-}
+// Key kinds (the first byte of a key).
+const (
+	kindAsset byte = iota + 1
+	kindUDI
+	kindVendor
+	kindMAC
+)
 
-// keyIndex maps a key to the device holding it; keys held by several
-// devices move to many.
-type keyIndex[K comparable] struct {
-	one  map[K]entry
-	many map[K][]entry
-	room int // entries one was sized for
-}
+// spanLong marks a span whose length is in Index.long.
+const spanLong = 1<<24 - 1
 
-func newKeyIndex[K comparable](n int) keyIndex[K] {
-	return keyIndex[K]{one: make(map[K]entry, n), many: make(map[K][]entry), room: n}
-}
+func (x *Index) rec(i int32) *keyRec { return &x.chunks[i>>chunkBits][i&chunkMask] }
 
-// grow replaces one by a map sized for four times as many entries. Copying
-// into a presized map is several times cheaper than letting the runtime
-// grow a large map one table split at a time (see the Index benchmarks).
-func (x *keyIndex[K]) grow() {
-	x.room = max(4*x.room, 4096)
-	m := make(map[K]entry, x.room)
-	for k, v := range x.one {
-		m[k] = v
+// span copies b into the index's bytes.
+func (x *Index) span(b []byte) uint64 {
+	off := len(x.bytes)
+	x.bytes = append(x.bytes, b...)
+	n := len(b)
+	if n >= spanLong {
+		if x.long == nil {
+			x.long = map[int]int{}
+		}
+		x.long[off] = n
+		n = spanLong
 	}
-	x.one = m
+	return uint64(off)<<24 | uint64(n)
 }
 
-func (x *keyIndex[K]) add(k K, e entry) {
-	if len(x.one) >= x.room {
-		x.grow()
+// at returns the bytes of span sp.
+func (x *Index) at(sp uint64) []byte {
+	off, n := int(sp>>24), int(sp&spanLong)
+	if n == spanLong {
+		n = x.long[off]
 	}
-	if es, ok := x.many[k]; ok {
-		if i := slices.IndexFunc(es, func(o entry) bool { return o.id == e.id }); i >= 0 {
-			es[i] = e
-		} else {
-			x.many[k] = insertEntry(es, e)
+	return x.bytes[off : off+n]
+}
+
+// key sets x.scratch to the key of kind with text a (and b for a pair).
+func (x *Index) key(kind byte, a, b string, pair bool) []byte {
+	k := append(x.scratch[:0], kind)
+	if pair {
+		k = binary.AppendUvarint(k, uint64(len(a)))
+	}
+	k = append(append(k, a...), b...)
+	x.scratch = k
+	return k
+}
+
+func (x *Index) hash(k []byte) uint64 { return maphash.Bytes(x.seed, k) }
+
+// find returns the record of key k (hash h), or -1.
+func (x *Index) find(h uint64, k []byte) int32 {
+	if len(x.buckets) == 0 {
+		return -1
+	}
+	tag := uint32(h >> 32)
+	for i := x.buckets[h&uint64(len(x.buckets)-1)]; i >= 0; {
+		r := x.rec(i)
+		if r.hash == tag && bytes.Equal(x.at(r.key), k) {
+			return i
+		}
+		i = r.next
+	}
+	return -1
+}
+
+// grow doubles the buckets (at least to n) and chains every record again.
+func (x *Index) grow(n int) {
+	size := max(1024, 2*len(x.buckets))
+	for size < n {
+		size *= 2
+	}
+	x.buckets = slices.Repeat([]int32{-1}, size)
+	mask := uint64(size - 1)
+	for i := int32(0); i < x.n; i++ {
+		r := x.rec(i)
+		if r.key == 0 {
+			continue
+		}
+		b := x.hash(x.at(r.key)) & mask
+		r.next, x.buckets[b] = x.buckets[b], i
+	}
+}
+
+func (x *Index) add(k []byte, e entry) { x.addHashed(x.hash(k), k, e) }
+
+func (x *Index) addHashed(h uint64, k []byte, e entry) {
+	if i := x.find(h, k); i >= 0 {
+		r := x.rec(i)
+		switch {
+		case r.e.id == e.id:
+			r.e = e
+		case r.e.id != 0:
+			x.many[i] = insertEntry([]entry{r.e}, e)
+			r.e = entry{}
+		default:
+			es := x.many[i]
+			if j := slices.IndexFunc(es, func(o entry) bool { return o.id == e.id }); j >= 0 {
+				es[j] = e
+			} else {
+				x.many[i] = insertEntry(es, e)
+			}
 		}
 		return
 	}
-	old, ok := x.one[k]
-	switch {
-	case !ok, old.id == e.id:
-		x.one[k] = e
+	x.insert(h, k, e)
+}
+
+// insert makes a record for new key k (hash h) and returns it.
+func (x *Index) insert(h uint64, k []byte, e entry) int32 {
+	if x.used >= len(x.buckets) {
+		x.grow(x.used + 1)
+	}
+	var i int32
+	if n := len(x.free); n > 0 {
+		i, x.free = x.free[n-1], x.free[:n-1]
+	} else {
+		if x.n>>chunkBits == int32(len(x.chunks)) {
+			x.chunks = append(x.chunks, make([]keyRec, chunkMask+1))
+		}
+		i = x.n
+		x.n++
+	}
+	b := h & uint64(len(x.buckets)-1)
+	*x.rec(i) = keyRec{key: x.span(k), e: e, next: x.buckets[b], hash: uint32(h >> 32)}
+	x.buckets[b] = i
+	x.used++
+	if k[0] == kindAsset {
+		x.assets++
+	}
+	return i
+}
+
+// drop frees record i (its key's hash is h).
+func (x *Index) drop(h uint64, i int32) {
+	r := x.rec(i)
+	b := h & uint64(len(x.buckets)-1)
+	if x.buckets[b] == i {
+		x.buckets[b] = r.next
+	} else {
+		p := x.rec(x.buckets[b])
+		for p.next != i {
+			p = x.rec(p.next)
+		}
+		p.next = r.next
+	}
+	if x.at(r.key)[0] == kindAsset {
+		x.assets--
+	}
+	delete(x.many, i)
+	*r = keyRec{}
+	x.free = append(x.free, i)
+	x.used--
+}
+
+func (x *Index) remove(k []byte, id int64) {
+	h := x.hash(k)
+	if i := x.find(h, k); i >= 0 {
+		x.removeAt(h, i, func(o entry) bool { return o.id == id })
+	}
+}
+
+// removeAt drops the devices gone reports from record i (hash h).
+func (x *Index) removeAt(h uint64, i int32, gone func(entry) bool) {
+	r := x.rec(i)
+	if r.e.id != 0 {
+		if gone(r.e) {
+			x.drop(h, i)
+		}
+		return
+	}
+	es := slices.DeleteFunc(slices.Clone(x.many[i]), gone)
+	switch len(es) {
+	case 0:
+		x.drop(h, i)
+	case 1:
+		r.e = es[0]
+		delete(x.many, i)
 	default:
-		delete(x.one, k)
-		x.many[k] = insertEntry([]entry{old}, e)
+		x.many[i] = es
 	}
 }
 
@@ -138,74 +283,42 @@ func insertEntry(es []entry, e entry) []entry {
 	return slices.Insert(es, i, e)
 }
 
-// removeIDs drops every entry of the given devices.
-func (x *keyIndex[K]) removeIDs(ids map[int64]bool) {
-	for k, e := range x.one {
-		if ids[e.id] {
-			delete(x.one, k)
-		}
-	}
-	for k, es := range x.many {
-		es = slices.DeleteFunc(slices.Clone(es), func(o entry) bool { return ids[o.id] })
-		switch len(es) {
-		case 0:
-			delete(x.many, k)
-		case 1:
-			delete(x.many, k)
-			x.one[k] = es[0]
-		default:
-			x.many[k] = es
-		}
-	}
-}
-
-func (x *keyIndex[K]) remove(k K, id int64) {
-	if es, ok := x.many[k]; ok {
-		es = slices.DeleteFunc(slices.Clone(es), func(o entry) bool { return o.id == id })
-		if len(es) == 1 {
-			delete(x.many, k)
-			x.one[k] = es[0]
-		} else {
-			x.many[k] = es
-		}
-		return
-	}
-	if v, ok := x.one[k]; ok && v.id == id {
-		delete(x.one, k)
-	}
-}
-
 // lookup appends the devices holding k to found and reports whether k is
 // shared by several devices.
-func (x *keyIndex[K]) lookup(k K, found []entry) ([]entry, bool) {
-	if len(x.many) > 0 {
-		if es, ok := x.many[k]; ok {
-			return appendNew(found, es...), true
-		}
+func (x *Index) lookup(k []byte, found []entry) ([]entry, bool) {
+	i := x.find(x.hash(k), k)
+	if i < 0 {
+		return found, false
 	}
-	if v, ok := x.one[k]; ok {
-		return appendNew(found, v), false
+	if e := x.rec(i).e; e.id != 0 {
+		return appendNew(found, e), false
 	}
-	return found, false
+	return appendNew(found, x.many[i]...), true
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index { return NewIndexSize(0) }
 
-// NewIndexSize returns an empty index with room for about n devices, which
-// makes loading n devices about three times faster than growing the maps
-// (see docs/benchmarks/inventory_formats.md).
+// NewIndexSize returns an empty index with room for about n devices.
 func NewIndexSize(n int) *Index {
-	return &Index{
-		asset:  newKeyIndex[string](n),
-		udi:    newKeyIndex[pair](n),
-		vendor: newKeyIndex[pair](n),
-		mac:    newKeyIndex[string](n),
+	x := &Index{seed: maphash.MakeSeed(), many: map[int32][]entry{}}
+	if n > 0 {
+		x.grow(3 * n)
+		x.bytes = make([]byte, 0, 48*n)
 	}
+	return x
+}
+
+// tag returns the asset tag of record i (-1: nil).
+func (x *Index) tag(i int32) []byte {
+	if i < 0 {
+		return nil
+	}
+	return x.at(x.rec(i).key)[1:]
 }
 
 // Len returns the number of asset tags in the index.
-func (x *Index) Len() int { return len(x.asset.one) + len(x.asset.many) }
+func (x *Index) Len() int { return x.assets }
 
 // VendorKey is the comparison form of a vendor name: lower case, letters
 // and digits only, without legal-form words, so "GE Healthcare", "GE
@@ -277,21 +390,26 @@ func keysOf(d *Device) identity {
 // copies of the keys, not d or its strings.
 func (x *Index) Add(id int64, d *Device) {
 	k := keysOf(d)
-	a := &x.keys
-	k.asset = a.clone(k.asset)
-	e := entry{id: id, asset: k.asset}
+	e := entry{id: id, asset: -1}
 	if k.asset != "" {
-		x.asset.add(k.asset, e)
+		key := x.key(kindAsset, k.asset, "", false)
+		h := x.hash(key)
+		i := x.find(h, key)
+		if i < 0 {
+			i = x.insert(h, key, entry{id: id})
+		}
+		e.asset = i
+		x.addHashed(h, key, e)
 	}
 	if k.udi.a != "" {
-		x.udi.add(pair{a.clone(k.udi.a), a.clone(k.udi.b)}, e)
+		x.add(x.key(kindUDI, k.udi.a, k.udi.b, true), e)
 	}
 	if k.vendor.a != "" {
-		x.vendor.add(pair{a.clone(k.vendor.a), a.clone(k.vendor.b)}, e)
+		x.add(x.key(kindVendor, k.vendor.a, k.vendor.b, true), e)
 	}
 	for _, m := range k.macs {
 		if m != "" {
-			x.mac.add(a.clone(lowerMAC(m)), e)
+			x.add(x.key(kindMAC, lowerMAC(m), "", false), e)
 		}
 	}
 }
@@ -303,27 +421,31 @@ func (x *Index) RemoveIDs(ids map[int64]bool) {
 	if len(ids) == 0 {
 		return
 	}
-	x.asset.removeIDs(ids)
-	x.udi.removeIDs(ids)
-	x.vendor.removeIDs(ids)
-	x.mac.removeIDs(ids)
+	gone := func(o entry) bool { return ids[o.id] }
+	for i := int32(0); i < x.n; i++ {
+		r := x.rec(i)
+		if r.key == 0 || (r.e.id != 0 && !ids[r.e.id]) {
+			continue
+		}
+		x.removeAt(x.hash(x.at(r.key)), i, gone)
+	}
 }
 
 // Remove drops device id from every identity key of d (d as it was added).
 func (x *Index) Remove(id int64, d *Device) {
 	k := keysOf(d)
 	if k.asset != "" {
-		x.asset.remove(k.asset, id)
+		x.remove(x.key(kindAsset, k.asset, "", false), id)
 	}
 	if k.udi.a != "" {
-		x.udi.remove(k.udi, id)
+		x.remove(x.key(kindUDI, k.udi.a, k.udi.b, true), id)
 	}
 	if k.vendor.a != "" {
-		x.vendor.remove(k.vendor, id)
+		x.remove(x.key(kindVendor, k.vendor.a, k.vendor.b, true), id)
 	}
 	for _, m := range k.macs {
 		if m != "" {
-			x.mac.remove(lowerMAC(m), id)
+			x.remove(x.key(kindMAC, lowerMAC(m), "", false), id)
 		}
 	}
 }
@@ -348,24 +470,24 @@ func (x *Index) Match(d *Device) (int64, string, error) {
 	}
 	k := keysOf(d)
 	if k.asset != "" {
-		found[0], shared = x.asset.lookup(k.asset, found[0])
+		found[0], shared = x.lookup(x.key(kindAsset, k.asset, "", false), found[0])
 		amb = amb || shared
 	}
 	if k.udi.a != "" {
-		found[1], shared = x.udi.lookup(k.udi, found[1])
+		found[1], shared = x.lookup(x.key(kindUDI, k.udi.a, k.udi.b, true), found[1])
 		amb = amb || shared
 	}
 	if k.vendor.a != "" {
-		found[2], shared = x.vendor.lookup(k.vendor, found[2])
+		found[2], shared = x.lookup(x.key(kindVendor, k.vendor.a, k.vendor.b, true), found[2])
 		amb = amb || shared
 	}
 	for _, m := range k.macs {
 		if m != "" {
-			found[3], shared = x.mac.lookup(lowerMAC(m), found[3])
+			found[3], shared = x.lookup(x.key(kindMAC, lowerMAC(m), "", false), found[3])
 			amb = amb || shared
 		}
 	}
-	var asset string // the matched device's asset tag
+	asset := int32(-1) // the matched device's asset tag record
 	for r, es := range found {
 		for _, e := range es {
 			if id == 0 {
@@ -387,8 +509,8 @@ func (x *Index) Match(d *Device) (int64, string, error) {
 			}
 		}
 		reason = strings.Join(parts, "; ")
-	} else if k.asset != "" && rule != RuleAssetID && asset != "" && asset != k.asset {
-		reason = fmt.Sprintf("%s matches device %d, which has asset_id %q, not %q", rule, id, asset, k.asset)
+	} else if a := x.tag(asset); k.asset != "" && rule != RuleAssetID && a != nil && string(a) != k.asset {
+		reason = fmt.Sprintf("%s matches device %d, which has asset_id %q, not %q", rule, id, a, k.asset)
 	}
 	if reason != "" {
 		cands := make(map[string][]int64)

@@ -3,6 +3,7 @@ package inventory
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -166,6 +167,35 @@ func TestRemoveIDs(t *testing.T) {
 	x.RemoveIDs(map[int64]bool{1: true, 3: true, -1: true})
 	if id, rule, err := x.Match(&Device{MACs: []string{vrrp}}); id != 5 || rule != RuleMAC || err != nil {
 		t.Errorf("after removing all but 5: Match = (%d, %q, %v), want (5, mac, nil)", id, rule, err)
+	}
+}
+
+// TestIndexKeys: the index compares the key bytes it copied: pairs split
+// differently are different keys, and a very long key (over 16 MiB,
+// stored with its length apart) matches and is removed.
+func TestIndexKeys(t *testing.T) {
+	x := NewIndex()
+	x.Add(1, &Device{Vendor: "AB", Serial: "C"})
+	if id, _, err := x.Match(&Device{Vendor: "A", Serial: "BC"}); id != 0 || err != nil {
+		t.Errorf("vendor A + serial BC matched (%d, %v), want no match (vendor AB + serial C is stored)", id, err)
+	}
+	long := strings.Repeat("x", 1<<24+3)
+	d := &Device{AssetID: long, MACs: []string{"00:00:5e:00:01:02"}}
+	x.Add(2, d)
+	if id, rule, err := x.Match(&Device{AssetID: long}); id != 2 || rule != RuleAssetID || err != nil {
+		t.Errorf("long asset id: Match = (%d, %q, %v), want (2, asset_id, nil)", id, rule, err)
+	}
+	_, _, err := x.Match(&Device{AssetID: "OTHER", MACs: []string{"00:00:5e:00:01:02"}})
+	var ae *AmbiguousError
+	if !errors.As(err, &ae) || !strings.Contains(ae.Reason, `which has asset_id "xxx`) {
+		t.Errorf("asset tag contradiction with a long tag: %v", err)
+	}
+	if x.Len() != 1 {
+		t.Errorf("Len() = %d, want 1", x.Len())
+	}
+	x.Remove(2, d)
+	if id, _, err := x.Match(&Device{AssetID: long}); id != 0 || err != nil || x.Len() != 0 {
+		t.Errorf("after Remove: Match = (%d, %v), Len %d; want (0, nil), 0", id, err, x.Len())
 	}
 }
 
