@@ -110,7 +110,14 @@ type devAcc struct {
 }
 
 // Classify builds the devices of in, sorted by MAC then first IP.
-func (c *Classifier) Classify(in Input) []Device {
+func (c *Classifier) Classify(in Input) []Device { return c.classify(in, false) }
+
+// ClassifyOwned is Classify for a caller that hands in over: it may
+// modify in.Evidence and keeps the devices' evidence records in its
+// storage while it works, instead of allocating each.
+func (c *Classifier) ClassifyOwned(in Input) []Device { return c.classify(in, true) }
+
+func (c *Classifier) classify(in Input, own bool) []Device {
 	byMAC := map[string]*devAcc{}
 	byIP := map[netip.Addr]*devAcc{}
 	get := func(mac string, ip netip.Addr) *devAcc {
@@ -192,7 +199,7 @@ func (c *Classifier) Classify(in Input) []Device {
 			d.ips[ip] = true
 		}
 	}
-	for _, e := range in.Evidence {
+	for i, e := range in.Evidence {
 		if e.MAC != "" && !usableMAC(e.MAC) {
 			e.MAC = ""
 		}
@@ -222,9 +229,17 @@ func (c *Classifier) Classify(in Input) []Device {
 			x.Count += e.Count
 			continue
 		}
-		ev := e
-		d.evidence[k] = &ev
-		d.order = append(d.order, &ev)
+		var ev *Evidence
+		if own {
+			// The record's own storage: no allocation per record.
+			in.Evidence[i] = e
+			ev = &in.Evidence[i]
+		} else {
+			ev = new(Evidence)
+			*ev = e
+		}
+		d.evidence[k] = ev
+		d.order = append(d.order, ev)
 	}
 	// Merge IP-only devices into the MAC device that owns the address. When
 	// several MACs claimed an address (re-assigned leases, spoofing), the

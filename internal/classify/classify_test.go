@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -200,6 +201,10 @@ func TestSharedFactsClassifiedAlike(t *testing.T) {
 	got := c.Classify(in)
 	if len(got) != 64 {
 		t.Fatalf("%d devices, want 64", len(got))
+	}
+	owned := Input{Evidence: slices.Clone(in.Evidence), Bindings: slices.Clone(in.Bindings)}
+	if diff := cmp.Diff(got, c.ClassifyOwned(owned), cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+		t.Errorf("ClassifyOwned differs from Classify (-Classify +ClassifyOwned):\n%s", diff)
 	}
 	for _, d := range got {
 		var alone Input

@@ -113,11 +113,13 @@ func (v *edgeVal) add(pkts, bytes uint64, first, last int64) {
 // key and growing never rehashes one). It replaced a Go map of edgeKey,
 // whose hashing of 50-byte keys and growth cost a few percent of a scan.
 type edgeTable struct {
-	keys  []edgeKey
-	vals  []edgeVal
-	slots []uint64 // index+1 | hash32<<32; 0: empty
-	mask  uint32
-	seed  uint64
+	// Edges in chunks that never move (appending to one slice copied it
+	// again and again as it grew).
+	chunks [][]edgeEntry
+	n      int
+	slots  []uint64 // index+1 | hash32<<32; 0: empty
+	mask   uint32
+	seed   uint64
 }
 
 func newEdgeTable() *edgeTable {
@@ -125,7 +127,21 @@ func newEdgeTable() *edgeTable {
 }
 
 // len is the number of edges.
-func (t *edgeTable) len() int { return len(t.keys) }
+func (t *edgeTable) len() int { return t.n }
+
+// edgeEntry is one edge of an edgeTable.
+type edgeEntry struct {
+	k edgeKey
+	v edgeVal
+}
+
+const (
+	edgeChunkBits = 10
+	edgeChunk     = 1 << edgeChunkBits
+)
+
+// at returns edge i (0-based).
+func (t *edgeTable) at(i int) *edgeEntry { return &t.chunks[i>>edgeChunkBits][i&(edgeChunk-1)] }
 
 func (t *edgeTable) hash32(k *edgeKey) uint32 {
 	w0 := binary.LittleEndian.Uint64(k.src[:8])
@@ -151,7 +167,7 @@ func (t *edgeTable) find(k *edgeKey) (int, uint32, uint32) {
 			return -1, i, h
 		}
 		if uint32(e>>32) == h {
-			if j := int(uint32(e)) - 1; t.keys[j] == *k {
+			if j := int(uint32(e)) - 1; t.at(j).k == *k {
 				return j, i, h
 			}
 		}
@@ -166,15 +182,18 @@ func (t *edgeTable) has(k *edgeKey) bool {
 func (t *edgeTable) add(k edgeKey, pkts, bytes uint64, first, last int64) {
 	j, slot, h := t.find(&k)
 	if j < 0 {
-		j = len(t.keys)
-		t.keys = append(t.keys, k)
-		t.vals = append(t.vals, edgeVal{})
+		j = t.n
+		if j>>edgeChunkBits == len(t.chunks) {
+			t.chunks = append(t.chunks, make([]edgeEntry, edgeChunk))
+		}
+		t.at(j).k = k
+		t.n++
 		t.slots[slot] = uint64(j+1) | uint64(h)<<32
-		if len(t.keys)*2 > len(t.slots) {
+		if t.n*2 > len(t.slots) {
 			t.grow()
 		}
 	}
-	t.vals[j].add(pkts, bytes, first, last)
+	t.at(j).v.add(pkts, bytes, first, last)
 }
 
 func (t *edgeTable) grow() {
@@ -334,11 +353,12 @@ func (a *EdgeAggregator) collect(t *edgeTable, sorted bool) []Edge {
 		k edgeKey
 		i uint32
 	}
-	ks := make([]kv, 0, t.len())
-	for i, k := range t.keys {
-		ks = append(ks, kv{k, uint32(i)})
-	}
+	var ks []kv
 	if sorted {
+		ks = make([]kv, 0, t.len())
+		for i := range t.n {
+			ks = append(ks, kv{t.at(i).k, uint32(i)})
+		}
 		slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
 	}
 	macs := map[[6]byte]string{}
@@ -353,9 +373,13 @@ func (a *EdgeAggregator) collect(t *edgeTable, sorted bool) []Edge {
 		}
 		return s
 	}
-	out := make([]Edge, len(ks))
-	for j, e := range ks {
-		k, v := &e.k, &t.vals[e.i]
+	out := make([]Edge, t.n)
+	for j := range out {
+		i := j // unsorted: in the order the edges were added
+		if sorted {
+			i = int(ks[j].i)
+		}
+		k, v := &t.at(i).k, &t.at(i).v
 		out[j] = Edge{
 			EdgeKey: EdgeKey{SrcMAC: mac(k.srcMAC, k.flags&edgeSrcMAC != 0), SrcIP: k.srcAddr(),
 				DstMAC: mac(k.dstMAC, k.flags&edgeDstMAC != 0), DstIP: k.dstAddr(),

@@ -38,8 +38,9 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 		order[i] = sortKey{hi: uint64(ep.of(e.SrcMAC, e.SrcIP))<<32 | uint64(ep.of(e.DstMAC, e.DstIP)),
 			lo: uint64(protos.id(e.Proto))<<32 | uint64(e.DPort)<<16 | uint64(apps.id(e.App)), i: int32(i)}
 	}
-	nameRank := ranks(ep.names)
-	protoRank, appRank := ranks(protos), ranks(apps)
+	nameRank, byRank := ranks(ep.names)
+	protoRank, protoByRank := ranks(protos)
+	appRank, appByRank := ranks(apps)
 	for i := range order {
 		o := &order[i]
 		o.hi = uint64(nameRank[o.hi>>32])<<32 | uint64(nameRank[uint32(o.hi)])
@@ -75,8 +76,8 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 				x := &out[len(out)-1]
 				x.FirstSeen, x.LastSeen = ts(first), ts(last)
 			}
-			out = append(out, Edge{Src: ep.name(e.SrcMAC, e.SrcIP), Dst: ep.name(e.DstMAC, e.DstIP), Proto: e.Proto, DPort: e.DPort, App: e.App,
-				Packets: e.Packets, Bytes: e.Bytes})
+			out = append(out, Edge{Src: byRank[o.hi>>32], Dst: byRank[uint32(o.hi)], Proto: protoByRank[o.lo>>32], DPort: uint16(o.lo >> 16),
+				App: appByRank[uint16(o.lo)], Packets: e.Packets, Bytes: e.Bytes})
 			first, last = e.First, e.Last
 			continue
 		}
@@ -129,9 +130,6 @@ func (p *endpoints) of(mac string, ip netip.Addr) uint32 {
 	return id
 }
 
-// name is the name of the end (mac, ip), known to p through of.
-func (p *endpoints) name(mac string, ip netip.Addr) string { return p.names[p.of(mac, ip)] }
-
 func (p *endpoints) id(name string) uint32 {
 	if id, ok := p.byName[name]; ok {
 		return id
@@ -155,18 +153,21 @@ func (s *small) id(name string) uint16 {
 	return uint16(len(*s) - 1)
 }
 
-// ranks returns the position of each name in the sorted names.
-func ranks(names []string) []uint32 {
+// ranks returns the position of each name in the sorted names, and the
+// names in that order.
+func ranks(names []string) ([]uint32, []string) {
 	order := make([]uint32, len(names))
 	for i := range order {
 		order[i] = uint32(i)
 	}
 	slices.SortFunc(order, func(a, b uint32) int { return strings.Compare(names[a], names[b]) })
 	rank := make([]uint32, len(names))
+	sorted := make([]string, len(names))
 	for r, i := range order {
 		rank[i] = uint32(r)
+		sorted[r] = names[i]
 	}
-	return rank
+	return rank, sorted
 }
 
 // Unix seconds of 0000-01-01 and 10000-01-01 UTC: ts writes the times in

@@ -197,7 +197,7 @@ func FromResult(res *sensor.Result, c *classify.Classifier) *Report {
 	res.Hosts = nil
 	in.Evidence = evidence(res)
 	res.Observations = nil
-	return build(res, c.Classify(in), true)
+	return build(res, c.ClassifyOwned(in), true)
 }
 
 // Build assembles the report.
@@ -209,8 +209,8 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 // devs (see FromResult).
 func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 	r := &Report{Devices: make([]Device, 0, len(devs)), Edges: []Edge{}, Findings: make([]Finding, 0, len(res.Findings)), Stats: res.Stats}
-	macDev := map[string]bool{}
-	ipOwner := map[netip.Addr]string{}
+	macDev := make(map[string]bool, len(devs))
+	ipOwner := make(map[netip.Addr]string, len(devs))
 	for i, d := range devs {
 		rd := Device{MAC: d.MAC, IPs: []string{}, Hostname: d.Hostname, Vendor: d.Vendor, Model: d.Model, Type: d.Type,
 			OS: d.OS, Software: d.Software, Confidence: d.Confidence, Attributes: d.Attributes, Observations: []Observation{}}
