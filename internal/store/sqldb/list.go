@@ -262,11 +262,11 @@ func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) s
 }
 
 // compositeSorts: filter field → sort fields for which a (filter, sort, id)
-// index exists (migrations 0009, 0010, 0013). A list filtered by the field
-// and sorted by one of these is a single index range scan.
+// index exists (migrations 0009, 0010, 0013, 0014). A list filtered by the
+// field and sorted by one of these is a single index range scan.
 var compositeSorts = map[string][]string{
-	"site":        {"asset_id", "updated_at", "vendor", "model"},                // 0009, 0010, 0013
-	"device_type": {"version", "end_of_support", "model", "vendor", "asset_id"}, // 0009, 0010, 0013
+	"site":        {"asset_id", "updated_at", "vendor", "model"},                              // 0009, 0010, 0013
+	"device_type": {"version", "end_of_support", "model", "vendor", "asset_id", "updated_at"}, // 0009, 0010, 0013, 0014
 	"criticality": {"end_of_support", "vendor"},
 }
 
