@@ -69,12 +69,13 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 	}
 	out := make([]Edge, 0, n)
 	var first, last time.Time
+	var st stamper
 	for j, o := range order {
 		e := &in[o.i]
 		if j == 0 || o.hi != order[j-1].hi || o.lo != order[j-1].lo {
 			if j > 0 {
 				x := &out[len(out)-1]
-				x.FirstSeen, x.LastSeen = ts(first), ts(last)
+				x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
 			}
 			out = append(out, Edge{Src: byRank[o.hi>>32], Dst: byRank[uint32(o.hi)], Proto: protoByRank[o.lo>>32], DPort: uint16(o.lo >> 16),
 				App: appByRank[uint16(o.lo)], Packets: e.Packets, Bytes: e.Bytes})
@@ -93,7 +94,7 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 		x.Bytes += e.Bytes
 	}
 	x := &out[len(out)-1]
-	x.FirstSeen, x.LastSeen = ts(first), ts(last)
+	x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
 	return out
 }
 
@@ -122,10 +123,16 @@ func (p *endpoints) of(mac string, ip netip.Addr) uint32 {
 		}
 		return p.id(ip.String())
 	}
-	if !owned {
-		k = ip.String()
+	var id uint32
+	if owned {
+		id = p.id(k)
+	} else {
+		// An address no device owns is named by its text, which no other
+		// name can be (device keys are MACs or the text of owned
+		// addresses; netip.Addr.String is one-to-one): no lookup by name.
+		id = uint32(len(p.names))
+		p.names = append(p.names, ip.String())
 	}
-	id := p.id(k)
 	p.byIP[ip] = id
 	return id
 }
@@ -217,4 +224,62 @@ func fraction(b []byte, ns int) []byte {
 		b = append(b, d[:n]...)
 	}
 	return append(b, 'Z')
+}
+
+// stamper is ts with the date part of the last day it wrote kept: the
+// report writes hundreds of thousands of timestamps, most of them on a
+// few days, and working out the calendar date was most of their cost.
+type stamper struct {
+	day    int64 // Unix day of date
+	date   [11]byte
+	hasDay bool
+}
+
+func (st *stamper) ts(t time.Time) string {
+	sec := t.Unix()
+	if t.IsZero() || sec < minFixedUnix || sec >= maxFixedUnix {
+		return ts(t)
+	}
+	day := sec / 86400
+	sod := sec - day*86400
+	if sod < 0 {
+		day--
+		sod += 86400
+	}
+	if !st.hasDay || day != st.day {
+		year, month, mday := time.Unix(day*86400, 0).UTC().Date()
+		put(st.date[:], 0, year, 4)
+		st.date[4] = '-'
+		put(st.date[:], 5, int(month), 2)
+		st.date[7] = '-'
+		put(st.date[:], 8, mday, 2)
+		st.date[10] = 'T'
+		st.day, st.hasDay = day, true
+	}
+	var b [30]byte
+	copy(b[:], st.date[:])
+	put(b[:], 11, int(sod/3600), 2)
+	b[13] = ':'
+	put(b[:], 14, int(sod/60%60), 2)
+	b[16] = ':'
+	put(b[:], 17, int(sod%60), 2)
+	n := 19
+	if ns := t.Nanosecond(); ns != 0 {
+		b[n] = '.'
+		put(b[:], n+1, ns, 9)
+		n += 10
+		for b[n-1] == '0' {
+			n--
+		}
+	}
+	b[n] = 'Z'
+	return string(b[:n+1])
+}
+
+// put writes v in decimal into b[i:i+width], zero-padded.
+func put(b []byte, i, v, width int) {
+	for j := i + width - 1; j >= i; j-- {
+		b[j] = byte('0' + v%10)
+		v /= 10
+	}
 }

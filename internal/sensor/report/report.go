@@ -209,6 +209,7 @@ func Build(res *sensor.Result, devs []classify.Device) *Report {
 // devs (see FromResult).
 func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 	r := &Report{Devices: make([]Device, 0, len(devs)), Edges: []Edge{}, Findings: make([]Finding, 0, len(res.Findings)), Stats: res.Stats}
+	var st stamper
 	macDev := make(map[string]bool, len(devs))
 	ipOwner := make(map[netip.Addr]string, len(devs))
 	for i, d := range devs {
@@ -220,7 +221,7 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 		for _, e := range d.Evidence {
 			proto, _, _ := strings.Cut(e.Field, ".")
 			rd.Observations = append(rd.Observations, Observation{Protocol: proto, Field: e.Field, Value: e.Value,
-				FirstSeen: ts(e.FirstSeen), LastSeen: ts(e.LastSeen), Count: e.Count})
+				FirstSeen: st.ts(e.FirstSeen), LastSeen: st.ts(e.LastSeen), Count: e.Count})
 		}
 		key := d.MAC
 		if key != "" {
@@ -242,7 +243,7 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 	}
 	for _, f := range res.Findings {
 		rf := Finding{Kind: f.Kind, Severity: f.Severity, Protocol: f.Protocol, Detail: f.Detail, MAC: f.MAC,
-			FirstSeen: ts(f.FirstSeen), LastSeen: ts(f.LastSeen), Count: f.Count}
+			FirstSeen: st.ts(f.FirstSeen), LastSeen: st.ts(f.LastSeen), Count: f.Count}
 		if f.IP.IsValid() {
 			rf.IP = f.IP.String()
 		}

@@ -151,11 +151,18 @@ func TestTimestampsAsRFC3339Nano(t *testing.T) {
 		time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC), time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
 		time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 29, 1, 30, 0, 500000000, zone), time.Unix(1700000000, 120).Local()}
 	for i := range 2000 {
-		times = append(times, time.Unix(int64(i)*7919*3571, int64(i)*104729%1e9).In(zone))
+		times = append(times, time.Unix(int64(i)*7919*3571, int64(i)*104729%1e9).In(zone), time.Unix(-int64(i)*7919*3571-1, int64(i)*104729%1e9),
+			time.Unix(1795000000+int64(i%7)*86399+int64(i), int64(i%3)*100))
 	}
+	times = append(times, time.Unix(minFixedUnix, 0), time.Unix(minFixedUnix-1, 5), time.Unix(maxFixedUnix-1, 999), time.Unix(maxFixedUnix, 0))
+	var st stamper
 	for _, tm := range times {
-		if got, want := ts(tm), tm.UTC().Format(time.RFC3339Nano); got != want {
+		want := tm.UTC().Format(time.RFC3339Nano)
+		if got := ts(tm); got != want {
 			t.Errorf("ts(%v) = %q, want %q", tm, got, want)
+		}
+		if got := st.ts(tm); got != want {
+			t.Errorf("stamper.ts(%v) = %q, want %q", tm, got, want)
 		}
 	}
 	if ts(time.Time{}) != "" {

@@ -310,6 +310,9 @@ func readName(p []byte, off int, buf []byte) (string, int, error) {
 
 // clean makes a name printable and bounded.
 func clean(s string) string {
+	if len(s) <= maxValue && printableASCII(s) {
+		return s // the usual name: nothing to clean
+	}
 	s = strings.ToValidUTF8(s, "")
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
@@ -324,4 +327,15 @@ func clean(s string) string {
 		}
 	}
 	return s
+}
+
+// printableASCII reports whether s holds only bytes 0x20 to 0x7e (which
+// clean keeps as they are).
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			return false
+		}
+	}
+	return true
 }
