@@ -481,11 +481,19 @@ func (s *DB) searchWalk(ctx context.Context, c searchCond, where []string, pos s
 	}
 	var bwhere []string
 	if candidates {
-		// "+id": a membership test while walking the sort index, not
-		// a lookup by id (the planner would read the candidates and
-		// sort). First: SQLite tests the conditions in this order, and
-		// the others read the row.
-		bwhere = append(bwhere, "+id IN (SELECT rowid FROM devices_search WHERE devices_search MATCH "+arg(c.ftsQuery)+")")
+		// A membership test while walking the sort index: one byte per
+		// device id, 1 for the index's candidates (candidateMask). First:
+		// SQLite tests the conditions in this order, and the others read
+		// the row. The test reads no row and no index: walking a device
+		// costs its sort-index entry. (Before, "+id IN (SELECT rowid FROM
+		// devices_search WHERE …)" had SQLite copy the candidates into a
+		// temporary B-tree first: about 5 of the 8-12 CPU-ms of "pump" or
+		// "monitor" sorted by vendor or model at 100,000 devices.)
+		mask, err := s.candidateMask(ctx, c.ftsQuery)
+		if err != nil {
+			return nil, err
+		}
+		bwhere = append(bwhere, "substr("+arg(mask)+", id, 1) = x'01'")
 	}
 	bwhere = append(bwhere, where...)
 	if c.index != "" && c.index != c.exact {
@@ -499,6 +507,37 @@ func (s *DB) searchWalk(ctx context.Context, c searchCond, where []string, pos s
 		ids = []int64{} // bounded, and no match within it
 	}
 	return ids, err
+}
+
+// candidateMask returns the FTS5 candidates of query fts as a byte per
+// device id: mask[id-1] is 1 for a candidate, 0 otherwise (ids past the
+// end are not candidates). The candidates come back in one value (one
+// row per candidate through database/sql cost several times more).
+func (s *DB) candidateMask(ctx context.Context, fts string) ([]byte, error) {
+	var list string
+	if err := s.SQL.QueryRowContext(ctx, "SELECT coalesce(group_concat(rowid), '') FROM devices_search WHERE devices_search MATCH $1", fts).Scan(&list); err != nil {
+		return nil, fmt.Errorf("list devices: search candidates: %w", err)
+	}
+	var mask []byte
+	for list != "" {
+		var f string
+		f, list, _ = strings.Cut(list, ",")
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id < 1 {
+			return nil, fmt.Errorf("list devices: search candidates: bad rowid %q", f)
+		}
+		if id > int64(len(mask)) {
+			if id > 1<<31 {
+				return nil, fmt.Errorf("list devices: search candidates: rowid %d out of range", id)
+			}
+			mask = slices.Grow(mask, int(id)-len(mask))[:id]
+		}
+		mask[id-1] = 1
+	}
+	if mask == nil {
+		mask = []byte{}
+	}
+	return mask, nil
 }
 
 // searchShortWalk, when not 0, fixes the length of the short walk (a
