@@ -357,7 +357,11 @@ func (c *Classifier) device(d *devAcc, memo ruleMemo, classes classMemo) Device 
 	// Pseudo-observations that rules can match on too.
 	facts := make([][2]string, 0, len(dev.Evidence)+2)
 	for _, e := range dev.Evidence {
-		facts = append(facts, [2]string{e.Field, e.Value})
+		// Only fields some rule reads can change the classification (and
+		// leaving the others out lets devices share one, see classes).
+		if len(c.rules.byField[e.Field]) > 0 {
+			facts = append(facts, [2]string{e.Field, e.Value})
+		}
 	}
 	org := ""
 	if c.oui != nil && d.mac != "" {
