@@ -280,13 +280,47 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 		out = append(out, c.device(d, memo, classes))
 		accs[i] = nil
 	}
-	slices.SortFunc(out, func(a, b Device) int {
-		if c := strings.Compare(a.MAC, b.MAC); c != 0 {
+	return sortDevices(out)
+}
+
+// sortDevices orders devices by MAC, then first IP, sorting small keys
+// rather than moving the large Device values around.
+func sortDevices(devs []Device) []Device {
+	type key struct {
+		mac string
+		ip  netip.Addr
+		i   int32
+	}
+	keys := make([]key, len(devs))
+	for i := range devs {
+		keys[i] = key{devs[i].MAC, firstAddr(devs[i].IPs), int32(i)}
+	}
+	slices.SortFunc(keys, func(a, b key) int {
+		if c := strings.Compare(a.mac, b.mac); c != 0 {
 			return c
 		}
-		return firstAddr(a.IPs).Compare(firstAddr(b.IPs))
+		return a.ip.Compare(b.ip)
 	})
-	return out
+	// Move the devices into place in cycles (no second slice of them):
+	// position j takes the device at keys[j].i.
+	for j := range keys {
+		if keys[j].i < 0 || int(keys[j].i) == j {
+			continue
+		}
+		tmp := devs[j]
+		k := j
+		for {
+			next := int(keys[k].i)
+			keys[k].i = -1
+			if next == j {
+				devs[k] = tmp
+				break
+			}
+			devs[k] = devs[next]
+			k = next
+		}
+	}
+	return devs
 }
 
 func firstAddr(ips []netip.Addr) netip.Addr {

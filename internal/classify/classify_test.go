@@ -3,8 +3,10 @@ package classify
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -234,6 +236,40 @@ func TestSharedFactsClassifiedAlike(t *testing.T) {
 					}
 					seen[&p[0]] = d.MAC
 				}
+			}
+		}
+	}
+}
+
+// TestSortDevices: the key sort with in-place moves orders devices as a
+// sort of the devices themselves does, for any starting order.
+func TestSortDevices(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(7, 8))
+	for n := range 60 {
+		var devs []Device
+		for i := range n {
+			d := Device{Hostname: strconv.Itoa(i)}
+			if i%3 != 0 {
+				d.MAC = fmt.Sprintf("00:00:00:00:%02x:%02x", i/7, i)
+			}
+			if i%4 != 0 {
+				d.IPs = []netip.Addr{netip.AddrFrom4([4]byte{10, 0, byte(i % 5), byte(i)})}
+			}
+			devs = append(devs, d)
+		}
+		rng.Shuffle(len(devs), func(i, j int) { devs[i], devs[j] = devs[j], devs[i] })
+		want := slices.Clone(devs)
+		slices.SortFunc(want, func(a, b Device) int {
+			if c := strings.Compare(a.MAC, b.MAC); c != 0 {
+				return c
+			}
+			return firstAddr(a.IPs).Compare(firstAddr(b.IPs))
+		})
+		got := sortDevices(devs)
+		for i := range want {
+			if got[i].Hostname != want[i].Hostname {
+				t.Fatalf("n=%d: position %d holds device %s, want %s", n, i, got[i].Hostname, want[i].Hostname)
 			}
 		}
 	}

@@ -18,8 +18,7 @@ import (
 // (HTML characters, invalid UTF-8, U+2028/U+2029 included).
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x20 || c >= utf8.RuneSelf || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if plainJSON[s[i]] == 0 {
 			q, _ := json.Marshal(s) // rare: let encoding/json escape it
 			return append(b, q...)
 		}
@@ -28,6 +27,18 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainJSON[c] is 1 for the bytes encoding/json writes as they are in a
+// string: ASCII from 0x20 except '"', '\\', '<', '>' and '&'.
+var plainJSON = func() (t [256]byte) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = 1
+	}
+	for _, c := range `"\<>&` {
+		t[c] = 0
+	}
+	return t
+}()
 
 // spaces holds the indentation strings (prefixes are spaces only), so
 // that indenting allocates nothing.

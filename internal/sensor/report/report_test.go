@@ -206,3 +206,17 @@ func BenchmarkTimestamp(b *testing.B) {
 		_ = ts(at)
 	}
 }
+
+// TestAppendStringEveryByte: every byte value, alone and inside text,
+// is written as encoding/json writes it.
+func TestAppendStringEveryByte(t *testing.T) {
+	t.Parallel()
+	for c := range 256 {
+		for _, s := range []string{string([]byte{byte(c)}), "a" + string([]byte{byte(c)}) + "b"} {
+			want, _ := json.Marshal(s)
+			if got := appendString(nil, s); string(got) != string(want) {
+				t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+			}
+		}
+	}
+}
