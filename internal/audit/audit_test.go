@@ -186,3 +186,84 @@ func BenchmarkSealAndVerify(b *testing.B) {
 		}
 	}
 }
+
+// Seal hashes the canonical JSON New made without re-encoding it; the hash
+// must equal the one computed from the entry as stored and read back (no
+// canonical bytes kept, storage formatting), and Before or After replaced
+// after New must be hashed from the new bytes.
+func TestSealHashesAsStored(t *testing.T) {
+	a := Actor{Name: "biomed1", Kind: KindUser, Source: "10.20.0.7"}
+	values := []any{
+		nil,
+		map[string]any{"z": 1, "a": []any{"<b>&", 1.5, nil}, "loc": "Station 3 – Intensivstation\u2028"},
+		struct {
+			B string `json:"b"`
+			A int    `json:"a"`
+		}{"x", 7},
+		json.RawMessage(` {"n": 12345678901234567890, "f": 1.50} `),
+	}
+	for i, before := range values {
+		after := values[(i+1)%len(values)]
+		e, err := New(a, t0, "device.update", "device/42", before, after)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Seal(e, 4, GenesisHash); err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Entry
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		back.Before = append(json.RawMessage(" "), back.Before...) // e.g. jsonb's formatting
+		h, err := ComputeHash(GenesisHash, &back)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h != e.Hash {
+			t.Errorf("value %d: hash at seal %s, from the stored entry %s", i, e.Hash, h)
+		}
+	}
+	// replaced after New: hashed as the replacement
+	e, err := New(a, t0, "device.update", "device/42", map[string]any{"b": 1}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Before = json.RawMessage(`{"b":2, "a":1}`)
+	if err := Seal(e, 0, GenesisHash); err != nil {
+		t.Fatal(err)
+	}
+	want, err := New(a, t0, "device.update", "device/42", map[string]any{"a": 1, "b": 2}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Seal(want, 0, GenesisHash); err != nil {
+		t.Fatal(err)
+	}
+	if e.Hash != want.Hash {
+		t.Errorf("Before replaced after New: hash %s, want %s", e.Hash, want.Hash)
+	}
+}
+
+// BenchmarkNewAndSeal is an audited device write's entry: New, then Seal.
+func BenchmarkNewAndSeal(b *testing.B) {
+	a := Actor{Name: "user/token:1", Kind: KindToken, Source: "127.0.0.1"}
+	before := map[string]any{"asset_id": "LOAD-1-1", "vendor": "Load Test Medical", "model": "LT-1", "device_type": "infusion-pump",
+		"version": "1.1", "site": "NBR", "department": "ICU", "criticality": "life-supporting", "ips": []any{"10.99.0.2"}, "revision": 1}
+	after := map[string]any{"asset_id": "LOAD-1-1", "vendor": "Load Test Medical", "model": "LT-2", "device_type": "infusion-pump",
+		"version": "1.2", "site": "NBR", "department": "ICU", "criticality": "life-supporting", "ips": []any{"10.99.0.3"}, "revision": 2}
+	b.ReportAllocs()
+	for b.Loop() {
+		e, err := New(a, t0, "device.update", "device/42", before, after)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Seal(e, 41, GenesisHash); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
