@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"testing"
 	"time"
@@ -33,6 +34,7 @@ func Run(t *testing.T, open Opener) {
 		{"unique_asset_id", testUniqueAssetID},
 		{"import_is_all_or_nothing", testImportAtomic},
 		{"import_bulk_and_scan", testImportBulk},
+		{"identities_since_mark", testIdentitiesSince},
 		{"list_filters", testListFilters},
 		{"list_sort_and_pages", testListPages},
 		{"list_search", testListSearch},
@@ -262,6 +264,79 @@ func testImportBulk(t *testing.T, s store.Store) {
 	}
 	if diff := cmp.Diff(Sample(123), got, ignoreStoreFields); diff != "" {
 		t.Errorf("bulk-inserted device (-want +got):\n%s", diff)
+	}
+}
+
+// testIdentitiesSince: an import transaction reads every device created
+// or changed since a mark (and may read others) with its identity fields
+// as they are now, and the count that shows deletions.
+func testIdentitiesSince(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var ds []*inventory.Device
+	for i := 0; i < 3; i++ {
+		d := Sample(i)
+		if err := s.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+		ds = append(ds, d)
+	}
+	mark, err := s.IdentityMark(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds[1].MACs = []string{"00:1a:2b:ff:ff:01"}
+	if err := s.UpdateDevice(ctx, ds[1], 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDevice(ctx, ds[2].ID, 0); err != nil {
+		t.Fatal(err)
+	}
+	added := Sample(3)
+	if err := s.CreateDevice(ctx, added); err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	since := map[int64]*inventory.Device{}
+	var all []int64
+	err = s.Import(ctx, func(tx store.ImportTx) error {
+		var err error
+		if n, err = tx.IdentitiesSince(ctx, mark, func(d *inventory.Device) error {
+			since[d.ID] = d
+			return nil
+		}); err != nil {
+			return err
+		}
+		return tx.ScanIdentities(ctx, func(d *inventory.Device) error {
+			all = append(all, d.ID)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	if n != 3 {
+		t.Errorf("IdentitiesSince counted %d devices, want 3", n)
+	}
+	type ident struct {
+		Asset, Vendor, Serial string
+		MACs                  []string
+	}
+	for _, want := range []*inventory.Device{ds[1], added} {
+		got := since[want.ID]
+		if got == nil {
+			t.Errorf("device %d (%s), written after the mark, not read", want.ID, want.AssetID)
+			continue
+		}
+		if diff := cmp.Diff(ident{want.AssetID, want.Vendor, want.Serial, want.MACs}, ident{got.AssetID, got.Vendor, got.Serial, got.MACs}); diff != "" {
+			t.Errorf("identity of device %d (-want +got):\n%s", want.ID, diff)
+		}
+	}
+	// (SQLite gives the new device the deleted one's id.)
+	if d := since[ds[2].ID]; d != nil && d.AssetID == ds[2].AssetID {
+		t.Errorf("deleted device %d (%s) read", ds[2].ID, ds[2].AssetID)
+	}
+	if want := []int64{ds[0].ID, ds[1].ID, added.ID}; !slices.Equal(all, want) {
+		t.Errorf("ScanIdentities in the transaction: ids %v, want %v", all, want)
 	}
 }
 
