@@ -14,6 +14,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -58,10 +59,12 @@ const (
 
 var errGiveUp = errors.New("not a tls stream")
 
-// Dissector is the TLS dissector. State lives in streams, apart from a
-// bounded cache of what certificates say (safe for concurrent use).
+// Dissector is the TLS dissector. State lives in streams, apart from
+// bounded caches of what certificates and ClientHellos say (safe for
+// concurrent use).
 type Dissector struct {
-	certs certCache
+	certs  certCache
+	hellos helloCache
 }
 
 // New returns a TLS dissector.
@@ -98,7 +101,7 @@ func (*Dissector) Detect(_ *dissect.Flow, _ dissect.Direction, p []byte) bool {
 
 // NewStream implements dissect.StreamDissector.
 func (d *Dissector) NewStream(f *dissect.Flow) dissect.Stream {
-	return &stream{flow: f, certs: &d.certs}
+	return &stream{flow: f, certs: &d.certs, hellos: &d.hellos}
 }
 
 // half is the state of one direction.
@@ -110,9 +113,10 @@ type half struct {
 }
 
 type stream struct {
-	flow  *dissect.Flow
-	certs *certCache // nil: no cache
-	dir   [2]half
+	flow   *dissect.Flow
+	certs  *certCache  // nil: no cache
+	hellos *helloCache // nil: no cache
+	dir    [2]half
 	// From the ServerHello, for naming things in findings.
 	version uint16
 	sawCert bool
@@ -323,11 +327,29 @@ func (s *stream) clientHello(msg []byte, t time.Time, out dissect.Emitter) error
 	}
 	dir := dissect.FromClient
 	s.observe(out, dir, t, "tls.sni", ch.SNI)
+	var f *helloFacts
+	if s.hellos != nil {
+		f = s.hellos.facts(ch)
+	} else {
+		f = makeHelloFacts(ch)
+	}
+	s.observe(out, dir, t, "tls.alpn", f.alpn)
+	s.observe(out, dir, t, "tls.client_versions", f.versions)
+	s.observe(out, dir, t, "tls.client_ciphers", f.ciphers)
+	s.observe(out, dir, t, "tls.ja4", f.ja4)
+	return nil
+}
+
+// helloFacts is what clientHello reports of a ClientHello besides the SNI.
+type helloFacts struct {
+	alpn, versions, ciphers, ja4 string
+}
+
+func makeHelloFacts(ch *ClientHello) *helloFacts {
 	var alpn []string
 	for _, p := range ch.ALPN {
 		alpn = append(alpn, printable([]byte(p)))
 	}
-	s.observe(out, dir, t, "tls.alpn", join(alpn))
 	var vers []string
 	offered := ch.Versions
 	if len(offered) == 0 {
@@ -338,16 +360,83 @@ func (s *stream) clientHello(msg []byte, t time.Time, out dissect.Emitter) error
 			vers = append(vers, VersionName(v))
 		}
 	}
-	s.observe(out, dir, t, "tls.client_versions", join(vers))
 	var ciphers []string
 	for _, c := range ch.Ciphers {
 		if !isGREASE(c) && len(ciphers) < 128 {
 			ciphers = append(ciphers, CipherName(c))
 		}
 	}
-	s.observe(out, dir, t, "tls.client_ciphers", join(ciphers))
-	s.observe(out, dir, t, "tls.ja4", JA4(ch, 't'))
-	return nil
+	return &helloFacts{alpn: join(alpn), versions: join(vers), ciphers: join(ciphers), ja4: JA4(ch, 't')}
+}
+
+// helloCache maps the fields of a ClientHello that helloFacts depend on
+// (all but the SNI's text) to the facts: a client sends the same hello,
+// bar its random values and server name, on every connection, and the
+// names, lists and JA4 hashes were most of the cost of one.
+type helloCache struct {
+	mu  sync.Mutex
+	m   map[string]*helloFacts
+	key []byte // scratch, under mu
+}
+
+// Bounds of the hello cache: entries (when full it starts afresh) and the
+// longest key kept.
+const (
+	maxHelloCache = 4096
+	maxHelloKey   = 2048
+)
+
+func (c *helloCache) facts(ch *ClientHello) *helloFacts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := helloKey(c.key[:0], ch)
+	c.key = k
+	if !ok {
+		return makeHelloFacts(ch)
+	}
+	if f, hit := c.m[string(k)]; hit {
+		return f
+	}
+	f := makeHelloFacts(ch)
+	if c.m == nil || len(c.m) >= maxHelloCache {
+		c.m = make(map[string]*helloFacts)
+	}
+	c.m[string(k)] = f
+	return f
+}
+
+// helloKey appends the fields makeHelloFacts reads, each list
+// length-prefixed; false when the key would be longer than maxHelloKey.
+func helloKey(b []byte, ch *ClientHello) ([]byte, bool) {
+	u16s := func(vs []uint16) {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(vs)))
+		for _, v := range vs {
+			b = binary.BigEndian.AppendUint16(b, v)
+		}
+	}
+	n := 2 + 1 + 8 + 2*(len(ch.Ciphers)+len(ch.Extensions)+len(ch.Versions)+len(ch.SigAlgs)) + 2
+	for _, p := range ch.ALPN {
+		n += 2 + len(p)
+	}
+	if n > maxHelloKey {
+		return b, false
+	}
+	b = binary.BigEndian.AppendUint16(b, ch.LegacyVersion)
+	if ch.SNI != "" {
+		b = append(b, 1)
+	} else {
+		b = append(b, 0)
+	}
+	u16s(ch.Ciphers)
+	u16s(ch.Extensions)
+	u16s(ch.Versions)
+	u16s(ch.SigAlgs)
+	b = binary.BigEndian.AppendUint16(b, uint16(len(ch.ALPN)))
+	for _, p := range ch.ALPN {
+		b = binary.BigEndian.AppendUint16(b, uint16(len(p)))
+		b = append(b, p...)
+	}
+	return b, true
 }
 
 func (s *stream) serverHello(msg []byte, t time.Time, out dissect.Emitter) error {

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -588,8 +589,8 @@ func TestClientCiphers(t *testing.T) {
 	}
 }
 
-// TestCertCacheSameOutput: a dissector that has the certificates' facts
-// cached (every capture fed twice through one dissector) emits exactly
+// TestCertCacheSameOutput: a dissector that has the certificates' and
+// ClientHellos' facts cached (every capture fed twice through one dissector) emits exactly
 // what parsing each certificate afresh (no cache) emits.
 func TestCertCacheSameOutput(t *testing.T) {
 	t.Parallel()
@@ -604,7 +605,7 @@ func TestCertCacheSameOutput(t *testing.T) {
 		for _, c := range order {
 			st := d.NewStream(flows[c]).(*stream)
 			if !cached {
-				st.certs = nil
+				st.certs, st.hellos = nil, nil
 			}
 			r := &dissecttest.Recorder{}
 			started := false
@@ -636,5 +637,44 @@ func TestCertCacheSameOutput(t *testing.T) {
 	}
 	if certs == 0 || len(d.certs.m) == 0 {
 		t.Errorf("no certificate seen (%d) or cached (%d)", certs, len(d.certs.m))
+	}
+	if len(d.hellos.m) == 0 {
+		t.Error("no ClientHello cached")
+	}
+}
+
+// TestHelloCacheKeysEveryField: ClientHellos that differ in one field
+// each, through one cache, get exactly the facts computed afresh.
+func TestHelloCacheKeysEveryField(t *testing.T) {
+	t.Parallel()
+	base := ClientHello{LegacyVersion: 0x0303, Ciphers: []uint16{0x1301, 0xc02f, 0x0a0a}, Extensions: []uint16{0, 0x10, 0x2b, 0x0d, 0x33},
+		SNI: "pacs.example", ALPN: []string{"h2", "http/1.1"}, Versions: []uint16{0x0304, 0x0303}, SigAlgs: []uint16{0x0403, 0x0804}}
+	vary := []func(*ClientHello){
+		func(c *ClientHello) {},
+		func(c *ClientHello) { c.LegacyVersion = 0x0301 },
+		func(c *ClientHello) { c.Ciphers = []uint16{0xc02f, 0x1301} },
+		func(c *ClientHello) { c.Extensions = []uint16{0x10, 0x2b, 0x0d} },
+		func(c *ClientHello) { c.SNI = "" },
+		func(c *ClientHello) { c.SNI = "other.example" }, // same facts: the SNI is reported apart
+		func(c *ClientHello) { c.ALPN = []string{"http/1.1", "h2"} },
+		func(c *ClientHello) { c.ALPN = []string{"h2http/1.1"} },
+		func(c *ClientHello) { c.ALPN = nil },
+		func(c *ClientHello) { c.Versions = []uint16{0x0303} },
+		func(c *ClientHello) { c.Versions = nil },
+		func(c *ClientHello) { c.SigAlgs = []uint16{0x0804, 0x0403} },
+		func(c *ClientHello) {
+			c.Ciphers, c.Extensions = []uint16{0x1301}, []uint16{0xc02f, 0, 0x10, 0x2b, 0x0d, 0x33}
+		},
+	}
+	var cache helloCache
+	for round := range 2 {
+		for i, v := range vary {
+			ch := base
+			ch.Ciphers, ch.Extensions = slices.Clone(base.Ciphers), slices.Clone(base.Extensions)
+			v(&ch)
+			if got, want := *cache.facts(&ch), *makeHelloFacts(&ch); got != want {
+				t.Errorf("round %d, variant %d: cached facts %+v, want %+v", round, i, got, want)
+			}
+		}
 	}
 }
