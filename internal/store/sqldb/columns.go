@@ -25,7 +25,12 @@ func DeviceColumns() []string { return append([]string{"id"}, deviceColumns...) 
 
 var selectDevice = "SELECT id, " + strings.Join(deviceColumns, ", ") + " FROM devices"
 
-const timeLayout = time.RFC3339Nano
+// timeLayout writes device times (created_at, updated_at, first_seen,
+// last_seen) in UTC with fixed-width nanoseconds, so that text order is
+// time order: lists sort and page on updated_at as text. RFC 3339 with
+// trailing zeros trimmed (the layout before migration 0015) put
+// "…:05Z" after "…:05.5Z". Reading accepts both (time.RFC3339Nano).
+const timeLayout = "2006-01-02T15:04:05.000000000Z"
 
 // joinAddrs stores addresses as ";a;b;" so "contains ;x;" finds any one.
 func joinAddrs(a []string) string {
@@ -313,7 +318,7 @@ func parseTime(s string) *time.Time {
 	if s == "" {
 		return nil
 	}
-	t, err := time.Parse(timeLayout, s)
+	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return nil
 	}

@@ -450,7 +450,7 @@ func testListPages(t *testing.T, s store.Store) {
 				case "criticality":
 					return fmt.Sprint(d.Criticality.Rank())
 				case "updated_at":
-					return d.UpdatedAt.Format(time.RFC3339Nano)
+					return d.UpdatedAt.UTC().Format("2006-01-02T15:04:05.000000000Z") // text order = time order
 				}
 				return d.Get(field)
 			}
