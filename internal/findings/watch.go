@@ -18,10 +18,12 @@ import (
 const updateOverlap = 10 * time.Minute
 
 // stampMargin is how far before the newest stamp it saw the watcher looks
-// again on SQLite: the stamps are cut to the second (writes of that second
-// sort either side of a fraction) and a clock stepping back by up to a
-// second more is tolerated.
-const stampMargin = 2 * time.Second
+// again on SQLite: a clock stepping back by up to this much between two
+// writes is tolerated. (Stored stamps are fixed-width text since migration
+// 0015, so the devices' text order, which the poll walks, is time order.)
+// Every device stamped within it is read again at the next poll: right
+// after a 100,000-device import, about a second of the import's rows.
+const stampMargin = time.Second
 
 // newestStamp returns, on SQLite, where the next device poll may start:
 // the newest updated_at stored, less stampMargin (zero on PostgreSQL, or
@@ -44,7 +46,7 @@ func (s *Service) newestStamp(ctx context.Context) (time.Time, error) {
 	if len(p.Devices) == 0 {
 		return time.Time{}, nil
 	}
-	return p.Devices[0].UpdatedAt.Truncate(time.Second).Add(-stampMargin), nil
+	return p.Devices[0].UpdatedAt.Add(-stampMargin), nil
 }
 
 // snapshotEvery bounds how often a changing store refreshes today's
@@ -224,7 +226,7 @@ walk:
 		}
 		if q.Cursor == "" && sqlite && len(p.Devices) > 0 {
 			// the newest stamp as this poll starts (newestStamp)
-			next = p.Devices[0].UpdatedAt.Truncate(time.Second).Add(-stampMargin)
+			next = p.Devices[0].UpdatedAt.Add(-stampMargin)
 		}
 		for _, d := range p.Devices {
 			if d.UpdatedAt.Before(since) {
