@@ -153,7 +153,7 @@ func run(mode, path string) error {
 		res := s.TakeResultUnordered() // as medwarden scan does
 		stage("take-result")
 		stats = res.Stats
-		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
+		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges) + compactLen(res.CompactEdges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
 		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
@@ -178,4 +178,11 @@ func run(mode, path string) error {
 		"pkt_per_s": float64(stats.Packets) / el.Seconds(), "mb_per_s": float64(st.Size()) / 1e6 / el.Seconds(),
 		"sys_mb": ms.Sys >> 20, "evicted": stats.EvictedFlows, "decode_errors": stats.DecodeErrors, "counts": counts,
 	})
+}
+
+func compactLen(c *sensor.CompactEdges) int {
+	if c == nil {
+		return 0
+	}
+	return c.Len()
 }

@@ -344,23 +344,16 @@ func (a *EdgeAggregator) Buckets() []EdgeBucket {
 // sorted returns t's edges in the order of CompareEdgeKeys: the compact
 // keys are sorted first (compareEdgeKeys is the same order) and converted
 // after, each MAC text made once.
-func (a *EdgeAggregator) sorted(t *edgeTable) []Edge { return a.collect(t, true) }
-
-// collect returns t's edges, sorted (see sorted) or in no particular
-// order.
-func (a *EdgeAggregator) collect(t *edgeTable, sorted bool) []Edge {
+func (a *EdgeAggregator) sorted(t *edgeTable) []Edge {
 	type kv struct {
 		k edgeKey
 		i uint32
 	}
-	var ks []kv
-	if sorted {
-		ks = make([]kv, 0, t.len())
-		for i := range t.n {
-			ks = append(ks, kv{t.at(i).k, uint32(i)})
-		}
-		slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
+	ks := make([]kv, 0, t.len())
+	for i := range t.n {
+		ks = append(ks, kv{t.at(i).k, uint32(i)})
 	}
+	slices.SortFunc(ks, func(x, y kv) int { return a.compare(&x.k, &y.k) })
 	macs := map[[6]byte]string{}
 	mac := func(m [6]byte, ok bool) string {
 		if !ok {
@@ -375,10 +368,7 @@ func (a *EdgeAggregator) collect(t *edgeTable, sorted bool) []Edge {
 	}
 	out := make([]Edge, t.n)
 	for j := range out {
-		i := j // unsorted: in the order the edges were added
-		if sorted {
-			i = int(ks[j].i)
-		}
+		i := int(ks[j].i)
 		k, v := &t.at(i).k, &t.at(i).v
 		out[j] = Edge{
 			EdgeKey: EdgeKey{SrcMAC: mac(k.srcMAC, k.flags&edgeSrcMAC != 0), SrcIP: k.srcAddr(),
@@ -516,3 +506,48 @@ func CompareEdgeKeys(x, y EdgeKey) int {
 		cmp.Compare(x.App, y.App),
 	)
 }
+
+// CompactEdges are the whole-run edges as the aggregator holds them, for a
+// consumer that reads each once (report.FromResult): no Edge value, MAC
+// text or name is made for them. Sensor.TakeResultUnordered hands them
+// over instead of Result.Edges.
+type CompactEdges struct {
+	a      *EdgeAggregator
+	t      *edgeTable
+	protos [256]string // protoName cache
+}
+
+// CompactEdge is one edge of CompactEdges. The MACs are raw; SrcMAC is
+// what EdgeKey.SrcMAC holds, formatted, when HasSrcMAC (likewise Dst).
+type CompactEdge struct {
+	SrcIP, DstIP         netip.Addr
+	SrcMAC, DstMAC       [6]byte
+	HasSrcMAC, HasDstMAC bool
+	Proto                string
+	DPort                uint16
+	App                  string
+	Packets, Bytes       uint64
+	First, Last          time.Time
+}
+
+// Len is the number of edges.
+func (c *CompactEdges) Len() int { return c.t.len() }
+
+// At returns edge i (0 ≤ i < Len), with the values Result.Edges would
+// have held.
+func (c *CompactEdges) At(i int) CompactEdge {
+	e := c.t.at(i)
+	k, v := &e.k, &e.v
+	p := c.protos[k.proto]
+	if p == "" {
+		p = protoName(k.proto, false)
+		c.protos[k.proto] = p
+	}
+	return CompactEdge{SrcIP: k.srcAddr(), DstIP: k.dstAddr(), SrcMAC: k.srcMAC, DstMAC: k.dstMAC,
+		HasSrcMAC: k.flags&edgeSrcMAC != 0, HasDstMAC: k.flags&edgeDstMAC != 0,
+		Proto: p, DPort: k.dport, App: c.a.appName(k.app), Packets: v.packets, Bytes: v.bytes,
+		First: time.Unix(0, v.first).UTC(), Last: time.Unix(0, v.last).UTC()}
+}
+
+// FormatMAC renders m as aa:bb:cc:dd:ee:ff, as the sensor writes MACs.
+func FormatMAC(m [6]byte) string { return formatMAC(m) }

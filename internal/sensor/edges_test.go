@@ -70,3 +70,51 @@ func TestEdgeAggregatorCompactKeys(t *testing.T) {
 		t.Errorf("buckets hold %d packets, want 6000", pkts)
 	}
 }
+
+// TestCompactEdgesAreTheEdges: CompactEdges gives what sorted puts in
+// Result.Edges, for every kind of key (MACs or not, IPv4/IPv6/none,
+// protocol names, applications, folded edges).
+func TestCompactEdgesAreTheEdges(t *testing.T) {
+	t.Parallel()
+	a := NewEdgeAggregator(0)
+	a.noBucket = true
+	a.max = 6
+	for i := range 20 {
+		k := EdgeKey{SrcIP: netip.AddrFrom4([4]byte{10, 0, 0, byte(i)}), DstIP: netip.MustParseAddr("fe80::1"), Proto: []string{"tcp", "udp", "icmp", "ip-47"}[i%4],
+			DPort: uint16(i * 10), App: []string{"", "http", "dicom"}[i%3]}
+		if i%2 == 0 {
+			k.SrcMAC, k.DstMAC = "00:1b:21:01:02:0a", "00:09:FB:11:22:33"
+		}
+		if i%5 == 0 {
+			k.DstIP = netip.Addr{}
+		}
+		a.Add(k, uint64(i), uint64(i*100), time.Unix(1795000000, int64(i)*1e8), time.Unix(1795000100, 0))
+	}
+	want := a.sorted(a.total)
+	c := &CompactEdges{a: a, t: a.total}
+	if c.Len() != len(want) {
+		t.Fatalf("%d compact edges, %d edges", c.Len(), len(want))
+	}
+	var all []Edge
+	for i := range c.Len() {
+		e := c.At(i)
+		mac := func(m [6]byte, ok bool) string {
+			if !ok {
+				return ""
+			}
+			return FormatMAC(m)
+		}
+		got := Edge{EdgeKey: EdgeKey{SrcMAC: mac(e.SrcMAC, e.HasSrcMAC), SrcIP: e.SrcIP, DstMAC: mac(e.DstMAC, e.HasDstMAC), DstIP: e.DstIP,
+			Proto: e.Proto, DPort: e.DPort, App: e.App}, EdgeStats: EdgeStats{Packets: e.Packets, Bytes: e.Bytes, First: e.First, Last: e.Last}}
+		all = append(all, got)
+	}
+	slices.SortFunc(all, func(x, y Edge) int { return CompareEdgeKeys(x.EdgeKey, y.EdgeKey) })
+	for i := range want {
+		if all[i] != want[i] {
+			t.Errorf("edge %d: compact %+v, want %+v", i, all[i], want[i])
+		}
+	}
+	if a.folded == 0 {
+		t.Error("no edge folded: the folded kinds are not covered")
+	}
+}

@@ -127,6 +127,9 @@ type Result struct {
 	Findings     []FindingRecord
 	Hosts        []Host
 	Edges        []Edge
+	// CompactEdges holds the edges instead of Edges in a result of
+	// TakeResultUnordered.
+	CompactEdges *CompactEdges
 	Stats        Stats
 }
 

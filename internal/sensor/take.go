@@ -19,12 +19,13 @@ func (s *Sensor) TakeResult() *Result {
 	return r
 }
 
-// TakeResultUnordered is TakeResult without putting the edges and hosts
-// in order (the observations and findings are ordered as Result
-// documents): for a consumer that orders what it uses itself, such as
-// report.FromResult, which saves sorting the edges twice. The
-// observations stay sorted: grouped by device, they make classification
-// faster than the sort costs.
+// TakeResultUnordered is TakeResult for a consumer that orders what it
+// uses itself, such as report.FromResult: the hosts are in no particular
+// order, and the edges are handed over as the aggregator holds them
+// (Result.CompactEdges; Result.Edges is nil), neither sorted nor turned
+// into Edge values. The observations and findings are ordered as Result
+// documents (grouped by device, the observations make classification
+// cheaper than sorting them costs).
 func (s *Sensor) TakeResultUnordered() *Result {
 	r := s.take(true)
 	sortObservations(r.Observations)
@@ -33,7 +34,8 @@ func (s *Sensor) TakeResultUnordered() *Result {
 }
 
 // take moves the collected state into a Result in no particular order
-// (see TakeResult); with unordered the edges are not sorted either.
+// (see TakeResult); the edges are sorted Edges, or with unordered the
+// compact edges as they are.
 func (s *Sensor) take(unordered bool) *Result {
 	s.Flush()
 	r := &Result{Stats: s.Stats()}
@@ -54,7 +56,11 @@ func (s *Sensor) take(unordered bool) *Result {
 		}
 	}
 	s.obs = nil
-	r.Edges = s.edges.collect(s.edges.total, !unordered)
+	if unordered {
+		r.CompactEdges = &CompactEdges{a: s.edges, t: s.edges.total}
+	} else {
+		r.Edges = s.edges.sorted(s.edges.total)
+	}
 	s.edges.total = nil
 	r.Findings = make([]FindingRecord, 0, len(s.findings))
 	for _, f := range s.findings {

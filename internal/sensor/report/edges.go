@@ -21,22 +21,78 @@ import (
 // the edges and brings together the ones that aggregate: no map of
 // edges, and the timestamps are written once per report edge.
 func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[string]bool) []Edge {
-	if len(in) == 0 {
+	return aggregateEdges(len(in), func(i int) edgeIn {
+		e := &in[i]
+		return edgeIn{srcMAC: e.SrcMAC, dstMAC: e.DstMAC, srcIP: e.SrcIP, dstIP: e.DstIP, proto: e.Proto, dport: e.DPort, app: e.App,
+			packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last}
+	}, ipOwner, macDev)
+}
+
+// compactReportEdges is reportEdges over the sensor's compact edges (MAC
+// text made only where a name needs it).
+func compactReportEdges(in *sensor.CompactEdges, ipOwner map[netip.Addr]string, macDev map[string]bool) []Edge {
+	return aggregateEdges(in.Len(), func(i int) edgeIn {
+		e := in.At(i)
+		return edgeIn{srcRaw: e.SrcMAC, dstRaw: e.DstMAC, raw: true, srcHas: e.HasSrcMAC, dstHas: e.HasDstMAC,
+			srcIP: e.SrcIP, dstIP: e.DstIP, proto: e.Proto, dport: e.DPort, app: e.App,
+			packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last}
+	}, ipOwner, macDev)
+}
+
+// edgeIn is one input edge of aggregateEdges: MACs as text, or raw (raw
+// set; srcHas/dstHas say whether there is one).
+type edgeIn struct {
+	srcMAC, dstMAC      string
+	srcRaw, dstRaw      [6]byte
+	raw, srcHas, dstHas bool
+	srcIP, dstIP        netip.Addr
+	proto               string
+	dport               uint16
+	app                 string
+	packets, bytes      uint64
+	first, last         time.Time
+}
+
+// srcMACText and dstMACText are the MACs as EdgeKey holds them.
+func (e *edgeIn) srcMACText() string {
+	if !e.raw {
+		return e.srcMAC
+	}
+	if !e.srcHas {
+		return ""
+	}
+	return sensor.FormatMAC(e.srcRaw)
+}
+
+func (e *edgeIn) dstMACText() string {
+	if !e.raw {
+		return e.dstMAC
+	}
+	if !e.dstHas {
+		return ""
+	}
+	return sensor.FormatMAC(e.dstRaw)
+}
+
+// aggregateEdges is reportEdges over n edges read through get (twice
+// each).
+func aggregateEdges(n int, get func(int) edgeIn, ipOwner map[netip.Addr]string, macDev map[string]bool) []Edge {
+	if n == 0 {
 		return []Edge{}
 	}
-	ep := endpoints{ipOwner: ipOwner, macDev: macDev, byIP: make(map[netip.Addr]uint32, len(in)/4), byName: make(map[string]uint32, len(in)/4)}
+	ep := endpoints{ipOwner: ipOwner, macDev: macDev, byIP: make(map[netip.Addr]uint32, n/4), byName: make(map[string]uint32, n/4)}
 	ep.id("*") // id 0: folded edges, any host
 	type sortKey struct {
 		hi, lo uint64
 		i      int32
 	}
 	var protos, apps small
-	order := make([]sortKey, len(in))
-	for i := range in {
-		e := &in[i]
+	order := make([]sortKey, n)
+	for i := range n {
+		e := get(i)
 		// Ids for now, ranks below.
-		order[i] = sortKey{hi: uint64(ep.of(e.SrcMAC, e.SrcIP))<<32 | uint64(ep.of(e.DstMAC, e.DstIP)),
-			lo: uint64(protos.id(e.Proto))<<32 | uint64(e.DPort)<<16 | uint64(apps.id(e.App)), i: int32(i)}
+		order[i] = sortKey{hi: uint64(ep.of(&e, false))<<32 | uint64(ep.of(&e, true)),
+			lo: uint64(protos.id(e.proto))<<32 | uint64(e.dport)<<16 | uint64(apps.id(e.app)), i: int32(i)}
 	}
 	nameRank, byRank := ranks(ep.names)
 	protoRank, protoByRank := ranks(protos)
@@ -61,37 +117,37 @@ func reportEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[str
 		}
 		return 0
 	})
-	n := 1
+	distinct := 1
 	for j := 1; j < len(order); j++ {
 		if order[j].hi != order[j-1].hi || order[j].lo != order[j-1].lo {
-			n++
+			distinct++
 		}
 	}
-	out := make([]Edge, 0, n)
+	out := make([]Edge, 0, distinct)
 	var first, last time.Time
 	var st stamper
 	for j, o := range order {
-		e := &in[o.i]
+		e := get(int(o.i))
 		if j == 0 || o.hi != order[j-1].hi || o.lo != order[j-1].lo {
 			if j > 0 {
 				x := &out[len(out)-1]
 				x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
 			}
 			out = append(out, Edge{Src: byRank[o.hi>>32], Dst: byRank[uint32(o.hi)], Proto: protoByRank[o.lo>>32], DPort: uint16(o.lo >> 16),
-				App: appByRank[uint16(o.lo)], Packets: e.Packets, Bytes: e.Bytes})
-			first, last = e.First, e.Last
+				App: appByRank[uint16(o.lo)], Packets: e.packets, Bytes: e.bytes})
+			first, last = e.first, e.last
 			continue
 		}
 		x := &out[len(out)-1]
 		// As the report compares its timestamps: as text (tsCompare).
-		if tsCompare(e.First, first) < 0 {
-			first = e.First
+		if tsCompare(e.first, first) < 0 {
+			first = e.first
 		}
-		if tsCompare(e.Last, last) > 0 {
-			last = e.Last
+		if tsCompare(e.last, last) > 0 {
+			last = e.last
 		}
-		x.Packets += e.Packets
-		x.Bytes += e.Bytes
+		x.Packets += e.packets
+		x.Bytes += e.bytes
 	}
 	x := &out[len(out)-1]
 	x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
@@ -109,7 +165,12 @@ type endpoints struct {
 	names   []string
 }
 
-func (p *endpoints) of(mac string, ip netip.Addr) uint32 {
+// of names the source (dst false) or destination end of e.
+func (p *endpoints) of(e *edgeIn, dst bool) uint32 {
+	ip := e.srcIP
+	if dst {
+		ip = e.dstIP
+	}
 	if !ip.IsValid() {
 		return 0 // folded edge: any host
 	}
@@ -118,6 +179,10 @@ func (p *endpoints) of(mac string, ip netip.Addr) uint32 {
 	}
 	k, owned := p.ipOwner[ip]
 	if !owned && ip.IsUnspecified() {
+		mac := e.srcMACText()
+		if dst {
+			mac = e.dstMACText()
+		}
 		if p.macDev[mac] {
 			return p.id(mac) // a DHCP client before it has an address
 		}

@@ -3,6 +3,7 @@ package report
 import (
 	"cmp"
 	"math/rand/v2"
+	"net"
 	"net/netip"
 	"slices"
 	"strings"
@@ -98,6 +99,30 @@ func TestReportEdgesMatchReference(t *testing.T) {
 		got := reportEdges(in, ipOwner, macDev)
 		if diff := gocmp.Diff(want, got); diff != "" {
 			t.Fatalf("round %d: reportEdges differs from the reference (-want +got):\n%s", round, diff)
+		}
+		// The same edges with raw MACs, as compactReportEdges reads them.
+		raw := func(s string) ([6]byte, bool) {
+			var m [6]byte
+			if s == "" {
+				return m, false
+			}
+			hw, err := net.ParseMAC(s)
+			if err != nil || len(hw) != 6 {
+				t.Fatalf("bad MAC %q in the test", s)
+			}
+			copy(m[:], hw)
+			return m, true
+		}
+		got = aggregateEdges(len(in), func(i int) edgeIn {
+			e := &in[i]
+			x := edgeIn{raw: true, srcIP: e.SrcIP, dstIP: e.DstIP, proto: e.Proto, dport: e.DPort, app: e.App,
+				packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last}
+			x.srcRaw, x.srcHas = raw(e.SrcMAC)
+			x.dstRaw, x.dstHas = raw(e.DstMAC)
+			return x
+		}, ipOwner, macDev)
+		if diff := gocmp.Diff(want, got); diff != "" {
+			t.Fatalf("round %d: raw-MAC aggregation differs from the reference (-want +got):\n%s", round, diff)
 		}
 	}
 }

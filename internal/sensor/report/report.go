@@ -237,9 +237,13 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 			devs[i].Evidence = nil
 		}
 	}
-	r.Edges = reportEdges(res.Edges, ipOwner, macDev)
+	if res.CompactEdges != nil {
+		r.Edges = compactReportEdges(res.CompactEdges, ipOwner, macDev)
+	} else {
+		r.Edges = reportEdges(res.Edges, ipOwner, macDev)
+	}
 	if release {
-		res.Edges = nil
+		res.Edges, res.CompactEdges = nil, nil
 	}
 	for _, f := range res.Findings {
 		rf := Finding{Kind: f.Kind, Severity: f.Severity, Protocol: f.Protocol, Detail: f.Detail, MAC: f.MAC,
