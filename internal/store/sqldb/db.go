@@ -103,12 +103,26 @@ func (s *DB) SchemaVersion(ctx context.Context) (int, error) {
 }
 
 // GetDevice returns one device by id.
+// A cached prepared statement (queryCached): preparing the statement for
+// each call was most of its cost (0.08 of 0.13 CPU-ms per call under
+// bench/load.lua's PUT-only load, which reads each device first).
 func (s *DB) GetDevice(ctx context.Context, id int64) (*inventory.Device, error) {
-	d, err := scanDevice(s.SQL.QueryRowContext(ctx, selectDevice+" WHERE id = $1", id))
-	if errors.Is(err, sql.ErrNoRows) {
+	rows, err := s.queryCached(ctx, selectDevice+" WHERE id = $1", []any{id})
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("device %d: %w", id, store.ErrNotFound)
 	}
-	return d, err
+	d, err := scanDevice(rows)
+	if err != nil {
+		return nil, err
+	}
+	return d, rows.Close()
 }
 
 // GetDeviceByAssetID returns one device by its asset id.
