@@ -107,6 +107,7 @@ type devAcc struct {
 	evidence map[[2]string]*Evidence
 	order    []*Evidence // evidence in the order it was added
 	routes   int
+	key      netip.Addr // the address an IP-only device is collected under (none for MAC devices)
 }
 
 // Classify builds the devices of in, sorted by MAC then first IP.
@@ -220,13 +221,7 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 		}
 		k := [2]string{e.Field, e.Value}
 		if x := d.evidence[k]; x != nil {
-			if e.FirstSeen.Before(x.FirstSeen) {
-				x.FirstSeen = e.FirstSeen
-			}
-			if e.LastSeen.After(x.LastSeen) {
-				x.LastSeen = e.LastSeen
-			}
-			x.Count += e.Count
+			mergeEvidence(x, &e)
 			continue
 		}
 		var ev *Evidence
@@ -253,18 +248,23 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 			}
 		}
 	}
+	// The same field=value seen by several of them (or by the owner)
+	// becomes one record (mergeEvidence: the same whatever the order).
 	var accs []*devAcc
 	for ip, d := range byIP {
 		if o := owner[ip]; o != nil {
 			for _, e := range d.order {
 				k := [2]string{e.Field, e.Value}
-				if _, ok := o.evidence[k]; !ok {
+				if x := o.evidence[k]; x != nil {
+					mergeEvidence(x, e)
+				} else {
 					o.evidence[k] = e
 					o.order = append(o.order, e)
 				}
 			}
 			continue
 		}
+		d.key = ip
 		accs = append(accs, d)
 	}
 	for _, d := range byMAC {
@@ -274,32 +274,57 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 	// evidence is not held twice over a large capture.
 	byMAC, byIP, owner = nil, nil, nil
 	out := make([]Device, 0, len(accs))
+	keys := make([]netip.Addr, 0, len(accs))
 	memo := ruleMemo{}
 	classes := classMemo{}
 	for i, d := range accs {
 		out = append(out, c.device(d, memo, classes))
+		keys = append(keys, d.key)
 		accs[i] = nil
 	}
-	return sortDevices(out)
+	return sortDevices(out, keys)
 }
 
-// sortDevices orders devices by MAC, then first IP, sorting small keys
-// rather than moving the large Device values around.
-func sortDevices(devs []Device) []Device {
+// mergeEvidence adds e to x, a record of the same field and value of
+// the same device: the earliest first and latest last time, the counts
+// added, and as the sender the lowest MAC, then IP, of the two. The
+// result does not depend on the order the records are merged in.
+func mergeEvidence(x, e *Evidence) {
+	if e.FirstSeen.Before(x.FirstSeen) {
+		x.FirstSeen = e.FirstSeen
+	}
+	if e.LastSeen.After(x.LastSeen) {
+		x.LastSeen = e.LastSeen
+	}
+	x.Count += e.Count
+	if c := strings.Compare(e.MAC, x.MAC); c < 0 || c == 0 && e.IP.Less(x.IP) {
+		x.MAC, x.IP = e.MAC, e.IP
+	}
+}
+
+// sortDevices orders devices by MAC, then first IP, then tie (the
+// address an IP-only device was collected under; an IP-only device can
+// hold a second, lower address from DHCP, so the first two do not always
+// tell devices apart), sorting small keys rather than moving the large
+// Device values around. tie has one entry per device.
+func sortDevices(devs []Device, tie []netip.Addr) []Device {
 	type key struct {
-		mac string
-		ip  netip.Addr
-		i   int32
+		mac     string
+		ip, tie netip.Addr
+		i       int32
 	}
 	keys := make([]key, len(devs))
 	for i := range devs {
-		keys[i] = key{devs[i].MAC, firstAddr(devs[i].IPs), int32(i)}
+		keys[i] = key{devs[i].MAC, firstAddr(devs[i].IPs), tie[i], int32(i)}
 	}
 	slices.SortFunc(keys, func(a, b key) int {
 		if c := strings.Compare(a.mac, b.mac); c != 0 {
 			return c
 		}
-		return a.ip.Compare(b.ip)
+		if c := a.ip.Compare(b.ip); c != 0 {
+			return c
+		}
+		return a.tie.Compare(b.tie)
 	})
 	// Move the devices into place in cycles (no second slice of them):
 	// position j takes the device at keys[j].i.

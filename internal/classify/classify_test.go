@@ -266,11 +266,77 @@ func TestSortDevices(t *testing.T) {
 			}
 			return firstAddr(a.IPs).Compare(firstAddr(b.IPs))
 		})
-		got := sortDevices(devs)
+		got := sortDevices(devs, make([]netip.Addr, len(devs)))
 		for i := range want {
 			if got[i].Hostname != want[i].Hostname {
 				t.Fatalf("n=%d: position %d holds device %s, want %s", n, i, got[i].Hostname, want[i].Hostname)
 			}
+		}
+	}
+}
+
+// TestMergeIsDeterministic: IP-only devices whose addresses a MAC device
+// owns merge into it; when several of them (and the MAC device itself)
+// carry the same field=value, the merged record has the earliest first
+// time, the latest last time and the sum of the counts, and the whole
+// classification is the same whatever the order of the input and of
+// the maps that collect it (before, the first record merged won, in map
+// order, and the counts were not added). An IP-only device holding a
+// lower address from DHCP than another's is ordered the same way each
+// time too.
+func TestMergeIsDeterministic(t *testing.T) {
+	t.Parallel()
+	c := New(nil, nil, Options{})
+	const mac = "00:1b:21:01:02:03"
+	base := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+	var in Input
+	for i := range 12 {
+		ip := netip.AddrFrom4([4]byte{10, 0, 0, byte(10 + i)})
+		in.Bindings = append(in.Bindings, Binding{MAC: mac, IP: ip, ARP: true})
+		in.Evidence = append(in.Evidence, Evidence{IP: ip, Protocol: "http", Field: "http.user_agent", Value: "Probe/1.0",
+			FirstSeen: base.Add(time.Duration(12-i) * time.Second), LastSeen: base.Add(time.Duration(20+i) * time.Second), Count: uint64(i + 1)})
+	}
+	in.Evidence = append(in.Evidence, Evidence{MAC: mac, IP: netip.MustParseAddr("10.0.0.10"), Protocol: "http", Field: "http.user_agent",
+		Value: "Probe/1.0", FirstSeen: base.Add(5 * time.Second), LastSeen: base.Add(6 * time.Second), Count: 100})
+	// Two IP-only devices with the same first address (one holds a lower
+	// one from DHCP), told apart by the address they were seen from.
+	a, b := netip.MustParseAddr("192.0.2.7"), netip.MustParseAddr("192.0.2.9")
+	in.Evidence = append(in.Evidence,
+		Evidence{IP: b, Protocol: "dhcp", Field: "dhcp.assigned_ip", Value: a.String(), FirstSeen: base, LastSeen: base, Count: 1},
+		Evidence{IP: a, Protocol: "dhcp", Field: "dhcp.hostname", Value: "alpha", FirstSeen: base, LastSeen: base, Count: 1},
+		Evidence{IP: b, Protocol: "dhcp", Field: "dhcp.hostname", Value: "bravo", FirstSeen: base, LastSeen: base, Count: 1})
+
+	want := c.Classify(in)
+	if len(want) != 3 {
+		t.Fatalf("%d devices, want 3: %+v", len(want), want)
+	}
+	var merged *Evidence
+	for i := range want[2].Evidence {
+		if e := &want[2].Evidence[i]; e.Field == "http.user_agent" {
+			merged = e
+		}
+	}
+	if want[2].MAC != mac || merged == nil {
+		t.Fatalf("the MAC device or its http.user_agent is missing: %+v", want)
+	}
+	if merged.Count != 100+78 || !merged.FirstSeen.Equal(base.Add(time.Second)) || !merged.LastSeen.Equal(base.Add(31*time.Second)) {
+		t.Errorf("merged record: count %d, first %v, last %v; want 178, %v, %v", merged.Count, merged.FirstSeen, merged.LastSeen,
+			base.Add(time.Second), base.Add(31*time.Second))
+	}
+	if want[0].Hostname != "alpha" || want[1].Hostname != "bravo" {
+		t.Errorf("IP-only devices in order %q, %q; want alpha, bravo", want[0].Hostname, want[1].Hostname)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for run := range 30 {
+		x := Input{Evidence: slices.Clone(in.Evidence), Bindings: slices.Clone(in.Bindings)}
+		rng.Shuffle(len(x.Evidence), func(i, j int) { x.Evidence[i], x.Evidence[j] = x.Evidence[j], x.Evidence[i] })
+		rng.Shuffle(len(x.Bindings), func(i, j int) { x.Bindings[i], x.Bindings[j] = x.Bindings[j], x.Bindings[i] })
+		got := c.Classify(x)
+		if run%2 == 1 {
+			got = c.ClassifyOwned(x)
+		}
+		if diff := cmp.Diff(want, got, cmpopts.EquateComparable(netip.Addr{})); diff != "" {
+			t.Fatalf("run %d: classification differs (-first +this run):\n%s", run, diff)
 		}
 	}
 }

@@ -106,8 +106,15 @@ func sortObservations(obs []ObservationRecord) {
 	})
 }
 
+// sortFindings orders findings by MAC, IP, kind, detail, first time,
+// protocol and peer. The last two complete the key the sensor collects
+// findings by (see Sensor.Report), so this is a total order on the
+// findings of one Result: the order no longer depends on map order.
 func sortFindings(fs []FindingRecord) {
-	slices.SortFunc(fs, func(x, y FindingRecord) int {
-		return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Detail, y.Detail), x.FirstSeen.Compare(y.FirstSeen))
-	})
+	slices.SortFunc(fs, compareFindings)
+}
+
+func compareFindings(x, y FindingRecord) int {
+	return cmp.Or(cmp.Compare(x.MAC, y.MAC), x.IP.Compare(y.IP), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Detail, y.Detail),
+		x.FirstSeen.Compare(y.FirstSeen), cmp.Compare(x.Protocol, y.Protocol), x.Peer.Compare(y.Peer))
 }

@@ -139,11 +139,12 @@ func aggregateEdges(n int, get func(int) edgeIn, ipOwner map[netip.Addr]string, 
 			continue
 		}
 		x := &out[len(out)-1]
-		// As the report compares its timestamps: as text (tsCompare).
-		if tsCompare(e.first, first) < 0 {
+		// Compared as times: the trimmed RFC 3339 text does not sort as
+		// the times do within one second ("…:05.5Z" < "…:05Z").
+		if e.first.Before(first) {
 			first = e.first
 		}
-		if tsCompare(e.last, last) > 0 {
+		if e.last.After(last) {
 			last = e.last
 		}
 		x.Packets += e.packets
@@ -248,48 +249,6 @@ const (
 	minFixedUnix = -62167219200
 	maxFixedUnix = 253402300800
 )
-
-// tsCompare compares a and b as strings.Compare(ts(a), ts(b)) does,
-// without formatting them in the usual case: fixed-width text of
-// different seconds compares as the times do; within one second the
-// trimmed fractions decide (".5Z" sorts before "Z" and ".15Z" before ".1Z").
-func tsCompare(a, b time.Time) int {
-	as, bs := a.Unix(), b.Unix()
-	if a.IsZero() || b.IsZero() || as < minFixedUnix || as >= maxFixedUnix || bs < minFixedUnix || bs >= maxFixedUnix {
-		return strings.Compare(ts(a), ts(b))
-	}
-	if as != bs {
-		if as < bs {
-			return -1
-		}
-		return 1
-	}
-	an, bn := a.Nanosecond(), b.Nanosecond()
-	if an == bn {
-		return 0
-	}
-	var x, y [11]byte
-	return strings.Compare(string(fraction(x[:0], an)), string(fraction(y[:0], bn)))
-}
-
-// fraction appends what ts writes after the seconds for ns: ".ddd" with
-// trailing zeros trimmed (nothing for 0), then "Z".
-func fraction(b []byte, ns int) []byte {
-	if ns != 0 {
-		var d [9]byte
-		for i := 8; i >= 0; i-- {
-			d[i] = byte('0' + ns%10)
-			ns /= 10
-		}
-		n := 9
-		for d[n-1] == '0' {
-			n--
-		}
-		b = append(b, '.')
-		b = append(b, d[:n]...)
-	}
-	return append(b, 'Z')
-}
 
 // stamper is ts with the date part of the last day it wrote kept: the
 // report writes hundreds of thousands of timestamps, most of them on a

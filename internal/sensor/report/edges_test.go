@@ -16,8 +16,10 @@ import (
 )
 
 // referenceEdges is the report's edge aggregation as it was before
-// reportEdges (strings as keys, timestamps compared as text, a sort on
-// the strings): the oracle reportEdges must match exactly.
+// reportEdges (strings as keys, a sort on the strings), with the first
+// and last times compared as times (the old code compared their text,
+// which within one second does not follow the times): the oracle
+// reportEdges must match exactly.
 func referenceEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[string]bool) []Edge {
 	endpoint := func(mac string, ip netip.Addr) string {
 		if !ip.IsValid() {
@@ -37,24 +39,28 @@ func referenceEdges(in []sensor.Edge, ipOwner map[netip.Addr]string, macDev map[
 	}
 	agg := map[ek]int{}
 	out := []Edge{}
+	var firsts, lasts []time.Time
 	for _, e := range in {
 		k := ek{src: endpoint(e.SrcMAC, e.SrcIP), dst: endpoint(e.DstMAC, e.DstIP), proto: e.Proto, app: e.App, dport: e.DPort}
 		i, ok := agg[k]
 		if !ok {
 			i = len(out)
 			agg[k] = i
-			out = append(out, Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app, FirstSeen: ts(e.First), LastSeen: ts(e.Last)})
+			out = append(out, Edge{Src: k.src, Dst: k.dst, Proto: k.proto, DPort: k.dport, App: k.app})
+			firsts, lasts = append(firsts, e.First), append(lasts, e.Last)
 		} else {
-			x := &out[i]
-			if f := ts(e.First); f < x.FirstSeen {
-				x.FirstSeen = f
+			if e.First.Before(firsts[i]) {
+				firsts[i] = e.First
 			}
-			if l := ts(e.Last); l > x.LastSeen {
-				x.LastSeen = l
+			if e.Last.After(lasts[i]) {
+				lasts[i] = e.Last
 			}
 		}
 		out[i].Packets += e.Packets
 		out[i].Bytes += e.Bytes
+	}
+	for i := range out {
+		out[i].FirstSeen, out[i].LastSeen = ts(firsts[i]), ts(lasts[i])
 	}
 	slices.SortFunc(out, func(a, b Edge) int {
 		return cmp.Or(strings.Compare(a.Src, b.Src), strings.Compare(a.Dst, b.Dst), strings.Compare(a.Proto, b.Proto),
@@ -127,22 +133,26 @@ func TestReportEdgesMatchReference(t *testing.T) {
 	}
 }
 
-// TestTSCompareIsTextOrder: tsCompare orders times as their ts text does,
-// including the fractions that sort against their value (".5Z" < "Z").
-func TestTSCompareIsTextOrder(t *testing.T) {
+// TestEdgeTimesWithinOneSecond: an edge seen at :05, :05.5 and :05.15
+// reports first_seen :05 and last_seen :05.5. Compared as trimmed RFC 3339
+// text (as the report did before), ".15Z" < ".5Z" < "Z" gave first_seen
+// :05.15 and last_seen :05.
+func TestEdgeTimesWithinOneSecond(t *testing.T) {
 	t.Parallel()
-	var times []time.Time
-	for _, sec := range []int64{-62167219201, -62167219200, -62135596800, 0, 1, 1795000000, 253402300799, 253402300800} {
-		for _, ns := range []int64{0, 1, 10, 100, 1e8, 15e7, 5e8, 123456789, 999999999} {
-			times = append(times, time.Unix(sec, ns))
+	at := func(ns int) time.Time { return time.Date(2026, 11, 2, 9, 0, 5, ns, time.UTC) }
+	key := sensor.EdgeKey{SrcIP: netip.MustParseAddr("10.0.0.1"), DstIP: netip.MustParseAddr("10.0.0.2"), Proto: "tcp", DPort: 104}
+	for _, order := range [][]int{{0, 5e8, 15e7}, {5e8, 15e7, 0}, {15e7, 0, 5e8}} {
+		var in []sensor.Edge
+		for _, ns := range order {
+			in = append(in, sensor.Edge{EdgeKey: key, EdgeStats: sensor.EdgeStats{Packets: 1, Bytes: 60, First: at(ns), Last: at(ns)}})
 		}
-	}
-	times = append(times, time.Time{}, time.Date(2026, 1, 1, 0, 0, 0, 0, time.FixedZone("x", 3600)))
-	for _, a := range times {
-		for _, b := range times {
-			if got, want := tsCompare(a, b), strings.Compare(ts(a), ts(b)); got != want {
-				t.Errorf("tsCompare(%v, %v) = %d, want %d (%q vs %q)", a, b, got, want, ts(a), ts(b))
-			}
+		got := reportEdges(in, nil, nil)
+		if len(got) != 1 {
+			t.Fatalf("order %v: %d edges, want 1", order, len(got))
+		}
+		if got[0].FirstSeen != "2026-11-02T09:00:05Z" || got[0].LastSeen != "2026-11-02T09:00:05.5Z" {
+			t.Errorf("order %v: first_seen %s, last_seen %s; want 2026-11-02T09:00:05Z and 2026-11-02T09:00:05.5Z",
+				order, got[0].FirstSeen, got[0].LastSeen)
 		}
 	}
 }
