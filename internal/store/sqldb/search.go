@@ -390,13 +390,14 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 		// checks its columns: matches of a common word often start soon
 		// ("pump" sorted by asset_id fills a page within 151 devices).
 		// When it does not fill the page, the walk tests each device's
-		// id against the index's candidates first (one probe of a
-		// temporary table, without reading the row) and reads only the
+		// id against the index's candidates first (a byte of the
+		// candidate mask, without reading the row) and reads only the
 		// candidates' rows: "monitor" sorted by model has its 51st match
 		// at the 11,870th device (11.5 CPU-ms at 100,000 devices; 6.6
-		// with the probe, docs/benchmarks/inventory.md, session 3 late).
-		// Building that table costs about 3.5 ms for 17,000 candidates,
-		// more than a short walk that fills the page (the old walk: about
+		// with a probe of a temporary table, session 3 late; about 6
+		// with the mask after a mixed load, docs/benchmarks/api.md).
+		// Reading 17,000 candidates for the mask costs about 4 ms, more
+		// than a short walk that fills the page (the old walk: about
 		// 1 us a device).
 		if c.ftsQuery != "" && short < budget {
 			ids, err := s.searchWalk(ctx, c, where, pos, short, limit, args, false)
