@@ -101,11 +101,11 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if err != nil {
 		return err
 	}
-	rep := report.FromResult(s.TakeResultUnordered(), cl)
 	if a.format == "table" {
-		return rep.WriteTable(env.Stdout)
+		return report.FromResult(s.TakeResultUnordered(), cl).WriteTable(env.Stdout)
 	}
-	return rep.WriteJSON(env.Stdout)
+	// The bytes of FromResult(...).WriteJSON, written without the Report.
+	return report.WriteScanJSON(env.Stdout, s.TakeResultUnordered(), cl)
 }
 
 func scanVerb() *Verb {

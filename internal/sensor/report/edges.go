@@ -80,6 +80,32 @@ func aggregateEdges(n int, get func(int) edgeIn, ipOwner map[netip.Addr]string, 
 	if n == 0 {
 		return []Edge{}
 	}
+	var st stamper
+	var out []Edge
+	eachEdge(n, get, ipOwner, macDev, func(distinct int) {
+		out = make([]Edge, 0, distinct)
+	}, func(e *edgeOut) {
+		out = append(out, Edge{Src: e.src, Dst: e.dst, Proto: e.proto, DPort: e.dport, App: e.app, Packets: e.packets, Bytes: e.bytes,
+			FirstSeen: st.ts(e.first), LastSeen: st.ts(e.last)})
+	})
+	return out
+}
+
+// edgeOut is one report edge as eachEdge hands it over.
+type edgeOut struct {
+	src, dst, proto, app string
+	dport                uint16
+	packets, bytes       uint64
+	first, last          time.Time
+}
+
+// eachEdge aggregates n edges read through get (twice each) as
+// reportEdges does and calls emit with each report edge in order (e is
+// reused), after size with their number. Nothing is called for n = 0.
+func eachEdge(n int, get func(int) edgeIn, ipOwner map[netip.Addr]string, macDev map[string]bool, size func(int), emit func(e *edgeOut)) {
+	if n == 0 {
+		return
+	}
 	ep := endpoints{ipOwner: ipOwner, macDev: macDev, byIP: make(map[netip.Addr]uint32, n/4), byName: make(map[string]uint32, n/4)}
 	ep.id("*") // id 0: folded edges, any host
 	type sortKey struct {
@@ -123,36 +149,30 @@ func aggregateEdges(n int, get func(int) edgeIn, ipOwner map[netip.Addr]string, 
 			distinct++
 		}
 	}
-	out := make([]Edge, 0, distinct)
-	var first, last time.Time
-	var st stamper
+	size(distinct)
+	var x edgeOut
 	for j, o := range order {
 		e := get(int(o.i))
 		if j == 0 || o.hi != order[j-1].hi || o.lo != order[j-1].lo {
 			if j > 0 {
-				x := &out[len(out)-1]
-				x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
+				emit(&x)
 			}
-			out = append(out, Edge{Src: byRank[o.hi>>32], Dst: byRank[uint32(o.hi)], Proto: protoByRank[o.lo>>32], DPort: uint16(o.lo >> 16),
-				App: appByRank[uint16(o.lo)], Packets: e.packets, Bytes: e.bytes})
-			first, last = e.first, e.last
+			x = edgeOut{src: byRank[o.hi>>32], dst: byRank[uint32(o.hi)], proto: protoByRank[o.lo>>32], dport: uint16(o.lo >> 16),
+				app: appByRank[uint16(o.lo)], packets: e.packets, bytes: e.bytes, first: e.first, last: e.last}
 			continue
 		}
-		x := &out[len(out)-1]
 		// Compared as times: the trimmed RFC 3339 text does not sort as
 		// the times do within one second ("…:05.5Z" < "…:05Z").
-		if e.first.Before(first) {
-			first = e.first
+		if e.first.Before(x.first) {
+			x.first = e.first
 		}
-		if e.last.After(last) {
-			last = e.last
+		if e.last.After(x.last) {
+			x.last = e.last
 		}
-		x.Packets += e.packets
-		x.Bytes += e.bytes
+		x.packets += e.packets
+		x.bytes += e.bytes
 	}
-	x := &out[len(out)-1]
-	x.FirstSeen, x.LastSeen = st.ts(first), st.ts(last)
-	return out
+	emit(&x)
 }
 
 // endpoints names edge ends: the device owning the IP, else the MAC when
@@ -264,6 +284,25 @@ func (st *stamper) ts(t time.Time) string {
 	if t.IsZero() || sec < minFixedUnix || sec >= maxFixedUnix {
 		return ts(t)
 	}
+	var b [30]byte
+	return string(st.appendFixed(b[:0], t))
+}
+
+// appendTS appends st.ts(t) to b (as a JSON string: in quotes, which
+// the text never needs escaped).
+func (st *stamper) appendTS(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	if t.IsZero() || sec < minFixedUnix || sec >= maxFixedUnix {
+		return appendString(b, ts(t))
+	}
+	b = append(b, '"')
+	b = st.appendFixed(b, t)
+	return append(b, '"')
+}
+
+// appendFixed appends the text of t, a time with a fixed-width year.
+func (st *stamper) appendFixed(out []byte, t time.Time) []byte {
+	sec := t.Unix()
 	day := sec / 86400
 	sod := sec - day*86400
 	if sod < 0 {
@@ -297,7 +336,7 @@ func (st *stamper) ts(t time.Time) string {
 		}
 	}
 	b[n] = 'Z'
-	return string(b[:n+1])
+	return append(out, b[:n+1]...)
 }
 
 // put writes v in decimal into b[i:i+width], zero-padded.

@@ -1,0 +1,288 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/netip"
+	"strings"
+
+	"github.com/medwarden/medwarden/internal/classify"
+	"github.com/medwarden/medwarden/internal/sensor"
+)
+
+// WriteScanJSON writes the JSON report of a one-shot scan, the bytes
+// FromResult(res, c).WriteJSON(w) writes, without building the Report:
+// each device is written from its classification, each edge as the
+// aggregation hands it over and each finding from the sensor's record,
+// so the report's strings (addresses, timestamps, edge records) are
+// never made. res is emptied as FromResult empties it.
+func WriteScanJSON(w io.Writer, res *sensor.Result, c *classify.Classifier) error {
+	var in classify.Input
+	in.Bindings = unsortedBindings(res)
+	res.Hosts = nil
+	in.Evidence = evidence(res)
+	res.Observations = nil
+	devs := c.ClassifyOwned(in)
+	in = classify.Input{}
+
+	macDev := make(map[string]bool, len(devs))
+	ipOwner := make(map[netip.Addr]string, len(devs))
+	for _, d := range devs {
+		key := d.MAC
+		if key != "" {
+			macDev[key] = true
+		} else if len(d.IPs) > 0 {
+			key = d.IPs[0].String()
+		}
+		for _, ip := range d.IPs {
+			ipOwner[ip] = key
+		}
+	}
+
+	bw := bufio.NewWriterSize(w, 64<<10)
+	var st stamper
+	var buf []byte
+	const prefix = "    "
+	// open and close write an array as Report.WriteJSON does.
+	open := func(name string) { fmt.Fprintf(bw, "  %q: [", name) }
+	elem := func(i int, b []byte) {
+		if i > 0 {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n    ")
+		bw.Write(b)
+	}
+	closeArr := func(n int, last bool) {
+		if n > 0 {
+			bw.WriteString("\n  ")
+		}
+		bw.WriteString("]")
+		if !last {
+			bw.WriteString(",")
+		}
+		bw.WriteString("\n")
+	}
+
+	bw.WriteString("{\n")
+	open("devices")
+	for i := range devs {
+		var err error
+		buf, err = appendClassified(buf[:0], &devs[i], prefix, &st)
+		if err != nil {
+			return fmt.Errorf("encode devices[%d]: %w", i, err)
+		}
+		elem(i, buf)
+		devs[i].Evidence = nil // written
+	}
+	closeArr(len(devs), false)
+
+	open("edges")
+	n := 0
+	emit := func(e *edgeOut) {
+		buf = appendEdgeOut(buf[:0], e, prefix, &st)
+		elem(n, buf)
+		n++
+	}
+	size := func(int) {}
+	if res.CompactEdges != nil {
+		ce := res.CompactEdges
+		eachEdge(ce.Len(), func(i int) edgeIn {
+			e := ce.At(i)
+			return edgeIn{srcRaw: e.SrcMAC, dstRaw: e.DstMAC, raw: true, srcHas: e.HasSrcMAC, dstHas: e.HasDstMAC,
+				srcIP: e.SrcIP, dstIP: e.DstIP, proto: e.Proto, dport: e.DPort, app: e.App,
+				packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last}
+		}, ipOwner, macDev, size, emit)
+	} else {
+		edges := res.Edges
+		eachEdge(len(edges), func(i int) edgeIn {
+			e := &edges[i]
+			return edgeIn{srcMAC: e.SrcMAC, dstMAC: e.DstMAC, srcIP: e.SrcIP, dstIP: e.DstIP, proto: e.Proto, dport: e.DPort, app: e.App,
+				packets: e.Packets, bytes: e.Bytes, first: e.First, last: e.Last}
+		}, ipOwner, macDev, size, emit)
+	}
+	res.Edges, res.CompactEdges = nil, nil
+	closeArr(n, false)
+
+	open("findings")
+	for i := range res.Findings {
+		buf = appendFindingRecord(buf[:0], &res.Findings[i], ipOwner, macDev, prefix, &st)
+		elem(i, buf)
+	}
+	closeArr(len(res.Findings), false)
+
+	stats, err := json.MarshalIndent(res.Stats, "  ", "  ")
+	if err != nil {
+		return err
+	}
+	bw.WriteString(`  "stats": `)
+	bw.Write(stats)
+	bw.WriteString("\n}\n")
+	return bw.Flush()
+}
+
+// appendClassified appends d as appendDevice appends the report's Device
+// that build makes of it.
+func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) ([]byte, error) {
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
+	o.str("mac", d.MAC)
+	o.key("ips")
+	if len(d.IPs) == 0 {
+		o.b = append(o.b, "[]"...)
+	} else {
+		o.b = append(o.b, '[')
+		for i, ip := range d.IPs {
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, '\n')
+			o.b = append(o.b, o.indent...)
+			o.b = append(o.b, "  "...)
+			if ip.Zone() == "" {
+				// Hex digits, '.' and ':': plain in JSON.
+				o.b = append(o.b, '"')
+				o.b = ip.AppendTo(o.b)
+				o.b = append(o.b, '"')
+			} else {
+				o.b = appendString(o.b, ip.String()) // a zone is any text
+			}
+		}
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, ']')
+	}
+	o.str("hostname", d.Hostname)
+	o.str("vendor", d.Vendor)
+	o.str("model", d.Model)
+	o.str("type", d.Type)
+	o.str("os", d.OS)
+	if len(d.Software) > 0 {
+		o.strings("software", d.Software)
+	}
+	o.key("confidence")
+	var err error
+	if o.b, err = appendFloat(o.b, d.Confidence); err != nil {
+		return b, err
+	}
+	if len(d.Attributes) > 0 {
+		o.key("attributes")
+		o.b = append(o.b, '[')
+		in := deeper(o.indent)
+		for i := range d.Attributes {
+			at := &d.Attributes[i]
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, '\n')
+			o.b = append(o.b, in...)
+			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			e.str("name", at.Name)
+			e.str("value", at.Value)
+			e.key("confidence")
+			if e.b, err = appendFloat(e.b, at.Confidence); err != nil {
+				return b, err
+			}
+			e.strings("rules", at.Rules)
+			e.strings("evidence", at.Evidence)
+			o.b = append(e.b, '\n')
+			o.b = append(o.b, in...)
+			o.b = append(o.b, '}')
+		}
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, ']')
+	}
+	o.key("observations")
+	if len(d.Evidence) == 0 {
+		o.b = append(o.b, "[]"...)
+	} else {
+		o.b = append(o.b, '[')
+		in := deeper(o.indent)
+		for i := range d.Evidence {
+			ev := &d.Evidence[i]
+			if i > 0 {
+				o.b = append(o.b, ',')
+			}
+			o.b = append(o.b, '\n')
+			o.b = append(o.b, in...)
+			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			proto, _, _ := strings.Cut(ev.Field, ".")
+			e.str("protocol", proto)
+			e.str("field", ev.Field)
+			e.str("value", ev.Value)
+			e.key("first_seen")
+			e.b = st.appendTS(e.b, ev.FirstSeen)
+			e.key("last_seen")
+			e.b = st.appendTS(e.b, ev.LastSeen)
+			e.uint("count", ev.Count)
+			o.b = append(e.b, '\n')
+			o.b = append(o.b, in...)
+			o.b = append(o.b, '}')
+		}
+		o.b = append(o.b, '\n')
+		o.b = append(o.b, o.indent...)
+		o.b = append(o.b, ']')
+	}
+	b = append(o.b, '\n')
+	b = append(b, prefix...)
+	return append(b, '}'), nil
+}
+
+// appendEdgeOut appends e as appendEdge appends the report's Edge made
+// of it.
+func appendEdgeOut(b []byte, e *edgeOut, prefix string, st *stamper) []byte {
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
+	o.str("src", e.src)
+	o.str("dst", e.dst)
+	o.str("proto", e.proto)
+	o.uint("dport", uint64(e.dport))
+	o.str("app", e.app)
+	o.uint("packets", e.packets)
+	o.uint("bytes", e.bytes)
+	o.key("first_seen")
+	o.b = st.appendTS(o.b, e.first)
+	o.key("last_seen")
+	o.b = st.appendTS(o.b, e.last)
+	b = append(o.b, '\n')
+	b = append(b, prefix...)
+	return append(b, '}')
+}
+
+// appendFindingRecord appends f as appendFinding appends the report's
+// Finding that build makes of it.
+func appendFindingRecord(b []byte, f *sensor.FindingRecord, ipOwner map[netip.Addr]string, macDev map[string]bool, prefix string, st *stamper) []byte {
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
+	o.str("kind", f.Kind)
+	o.str("severity", f.Severity)
+	o.str("protocol", f.Protocol)
+	o.str("detail", f.Detail)
+	o.key("device")
+	switch {
+	case f.IP.IsValid() && ipOwner[f.IP] != "":
+		o.b = appendString(o.b, ipOwner[f.IP])
+	case macDev[f.MAC]:
+		o.b = appendString(o.b, f.MAC)
+	case f.IP.IsValid():
+		o.b = appendString(o.b, f.IP.String())
+	default:
+		o.b = appendString(o.b, f.MAC)
+	}
+	if f.MAC != "" {
+		o.str("mac", f.MAC)
+	}
+	if f.IP.IsValid() {
+		o.str("ip", f.IP.String())
+	}
+	if f.Peer.IsValid() {
+		o.str("peer", f.Peer.String())
+	}
+	o.key("first_seen")
+	o.b = st.appendTS(o.b, f.FirstSeen)
+	o.key("last_seen")
+	o.b = st.appendTS(o.b, f.LastSeen)
+	o.uint("count", f.Count)
+	b = append(o.b, '\n')
+	b = append(b, prefix...)
+	return append(b, '}')
+}
