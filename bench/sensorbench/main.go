@@ -66,7 +66,7 @@ func simulateCapture(path string, cfg simulate.Config) error {
 }
 
 func main() {
-	mode := flag.String("mode", "sensor", "floor, sensor, scan or report")
+	mode := flag.String("mode", "sensor", "floor, sensor, scan, report or direct (report as medwarden scan writes it)")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
 	mem := flag.String("memprofile", "", "write a heap profile (taken before the report is built) here")
 	sim := flag.String("simulate", "", "write a simulated capture to this file instead of timing a scan")
@@ -83,7 +83,7 @@ func main() {
 		return
 	}
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: sensorbench [-mode floor|sensor|scan] [-cpuprofile F] CAPTURE")
+		fmt.Fprintln(os.Stderr, "usage: sensorbench [-mode floor|sensor|scan|report|direct] [-cpuprofile F] CAPTURE")
 		os.Exit(2)
 	}
 	if *cpu != "" {
@@ -137,7 +137,7 @@ func run(mode, path string) error {
 	switch mode {
 	case "floor":
 		stats = sensor.DecodeOnly(src)
-	case "sensor", "scan", "report":
+	case "sensor", "scan", "report", "direct":
 		s := sensor.New(sensor.Config{Dissectors: list.Build(list.Default())})
 		if err := s.Run(context.Background(), src); err != nil {
 			return err
@@ -154,7 +154,15 @@ func run(mode, path string) error {
 		stage("take-result")
 		stats = res.Stats
 		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges) + compactLen(res.CompactEdges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
-		if mode != "sensor" {
+		if mode == "direct" {
+			// What medwarden scan does since 2912cad: no Report.
+			oui, _ := classify.DefaultOUI()
+			rules, _ := classify.DefaultRules()
+			if err := report.WriteScanJSON(io.Discard, res, classify.New(oui, rules, classify.Options{})); err != nil {
+				return err
+			}
+			stage("write-json")
+		} else if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
 			rep := report.FromResult(res, classify.New(oui, rules, classify.Options{}))
