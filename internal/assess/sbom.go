@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/medwarden/medwarden/internal/advisory"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/match"
 	"github.com/medwarden/medwarden/internal/risk"
@@ -50,6 +51,11 @@ type ComponentVuln struct {
 	CVSS                float64
 	Vector, CVSSVersion string
 	Summary             string
+	// Fixed is the version that fixes the component (from the matched
+	// record); NoFix says the record publishes none for Version; neither:
+	// not determined.
+	Fixed string
+	NoFix bool
 }
 
 // Evidence is one SBOM component behind a finding (the JSON of
@@ -71,6 +77,10 @@ type Evidence struct {
 	Justification string `json:"justification,omitempty"`
 	Detail        string `json:"detail,omitempty"`
 	NeedsReview   bool   `json:"needs_review,omitempty"`
+	// Fixed is the version that fixes the component; NoFix: the record
+	// publishes no fix for Version (neither: not determined).
+	Fixed string `json:"fixed,omitempty"`
+	NoFix bool   `json:"no_fix,omitempty"`
 }
 
 // Finding sources (Record.Source).
@@ -132,7 +142,8 @@ func (e *Engine) buildPairs(s *SBOM) []*sbomPair {
 		}
 		p.ev = append(p.ev, Evidence{SBOMID: s.ID, SBOMVersion: s.Version, Subject: subject, Component: v.Component, Version: v.Version,
 			PURL: v.PURL, CPE: v.CPE, Vulnerability: v.ID, Source: v.Source, Method: v.Method, Confidence: v.Confidence, Status: v.Status,
-			Suppressed: v.Suppressed, Justification: v.Justification, Detail: v.Detail, NeedsReview: v.NeedsReview})
+			Suppressed: v.Suppressed, Justification: v.Justification, Detail: v.Detail, NeedsReview: v.NeedsReview,
+			Fixed: v.Fixed, NoFix: v.NoFix})
 		p.suppressed = p.suppressed && v.Suppressed
 		idx[p] = append(idx[p], i)
 		for _, c := range append([]string{v.ID}, v.Aliases...) {
@@ -205,7 +216,40 @@ func (e *Engine) sbomFinding(p *sbomPair, s *SBOM, idx []int) *match.Finding {
 			f.EPSS = &match.EPSS{CVE: c, Score: x.EPSS, Percentile: x.Percentile}
 		}
 	}
+	f.Remediations = sbomRemediations(p.ev, p.suppressed)
 	return f
+}
+
+// sbomRemediations are the remediations of an SBOM pair, one per open
+// component (every component when all are suppressed): vendor_fix
+// "upgrade C from V to F (source id)" when the matched record names the
+// fixed version, none_available "no fix published ..." when it names
+// none; nothing when it was not determined (the SBOM's own statements).
+// They flow as an advisory's remediations do: the queue's patch action,
+// the risk model's no-fix points.
+func sbomRemediations(ev []Evidence, allSuppressed bool) []match.Remediation {
+	out := []match.Remediation{}
+	for i := range ev {
+		x := &ev[i]
+		if x.Suppressed && !allSuppressed {
+			continue
+		}
+		var r match.Remediation
+		switch {
+		case x.Fixed != "":
+			r = match.Remediation{Category: advisory.RemediationVendorFix,
+				Details: fmt.Sprintf("upgrade %s from %s to %s (%s %s)", x.Component, cmp.Or(x.Version, "its version"), x.Fixed, x.Source, x.Vulnerability)}
+		case x.NoFix:
+			r = match.Remediation{Category: advisory.RemediationNoneAvailable,
+				Details: fmt.Sprintf("no fix published for %s %s (%s %s)", x.Component, x.Version, x.Source, x.Vulnerability)}
+		default:
+			continue
+		}
+		if !slices.Contains(out, r) {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func firstCVE(cves []string) string {
@@ -356,9 +400,10 @@ func joinPair(x, y *sbomPair) *sbomPair {
 		}
 	}
 	slices.Sort(p.cves)
-	if len(p.cves) != len(p.m.CVEs) {
+	rem := sbomRemediations(p.ev, p.suppressed)
+	if len(p.cves) != len(p.m.CVEs) || !slices.Equal(rem, p.m.Remediations) {
 		m := *p.m
-		m.CVEs = p.cves
+		m.CVEs, m.Remediations = p.cves, rem
 		p.m = &m
 	}
 	return p

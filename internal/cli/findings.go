@@ -36,7 +36,9 @@ needs_review|known_affected|..., --kev, --band critical|high|medium|low|info,
 --owner NAME, --due-before YYYY-MM-DD, --min-confidence 0..1, --resolved (also
 pairs that no longer match), --sort FIELD|-FIELD (id, score, cvss, epss,
 confidence, due, first_seen, last_seen, asset_id, advisory_id; default -score),
---limit N (default 100; 0 prints all), --format json|table.
+--limit N (default 100; 0 prints all), --format json|table. The table's FIX
+column: the upgrade an SBOM finding calls for ("upgrade C from V to F"), "vendor
+fix", "no fix published", or "-" (nothing published or not determined).
 
 See docs/FINDINGS.md. Exit status: 0 on success, 2 on usage errors, 1 on failure.`
 
@@ -208,16 +210,49 @@ func runFindingsList(ctx context.Context, env *Env, fs *flag.FlagSet, sf *storeF
 		return enc.Encode(out)
 	}
 	tw := tabwriter.NewWriter(env.Stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tASSET\tADVISORY\tSCORE\tBAND\tCVSS\tKEV\tSTATUS\tSTATE\tACTION\tDUE\tSLA\tOWNER")
+	fmt.Fprintln(tw, "ID\tASSET\tADVISORY\tSCORE\tBAND\tCVSS\tKEV\tSTATUS\tSTATE\tACTION\tDUE\tSLA\tOWNER\tFIX")
 	for _, f := range out {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.AssetID, f.AdvisoryID, f.Score, f.Band,
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%.1f\t%s\t%s\t%t\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.ID, f.AssetID, f.AdvisoryID, f.Score, f.Band,
 			cvssText(f.CVSS), f.KEV, f.MatchStatus, f.Workflow.State, cmp.Or(f.Action, "-"), cmp.Or(f.EffectiveDue(), "-"),
-			cmp.Or(f.SLA, "-"), cmp.Or(f.Workflow.Owner, "-"))
+			cmp.Or(f.SLA, "-"), cmp.Or(f.Workflow.Owner, "-"), fixText(f))
 	}
 	if len(out) == 0 {
 		fmt.Fprintln(tw, "(no findings; run 'medwarden findings recompute' after importing devices and advisories)")
 	}
 	return tw.Flush()
+}
+
+// fixText is the FIX column: the upgrades an SBOM finding names
+// ("upgrade lodash from 4.17.15 to 4.17.21 (osv GHSA-…)", joined by "; "),
+// else "vendor fix" when the advisory publishes one, "no fix published"
+// when the remediations say none is available or planned, "-" otherwise.
+func fixText(f *store.Finding) string {
+	var rs []struct{ Category, Details string }
+	if json.Unmarshal(f.Remediations, &rs) != nil {
+		return "-"
+	}
+	var ups []string
+	vendor, none := false, false
+	for _, r := range rs {
+		switch r.Category {
+		case "vendor_fix":
+			vendor = true
+			if f.Source == store.SourceSBOM {
+				ups = append(ups, r.Details)
+			}
+		case "none_available", "no_fix_planned":
+			none = true
+		}
+	}
+	switch {
+	case len(ups) > 0:
+		return strings.Join(ups, "; ")
+	case vendor:
+		return "vendor fix"
+	case none:
+		return "no fix published"
+	}
+	return "-"
 }
 
 func cvssText(v float64) string {

@@ -66,3 +66,21 @@ func TestFindingsVerb(t *testing.T) {
 		}
 	}
 }
+
+func TestFindingsFixColumn(t *testing.T) {
+	tests := []struct {
+		source, rems, want string
+	}{
+		{store.SourceSBOM, `[{"category":"vendor_fix","details":"upgrade lodash from 4.17.15 to 4.17.21 (osv GHSA-35jh-r3h4-6jhm)"}]`,
+			"upgrade lodash from 4.17.15 to 4.17.21 (osv GHSA-35jh-r3h4-6jhm)"},
+		{store.SourceSBOM, `[{"category":"none_available","details":"no fix published for openssl 3.0.11 (osv X)"}]`, "no fix published"},
+		{store.SourceSBOM, `[]`, "-"},
+		{store.SourceAdvisory, `[{"category":"vendor_fix","details":"upgrade to 6.06"},{"category":"mitigation","details":"x"}]`, "vendor fix"},
+		{store.SourceAdvisory, `[{"category":"no_fix_planned","details":"x"}]`, "no fix published"},
+	}
+	for _, tt := range tests {
+		if got := fixText(&store.Finding{Source: tt.source, Remediations: json.RawMessage(tt.rems)}); got != tt.want {
+			t.Errorf("fixText(%s %s) = %q, want %q", tt.source, tt.rems, got, tt.want)
+		}
+	}
+}

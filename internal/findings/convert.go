@@ -4,8 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 
+	"github.com/medwarden/medwarden/internal/advisory"
 	"github.com/medwarden/medwarden/internal/assess"
+	"github.com/medwarden/medwarden/internal/match"
 	"github.com/medwarden/medwarden/internal/remediation"
 	"github.com/medwarden/medwarden/internal/risk"
 	"github.com/medwarden/medwarden/internal/store"
@@ -85,6 +88,9 @@ func findingOf(r *assess.Record) (*store.Finding, error) {
 	if f.Evidence, err = marshal(r.Evidence, "[]"); err != nil {
 		return nil, fmt.Errorf("finding %s × %s evidence: %w", f.AssetID, f.AdvisoryID, err)
 	}
+	if r.Source == store.SourceSBOM {
+		upgradeRationale(r.Items, m.Remediations)
+	}
 	if f.Actions, err = marshal(r.Items, "[]"); err != nil {
 		return nil, fmt.Errorf("finding %s × %s actions: %w", f.AssetID, f.AdvisoryID, err)
 	}
@@ -94,6 +100,27 @@ func findingOf(r *assess.Record) (*store.Finding, error) {
 		f.Action, f.Due, f.DueRule, f.SLA = string(it.Action), it.Due, it.DueRule, string(it.SLA)
 	}
 	return f, nil
+}
+
+// upgradeRationale makes the patch item of an SBOM finding say what to
+// install: the upgrades of its vendor_fix remediations ("upgrade lodash
+// from 4.17.20 to 4.17.21 (osv GHSA-35jh-r3h4-6jhm)"), as the queue shows
+// them. items are the record's own copy.
+func upgradeRationale(items []remediation.Item, rems []match.Remediation) {
+	var ups []string
+	for _, r := range rems {
+		if r.Category == advisory.RemediationVendorFix {
+			ups = append(ups, r.Details)
+		}
+	}
+	if len(ups) == 0 {
+		return
+	}
+	for i := range items {
+		if items[i].Action == remediation.ActionPatch {
+			items[i].Rationale = strings.Join(ups, "; ")
+		}
+	}
 }
 
 // firstItem is the most urgent item: overdue first, then the earliest due

@@ -67,7 +67,7 @@ func sbomOf(v *store.SBOMVersion, comps []store.SBOMComponent) assess.SBOM {
 			out.Vulns = append(out.Vulns, assess.ComponentVuln{Component: name, Version: c.Version, PURL: c.PURL, CPE: c.CPE,
 				ID: x.ID, Aliases: x.Aliases, Source: x.Source, Method: x.Method, Confidence: x.Confidence, Status: x.Status,
 				Suppressed: x.Suppressed, Justification: x.Justification, Detail: x.Detail, NeedsReview: x.NeedsReview,
-				CVSS: x.CVSS, Vector: x.CVSSVector, CVSSVersion: x.CVSSVersion, Summary: x.Summary})
+				CVSS: x.CVSS, Vector: x.CVSSVector, CVSSVersion: x.CVSSVersion, Summary: x.Summary, Fixed: x.Fixed, NoFix: x.NoFix})
 		}
 	}
 	return out

@@ -242,3 +242,86 @@ func keys[V any](m map[string]V) []string {
 	slices.Sort(out)
 	return out
 }
+
+// TestSBOMRemediation: an SBOM finding says what fixes it, as an advisory
+// finding does: "upgrade C from V to F" (vendor_fix, the queue's patch
+// item says it too), "no fix published" (none_available), or nothing when
+// the match did not determine it.
+func TestSBOMRemediation(t *testing.T) {
+	for name, open := range openers(t) {
+		t.Run(name, func(t *testing.T) { testSBOMRemediation(t, open(t)) })
+	}
+}
+
+func testSBOMRemediation(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	d := storetest.Sample(1)
+	d.Vendor, d.Model, d.Version, d.DeviceType = "Baxter", "Sigma Spectrum", "6.05", "infusion pump"
+	if err := st.CreateDevice(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	in := pumpSBOM("r1", false)
+	in.Components = append(in.Components,
+		store.SBOMComponent{Index: 5, Name: "lodash", Version: "4.17.15", PURL: "pkg:npm/lodash@4.17.15"},
+		store.SBOMComponent{Index: 6, Name: "openssl", Version: "3.0.11-1~deb12u2", PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u2"})
+	in.Vulns = append(in.Vulns,
+		store.SBOMVuln{Index: 5, ID: "GHSA-35jh-r3h4-6jhm", Aliases: []string{"CVE-2021-23337"}, Source: "osv", Method: "purl", Status: "affected",
+			Confidence: "high", Fixed: "4.17.21"},
+		store.SBOMVuln{Index: 6, ID: "MW-TEST-0001", Source: "osv", Method: "purl", Status: "affected", Confidence: "high", NoFix: true})
+	if _, _, err := st.(store.SBOMStore).AttachSBOM(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(st, Options{}).RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	got := byPair(t, st)
+	type rem struct{ Category, Details string }
+	tests := []struct {
+		id     string
+		want   []rem
+		action string
+		reason string
+	}{
+		{"GHSA-35jh-r3h4-6jhm", []rem{{"vendor_fix", "upgrade lodash from 4.17.15 to 4.17.21 (osv GHSA-35jh-r3h4-6jhm)"}},
+			"patch", "upgrade lodash from 4.17.15 to 4.17.21 (osv GHSA-35jh-r3h4-6jhm)"},
+		{"MW-TEST-0001", []rem{{"none_available", "no fix published for openssl 3.0.11-1~deb12u2 (osv MW-TEST-0001)"}}, "segment", ""},
+		{"CVE-2021-26749", []rem{}, "segment", ""}, // NVD name match: not determined, nothing said
+	}
+	for _, tt := range tests {
+		f := got[d.AssetID+"/"+tt.id]
+		if f == nil {
+			t.Fatalf("no %s finding; have %v", tt.id, keys(got))
+		}
+		var rs []rem
+		if err := json.Unmarshal(f.Remediations, &rs); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(rs, tt.want) {
+			t.Errorf("%s remediations = %s, want %v", tt.id, f.Remediations, tt.want)
+		}
+		if f.Action != tt.action {
+			t.Errorf("%s action = %q, want %q", tt.id, f.Action, tt.action)
+		}
+		var items []struct{ Action, Rationale string }
+		if err := json.Unmarshal(f.Actions, &items); err != nil || len(items) == 0 {
+			t.Fatalf("%s actions %s: %v", tt.id, f.Actions, err)
+		}
+		if tt.reason != "" && (items[0].Action != "patch" || items[0].Rationale != tt.reason) {
+			t.Errorf("%s first item = %+v, want patch with %q", tt.id, items[0], tt.reason)
+		}
+		var ev []assess.Evidence
+		if err := json.Unmarshal(f.Evidence, &ev); err != nil || len(ev) != 1 {
+			t.Fatalf("%s evidence %s: %v", tt.id, f.Evidence, err)
+		}
+	}
+	var ev []assess.Evidence
+	_ = json.Unmarshal(got[d.AssetID+"/GHSA-35jh-r3h4-6jhm"].Evidence, &ev)
+	if ev[0].Fixed != "4.17.21" || ev[0].NoFix {
+		t.Errorf("lodash evidence %+v, want fixed 4.17.21", ev[0])
+	}
+	var oev []assess.Evidence
+	_ = json.Unmarshal(got[d.AssetID+"/MW-TEST-0001"].Evidence, &oev)
+	if oev[0].Fixed != "" || !oev[0].NoFix {
+		t.Errorf("openssl evidence %+v, want no_fix", oev[0])
+	}
+}

@@ -157,7 +157,8 @@ func Match(doc *sbom.Document, m Matchers) ([]store.SBOMComponent, []store.SBOMV
 				continue
 			}
 			add(store.SBOMVuln{Index: i, ID: f.ID, Source: "osv", Method: "purl", Aliases: f.Aliases, Status: f.Status,
-				Suppressed: f.Suppressed, Justification: f.Justification, Detail: f.Detail, Confidence: "high"})
+				Suppressed: f.Suppressed, Justification: f.Justification, Detail: f.Detail, Confidence: "high",
+				Fixed: f.Fixed, NoFix: f.NoFix})
 		}
 	}
 	if m.NVD != nil && m.NVD.Len() > 0 { // no CVE records: nothing to find by CPE or name

@@ -267,3 +267,30 @@ func TestExportCycloneDXRoundTrip(t *testing.T) {
 		t.Errorf("states after export and re-import (-want +got):\n%s", d)
 	}
 }
+
+// TestAnalyzeFixedVersions: OSV matches carry the version that fixes the
+// installed one (the record's ranges, compared in the ecosystem's scheme);
+// NVD CPE matches do not determine one yet (neither Fixed nor NoFix).
+func TestAnalyzeFixedVersions(t *testing.T) {
+	t.Parallel()
+	in := analyze(t, "pump-v1.cdx.json", testMatchers(t))
+	type fix struct {
+		Component, Version, ID, Fixed string
+		NoFix                         bool
+	}
+	var got []fix
+	for _, v := range in.Vulns {
+		c := in.Components[v.Index]
+		got = append(got, fix{c.Name, c.Version, v.ID, v.Fixed, v.NoFix})
+	}
+	want := []fix{
+		{"Sigma Spectrum Infusion System firmware", "8.0", "CVE-2020-12039", "", false},
+		{"Express Logic ThreadX", "5.8", "CVE-2024-2212", "", false},
+		{"dcmtk", "3.6.5", "CVE-2022-2119", "", false},
+		{"lodash", "4.17.15", "GHSA-35jh-r3h4-6jhm", "4.17.21", false},
+		{"log4j-core", "2.14.1", "GHSA-jfh8-c2jp-5v3q", "2.15.0", false},
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("fixed versions (-want +got):\n%s", d)
+	}
+}

@@ -164,6 +164,13 @@ type SBOMVuln struct {
 	CVSSVector  string  `json:"cvss_vector,omitempty"`
 	CVSSVersion string  `json:"cvss_version,omitempty"`
 	Summary     string  `json:"summary,omitempty"`
+	// Fixed is the version that fixes the component, from the record the
+	// match came from (OSV: the smallest fixed event above the installed
+	// version in the ranges affecting it). NoFix: the record publishes no
+	// fix for that version. Neither: not determined (the SBOM's own
+	// statements, matches stored before migration 0016 until re-matched).
+	Fixed string `json:"fixed,omitempty"`
+	NoFix bool   `json:"no_fix,omitempty"`
 }
 
 // SBOMQuery selects attached versions.

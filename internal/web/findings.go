@@ -262,6 +262,8 @@ type componentEvidence struct {
 	Justification string `json:"justification"`
 	Detail        string `json:"detail"`
 	NeedsReview   bool   `json:"needs_review"`
+	Fixed         string `json:"fixed"`
+	NoFix         bool   `json:"no_fix"`
 }
 
 func decodeEvidence(raw json.RawMessage) []componentEvidence {

@@ -34,7 +34,14 @@ func TestFindingPageSBOMEvidence(t *testing.T) {
 		}
 		ev, _ := json.Marshal([]map[string]any{{"sbom_id": 7, "sbom_version": 2, "subject": "model", "component": "openssl" + xss, "version": "1.1.1k",
 			"cpe": "cpe:2.3:a:openssl:openssl:1.1.1k:*:*:*:*:*:*:*", "vulnerability": "CVE-2024-0727", "source": "nvd", "method": "cpe",
-			"confidence": "high", "status": status, "justification": "code_not_present", "suppressed": sup}})
+			"confidence": "high", "status": status, "justification": "code_not_present", "suppressed": sup, "fixed": "1.1.1w", "no_fix": false}})
+		if sup { // the record publishes no fix for this version
+			ev, _ = json.Marshal([]map[string]any{{"sbom_id": 7, "sbom_version": 2, "subject": "model", "component": "openssl", "version": "1.1.1k",
+				"vulnerability": "CVE-2024-0727", "source": "osv", "method": "purl", "confidence": "high", "status": status,
+				"justification": "code_not_present", "suppressed": sup, "no_fix": true}})
+		} else {
+			f.Remediations = json.RawMessage(`[{"category":"vendor_fix","details":"upgrade openssl from 1.1.1k to 1.1.1w (nvd CVE-2024-0727)"}]`)
+		}
 		f.Evidence = ev
 		fs = append(fs, f)
 	}
@@ -47,10 +54,11 @@ func TestFindingPageSBOMEvidence(t *testing.T) {
 		t.Fatalf("GET finding = %d", res.Code)
 	}
 	mustContain(t, "SBOM finding page", res.Body, "SBOM components behind this finding", "SBOM 7</a> v2 (model and firmware)",
-		"cpe:2.3:a:openssl:openssl:1.1.1k", "cpe against nvd, high confidence", "SBOM component", "&lt;script&gt;alert")
+		"cpe:2.3:a:openssl:openssl:1.1.1k", "cpe against nvd, high confidence", "SBOM component", "&lt;script&gt;alert",
+		"Fixed in</th>", "<td>1.1.1w</td>", "upgrade openssl from 1.1.1k to 1.1.1w (nvd CVE-2024-0727)")
 	if strings.Contains(res.Body, "<script>alert") || strings.Contains(res.Body, "not affected</span>") {
 		t.Error("component name not escaped, or an open finding shown as suppressed")
 	}
 	res = c.get(fmt.Sprintf("/findings/%d", fs[1].ID))
-	mustContain(t, "suppressed finding page", res.Body, "not affected</span>", "not_affected (suppressed): code_not_present")
+	mustContain(t, "suppressed finding page", res.Body, "not affected</span>", "not_affected (suppressed): code_not_present", "<td>no fix published</td>")
 }

@@ -310,6 +310,13 @@ type Finding struct {
 	Suppressed    bool   `json:"suppressed,omitempty"`
 	Justification string `json:"justification,omitempty"`
 	Detail        string `json:"detail,omitempty"`
+	// Fixed is the version that fixes the component: the smallest "fixed"
+	// event above the installed version in the record's ranges that
+	// affect it (FixedVersion). NoFix is set when those ranges have none
+	// (open-ended or closed by last_affected): the record publishes no
+	// fix for this version.
+	Fixed string `json:"fixed,omitempty"`
+	NoFix bool   `json:"no_fix,omitempty"`
 }
 
 // Match returns the findings for doc's components (and its primary
@@ -344,6 +351,11 @@ func (ix *Index) Match(doc *sbom.Document) []Finding {
 				Component: label(c), Ref: c.Ref, PURL: c.PURL, ID: e.rec.ID, Aliases: e.rec.Aliases,
 				Summary: e.rec.Summary, Status: "affected",
 			}
+			if fx, ok := fixedVersion(&e, v); ok {
+				f.Fixed = fx.String()
+			} else {
+				f.NoFix = true
+			}
 			applyVEX(&f, c, e.rec, doc)
 			out = append(out, f)
 		}
@@ -366,28 +378,64 @@ func affects(e *entry, v versions.Version, raw string) bool {
 		return true
 	}
 	for _, evs := range e.ranges {
-		affected := false
-		for _, ev := range evs {
-			switch ev.kind {
-			case "introduced":
-				if ev.zero || v.Compare(ev.v) >= 0 {
-					affected = true
-				}
-			case "fixed":
-				if v.Compare(ev.v) >= 0 {
-					affected = false
-				}
-			case "last_affected":
-				if v.Compare(ev.v) > 0 {
-					affected = false
-				}
-			}
-		}
-		if affected {
+		if rangeAffects(evs, v) {
 			return true
 		}
 	}
 	return false
+}
+
+// rangeAffects evaluates one compiled range (events sorted by version).
+func rangeAffects(evs []event, v versions.Version) bool {
+	affected := false
+	for _, ev := range evs {
+		switch ev.kind {
+		case "introduced":
+			if ev.zero || v.Compare(ev.v) >= 0 {
+				affected = true
+			}
+		case "fixed":
+			if v.Compare(ev.v) >= 0 {
+				affected = false
+			}
+		case "last_affected":
+			if v.Compare(ev.v) > 0 {
+				affected = false
+			}
+		}
+	}
+	return affected
+}
+
+// fixedVersion is the smallest "fixed" event above v among the ranges of e
+// that affect v (every range when v is affected through the explicit
+// versions list alone), compared in e's scheme; ok is false when there is
+// none. In each range the first fixed event above v closes the interval v
+// lies in; across ranges the smallest wins.
+func fixedVersion(e *entry, v versions.Version) (fx versions.Version, ok bool) {
+	consider := func(evs []event) {
+		for _, ev := range evs {
+			if ev.kind == "fixed" && v.Compare(ev.v) < 0 {
+				if !ok || ev.v.Compare(fx) < 0 {
+					fx, ok = ev.v, true
+				}
+				return // events are sorted: the first fixed above v is the range's
+			}
+		}
+	}
+	hit := false
+	for _, evs := range e.ranges {
+		if rangeAffects(evs, v) {
+			hit = true
+			consider(evs)
+		}
+	}
+	if !hit {
+		for _, evs := range e.ranges {
+			consider(evs)
+		}
+	}
+	return fx, ok
 }
 
 // applyVEX applies the SBOM's own statement about this vulnerability and

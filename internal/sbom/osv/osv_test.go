@@ -61,7 +61,7 @@ func TestMatch(t *testing.T) {
 				comp("a", "pkg:npm/lodash@4.17.20"), comp("b", "pkg:npm/lodash@4.17.21"),
 			}},
 			want: []Finding{{Component: "lodash@4.17.20", Ref: "a", PURL: "pkg:npm/lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm",
-				Aliases: []string{"CVE-2021-23337"}, Summary: "Command Injection in lodash", Status: "affected"}},
+				Aliases: []string{"CVE-2021-23337"}, Summary: "Command Injection in lodash", Status: "affected", Fixed: "4.17.21"}},
 		},
 		{
 			name: "maven_multiple_ranges_and_prerelease",
@@ -74,8 +74,8 @@ func TestMatch(t *testing.T) {
 				comp("l6", "pkg:maven/org.apache.logging.log4j/log4j-api@2.14.1"),
 			}},
 			want: []Finding{
-				{Component: "log4j-core@2.14.1", Ref: "l1", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", ID: "GHSA-jfh8-c2jp-5v3q", Status: "affected"},
-				{Component: "log4j-core@2.0-beta9", Ref: "l3", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.0-beta9", ID: "GHSA-jfh8-c2jp-5v3q", Status: "affected"},
+				{Component: "log4j-core@2.14.1", Ref: "l1", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", ID: "GHSA-jfh8-c2jp-5v3q", Status: "affected", Fixed: "2.15.0"},
+				{Component: "log4j-core@2.0-beta9", Ref: "l3", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.0-beta9", ID: "GHSA-jfh8-c2jp-5v3q", Status: "affected", Fixed: "2.3.1"},
 			},
 		},
 		{
@@ -83,7 +83,7 @@ func TestMatch(t *testing.T) {
 			doc: sbom.Document{Components: []sbom.Component{
 				comp("j1", "pkg:pypi/Jinja2@2.10"), comp("j2", "pkg:pypi/jinja2@2.10.1"), comp("j3", "pkg:pypi/jinja2@2.11.3"),
 			}},
-			want: []Finding{{Component: "Jinja2@2.10", Ref: "j1", PURL: "pkg:pypi/Jinja2@2.10", ID: "GHSA-462w-v97r-4m45", Status: "affected"}},
+			want: []Finding{{Component: "Jinja2@2.10", Ref: "j1", PURL: "pkg:pypi/Jinja2@2.10", ID: "GHSA-462w-v97r-4m45", Status: "affected", Fixed: "2.10.1"}},
 		},
 		{
 			name: "debian_release_suffix_and_last_affected",
@@ -93,7 +93,7 @@ func TestMatch(t *testing.T) {
 				// Same version from another distribution: not Debian's advisory.
 				comp("u1", "pkg:deb/ubuntu/openssl@3.0.11-1~deb12u2"),
 			}},
-			want: []Finding{{Component: "openssl@3.0.11-1~deb12u2?distro=debian-12", Ref: "o1", PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12", ID: "MW-TEST-0001", Status: "affected"}},
+			want: []Finding{{Component: "openssl@3.0.11-1~deb12u2?distro=debian-12", Ref: "o1", PURL: "pkg:deb/debian/openssl@3.0.11-1~deb12u2?distro=debian-12", ID: "MW-TEST-0001", Status: "affected", NoFix: true}},
 		},
 		{
 			name: "vex_not_affected_suppresses_by_alias",
@@ -107,7 +107,7 @@ func TestMatch(t *testing.T) {
 			},
 			want: []Finding{{Component: "log4j-core@2.14.1", Ref: "l1", PURL: "pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1",
 				ID: "GHSA-jfh8-c2jp-5v3q", Status: "not_affected", Suppressed: true,
-				Justification: "code_not_reachable", Detail: "JNDI lookups disabled at build time"}},
+				Justification: "code_not_reachable", Detail: "JNDI lookups disabled at build time", Fixed: "2.15.0"}},
 		},
 		{
 			name: "vex_bom_link_and_fixed",
@@ -118,7 +118,7 @@ func TestMatch(t *testing.T) {
 					Detail: "patched in our fork"}},
 			},
 			want: []Finding{{Component: "lodash@4.17.20", Ref: "lodash-ref", PURL: "pkg:npm/lodash@4.17.20",
-				ID: "GHSA-35jh-r3h4-6jhm", Status: "fixed", Suppressed: true, Detail: "patched in our fork"}},
+				ID: "GHSA-35jh-r3h4-6jhm", Status: "fixed", Suppressed: true, Detail: "patched in our fork", Fixed: "4.17.21"}},
 		},
 		{
 			name: "vex_for_another_component_does_not_apply",
@@ -126,7 +126,7 @@ func TestMatch(t *testing.T) {
 				Components: []sbom.Component{comp("a", "pkg:npm/lodash@4.17.20")},
 				VEX:        []sbom.VEXStatement{{ID: "CVE-2021-23337", Affects: []string{"b"}, Status: "not_affected", Justification: "code_not_present"}},
 			},
-			want: []Finding{{Component: "lodash@4.17.20", Ref: "a", PURL: "pkg:npm/lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Status: "affected"}},
+			want: []Finding{{Component: "lodash@4.17.20", Ref: "a", PURL: "pkg:npm/lodash@4.17.20", ID: "GHSA-35jh-r3h4-6jhm", Status: "affected", Fixed: "4.17.21"}},
 		},
 		{
 			name: "no_purl_or_unknown_type_or_no_version_skipped",
@@ -151,6 +151,54 @@ func TestMatch(t *testing.T) {
 				t.Errorf("Match(%s) (-want +got):\n%s", tt.name, diff)
 			}
 		})
+	}
+}
+
+// TestFixedVersion: the fix reported for a component is the smallest
+// fixed event above its version among the ranges that affect it, compared
+// in the ecosystem's scheme (Maven orders 2.3.1 below 2.12.2 and 2.15.0,
+// a string comparison would not); no fixed event is NoFix, never a guess.
+func TestFixedVersion(t *testing.T) {
+	t.Parallel()
+	ix := loadIndex(t)
+	tests := []struct {
+		purl, id string
+		fixed    string
+		noFix    bool
+	}{
+		{"pkg:npm/lodash@4.17.20", "GHSA-35jh-r3h4-6jhm", "4.17.21", false},
+		{"pkg:npm/lodash@1.0.0", "GHSA-35jh-r3h4-6jhm", "4.17.21", false},
+		// three Maven ranges: each version gets the fix of its own range
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.0-beta9", "GHSA-jfh8-c2jp-5v3q", "2.3.1", false},
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.3", "GHSA-jfh8-c2jp-5v3q", "2.3.1", false},
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.4", "GHSA-jfh8-c2jp-5v3q", "2.12.2", false},
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.12.1", "GHSA-jfh8-c2jp-5v3q", "2.12.2", false},
+		{"pkg:maven/org.apache.logging.log4j/log4j-core@2.14.1", "GHSA-jfh8-c2jp-5v3q", "2.15.0", false},
+		// PyPI, affected through the range and the explicit versions list
+		{"pkg:pypi/jinja2@2.9.6", "GHSA-462w-v97r-4m45", "2.10.1", false},
+		{"pkg:pypi/jinja2@2.10", "GHSA-462w-v97r-4m45", "2.10.1", false},
+		// Debian: a range closed by last_affected publishes no fix
+		{"pkg:deb/debian/openssl@3.0.11-1~deb12u2", "MW-TEST-0001", "", true},
+		{"pkg:deb/debian/openssl@3.0.0-1", "MW-TEST-0001", "", true},
+	}
+	for _, tt := range tests {
+		got := ix.Match(&sbom.Document{Components: []sbom.Component{{Ref: "c", Name: "c", PURL: tt.purl}}})
+		if len(got) != 1 || got[0].ID != tt.id {
+			t.Errorf("Match(%s) = %+v, want one finding %s", tt.purl, got, tt.id)
+			continue
+		}
+		if got[0].Fixed != tt.fixed || got[0].NoFix != tt.noFix {
+			t.Errorf("Match(%s): Fixed %q NoFix %v, want %q %v", tt.purl, got[0].Fixed, got[0].NoFix, tt.fixed, tt.noFix)
+		}
+	}
+	// an open-ended range (introduced, no fixed) publishes no fix either
+	open := NewIndex([]*Record{{ID: "X-OPEN", Modified: "2026-01-01T00:00:00Z", Affected: []Affected{{
+		Package: Package{Ecosystem: "npm", Name: "left-pad"},
+		Ranges: []Range{{Type: "SEMVER", Events: []Event{{Introduced: "1.0.0"}}},
+			{Type: "SEMVER", Events: []Event{{Introduced: "0"}, {Fixed: "0.9.0"}}}}}}}})
+	got := open.Match(&sbom.Document{Components: []sbom.Component{{Ref: "c", Name: "left-pad", PURL: "pkg:npm/left-pad@1.3.0"}}})
+	if len(got) != 1 || got[0].Fixed != "" || !got[0].NoFix {
+		t.Errorf("open-ended range: got %+v, want one finding with NoFix and no Fixed (0.9.0 is below 1.3.0)", got)
 	}
 }
 

@@ -157,11 +157,25 @@ func (s *DB) insertSBOMVulns(ctx context.Context, tx *sql.Tx, docID int64, vulns
 		}
 		seen[k] = true
 		rows = append(rows, []any{docID, v.Index, v.ID, v.Source, v.Method, strings.Join(v.Aliases, " "), v.Status,
-			b2i(v.Suppressed), v.Justification, v.Detail, v.Confidence, b2i(v.NeedsReview), v.CVSS, v.CVSSVector, v.CVSSVersion, v.Summary})
+			b2i(v.Suppressed), v.Justification, v.Detail, v.Confidence, b2i(v.NeedsReview), v.CVSS, v.CVSSVector, v.CVSSVersion, v.Summary,
+			fixedColumn(v)})
 	}
 	if err := s.bulk(tx).insertRows(ctx, `INSERT INTO sbom_vulns (document_id, idx, vuln_id, source, method, aliases, status, suppressed, justification,
-		detail, confidence, needs_review, cvss, cvss_vector, cvss_version, summary) VALUES `, 16, rows); err != nil {
+		detail, confidence, needs_review, cvss, cvss_vector, cvss_version, summary, fixed) VALUES `, 17, rows); err != nil {
 		return fmt.Errorf("sbom vulnerabilities of document %d: %w", docID, err)
+	}
+	return nil
+}
+
+// fixedColumn is the sbom_vulns.fixed value of v: the fixed version, ""
+// when the matcher found none published (NoFix), NULL when it was not
+// determined (statements, matches stored before migration 0016).
+func fixedColumn(v store.SBOMVuln) any {
+	switch {
+	case v.Fixed != "":
+		return v.Fixed
+	case v.NoFix:
+		return ""
 	}
 	return nil
 }
@@ -382,7 +396,7 @@ func (s *DB) SBOMComponents(ctx context.Context, id int64) ([]store.SBOMComponen
 
 func (s *DB) sbomVulns(ctx context.Context, where string, args ...any) ([]store.SBOMVuln, error) {
 	rows, err := s.SQL.QueryContext(ctx, `SELECT idx, vuln_id, source, method, aliases, status, suppressed, justification, detail, confidence, needs_review,
-		cvss, cvss_vector, cvss_version, summary
+		cvss, cvss_vector, cvss_version, summary, fixed
 		FROM sbom_vulns WHERE `+where+" ORDER BY idx, vuln_id, source", args...)
 	if err != nil {
 		return nil, fmt.Errorf("sbom vulnerabilities: %w", err)
@@ -393,10 +407,12 @@ func (s *DB) sbomVulns(ctx context.Context, where string, args ...any) ([]store.
 		var v store.SBOMVuln
 		var aliases string
 		var sup, review int
+		var fixed sql.NullString
 		if err := rows.Scan(&v.Index, &v.ID, &v.Source, &v.Method, &aliases, &v.Status, &sup, &v.Justification, &v.Detail, &v.Confidence, &review,
-			&v.CVSS, &v.CVSSVector, &v.CVSSVersion, &v.Summary); err != nil {
+			&v.CVSS, &v.CVSSVector, &v.CVSSVersion, &v.Summary, &fixed); err != nil {
 			return nil, fmt.Errorf("sbom vulnerabilities: %w", err)
 		}
+		v.Fixed, v.NoFix = fixed.String, fixed.Valid && fixed.String == ""
 		if aliases != "" {
 			v.Aliases = strings.Fields(aliases)
 		}

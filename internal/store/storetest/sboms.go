@@ -155,8 +155,8 @@ func testSBOMComponents(t *testing.T, s store.SBOMStore, _ store.Store) {
 			Supplier: "OpenJS", Hashes: []store.SBOMHash{{Algorithm: "SHA-256", Value: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"}}},
 	)
 	in.Vulns = []store.SBOMVuln{
-		{Index: 1, ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Method: "purl", Aliases: []string{"CVE-2021-23337"}, Status: "affected", Confidence: "high"},
-		{Index: 0, ID: "CVE-2020-12039", Source: "nvd", Method: "cpe", Status: "not_affected", Suppressed: true, Justification: "code_not_present", Detail: "why", Confidence: "high"},
+		{Index: 1, ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Method: "purl", Aliases: []string{"CVE-2021-23337"}, Status: "affected", Confidence: "high", Fixed: "4.17.21"},
+		{Index: 0, ID: "CVE-2020-12039", Source: "nvd", Method: "cpe", Status: "not_affected", Suppressed: true, Justification: "code_not_present", Detail: "why", Confidence: "high", NoFix: true},
 		{Index: 0, ID: "CVE-2024-2212", Source: "nvd", Method: "name", Status: "unknown", Confidence: "low", NeedsReview: true},
 	}
 	v, _, err := s.AttachSBOM(ctx, in)
@@ -176,12 +176,12 @@ func testSBOMComponents(t *testing.T, s store.SBOMStore, _ store.Store) {
 	}
 	want := []store.SBOMComponent{
 		{Index: 0, Ref: "fw", Type: "firmware", Name: "pump fw", Version: "8.0", CPE: "cpe:2.3:o:baxter:fw:8.0:*:*:*:*:*:*:*", Vulns: []store.SBOMVuln{
-			{Index: 0, ID: "CVE-2020-12039", Source: "nvd", Method: "cpe", Status: "not_affected", Suppressed: true, Justification: "code_not_present", Detail: "why", Confidence: "high"},
+			{Index: 0, ID: "CVE-2020-12039", Source: "nvd", Method: "cpe", Status: "not_affected", Suppressed: true, Justification: "code_not_present", Detail: "why", Confidence: "high", NoFix: true},
 			{Index: 0, ID: "CVE-2024-2212", Source: "nvd", Method: "name", Status: "unknown", Confidence: "low", NeedsReview: true},
 		}},
 		{Index: 1, Ref: "lodash", Type: "library", Name: "lodash", Version: "4.17.15", PURL: "pkg:npm/lodash@4.17.15", Supplier: "OpenJS",
 			Hashes: in.Components[1].Hashes, Vulns: []store.SBOMVuln{
-				{Index: 1, ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Method: "purl", Aliases: []string{"CVE-2021-23337"}, Status: "affected", Confidence: "high"},
+				{Index: 1, ID: "GHSA-35jh-r3h4-6jhm", Source: "osv", Method: "purl", Aliases: []string{"CVE-2021-23337"}, Status: "affected", Confidence: "high", Fixed: "4.17.21"},
 			}},
 	}
 	if d := cmp.Diff(want, comps); d != "" {
