@@ -8,7 +8,12 @@
 # them), MW_LOGS=DIR (keep serve.err, wrk.out, wrk.err there),
 # MW_PPROF=127.0.0.1:PORT (serve Go's profiler there; off by default),
 # MW_BIN=FILE (use this medwarden binary instead of building one, e.g. to
-# compare two revisions).
+# compare two revisions), MW_DB=URL (use this store, e.g.
+# postgres://postgres@127.0.0.1:5432/DBNAME?sslmode=disable, instead of
+# SQLite in the work directory; the database must exist and be empty:
+# createdb -h 127.0.0.1 -U postgres DBNAME, dropdb after the run),
+# MW_DB_PID=PID (the database server's main process, e.g. PostgreSQL's
+# postmaster: the CPU it and its children used during the run is reported too).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dur=${1:-60s}; conns=${2:-64}; threads=${3:-2}
@@ -20,6 +25,9 @@ trap 'kill $srv 2>/dev/null || true; [ -n "$logs" ] && mkdir -p "$logs" && cp "$
 command -v wrk >/dev/null || { echo "wrk is needed (apt-get install wrk)"; exit 1; }
 if [ -n "${MW_BIN:-}" ]; then cp "$MW_BIN" "$work/medwarden"; else go build -o "$work/medwarden" ./cmd/medwarden; fi
 mw="$work/medwarden"
+# MW_DB=URL: every command below (import, user, token, serve) uses that
+# store through $MEDWARDEN_DB (--data keeps the TLS certificate and keys)
+if [ -n "${MW_DB:-}" ]; then export MEDWARDEN_DB=$MW_DB; echo "== store: ${MW_DB%%\?*}"; fi
 pprof=()
 [ -n "${MW_PPROF:-}" ] && pprof=(--pprof "$MW_PPROF")
 echo "== $devices devices"
@@ -42,10 +50,20 @@ for _ in $(seq 1 60); do
   [ $((i1-i0+j1-j0)) -lt $(( $(getconf CLK_TCK) / 20 )) ] && break
 done
 e0=$(grep -ci 'level=error' "$work/serve.err" || true)
+# dbcpu: CPU ticks of MW_DB_PID, its children that ended (cutime, cstime)
+# and its live children
+dbcpu() {
+  [ -n "${MW_DB_PID:-}" ] || { echo 0; return; }
+  { awk '{print $14+$15+$16+$17}' /proc/"$MW_DB_PID"/stat
+    for c in $(cat /proc/"$MW_DB_PID"/task/*/children 2>/dev/null); do awk '{print $14+$15}' /proc/"$c"/stat 2>/dev/null || true; done
+  } | awk '{s+=$1} END{print s+0}'
+}
+d0=$(dbcpu)
 read -r u0 s0 < <(awk '{print $14, $15}' /proc/$srv/stat)
 echo "== loadavg before: $(cat /proc/loadavg)"
 wrk -t"$threads" -c"$conns" -d"$dur" --latency -s bench/load.lua "https://127.0.0.1:$port" 2> "$work/wrk.err" | tee "$work/wrk.out"
 read -r u1 s1 < <(awk '{print $14, $15}' /proc/$srv/stat)
+d1=$(dbcpu)
 e1=$(grep -ci 'level=error' "$work/serve.err" || true)
 tck=$(getconf CLK_TCK)
 echo "== loadavg after: $(cat /proc/loadavg)"
@@ -55,6 +73,7 @@ p99=$(awk '$1=="99%"{print $2}' "$work/wrk.out")
 sock=$(awk '/Socket errors/{gsub(",","");s=0;for(i=3;i<=NF;i+=2)s+=$(i+1);print s}' "$work/wrk.out"); sock=${sock:-0}
 non2xx=$(grep -c '^HTTP ' "$work/wrk.err" || true)
 echo "== server CPU during the run: user $(( (u1-u0)/tck ))s sys $(( (s1-s0)/tck ))s; $(awk -v c=$((u1-u0+s1-s0)) -v t="$tck" -v n="$n" 'BEGIN{printf "%.3f ms CPU per request, so at most %.0f req/s on 2 idle cores", c*1000/t/n, 2*n*t/c}')"
+[ -n "${MW_DB_PID:-}" ] && echo "== database server CPU during the run (pid $MW_DB_PID and its children): $(awk -v c=$((d1-d0)) -v t="$tck" -v n="$n" 'BEGIN{printf "%.2f s, %.3f ms per request", c/t, c*1000/t/n}')"
 echo "== non-2xx answers reported by the script: $non2xx"
 grep '^HTTP ' "$work/wrk.err" | cut -c1-160 | sort | uniq -c | sort -rn | head -5 || true
 echo "== server errors logged during the run: $((e1-e0)) (a client going away is not one: it is logged at debug level)"
