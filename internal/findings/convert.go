@@ -91,6 +91,13 @@ func findingOf(r *assess.Record) (*store.Finding, error) {
 	if r.Source == store.SourceSBOM {
 		upgradeRationale(r.Items, m.Remediations)
 	}
+	if r.Source == store.SourceAdvisorySBOM {
+		for _, ev := range r.Evidence {
+			if !slices.Contains(f.MergedFrom, ev.Vulnerability) {
+				f.MergedFrom = append(f.MergedFrom, ev.Vulnerability)
+			}
+		}
+	}
 	if f.Actions, err = marshal(r.Items, "[]"); err != nil {
 		return nil, fmt.Errorf("finding %s × %s actions: %w", f.AssetID, f.AdvisoryID, err)
 	}

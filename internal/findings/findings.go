@@ -23,6 +23,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -30,6 +31,8 @@ import (
 	"github.com/medwarden/medwarden/internal/advisory/epss"
 	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/assess"
+	"github.com/medwarden/medwarden/internal/audit"
+	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/match"
 	"github.com/medwarden/medwarden/internal/remediation"
@@ -363,6 +366,53 @@ func (s *Service) write(ctx context.Context, scope store.FindingScope, res *asse
 		}
 	}
 	s.dirty = true
+	return s.carried(ctx, fs)
+}
+
+// systemActor audits the changes the service makes by itself.
+var systemActor = audit.Actor{Name: store.SystemActor, Kind: audit.KindSystem, Source: "findings"}
+
+// carried audits the workflows ReplaceFindings carried from merged SBOM
+// findings to the advisory findings that took them in (store.CarryWorkflow:
+// "finding.update" by the system, the taker's workflow before and after)
+// and rescores their devices with the carried state (an acceptance, a
+// mitigation) as UpdateWorkflow does.
+func (s *Service) carried(ctx context.Context, fs []*store.Finding) error {
+	var devs []*inventory.Device
+	seen := map[int64]bool{}
+	sec := securityOf(s.st)
+	for _, f := range fs {
+		c := f.Carried
+		if c == nil {
+			continue
+		}
+		s.log.Info("findings: workflow carried over from a merged SBOM finding", "finding", f.ID, "from", c.FromID,
+			"vulnerability", c.FromAdvisoryID, "state", f.Workflow.State)
+		if sec != nil {
+			actx := audit.WithActor(ctx, systemActor)
+			if err := recorder.Record(actx, sec, "finding.update", "finding/"+strconv.FormatInt(f.ID, 10), c.Before, f.Workflow); err != nil {
+				s.log.Error("audit append failed", "action", "finding.update", "finding", f.ID, "err", err)
+				return fmt.Errorf("findings: workflow of finding %d carried from finding %d: %w", f.ID, c.FromID, err)
+			}
+		}
+		if s.eng == nil {
+			continue
+		}
+		o, _ := s.overrideOf(f)
+		s.eng.SetOverride(assess.Pair{DeviceID: f.DeviceID, AdvisoryID: f.AdvisoryID}, o)
+		if d := s.eng.Device(f.DeviceID); d != nil && !seen[f.DeviceID] {
+			seen[f.DeviceID] = true
+			devs = append(devs, d)
+		}
+	}
+	if len(devs) == 0 {
+		return nil
+	}
+	// the SBOM findings carried from are resolved now (they no longer
+	// match), so this second write carries nothing
+	if _, err := s.devices(ctx, devs, nil); err != nil {
+		return fmt.Errorf("findings: rescoring after carrying workflows: %w", err)
+	}
 	return nil
 }
 

@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/advisory"
 	"github.com/medwarden/medwarden/internal/advisory/kev"
 	"github.com/medwarden/medwarden/internal/assess"
+	"github.com/medwarden/medwarden/internal/audit"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
@@ -323,5 +325,137 @@ func testSBOMRemediation(t *testing.T, st store.Store) {
 	_ = json.Unmarshal(got[d.AssetID+"/MW-TEST-0001"].Evidence, &oev)
 	if oev[0].Fixed != "" || !oev[0].NoFix {
 		t.Errorf("openssl evidence %+v, want no_fix", oev[0])
+	}
+}
+
+// TestMergedFindingKeepsWorkflow: when an advisory takes in SBOM findings
+// of a device (same CVE: one finding, source advisory+sbom), the workflow
+// a person set on them is carried to the advisory finding (the most
+// advanced state, with its owner, due date and acceptance), audited as the
+// system's change; in the reverse order the advisory finding keeps its own.
+func TestMergedFindingKeepsWorkflow(t *testing.T) {
+	for name, open := range openers(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Run("sbom_first", func(t *testing.T) { testMergeSBOMFirst(t, open(t)) })
+			t.Run("advisory_first", func(t *testing.T) { testMergeAdvisoryFirst(t, open(t)) })
+		})
+	}
+}
+
+// mergePump creates a Sigma Spectrum 6.05 pump and attaches the pump SBOM
+// with CVE-2020-12039 on the firmware too (both CVEs are the advisory's).
+func mergePump(t *testing.T, st store.Store) *store.SBOMAttach {
+	t.Helper()
+	d := storetest.Sample(1)
+	d.Vendor, d.Model, d.Version, d.DeviceType = "Baxter", "Sigma Spectrum", "6.05", "infusion pump"
+	if err := st.CreateDevice(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	in := pumpSBOM("m1", false)
+	in.Vulns = append(in.Vulns, store.SBOMVuln{Index: 0, ID: "CVE-2020-12039", Source: "nvd", Method: "cpe", Status: "affected", Confidence: "high", CVSS: 6.2})
+	return in
+}
+
+func testMergeSBOMFirst(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	if _, _, err := st.(store.SBOMStore).AttachSBOM(ctx, mergePump(t, st)); err != nil {
+		t.Fatal(err)
+	}
+	svc := New(st, Options{})
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	asset := storetest.Sample(1).AssetID
+	got := byPair(t, st)
+	f39, f40 := got[asset+"/CVE-2020-12039"], got[asset+"/CVE-2020-12040"]
+	if f39 == nil || f40 == nil || f40.Source != store.SourceSBOM {
+		t.Fatalf("SBOM findings before the advisory: %v", keys(got))
+	}
+	// alice works on one, bob accepts the other (the most advanced)
+	inProgress, owner, due := store.StateInProgress, "biomed-team", "2027-01-15"
+	if _, err := svc.UpdateWorkflow(ctx, f40.ID, Change{State: &inProgress, Owner: &owner, DueDate: &due}, 0, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	expires := day(time.Now().UTC().AddDate(0, 0, 60))
+	acc := &Acceptance{Justification: "pump on the isolated infusion VLAN", Approver: "ciso", Expires: expires}
+	bobOwner := "bob"
+	if _, err := svc.UpdateWorkflow(ctx, f39.ID, Change{Accept: acc, Owner: &bobOwner}, 0, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	// the advisory arrives and takes both in
+	a := sigmaAdvisory(t)
+	putAdvisories(t, st, []*advisory.Advisory{a})
+	if _, err := svc.AdvisoriesChanged(ctx, []string{a.ID}); err != nil {
+		t.Fatal(err)
+	}
+	got = byPair(t, st)
+	m := got[asset+"/"+a.ID]
+	if m == nil || m.Source != store.SourceAdvisorySBOM {
+		t.Fatalf("merged finding: %+v (have %v)", m, keys(got))
+	}
+	wf := m.Workflow
+	if wf.State != store.StateAccepted || wf.Owner != "bob" || wf.AcceptApprover != "ciso" || wf.AcceptJustification != acc.Justification ||
+		!wf.AcceptExpires.Equal(expires) || wf.UpdatedBy != store.SystemActor {
+		t.Errorf("merged workflow = %+v, want bob's acceptance carried by the system", wf)
+	}
+	if m.Action != "accept" || m.SLA != "accepted" {
+		t.Errorf("merged finding action %q SLA %q, want the acceptance in force (accept, accepted)", m.Action, m.SLA)
+	}
+	if x := got[asset+"/CVE-2020-12040"]; x == nil || x.ResolvedAt.IsZero() {
+		t.Errorf("the SBOM finding the advisory took in still matches: %+v", x)
+	}
+	// audited as the system's change of the merged finding
+	var entries []string
+	if err := st.(store.SecurityStore).ScanAudit(ctx, 0, func(e *audit.Entry) error {
+		if e.Action == "finding.update" && e.Object == "finding/"+strconv.FormatInt(m.ID, 10) {
+			entries = append(entries, e.Actor+" "+e.ActorKind)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(entries, []string{"system system"}) {
+		t.Errorf("audit of the carried workflow: %v, want one entry by the system", entries)
+	}
+	// a later recompute keeps it and carries nothing again
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if again := byPair(t, st)[asset+"/"+a.ID]; again.Workflow.Revision != wf.Revision || again.Workflow.State != store.StateAccepted {
+		t.Errorf("after a recompute: %+v, want revision %d unchanged", again.Workflow, wf.Revision)
+	}
+}
+
+func testMergeAdvisoryFirst(t *testing.T, st store.Store) {
+	ctx := context.Background()
+	in := mergePump(t, st)
+	a := sigmaAdvisory(t)
+	putAdvisories(t, st, []*advisory.Advisory{a})
+	svc := New(st, Options{})
+	if _, err := svc.RecomputeAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	asset := storetest.Sample(1).AssetID
+	f := byPair(t, st)[asset+"/"+a.ID]
+	if f == nil || f.Source != store.SourceAdvisory {
+		t.Fatalf("advisory finding: %+v", f)
+	}
+	mitigated, owner := store.StateMitigated, "carol"
+	if _, err := svc.UpdateWorkflow(ctx, f.ID, Change{State: &mitigated, Owner: &owner}, 0, "carol"); err != nil {
+		t.Fatal(err)
+	}
+	f, _ = st.GetFinding(ctx, f.ID)
+	if _, _, err := st.(store.SBOMStore).AttachSBOM(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SBOMsChanged(ctx); err != nil {
+		t.Fatal(err)
+	}
+	m := byPair(t, st)[asset+"/"+a.ID]
+	if m == nil || m.Source != store.SourceAdvisorySBOM || m.ID != f.ID {
+		t.Fatalf("merged finding: %+v", m)
+	}
+	if m.Workflow.State != store.StateMitigated || m.Workflow.Owner != "carol" || m.Workflow.UpdatedBy != "carol" || m.Workflow.Revision != f.Workflow.Revision {
+		t.Errorf("merged workflow = %+v, want carol's unchanged %+v", m.Workflow, f.Workflow)
 	}
 }

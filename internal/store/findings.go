@@ -128,8 +128,78 @@ type Finding struct {
 	Suppressed bool `json:"suppressed,omitempty"`
 
 	// Workflow is what people did with the finding. ReplaceFindings never
-	// overwrites it for pairs that still match (it takes it from the store).
+	// overwrites it for pairs that still match (it takes it from the store),
+	// except to carry a merged SBOM finding's workflow over (MergedFrom).
 	Workflow Workflow `json:"workflow"`
+
+	// MergedFrom (not stored) are, for a SourceAdvisorySBOM finding given
+	// to ReplaceFindings, the vulnerability ids of its SBOM evidence: the
+	// AdvisoryIDs of the device's SBOM findings it takes in. When its own
+	// workflow was never set by a person, ReplaceFindings carries over the
+	// most advanced workflow a person set on one of those (CarryWorkflow).
+	MergedFrom []string `json:"-"`
+	// Carried (not stored) is set by ReplaceFindings on a given finding
+	// that took a workflow over; the findings service audits it.
+	Carried *CarriedWorkflow `json:"-"`
+}
+
+// CarryRank orders the workflow states a merge carries over (higher is
+// more advanced); states not in it (resolved, false_positive) are not
+// carried: they take a finding out of the risk, and the advisory is
+// evidence the person did not see.
+var CarryRank = map[string]int{StateOpen: 1, StateInProgress: 2, StateMitigated: 3, StateAccepted: 4}
+
+// CarriedWorkflow is a workflow ReplaceFindings carried from a merged SBOM
+// finding (FromID, FromAdvisoryID) to the advisory finding that took it
+// in, as the system's change: Before is the taker's workflow before.
+type CarriedWorkflow struct {
+	FromID         int64
+	FromAdvisoryID string
+	Before         Workflow
+}
+
+// CarryWorkflow decides the carry-over of a merge: to is the taking
+// finding's workflow, from the candidates (stored findings of the same
+// device named by MergedFrom, still matching before this replace). It
+// returns the new workflow and the donor, or ok false when nothing is
+// carried: to was set by a person (or the system moved it from open), or
+// no candidate has a workflow a person set in a state of CarryRank (an
+// acceptance must not have expired). The most advanced state wins (ties:
+// the latest change, then the lowest id); state, owner, note, due date
+// and acceptance are carried, not the rubric vector (answered for one
+// CVE; the advisory may name several). The result is the system's change.
+func CarryWorkflow(to Workflow, from []*Finding, now time.Time) (Workflow, *Finding, bool) {
+	if (to.UpdatedBy != "" && to.UpdatedBy != SystemActor) || to.State != StateOpen {
+		return to, nil, false
+	}
+	var best *Finding
+	for _, o := range from {
+		wf := &o.Workflow
+		r := CarryRank[wf.State]
+		if r == 0 || wf.UpdatedBy == "" || wf.UpdatedBy == SystemActor || !o.ResolvedAt.IsZero() {
+			continue
+		}
+		if wf.State == StateAccepted && !wf.AcceptExpires.After(now) {
+			continue
+		}
+		if best != nil {
+			br := CarryRank[best.Workflow.State]
+			if r < br || (r == br && (wf.UpdatedAt.Before(best.Workflow.UpdatedAt) || (wf.UpdatedAt.Equal(best.Workflow.UpdatedAt) && o.ID > best.ID))) {
+				continue
+			}
+		}
+		best = o
+	}
+	if best == nil {
+		return to, nil, false
+	}
+	b := &best.Workflow
+	wf := to
+	wf.State, wf.Owner, wf.Note, wf.DueDate = b.State, b.Owner, b.Note, b.DueDate
+	wf.AcceptJustification, wf.AcceptApprover, wf.AcceptExpires = b.AcceptJustification, b.AcceptApprover, b.AcceptExpires
+	wf.UpdatedBy, wf.UpdatedAt = SystemActor, now
+	wf.Revision++
+	return wf, best, true
 }
 
 // Finding sources (Finding.Source, FindingQuery.Source).

@@ -389,6 +389,20 @@ func (s *DB) ReplaceFindings(ctx context.Context, scope store.FindingScope, fs [
 			f.Workflow = store.Workflow{State: store.StateOpen, Revision: 1}
 			res.New++
 		}
+		if len(f.MergedFrom) > 0 && !f.Suppressed {
+			// an advisory took SBOM findings of this device in: carry the
+			// workflow a person set on one of them (store.CarryWorkflow)
+			var from []*store.Finding
+			for _, id := range f.MergedFrom {
+				if o := old[pairKey{f.DeviceID, id}]; o != nil && id != f.AdvisoryID {
+					from = append(from, o)
+				}
+			}
+			if wf, donor, ok := store.CarryWorkflow(f.Workflow, from, now); ok {
+				f.Carried = &store.CarriedWorkflow{FromID: donor.ID, FromAdvisoryID: donor.AdvisoryID, Before: f.Workflow}
+				f.Workflow = wf
+			}
+		}
 		if f.Remediations == nil {
 			f.Remediations = json.RawMessage("[]")
 		}
