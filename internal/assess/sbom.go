@@ -224,8 +224,8 @@ func (e *Engine) sbomFinding(p *sbomPair, s *SBOM, idx []int) *match.Finding {
 // component (every component when all are suppressed): vendor_fix
 // "upgrade C from V to F (source id)" when the matched record names the
 // fixed version, none_available "no fix published ..." when it names
-// none; nothing when it was not determined (the SBOM's own statements).
-// They flow as an advisory's remediations do: the queue's patch action,
+// none (OSV only); nothing when it was not determined (the SBOM's own
+// statements, NVD records without versionEndExcluding). They flow as an advisory's remediations do: the queue's patch action,
 // the risk model's no-fix points.
 func sbomRemediations(ev []Evidence, allSuppressed bool) []match.Remediation {
 	out := []match.Remediation{}

@@ -12,6 +12,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,8 @@ import (
 	"github.com/medwarden/medwarden/internal/sbom/osv"
 	"github.com/medwarden/medwarden/internal/sbom/quality"
 	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/versions"
+	"github.com/medwarden/medwarden/internal/versions/cpe"
 )
 
 // Matchers is the vulnerability data components are matched against. Any
@@ -168,7 +171,8 @@ func Match(doc *sbom.Document, m Matchers) ([]store.SBOMComponent, []store.SBOMV
 				continue
 			}
 			add(store.SBOMVuln{Index: i, ID: f.ID, Source: "nvd", Method: "cpe", Status: f.Status, Suppressed: f.Suppressed,
-				Justification: f.Justification, Detail: f.Detail, Confidence: "high", NeedsReview: f.Status == "unknown"})
+				Justification: f.Justification, Detail: f.Detail, Confidence: "high", NeedsReview: f.Status == "unknown",
+				Fixed: nvdFixed(m.NVD, &f)})
 		}
 		for _, v := range nameMatches(work, all, byRef, m) {
 			if !have[strconv.Itoa(v.Index)+"\x00"+v.ID] {
@@ -264,7 +268,7 @@ func nameMatches(work *sbom.Document, all []sbom.Component, byRef map[string]int
 			detail += "; " + f.Detail
 		}
 		v := store.SBOMVuln{Index: i, ID: f.ID, Source: "nvd", Method: "name", Status: f.Status, Suppressed: f.Suppressed,
-			Justification: f.Justification, Detail: detail, Confidence: mt.Confidence}
+			Justification: f.Justification, Detail: detail, Confidence: mt.Confidence, Fixed: nvdFixed(m.NVD, &f)}
 		if all[i].Version == "" || f.Status == "unknown" {
 			v.Confidence = namematch.Low
 		}
@@ -272,4 +276,45 @@ func nameMatches(work *sbom.Document, all []sbom.Component, byRef map[string]int
 		out = append(out, v)
 	}
 	return out
+}
+
+// nvdFixed is the version that fixes an NVD CPE match: the smallest
+// versionEndExcluding of the CVE's vulnerable cpeMatch entries that matched
+// the component's CPE (f.Matched) and whose range holds its version,
+// compared in the firmware scheme; "" when the match is not certain
+// (status unknown) or no such entry has one. An NVD record without an
+// excluding end (an exact version, versionEndIncluding) does not say that
+// no fix exists, so NVD matches never set NoFix.
+func nvdFixed(ix *cpematch.Index, f *cpematch.Finding) string {
+	if f.Status == "unknown" || f.CPE == "" {
+		return ""
+	}
+	c := ix.CVE(f.ID)
+	if c == nil {
+		return ""
+	}
+	n, err := cpe.ParseAny(f.CPE)
+	if err != nil {
+		return ""
+	}
+	dev := []cpe.Name{n}
+	best, bestV := "", versions.Version{}
+	for i := range c.Configurations {
+		for j := range c.Configurations[i].Nodes {
+			for k := range c.Configurations[i].Nodes[j].CPEMatch {
+				m := &c.Configurations[i].Nodes[j].CPEMatch[k]
+				if !m.Vulnerable || m.VersionEndExcluding == "" || !slices.Contains(f.Matched, m.Criteria) || m.Eval(dev) != cpe.True {
+					continue
+				}
+				v, err := versions.Firmware.Parse(m.VersionEndExcluding)
+				if err != nil {
+					continue
+				}
+				if best == "" || v.Compare(bestV) < 0 {
+					best, bestV = m.VersionEndExcluding, v
+				}
+			}
+		}
+	}
+	return best
 }

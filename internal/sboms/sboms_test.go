@@ -270,7 +270,8 @@ func TestExportCycloneDXRoundTrip(t *testing.T) {
 
 // TestAnalyzeFixedVersions: OSV matches carry the version that fixes the
 // installed one (the record's ranges, compared in the ecosystem's scheme);
-// NVD CPE matches do not determine one yet (neither Fixed nor NoFix).
+// NVD CPE and name matches the versionEndExcluding of the entry that
+// matched, and never NoFix.
 func TestAnalyzeFixedVersions(t *testing.T) {
 	t.Parallel()
 	in := analyze(t, "pump-v1.cdx.json", testMatchers(t))
@@ -284,9 +285,10 @@ func TestAnalyzeFixedVersions(t *testing.T) {
 		got = append(got, fix{c.Name, c.Version, v.ID, v.Fixed, v.NoFix})
 	}
 	want := []fix{
+		// exact-version criterion: NVD names no fixed version, which is not "no fix"
 		{"Sigma Spectrum Infusion System firmware", "8.0", "CVE-2020-12039", "", false},
-		{"Express Logic ThreadX", "5.8", "CVE-2024-2212", "", false},
-		{"dcmtk", "3.6.5", "CVE-2022-2119", "", false},
+		{"Express Logic ThreadX", "5.8", "CVE-2024-2212", "6.4.0", false}, // name match, versionEndExcluding
+		{"dcmtk", "3.6.5", "CVE-2022-2119", "3.6.7", false},
 		{"lodash", "4.17.15", "GHSA-35jh-r3h4-6jhm", "4.17.21", false},
 		{"log4j-core", "2.14.1", "GHSA-jfh8-c2jp-5v3q", "2.15.0", false},
 	}

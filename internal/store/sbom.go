@@ -166,9 +166,11 @@ type SBOMVuln struct {
 	Summary     string  `json:"summary,omitempty"`
 	// Fixed is the version that fixes the component, from the record the
 	// match came from (OSV: the smallest fixed event above the installed
-	// version in the ranges affecting it). NoFix: the record publishes no
-	// fix for that version. Neither: not determined (the SBOM's own
-	// statements, matches stored before migration 0016 until re-matched).
+	// version in the ranges affecting it; NVD: the smallest
+	// versionEndExcluding of the entries that matched). NoFix: the OSV
+	// record publishes no fix for that version. Neither: not determined
+	// (NVD without an excluding end, the SBOM's own statements, matches
+	// stored before migration 0016 until re-matched).
 	Fixed string `json:"fixed,omitempty"`
 	NoFix bool   `json:"no_fix,omitempty"`
 }
