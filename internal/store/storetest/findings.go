@@ -31,6 +31,7 @@ func RunFindings(t *testing.T, open Opener) {
 		{"sbom_source_and_evidence", testFindingsSBOMSource},
 		{"vex_suppressed_stored_resolved", testFindingsSuppressed},
 		{"workflow_scan_and_resolve_in_place", testFindingWorkflowScan},
+		{"merge_carries_sbom_workflow", testFindingsMergeCarry},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -233,3 +233,60 @@ func testFindingWorkflowScan(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testFindingsMergeCarry: an advisory finding that takes in SBOM findings
+// of its device (MergedFrom) takes over the most advanced workflow a person
+// set on them, as the system's change, in the same replace; the SBOM
+// findings are resolved; a second replace carries nothing.
+func testFindingsMergeCarry(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	dev := []int64{1}
+	if _, err := s.ReplaceFindings(ctx, store.FindingScope{DeviceIDs: dev}, []*store.Finding{sbomFinding(1, "CVE-2020-12039", false),
+		sbomFinding(1, "CVE-2020-12040", false), sbomFinding(1, "CVE-2024-0727", false)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	f39, f40 := get(t, s, 1, "CVE-2020-12039"), get(t, s, 1, "CVE-2020-12040")
+	w := f40.Workflow
+	w.State, w.Owner, w.DueDate, w.UpdatedBy, w.UpdatedAt = store.StateMitigated, "biomed", "2027-02-01", "alice", store.Now()
+	if _, err := s.UpdateFindingWorkflow(ctx, f40.ID, w, f40.Workflow.Revision); err != nil {
+		t.Fatal(err)
+	}
+	w = f39.Workflow
+	w.State, w.Owner, w.UpdatedBy, w.UpdatedAt = store.StateInProgress, "bob", "bob", store.Now()
+	if _, err := s.UpdateFindingWorkflow(ctx, f39.ID, w, f39.Workflow.Revision); err != nil {
+		t.Fatal(err)
+	}
+	merged := SampleFinding(1, "ICSMA-20-170-04", 80)
+	merged.Source, merged.MergedFrom = store.SourceAdvisorySBOM, []string{"CVE-2020-12039", "CVE-2020-12040"}
+	res, err := s.ReplaceFindings(ctx, store.FindingScope{DeviceIDs: dev}, []*store.Finding{merged, sbomFinding(1, "CVE-2024-0727", false)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *res != (store.ReplaceResult{New: 1, Updated: 1, Resolved: 2}) {
+		t.Errorf("merge: %+v", *res)
+	}
+	if merged.Carried == nil || merged.Carried.FromID != f40.ID || merged.Carried.FromAdvisoryID != "CVE-2020-12040" || merged.Carried.Before.State != store.StateOpen {
+		t.Errorf("Carried = %+v, want from finding %d (CVE-2020-12040), open before", merged.Carried, f40.ID)
+	}
+	m := get(t, s, 1, "ICSMA-20-170-04")
+	if wf := m.Workflow; wf.State != store.StateMitigated || wf.Owner != "biomed" || wf.DueDate != "2027-02-01" || wf.UpdatedBy != store.SystemActor ||
+		wf.Revision != 2 || m.EffectiveDue() != "2027-02-01" {
+		t.Errorf("merged workflow = %+v", wf)
+	}
+	for _, id := range []string{"CVE-2020-12039", "CVE-2020-12040"} {
+		if x := get(t, s, 1, id); x.ResolvedAt.IsZero() {
+			t.Errorf("%s still matching after the merge", id)
+		}
+	}
+	if x := get(t, s, 1, "CVE-2024-0727"); x.Workflow.State != store.StateOpen || !x.ResolvedAt.IsZero() {
+		t.Errorf("the SBOM finding no advisory took in changed: %+v", x.Workflow)
+	}
+	again := SampleFinding(1, "ICSMA-20-170-04", 80)
+	again.Source, again.MergedFrom = store.SourceAdvisorySBOM, merged.MergedFrom
+	if _, err := s.ReplaceFindings(ctx, store.FindingScope{DeviceIDs: dev}, []*store.Finding{again, sbomFinding(1, "CVE-2024-0727", false)}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if again.Carried != nil || get(t, s, 1, "ICSMA-20-170-04").Workflow.Revision != 2 {
+		t.Errorf("second replace carried again: %+v", again.Carried)
+	}
+}
