@@ -35,6 +35,11 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
 	s.searchTable = ok
+	if ok && d.Name() == "sqlite" {
+		if err := setSearchAutomerge(ctx, db); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 

@@ -116,7 +116,7 @@ func (t *importTx) searchBulkFinish(ctx context.Context) error {
 		"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
 		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
 		"INSERT INTO devices_search(rowid, t) SELECT id, " + searchTextSQLite("") + " FROM devices",
-		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 4)",
+		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', " + strconv.Itoa(searchAutomerge) + ")",
 		"INSERT INTO devices_search(devices_search) VALUES('optimize')",
 	} {
 		if err := t.tx.Exec(ctx, q); err != nil {
@@ -323,6 +323,37 @@ func (s *DB) trigramCount(ctx context.Context, g string, maxID int) (int, error)
 	// The index returns candidates in id order: the first searchFewLimit
 	// of them spanning ids up to lastID suggest n*maxID/lastID in all.
 	return int(int64(n) * int64(max(maxID, lastID)) / int64(max(lastID, 1))), nil
+}
+
+// searchAutomerge is FTS5's automerge setting of devices_search: a level
+// of the index is merged once it holds this many segments (FTS5's default
+// is 4). Every device write through the API flushes a small segment
+// (FTS5 flushes at each statement savepoint), and after a bulk import the
+// whole index is one big segment on level 1; with 4, the small segments
+// reached that level after 16 writes and FTS5 went on re-merging the big
+// segment a slice per write: flush and merge were 4-8 % of serve's CPU under
+// bench/load.sh's mix (0.3 ms per write). With 16 it is 1.5 %; searches
+// read more, smaller segments, and were unchanged to ~15 % dearer alone,
+// within the noise, their share of the mix not larger
+// (docs/benchmarks/api.md, session 4, second pass). Results do not depend
+// on it.
+const searchAutomerge = 16
+
+// setSearchAutomerge stores searchAutomerge in devices_search's
+// configuration when it holds another value (once per store: stores
+// created before it have FTS5's default).
+func setSearchAutomerge(ctx context.Context, db *sql.DB) error {
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT count(*) FROM devices_search_config WHERE k = 'automerge' AND v = $1", searchAutomerge).Scan(&n); err != nil {
+		return fmt.Errorf("read automerge of devices_search: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := db.ExecContext(ctx, "INSERT INTO devices_search(devices_search, rank) VALUES('automerge', $1)", searchAutomerge); err != nil {
+		return fmt.Errorf("set automerge of devices_search: %w", err)
+	}
+	return nil
 }
 
 // hasSearchIndex reports whether the store has migration 0010's search
