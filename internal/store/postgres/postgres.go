@@ -52,8 +52,8 @@ func Open(ctx context.Context, dsn string) (*sqldb.DB, error) {
 	// database/sql's default of 2 idle connections a concurrent load opened
 	// and closed connections all the time, each a new PostgreSQL backend
 	// process (start-up, authentication, empty caches) and each preparing
-	// its statements again. bench/load.sh's mix: PostgreSQL's CPU 3.2 ->
-	// 1.7 ms per request, serve's 1.0-1.1 -> 0.7-0.8 ms.
+	// its statements again. bench/load.sh's mix: PostgreSQL's CPU 3.2-4.0
+	// -> 1.7-2.1 ms per request, serve's 1.0-1.4 -> 0.7-1.0 ms.
 	db.SetMaxIdleConns(16)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
