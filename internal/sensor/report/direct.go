@@ -152,46 +152,8 @@ func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) 
 		o.b = append(o.b, o.indent...)
 		o.b = append(o.b, ']')
 	}
-	o.str("hostname", d.Hostname)
-	o.str("vendor", d.Vendor)
-	o.str("model", d.Model)
-	o.str("type", d.Type)
-	o.str("os", d.OS)
-	if len(d.Software) > 0 {
-		o.strings("software", d.Software)
-	}
-	o.key("confidence")
-	var err error
-	if o.b, err = appendFloat(o.b, d.Confidence); err != nil {
+	if err := o.deviceFacts(d.Hostname, d.Vendor, d.Model, d.Type, d.OS, d.Software, d.Confidence, d.Attributes); err != nil {
 		return b, err
-	}
-	if len(d.Attributes) > 0 {
-		o.key("attributes")
-		o.b = append(o.b, '[')
-		in := deeper(o.indent)
-		for i := range d.Attributes {
-			at := &d.Attributes[i]
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = append(o.b, '\n')
-			o.b = append(o.b, in...)
-			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
-			e.str("name", at.Name)
-			e.str("value", at.Value)
-			e.key("confidence")
-			if e.b, err = appendFloat(e.b, at.Confidence); err != nil {
-				return b, err
-			}
-			e.strings("rules", at.Rules)
-			e.strings("evidence", at.Evidence)
-			o.b = append(e.b, '\n')
-			o.b = append(o.b, in...)
-			o.b = append(o.b, '}')
-		}
-		o.b = append(o.b, '\n')
-		o.b = append(o.b, o.indent...)
-		o.b = append(o.b, ']')
 	}
 	o.key("observations")
 	if len(d.Evidence) == 0 {

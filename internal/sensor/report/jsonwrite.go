@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/medwarden/medwarden/internal/classify"
 )
 
 // The report's bulk (hundreds of thousands of edges on scan-heavy
@@ -169,30 +171,29 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 	return b, nil
 }
 
-// appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does.
-func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
-	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
-	o.str("mac", d.MAC)
-	o.strings("ips", d.IPs)
-	o.str("hostname", d.Hostname)
-	o.str("vendor", d.Vendor)
-	o.str("model", d.Model)
-	o.str("type", d.Type)
-	o.str("os", d.OS)
-	if len(d.Software) > 0 {
-		o.strings("software", d.Software)
+// deviceFacts appends the fields from "hostname" to "attributes" of a
+// device, the same for the report's Device (appendDevice) and for a
+// classify.Device written straight by WriteScanJSON (appendClassified).
+func (o *jsonObject) deviceFacts(hostname, vendor, model, typ, os string, software []string, confidence float64, attrs []classify.Attribute) error {
+	o.str("hostname", hostname)
+	o.str("vendor", vendor)
+	o.str("model", model)
+	o.str("type", typ)
+	o.str("os", os)
+	if len(software) > 0 {
+		o.strings("software", software)
 	}
 	o.key("confidence")
 	var err error
-	if o.b, err = appendFloat(o.b, d.Confidence); err != nil {
-		return b, err
+	if o.b, err = appendFloat(o.b, confidence); err != nil {
+		return err
 	}
-	if len(d.Attributes) > 0 {
+	if len(attrs) > 0 {
 		o.key("attributes")
 		o.b = append(o.b, '[')
 		in := deeper(o.indent)
-		for i := range d.Attributes {
-			at := &d.Attributes[i]
+		for i := range attrs {
+			at := &attrs[i]
 			if i > 0 {
 				o.b = append(o.b, ',')
 			}
@@ -203,7 +204,7 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 			e.str("value", at.Value)
 			e.key("confidence")
 			if e.b, err = appendFloat(e.b, at.Confidence); err != nil {
-				return b, err
+				return err
 			}
 			e.strings("rules", at.Rules)
 			e.strings("evidence", at.Evidence)
@@ -214,6 +215,17 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 		o.b = append(o.b, '\n')
 		o.b = append(o.b, o.indent...)
 		o.b = append(o.b, ']')
+	}
+	return nil
+}
+
+// appendDevice appends d as json.MarshalIndent(d, prefix, "  ") does.
+func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
+	o := jsonObject{b: append(b, '{'), indent: deeper(prefix)}
+	o.str("mac", d.MAC)
+	o.strings("ips", d.IPs)
+	if err := o.deviceFacts(d.Hostname, d.Vendor, d.Model, d.Type, d.OS, d.Software, d.Confidence, d.Attributes); err != nil {
+		return b, err
 	}
 	o.key("observations")
 	switch {
