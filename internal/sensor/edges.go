@@ -196,20 +196,27 @@ func (t *edgeTable) add(k edgeKey, pkts, bytes uint64, first, last int64) {
 	t.at(j).v.add(pkts, bytes, first, last)
 }
 
-func (t *edgeTable) grow() {
-	old := t.slots
-	t.slots = make([]uint64, 2*len(old))
-	t.mask = uint32(len(t.slots) - 1)
-	for _, e := range old {
-		if e == 0 {
+func (t *edgeTable) grow() { t.slots, t.mask = growSlots(t.slots) }
+
+// growSlots doubles an open-addressing slot array of the sensor's tables
+// (edgeTable, obsTable, hostTable: each slot is entry number+1 in the low
+// 32 bits and the key's hash in the high 32, 0 for empty) and re-inserts
+// every slot by its hash with linear probing. It returns the new slots and
+// their mask.
+func growSlots(old []uint64) ([]uint64, uint32) {
+	slots := make([]uint64, 2*len(old))
+	mask := uint32(len(slots) - 1)
+	for _, s := range old {
+		if s == 0 {
 			continue
 		}
-		i := uint32(e>>32) & t.mask
-		for t.slots[i] != 0 {
-			i = (i + 1) & t.mask
+		i := uint32(s>>32) & mask
+		for slots[i] != 0 {
+			i = (i + 1) & mask
 		}
-		t.slots[i] = e
+		slots[i] = s
 	}
+	return slots, mask
 }
 
 // NewEdgeAggregator returns an aggregator with buckets of interval

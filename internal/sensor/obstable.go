@@ -81,19 +81,7 @@ func (t *obsTable) insert(slot, h uint32, k obsKey, v obsVal) {
 	t.n++
 	t.slots[slot] = uint64(t.n) | uint64(h)<<32
 	if t.n*2 > len(t.slots) {
-		old := t.slots
-		t.slots = make([]uint64, 2*len(old))
-		t.mask = uint32(len(t.slots) - 1)
-		for _, s := range old {
-			if s == 0 {
-				continue
-			}
-			i := uint32(s>>32) & t.mask
-			for t.slots[i] != 0 {
-				i = (i + 1) & t.mask
-			}
-			t.slots[i] = s
-		}
+		t.slots, t.mask = growSlots(t.slots)
 	}
 }
 
@@ -147,19 +135,7 @@ func (t *hostTable) set(k hostKey, how uint8) {
 	t.entries = append(t.entries, hostEntry{k: k, how: how})
 	t.slots[i] = uint64(len(t.entries)) | uint64(h)<<32
 	if len(t.entries)*2 > len(t.slots) {
-		old := t.slots
-		t.slots = make([]uint64, 2*len(old))
-		t.mask = uint32(len(t.slots) - 1)
-		for _, s := range old {
-			if s == 0 {
-				continue
-			}
-			j := uint32(s>>32) & t.mask
-			for t.slots[j] != 0 {
-				j = (j + 1) & t.mask
-			}
-			t.slots[j] = s
-		}
+		t.slots, t.mask = growSlots(t.slots)
 	}
 }
 
