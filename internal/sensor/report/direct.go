@@ -30,15 +30,7 @@ func WriteScanJSON(w io.Writer, res *sensor.Result, c *classify.Classifier) erro
 	macDev := make(map[string]bool, len(devs))
 	ipOwner := make(map[netip.Addr]string, len(devs))
 	for _, d := range devs {
-		key := d.MAC
-		if key != "" {
-			macDev[key] = true
-		} else if len(d.IPs) > 0 {
-			key = d.IPs[0].String()
-		}
-		for _, ip := range d.IPs {
-			ipOwner[ip] = key
-		}
+		noteDeviceKeys(macDev, ipOwner, d.MAC, d.IPs)
 	}
 
 	bw := bufio.NewWriterSize(w, 64<<10)

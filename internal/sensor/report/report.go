@@ -223,15 +223,7 @@ func build(res *sensor.Result, devs []classify.Device, release bool) *Report {
 			rd.Observations = append(rd.Observations, Observation{Protocol: proto, Field: e.Field, Value: e.Value,
 				FirstSeen: st.ts(e.FirstSeen), LastSeen: st.ts(e.LastSeen), Count: e.Count})
 		}
-		key := d.MAC
-		if key != "" {
-			macDev[key] = true
-		} else if len(d.IPs) > 0 {
-			key = d.IPs[0].String()
-		}
-		for _, ip := range d.IPs {
-			ipOwner[ip] = key
-		}
+		noteDeviceKeys(macDev, ipOwner, d.MAC, d.IPs)
 		r.Devices = append(r.Devices, rd)
 		if release {
 			devs[i].Evidence = nil
@@ -368,4 +360,19 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	bw.Write(st)
 	bw.WriteString("\n}\n")
 	return bw.Flush()
+}
+
+// noteDeviceKeys records a device's report key — its MAC, else its first
+// IP — in macDev (MAC devices) and ipOwner (each of its addresses → key),
+// the maps that name the ends of edges and the devices of findings.
+func noteDeviceKeys(macDev map[string]bool, ipOwner map[netip.Addr]string, mac string, ips []netip.Addr) {
+	key := mac
+	if key != "" {
+		macDev[key] = true
+	} else if len(ips) > 0 {
+		key = ips[0].String()
+	}
+	for _, ip := range ips {
+		ipOwner[ip] = key
+	}
 }
