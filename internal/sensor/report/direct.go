@@ -140,9 +140,7 @@ func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) 
 				o.b = appendString(o.b, ip.String()) // a zone is any text
 			}
 		}
-		o.b = append(o.b, '\n')
-		o.b = append(o.b, o.indent...)
-		o.b = append(o.b, ']')
+		o.endArray()
 	}
 	if err := o.deviceFacts(d.Hostname, d.Vendor, d.Model, d.Type, d.OS, d.Software, d.Confidence, d.Attributes); err != nil {
 		return b, err
@@ -155,12 +153,7 @@ func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) 
 		in := deeper(o.indent)
 		for i := range d.Evidence {
 			ev := &d.Evidence[i]
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = append(o.b, '\n')
-			o.b = append(o.b, in...)
-			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			e := o.beginElem(i, in)
 			proto, _, _ := strings.Cut(ev.Field, ".")
 			e.str("protocol", proto)
 			e.str("field", ev.Field)
@@ -170,13 +163,9 @@ func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) 
 			e.key("last_seen")
 			e.b = st.appendTS(e.b, ev.LastSeen)
 			e.uint("count", ev.Count)
-			o.b = append(e.b, '\n')
-			o.b = append(o.b, in...)
-			o.b = append(o.b, '}')
+			o.endElem(e, in)
 		}
-		o.b = append(o.b, '\n')
-		o.b = append(o.b, o.indent...)
-		o.b = append(o.b, ']')
+		o.endArray()
 	}
 	b = append(o.b, '\n')
 	b = append(b, prefix...)

@@ -146,9 +146,7 @@ func (o *jsonObject) strings(k string, vs []string) {
 		o.b = append(o.b, "  "...)
 		o.b = appendString(o.b, v)
 	}
-	o.b = append(o.b, '\n')
-	o.b = append(o.b, o.indent...)
-	o.b = append(o.b, ']')
+	o.endArray()
 }
 
 // appendFloat appends f as encoding/json does (ES6 number formatting).
@@ -169,6 +167,31 @@ func appendFloat(b []byte, f float64) ([]byte, error) {
 		}
 	}
 	return b, nil
+}
+
+// beginElem starts element i of an array of objects whose elements are
+// indented by in, and returns the element's object; endElem closes it.
+func (o *jsonObject) beginElem(i int, in string) jsonObject {
+	if i > 0 {
+		o.b = append(o.b, ',')
+	}
+	o.b = append(o.b, '\n')
+	o.b = append(o.b, in...)
+	return jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+}
+
+// endElem closes element e (from beginElem) and takes its bytes back.
+func (o *jsonObject) endElem(e jsonObject, in string) {
+	o.b = append(e.b, '\n')
+	o.b = append(o.b, in...)
+	o.b = append(o.b, '}')
+}
+
+// endArray closes a non-empty array value of o.
+func (o *jsonObject) endArray() {
+	o.b = append(o.b, '\n')
+	o.b = append(o.b, o.indent...)
+	o.b = append(o.b, ']')
 }
 
 // deviceFacts appends the fields from "hostname" to "attributes" of a
@@ -194,12 +217,7 @@ func (o *jsonObject) deviceFacts(hostname, vendor, model, typ, os string, softwa
 		in := deeper(o.indent)
 		for i := range attrs {
 			at := &attrs[i]
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = append(o.b, '\n')
-			o.b = append(o.b, in...)
-			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			e := o.beginElem(i, in)
 			e.str("name", at.Name)
 			e.str("value", at.Value)
 			e.key("confidence")
@@ -208,13 +226,9 @@ func (o *jsonObject) deviceFacts(hostname, vendor, model, typ, os string, softwa
 			}
 			e.strings("rules", at.Rules)
 			e.strings("evidence", at.Evidence)
-			o.b = append(e.b, '\n')
-			o.b = append(o.b, in...)
-			o.b = append(o.b, '}')
+			o.endElem(e, in)
 		}
-		o.b = append(o.b, '\n')
-		o.b = append(o.b, o.indent...)
-		o.b = append(o.b, ']')
+		o.endArray()
 	}
 	return nil
 }
@@ -238,25 +252,16 @@ func appendDevice(b []byte, d *Device, prefix string) ([]byte, error) {
 		in := deeper(o.indent)
 		for i := range d.Observations {
 			ob := &d.Observations[i]
-			if i > 0 {
-				o.b = append(o.b, ',')
-			}
-			o.b = append(o.b, '\n')
-			o.b = append(o.b, in...)
-			e := jsonObject{b: append(o.b, '{'), indent: deeper(in)}
+			e := o.beginElem(i, in)
 			e.str("protocol", ob.Protocol)
 			e.str("field", ob.Field)
 			e.str("value", ob.Value)
 			e.str("first_seen", ob.FirstSeen)
 			e.str("last_seen", ob.LastSeen)
 			e.uint("count", ob.Count)
-			o.b = append(e.b, '\n')
-			o.b = append(o.b, in...)
-			o.b = append(o.b, '}')
+			o.endElem(e, in)
 		}
-		o.b = append(o.b, '\n')
-		o.b = append(o.b, o.indent...)
-		o.b = append(o.b, ']')
+		o.endArray()
 	}
 	b = append(o.b, '\n')
 	b = append(b, prefix...)
