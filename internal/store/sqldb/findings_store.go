@@ -88,24 +88,36 @@ func scanWorkflow(r scanner) (*store.Finding, error) {
 		&wf.AcceptApprover, &accExp, &wf.RubricVector, &answers, &rationale, &wf.DueDate, &wf.Revision, &wf.UpdatedBy, &wfAt); err != nil {
 		return nil, err
 	}
+	if err := finishWorkflow(f.ID, wf, answers, rationale, []tsColumn{{"first_seen", first, &f.FirstSeen},
+		{"resolved_at", resolved, &f.ResolvedAt}, {"accept_expires", accExp, &wf.AcceptExpires}, {"wf_updated_at", wfAt, &wf.UpdatedAt}}); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// tsColumn is a finding's stored time text and where its value goes.
+type tsColumn struct {
+	name, s string
+	t       *time.Time
+}
+
+// finishWorkflow sets wf's rubric JSON and parses the time columns of
+// finding id (scanWorkflow and scanFinding).
+func finishWorkflow(id int64, wf *store.Workflow, answers, rationale string, cols []tsColumn) error {
 	if answers != "" {
 		wf.RubricAnswers = json.RawMessage(answers)
 	}
 	if rationale != "" {
 		wf.RubricRationale = json.RawMessage(rationale)
 	}
-	var err error
-	for _, x := range []struct {
-		name string
-		s    string
-		t    *time.Time
-	}{{"first_seen", first, &f.FirstSeen}, {"resolved_at", resolved, &f.ResolvedAt}, {"accept_expires", accExp, &wf.AcceptExpires},
-		{"wf_updated_at", wfAt, &wf.UpdatedAt}} {
-		if *x.t, err = parseTS(x.s); err != nil {
-			return nil, fmt.Errorf("finding %d column %s: %w", f.ID, x.name, err)
+	for _, x := range cols {
+		t, err := parseTS(x.s)
+		if err != nil {
+			return fmt.Errorf("finding %d column %s: %w", id, x.name, err)
 		}
+		*x.t = t
 	}
-	return f, nil
+	return nil
 }
 
 func scanFinding(r scanner) (*store.Finding, error) {
@@ -141,22 +153,10 @@ func scanFinding(r scanner) (*store.Finding, error) {
 	}
 	f.Remediations, f.Factors, f.Actions = json.RawMessage(rems), json.RawMessage(factors), json.RawMessage(actions)
 	f.Evidence = json.RawMessage(evidence)
-	if answers != "" {
-		wf.RubricAnswers = json.RawMessage(answers)
-	}
-	if rationale != "" {
-		wf.RubricRationale = json.RawMessage(rationale)
-	}
-	var err error
-	for _, x := range []struct {
-		name string
-		s    string
-		t    *time.Time
-	}{{"first_seen", first, &f.FirstSeen}, {"last_seen", last, &f.LastSeen}, {"resolved_at", resolved, &f.ResolvedAt},
-		{"accept_expires", accExp, &wf.AcceptExpires}, {"wf_updated_at", wfAt, &wf.UpdatedAt}} {
-		if *x.t, err = parseTS(x.s); err != nil {
-			return nil, bad(x.name, err)
-		}
+	if err := finishWorkflow(f.ID, wf, answers, rationale, []tsColumn{{"first_seen", first, &f.FirstSeen},
+		{"last_seen", last, &f.LastSeen}, {"resolved_at", resolved, &f.ResolvedAt}, {"accept_expires", accExp, &wf.AcceptExpires},
+		{"wf_updated_at", wfAt, &wf.UpdatedAt}}); err != nil {
+		return nil, err
 	}
 	return f, nil
 }
