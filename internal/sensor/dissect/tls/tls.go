@@ -123,6 +123,12 @@ type stream struct {
 }
 
 // Feed implements dissect.Stream.
+//
+// Records are parsed straight out of data when nothing is buffered (a
+// segment usually holds whole records), and handshake messages straight
+// out of a record that holds them whole: only a partial record or message
+// is copied, to be completed by the next call. Nothing keeps data after
+// the call.
 func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out dissect.Emitter) error {
 	h := &s.dir[dir]
 	if h.done {
@@ -130,40 +136,62 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 	}
 	// Complete records are consumed below, so at most one partial record
 	// (≤ maxRecord+5 bytes) stays buffered between calls.
-	h.rec = append(h.rec, data...)
-	if !h.started && len(h.rec) >= 2 && h.rec[0]&0x80 != 0 {
+	rec, owned := data, false
+	if len(h.rec) > 0 {
+		h.rec = append(h.rec, data...)
+		rec, owned = h.rec, true
+	}
+	err := s.records(dir, h, &rec, t, out)
+	switch {
+	case h.done:
+		h.rec, h.hs = nil, nil
+	case len(rec) == 0:
+		h.rec = nil
+	case owned:
+		h.rec = rec // the rest of h.rec's own bytes
+	default:
+		h.rec = append([]byte(nil), rec...)
+	}
+	return err
+}
+
+// records consumes the complete records at the start of *rec (an SSL 2.0
+// message first, if the direction starts with one) and leaves the rest.
+func (s *stream) records(dir dissect.Direction, h *half, rec *[]byte, t time.Time, out dissect.Emitter) error {
+	b := *rec
+	defer func() { *rec = b }()
+	if !h.started && len(b) >= 2 && b[0]&0x80 != 0 {
 		// SSL 2.0 record header: a 15-bit length, no padding.
-		n := int(h.rec[0]&0x7f)<<8 | int(h.rec[1])
-		if len(h.rec) < 2+n {
+		n := int(b[0]&0x7f)<<8 | int(b[1])
+		if len(b) < 2+n {
 			return nil
 		}
 		h.started = true
-		msg := h.rec[2 : 2+n]
-		h.rec = h.rec[2+n:]
+		msg := b[2 : 2+n]
+		b = b[2+n:]
 		if err := s.sslv2(dir, msg, t, out); err != nil {
-			h.done, h.rec = true, nil
+			h.done = true
 			return err
 		}
 	}
-	for !h.done && len(h.rec) >= 5 {
+	for !h.done && len(b) >= 5 {
 		h.started = true
-		typ, n := h.rec[0], int(h.rec[3])<<8|int(h.rec[4])
-		if h.rec[1] != 3 || n > maxRecord || typ < recChangeCipherSpec || typ > recApplicationData+1 {
-			h.done, h.rec, h.hs = true, nil, nil
+		typ, n := b[0], int(b[3])<<8|int(b[4])
+		if b[1] != 3 || n > maxRecord || typ < recChangeCipherSpec || typ > recApplicationData+1 {
+			h.done = true
 			return fmt.Errorf("tls %s: record type %d of length %d: %w", dir, typ, n, errGiveUp)
 		}
-		if len(h.rec) < 5+n {
+		if len(b) < 5+n {
 			break
 		}
-		body := h.rec[5 : 5+n]
+		body := b[5 : 5+n]
 		switch typ {
 		case recHandshake:
 			if len(h.hs)+len(body) > maxHandshake {
 				h.done = true
 				return fmt.Errorf("tls %s: handshake larger than %d bytes, giving up", dir, maxHandshake)
 			}
-			h.hs = append(h.hs, body...)
-			if err := s.handshakes(dir, h, t, out); err != nil {
+			if err := s.handshakeRecord(dir, h, body, t, out); err != nil {
 				h.done = true
 				return err
 			}
@@ -171,14 +199,27 @@ func (s *stream) Feed(dir dissect.Direction, data []byte, t time.Time, out disse
 			// From here on this direction is encrypted.
 			h.done = true
 		}
-		h.rec = h.rec[5+n:]
-	}
-	if h.done {
-		h.rec, h.hs = nil, nil
-	} else if len(h.rec) == 0 {
-		h.rec = nil
+		b = b[5+n:]
 	}
 	return nil
+}
+
+// handshakeRecord parses the handshake messages completed by body. With
+// nothing buffered they are read from body itself, and only a trailing
+// partial message is copied into h.hs.
+func (s *stream) handshakeRecord(dir dissect.Direction, h *half, body []byte, t time.Time, out dissect.Emitter) error {
+	if len(h.hs) > 0 {
+		h.hs = append(h.hs, body...)
+		return s.handshakes(dir, h, t, out)
+	}
+	h.hs = body
+	err := s.handshakes(dir, h, t, out)
+	if len(h.hs) == 0 || h.done || err != nil {
+		h.hs = nil // never append into the caller's bytes
+	} else {
+		h.hs = append([]byte(nil), h.hs...)
+	}
+	return err
 }
 
 // handshakes parses every complete handshake message buffered in h.
