@@ -18,6 +18,7 @@ type DB struct {
 	dialect     Dialect
 	searchTable bool         // the search index of migration 0010 exists (search.go)
 	trigrams    trigramStats // how common each searched trigram is (search.go)
+	search      searchCache  // exact sets of searched texts (search_cache.go)
 
 	writes groupCommit // audited device writes (device_writes.go)
 }
@@ -47,7 +48,10 @@ func New(ctx context.Context, db *sql.DB, d Dialect) (*DB, error) {
 func (s *DB) Dialect() string { return s.dialect.Name() }
 
 // Close closes the database.
-func (s *DB) Close() error { return s.SQL.Close() }
+func (s *DB) Close() error {
+	s.closeSearchCache() // search_cache.go
+	return s.SQL.Close()
+}
 
 // Ping checks the database answers.
 func (s *DB) Ping(ctx context.Context) error {
@@ -163,7 +167,7 @@ func (s *DB) CreateDevice(ctx context.Context, d *inventory.Device) error {
 
 // UpdateDevice writes d when the stored revision matches ifRevision (0: any).
 func (s *DB) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision int64) error {
-	return s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
+	err := s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
 		var rev int64
 		if err := tx.QueryRow(ctx, "SELECT revision FROM devices WHERE id = $1", d.ID).Scan(&rev); err != nil {
 			if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
@@ -177,6 +181,10 @@ func (s *DB) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision i
 		d.Revision = rev
 		return updateIn(ctx, tx, d)
 	})
+	if err == nil {
+		s.searchWritten(d.ID) // search_cache.go
+	}
+	return err
 }
 
 func updateIn(ctx context.Context, tx Tx, d *inventory.Device) error {
@@ -275,6 +283,8 @@ func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) 
 // Import runs fn in one transaction.
 func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 	var bulk bool
+	var written []int64 // devices inserted or updated, unless overflow
+	var overflow bool
 	err := s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
 		pt := newPipeTx(tx) // devices_bulk.go: inserts overlap decoding
 		it := &importTx{tx: pt, dialect: s.dialect}
@@ -286,10 +296,18 @@ func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 			return err
 		}
 		bulk = it.bulk.dropped != nil
+		written, overflow = it.written, it.overflow
 		return it.finish(ctx)
 	})
 	if err == nil && bulk {
 		s.afterBulkLoad(ctx) // devices_bulk.go
+	}
+	if err == nil { // search_cache.go
+		if bulk || overflow {
+			s.searchReset()
+		} else {
+			s.searchWritten(written...)
+		}
 	}
 	return err
 }
@@ -299,6 +317,10 @@ type importTx struct {
 	dialect Dialect
 	bulk    bulkState
 	search  searchBulk // search.go
+	// written lists the devices inserted or updated (for the search
+	// cache, after commit); overflow once they passed searchPendingMax.
+	written  []int64
+	overflow bool
 }
 
 func (t *importTx) Get(ctx context.Context, id int64) (*inventory.Device, error) {
@@ -335,11 +357,30 @@ func (t *importTx) Insert(ctx context.Context, ds []*inventory.Device) error {
 		}
 		return err
 	}
+	for _, d := range ds {
+		t.noteWritten(d.ID)
+	}
 	return nil
 }
 
 func (t *importTx) Update(ctx context.Context, d *inventory.Device) error {
-	return updateIn(ctx, t.tx, d)
+	if err := updateIn(ctx, t.tx, d); err != nil {
+		return err
+	}
+	t.noteWritten(d.ID)
+	return nil
+}
+
+// noteWritten records a written device for the search cache (Import).
+func (t *importTx) noteWritten(id int64) {
+	if t.written == nil && t.overflow {
+		return
+	}
+	if len(t.written) >= searchPendingMax {
+		t.written, t.overflow = nil, true
+		return
+	}
+	t.written = append(t.written, id)
 }
 
 // isNoRows recognises pgx's ErrNoRows without importing pgx here.

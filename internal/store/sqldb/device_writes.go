@@ -196,6 +196,15 @@ func (s *DB) commitGroup(group []*deviceWrite) {
 		s.commitGroup(rest) // smaller each time: ends
 		return
 	}
+	if err == nil { // the search cache checks them again (search_cache.go)
+		var ids []int64
+		for _, w := range live {
+			if w.err == nil && w.kind != writeDelete {
+				ids = append(ids, w.d.ID)
+			}
+		}
+		s.searchWritten(ids...)
+	}
 	for _, w := range live {
 		if err != nil {
 			w.err = fmt.Errorf("device write not committed: %w", err)

@@ -16,3 +16,11 @@ func SetSearchShortWalk(n int) (restore func()) {
 	searchShortWalk = n
 	return func() { searchShortWalk = old }
 }
+
+// SetSearchCacheOff turns the search cache (search_cache.go) off or on
+// for a test and returns a function restoring it.
+func SetSearchCacheOff(off bool) (restore func()) {
+	old := searchCacheOff
+	searchCacheOff = off
+	return func() { searchCacheOff = old }
+}

@@ -18,17 +18,24 @@ import (
 
 // The conformance suite's search store is too small to leave the "few
 // candidates" plan. With thresholds of 5 candidates and a 20-device walk,
-// its searches take all three SQLite plans (candidates only; a bounded
-// sort-index walk that fills the page; a walk that does not, then the
-// candidates), on first and later pages, and must give the same devices.
+// its searches take all three SQLite index plans (candidates only; a
+// bounded sort-index walk that fills the page; a walk that does not, then
+// the candidates) with the search cache off, or both plans of the cache
+// (by id; a walk testing the exact set), on first and later pages, and
+// must give the same devices.
 func TestSearchPlansSmallThresholds(t *testing.T) {
 	defer sqldb.SetSearchLimits(5, 20)()
-	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
+	for _, off := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cache_off=%v", off), func(t *testing.T) {
+			defer sqldb.SetSearchCacheOff(off)()
+			st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			storetest.SearchIndex(t, st)
+		})
 	}
-	defer st.Close()
-	storetest.SearchIndex(t, st)
 }
 
 // The same with the short walk before the walk with the candidate probe
@@ -36,6 +43,7 @@ func TestSearchPlansSmallThresholds(t *testing.T) {
 // nothing but the page, answers) and at 1 (never fills one).
 func TestSearchPlansShortWalk(t *testing.T) {
 	defer sqldb.SetSearchLimits(5, 20)()
+	defer sqldb.SetSearchCacheOff(true)() // the index paths
 	for _, n := range []int{1, 2} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			defer sqldb.SetSearchShortWalk(n)()
@@ -98,9 +106,11 @@ func TestSearchWithoutIndexPostgres(t *testing.T) {
 // The trigram estimates that choose a search's plan are cached
 // (trigramStats): a search after writes that made a rare text common, or a
 // common one rare, must still find exactly the matching devices on every
-// page, whichever plan the stale estimate picks.
+// page, whichever plan the stale estimate picks (the index paths: the
+// search cache off).
 func TestSearchStaleTrigramEstimates(t *testing.T) {
 	defer sqldb.SetSearchLimits(5, 20)()
+	defer sqldb.SetSearchCacheOff(true)()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -212,3 +213,137 @@ func testSearchIndex(t *testing.T, s store.Store) {
 // driver tests that change the search plan's thresholds so that a small
 // store takes every path.
 func SearchIndex(t *testing.T, s store.Store) { testSearchIndex(t, s) }
+
+// testSearchAfterWrites: searches repeated between writes of every kind
+// (so a driver that remembers earlier searches, as SQLite's search cache
+// does, must follow each write) find exactly the devices a scan finds:
+// after creates, updates that add or remove a match, deletes, a small
+// import (inserts and updates), a bulk import, and writes from several
+// goroutines running while the same texts are searched.
+func testSearchAfterWrites(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var batch []*inventory.Device
+	for i := range 300 {
+		batch = append(batch, Sample(i))
+	}
+	if err := s.Import(ctx, func(tx store.ImportTx) error { return tx.Insert(ctx, batch) }); err != nil {
+		t.Fatal(err)
+	}
+	texts := []string{"zq-cache", "ZQ-CACHE-1", "ph", "dev-2", "philips", "50%_off", `back\slash`}
+	checkAll := func(when string) {
+		t.Helper()
+		for _, text := range texts {
+			checkSearch(t, s, text)
+			if t.Failed() {
+				t.Fatalf("after %s", when)
+			}
+		}
+	}
+	checkAll("the first import")
+	// Creates that match a text searched before.
+	for i := range 12 {
+		d := Sample(1000 + i)
+		d.Hostname = fmt.Sprintf("zq-cache-%d", i)
+		if i%4 == 0 {
+			d.Location = "50%_off " + `back\slash`
+		}
+		if err := s.CreateDevice(ctx, d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkAll("creates")
+	// Updates: a match added to old devices, one taken from new ones.
+	for i := range 10 {
+		d, err := s.GetDeviceByAssetID(ctx, fmt.Sprintf("BIO-%06d", 7*i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		d.Model = "ZQ-Cache-1 rev " + fmt.Sprint(i)
+		if err := s.UpdateDevice(ctx, d, 0); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.GetDeviceByAssetID(ctx, fmt.Sprintf("BIO-%06d", 1000+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		n.Hostname, n.Location, n.Vendor = "plain", "plain", "Baxter"
+		if err := s.UpdateDevice(ctx, n, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkAll("updates")
+	// Deletes.
+	for _, a := range []string{"BIO-001010", "BIO-000014", "BIO-000021"} {
+		d, err := s.GetDeviceByAssetID(ctx, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteDevice(ctx, d.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkAll("deletes")
+	// A small import: inserts and an update in one transaction.
+	err := s.Import(ctx, func(tx store.ImportTx) error {
+		var ins []*inventory.Device
+		for i := range 3 {
+			d := Sample(2000 + i)
+			d.Serial = fmt.Sprintf("ZQ-CACHE-import-%d", i)
+			ins = append(ins, d)
+		}
+		if err := tx.Insert(ctx, ins); err != nil {
+			return err
+		}
+		d, err := s.GetDeviceByAssetID(ctx, "BIO-000007")
+		if err != nil {
+			return err
+		}
+		d.Model = "plain"
+		return tx.Update(ctx, d)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkAll("a small import")
+	// A bulk import larger than the store.
+	var more []*inventory.Device
+	for i := range 400 {
+		d := Sample(3000 + i)
+		if i%9 == 0 {
+			d.Department = fmt.Sprintf("zq-cache ward %d", i)
+		}
+		more = append(more, d)
+	}
+	if err := s.Import(ctx, func(tx store.ImportTx) error { return tx.Insert(ctx, more) }); err != nil {
+		t.Fatal(err)
+	}
+	checkAll("a bulk import")
+	// Writes from four goroutines while the texts are searched.
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := range 8 {
+				d := Sample(5000 + 100*w + i)
+				d.Hostname = fmt.Sprintf("zq-cache-w%d-%d", w, i)
+				if err := s.CreateDevice(ctx, d); err != nil {
+					t.Errorf("concurrent create: %v", err)
+					return
+				}
+				if i%2 == 1 {
+					d.Hostname = "plain"
+					if err := s.UpdateDevice(ctx, d, 0); err != nil {
+						t.Errorf("concurrent update: %v", err)
+						return
+					}
+				}
+			}
+		})
+	}
+	for i := range 20 {
+		if _, err := s.ListDevices(ctx, store.DeviceQuery{Search: texts[i%len(texts)], Limit: 5}); err != nil {
+			t.Error(err)
+		}
+	}
+	wg.Wait()
+	checkAll("concurrent writes")
+}

@@ -38,7 +38,8 @@ func Run(t *testing.T, open Opener) {
 		{"list_filters", testListFilters},
 		{"list_sort_and_pages", testListPages},
 		{"list_search", testListSearch},
-		{"search_index", testSearchIndex}, // search.go
+		{"search_index", testSearchIndex},              // search.go
+		{"search_after_writes", testSearchAfterWrites}, // search.go
 		{"list_bad_query", testListBadQuery},
 		{"provenance_and_observed_round_trip", testProvenance},
 	}

@@ -1,0 +1,488 @@
+package sqldb
+
+// The search cache (SQLite): per search text, the EXACT set of matching
+// devices, kept current, so that a search reads no device row and
+// evaluates no LIKE to find its page.
+//
+// What it holds. An entry per search text (the key is the text with ASCII
+// letters lower-cased: SQLite's LIKE folds ASCII only, so "PUMP" and
+// "pump" match the same devices) holds a byte per device id, mask[id-1]
+// = 1 when some search column contains the text, exactly as the list
+// query's LIKE condition (searchWhere's pattern, escapes included) says.
+// The set is built by SQLite itself, with that LIKE condition, over the
+// FTS5 candidates of the text's rarest trigram, or over every device for
+// texts shorter than a trigram; updates are checked with the same
+// condition. So the set has LIKE's semantics by construction (ASCII case
+// folding only, '%', '_' and '\' in the text literal, bytes compared
+// otherwise), with no Go reimplementation.
+//
+// How it stays exact. Before each use an entry catches up:
+//
+//   - Writes by any process (serve's API writes, a CLI import while serve
+//     runs): SQLite serialises writers and every device write stamps
+//     updated_at (store.Now) while it holds the write lock (devices_bulk.go,
+//     "Identity catch-up"), so a write that commits after a read carries a
+//     stamp no older than the newest stamp that read saw, less however far
+//     the clock stepped back in between. The entry keeps the newest stamp
+//     it has seen and reads, from the devices_updated index alone (no row),
+//     the (id, updated_at) of every device stamped since that stamp less
+//     searchStampMargin (the findings watcher's margin, a clock stepping
+//     back by up to a second), and checks again each pair it has not seen
+//     yet. Stamps are fixed-width text since migration 0015, so text order
+//     is time order.
+//   - Writes through this DB object (API writes, imports, UpdateDevice):
+//     after each commit their ids are queued on every entry
+//     (searchWritten) and checked again at its next use, whatever their
+//     stamp (a clock that did not advance between two writes of a device
+//     gives both the same stamp).
+//   - A bulk import through this DB empties the cache (searchReset); one
+//     by another process shows up as more changed devices than
+//     searchRebuildShare of the set, and the entry is built again.
+//   - Deleted devices are left in the set: every page reads only ids that
+//     exist (the sort-index walk visits existing devices; the id path
+//     joins devices). A reused id carries a new stamp and is checked again.
+//
+// The page query then runs in its own read, as before the cache (the
+// trigram candidates were also read apart from the page): a device
+// written between the catch-up and the page query is seen as it was at
+// the catch-up. Quiescent, the pages are exactly the LIKE query's
+// (storetest "search_cache", TestSearchCacheDifferential).
+//
+// Memory. A byte per device id up to the highest id, per text: 100 KB per
+// text at 100,000 devices, 1 MB at 1,000,000. At most searchCacheEntries
+// texts and searchCacheBytes bytes of sets are kept (least recently used
+// dropped first), plus, per entry, the (id, stamp) pairs of the last
+// second or so of writes and the ids written since its last use (at most
+// searchPendingMax: beyond, the entry is rebuilt). A store whose highest
+// device id exceeds searchCacheMaxID is not cached (searches take the
+// index paths of search.go). A set being replaced stays alive while a
+// query still uses it (copy on write: up to twice an entry's size).
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+const (
+	// searchCacheEntries bounds the number of cached texts.
+	searchCacheEntries = 32
+	// searchCacheBytes bounds the bytes of all cached sets (32 texts at
+	// 1,000,000 devices).
+	searchCacheBytes = 32 << 20
+	// searchCacheMaxID: stores with a higher device id are not cached.
+	searchCacheMaxID = 8 << 20
+	// searchPendingMax bounds the ids queued on an entry by this DB's
+	// writes; beyond, the entry is built again at its next use.
+	searchPendingMax = 1 << 16
+	// searchRebuildShare: a catch-up that finds more changed devices than
+	// the set's length over this builds the entry again instead.
+	searchRebuildShare = 8
+	// searchStampMargin: how far before the newest stamp seen the
+	// catch-up looks again (see above).
+	searchStampMargin = time.Second
+)
+
+// searchCacheOff disables the cache (a variable for tests: the index
+// paths of search.go are then taken, as on PostgreSQL).
+var searchCacheOff = false
+
+// searchCache is a DB's cache of exact search sets (SQLite).
+type searchCache struct {
+	mu      sync.Mutex
+	entries map[string]*searchEntry
+	tick    uint64
+	bytes   int // sum of the entries' mask lengths
+
+	verMu sync.Mutex
+	ver   *sql.Conn // a connection that only reads PRAGMA data_version
+}
+
+// searchEntry is one text's exact set.
+type searchEntry struct {
+	key string
+
+	// guarded by searchCache.mu
+	lastUse  uint64
+	size     int                // len(mask) as counted in searchCache.bytes
+	pending  map[int64]struct{} // ids written through this DB since the last catch-up
+	overflow bool               // pending overflowed (or a reset): build again
+	dropped  bool               // evicted: not counted, not queued on
+
+	mu     sync.Mutex // serialises build and catch-up
+	built  bool
+	ver    int64  // data_version read before the last probe
+	mask   []byte // never changed once published (copy on write)
+	count  int    // bytes of mask set to 1
+	newest string // newest updated_at seen
+	seen   map[int64]string
+}
+
+// asciiLower lower-cases ASCII letters only (as SQLite's LIKE folds).
+func asciiLower(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; 'A' <= c && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if 'A' <= b[j] && b[j] <= 'Z' {
+					b[j] += 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}
+
+// searchExactSQL is searchWhere's exact condition with the pattern in
+// parameter p.
+func searchExactSQL(p string) string {
+	ors := make([]string, 0, len(searchColumns))
+	for _, c := range searchColumns {
+		ors = append(ors, c+" LIKE "+p+" ESCAPE '\\'")
+	}
+	return "(" + strings.Join(ors, " OR ") + ")"
+}
+
+// searchSet returns the exact set of devices matching text (pattern is
+// its LIKE pattern): a byte per id (see above) and how many are set. ok
+// is false when the cache does not serve this store or text.
+func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, count int, ok bool, err error) {
+	if searchCacheOff || s.dialect.Name() != "sqlite" {
+		return nil, 0, false, nil
+	}
+	c := &s.search
+	key := asciiLower(text)
+	c.mu.Lock()
+	if c.entries == nil {
+		c.entries = map[string]*searchEntry{}
+	}
+	e := c.entries[key]
+	if e == nil {
+		e = &searchEntry{key: key}
+		c.entries[key] = e
+		c.evictLocked(e)
+	}
+	c.tick++
+	e.lastUse = c.tick
+	c.mu.Unlock()
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c.mu.Lock()
+	pending, overflow := e.pending, e.overflow
+	e.pending, e.overflow = nil, false
+	c.mu.Unlock()
+	rebuild := !e.built || overflow
+	if !rebuild {
+		rebuild, err = s.searchCatchUp(ctx, e, pattern, pending)
+	}
+	if err == nil && rebuild {
+		err = s.searchBuild(ctx, e, text, pattern)
+	}
+	if err != nil {
+		e.built = false // built again at the next use
+		return nil, 0, false, err
+	}
+	if !e.built { // ids beyond searchCacheMaxID: not cached
+		return nil, 0, false, nil
+	}
+	c.mu.Lock()
+	if !e.dropped {
+		c.bytes += len(e.mask) - e.size
+		e.size = len(e.mask)
+	}
+	c.evictLocked(e)
+	c.mu.Unlock()
+	return e.mask, e.count, true, nil
+}
+
+// evictLocked drops least recently used entries other than keep while
+// there are too many or their sets are too large.
+func (c *searchCache) evictLocked(keep *searchEntry) {
+	for len(c.entries) > searchCacheEntries || (c.bytes > searchCacheBytes && len(c.entries) > 1) {
+		var old *searchEntry
+		for _, e := range c.entries {
+			if e != keep && (old == nil || e.lastUse < old.lastUse) {
+				old = e
+			}
+		}
+		if old == nil {
+			return
+		}
+		delete(c.entries, old.key)
+		c.bytes -= old.size
+		old.size, old.dropped, old.pending = 0, true, nil
+	}
+}
+
+// searchWritten queues ids written through this DB (after their commit)
+// on every entry: each checks them again at its next use.
+func (s *DB) searchWritten(ids ...int64) {
+	c := &s.search
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		if e.overflow {
+			continue
+		}
+		if len(e.pending)+len(ids) > searchPendingMax {
+			e.pending, e.overflow = nil, true
+			continue
+		}
+		if e.pending == nil {
+			e.pending = make(map[int64]struct{}, len(ids))
+		}
+		for _, id := range ids {
+			e.pending[id] = struct{}{}
+		}
+	}
+}
+
+// searchReset has every entry built again at its next use (after a bulk
+// import through this DB).
+func (s *DB) searchReset() {
+	c := &s.search
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.entries {
+		e.pending, e.overflow = nil, true
+	}
+}
+
+// stampBefore returns the stamp d before stamp (as text in timeLayout;
+// "" when stamp does not parse: everything is after it).
+func stampBefore(stamp string, d time.Duration) string {
+	t, err := time.Parse(time.RFC3339Nano, stamp)
+	if err != nil {
+		return ""
+	}
+	return t.Add(-d).UTC().Format(timeLayout)
+}
+
+// dataVersion returns SQLite's data_version on the cache's own
+// connection, which writes nothing: it changes whenever any connection of
+// any process commits a change to the database, and only then.
+func (s *DB) dataVersion(ctx context.Context) (int64, error) {
+	c := &s.search
+	c.verMu.Lock()
+	defer c.verMu.Unlock()
+	if c.ver == nil {
+		conn, err := s.SQL.Conn(context.WithoutCancel(ctx))
+		if err != nil {
+			return 0, fmt.Errorf("list devices: search cache: connection: %w", err)
+		}
+		c.ver = conn
+	}
+	var v int64
+	if err := c.ver.QueryRowContext(ctx, "PRAGMA data_version").Scan(&v); err != nil {
+		c.ver.Close()
+		c.ver = nil
+		return 0, fmt.Errorf("list devices: search cache: data version: %w", err)
+	}
+	return v, nil
+}
+
+// closeSearchCache returns the cache's connection to the pool (DB.Close).
+func (s *DB) closeSearchCache() {
+	c := &s.search
+	c.verMu.Lock()
+	defer c.verMu.Unlock()
+	if c.ver != nil {
+		c.ver.Close()
+		c.ver = nil
+	}
+}
+
+// searchProbe reads the (id, updated_at) of every device stamped since
+// e's newest stamp less searchStampMargin (every device when e has seen
+// none) from the devices_updated index alone, records them as e's seen
+// pairs, advances e's newest stamp and returns the ids of the pairs e had
+// not seen.
+func (s *DB) searchProbe(ctx context.Context, e *searchEntry) ([]int64, error) {
+	mark := ""
+	if e.newest != "" {
+		mark = stampBefore(e.newest, searchStampMargin)
+	}
+	var list, newest string
+	if err := s.SQL.QueryRowContext(ctx, `SELECT coalesce(group_concat(id || ' ' || updated_at), ''), coalesce(max(updated_at), '')
+		FROM devices WHERE updated_at >= $1`, mark).Scan(&list, &newest); err != nil {
+		return nil, fmt.Errorf("list devices: search cache: changed devices: %w", err)
+	}
+	var unseen []int64
+	seen := make(map[int64]string, len(e.seen))
+	for list != "" {
+		var f string
+		f, list, _ = strings.Cut(list, ",")
+		idText, stamp, _ := strings.Cut(f, " ")
+		id, err := strconv.ParseInt(idText, 10, 64)
+		if err != nil || id < 1 {
+			return nil, fmt.Errorf("list devices: search cache: bad changed device %q", f)
+		}
+		if old, ok := e.seen[id]; !ok || old != stamp {
+			unseen = append(unseen, id)
+		}
+		seen[id] = stamp
+	}
+	// The read covered every stamp at or after mark, so seen holds every
+	// pair a later read (from a mark no earlier) can return again.
+	e.seen = seen
+	if newest > e.newest {
+		e.newest = newest
+	}
+	return unseen, nil
+}
+
+// searchBuild fills e with the devices matching text, from the FTS5
+// candidates of its rarest trigram, or from every device. The probe runs
+// first: every write committed after it is seen by the set's read or
+// carries a stamp the next probe reads.
+func (s *DB) searchBuild(ctx context.Context, e *searchEntry, text, pattern string) error {
+	e.built, e.mask, e.count, e.seen, e.newest = false, nil, 0, nil, ""
+	v, err := s.dataVersion(ctx)
+	if err != nil {
+		return err
+	}
+	e.ver = v
+	if err := s.SQL.QueryRowContext(ctx, "SELECT coalesce(max(updated_at), '') FROM devices").Scan(&e.newest); err != nil {
+		return fmt.Errorf("list devices: search cache: newest stamp: %w", err)
+	}
+	if _, err := s.searchProbe(ctx, e); err != nil {
+		return err
+	}
+	var maxID int64
+	if err := s.SQL.QueryRowContext(ctx, "SELECT coalesce(max(id), 0) FROM devices").Scan(&maxID); err != nil {
+		return fmt.Errorf("list devices: search cache: highest id: %w", err)
+	}
+	if maxID > searchCacheMaxID {
+		return nil
+	}
+	q, args := "SELECT coalesce(group_concat(id), '') FROM devices WHERE "+searchExactSQL("$1"), []any{pattern}
+	if s.searchTable && utf8.RuneCountInString(text) >= minIndexedSearch {
+		g, _, _, err := s.rarestTrigram(ctx, searchCond{trigrams: ftsTrigrams(text)})
+		if err != nil {
+			return err
+		}
+		q = "SELECT coalesce(group_concat(id), '') FROM (SELECT rowid AS sid FROM devices_search WHERE devices_search MATCH $2) AS m CROSS JOIN devices ON devices.id = m.sid WHERE " + searchExactSQL("$1")
+		args = append(args, g)
+	}
+	var list string
+	if err := s.SQL.QueryRowContext(ctx, q, args...).Scan(&list); err != nil {
+		return fmt.Errorf("list devices: search cache: build: %w", err)
+	}
+	mask := make([]byte, maxID)
+	n, err := setIDs(&mask, list)
+	if err != nil {
+		return err
+	}
+	e.mask, e.count, e.built = mask, n, true
+	return nil
+}
+
+// setIDs sets mask[id-1] = 1 for each id of the comma-separated list,
+// growing mask as needed (up to searchCacheMaxID), and returns how many
+// bytes changed from 0 to 1.
+func setIDs(mask *[]byte, list string) (int, error) {
+	n := 0
+	for list != "" {
+		var f string
+		f, list, _ = strings.Cut(list, ",")
+		id, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || id < 1 || id > searchCacheMaxID {
+			return 0, fmt.Errorf("list devices: search cache: bad id %q", f)
+		}
+		if id > int64(len(*mask)) {
+			*mask = slices.Grow(*mask, int(id)-len(*mask))[:id]
+		}
+		if m := *mask; m[id-1] == 0 {
+			m[id-1] = 1
+			n++
+		}
+	}
+	return n, nil
+}
+
+// searchCatchUp brings e up to date: the devices stamped since its newest
+// stamp (less the margin) that it has not seen, and pending (written
+// through this DB), are checked again. rebuild is true when they are too
+// many: building the set again is cheaper.
+func (s *DB) searchCatchUp(ctx context.Context, e *searchEntry, pattern string, pending map[int64]struct{}) (rebuild bool, err error) {
+	// No commit since the last probe: nothing it would find. (Read before
+	// the probe: a commit after this read shows in the next one.)
+	v, err := s.dataVersion(ctx)
+	if err != nil {
+		return false, err
+	}
+	var recheck []int64
+	if v != e.ver {
+		if recheck, err = s.searchProbe(ctx, e); err != nil {
+			return false, err
+		}
+		e.ver = v
+	}
+	for id := range pending {
+		recheck = append(recheck, id) // a repeated id is checked twice, harmlessly
+	}
+	if len(recheck) == 0 {
+		return false, nil
+	}
+	if len(recheck) > max(4096, len(e.mask)/searchRebuildShare) {
+		return true, nil
+	}
+	b := make([]byte, 0, 8*len(recheck)+2)
+	b = append(b, '[')
+	for i, id := range recheck {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendInt(b, id, 10)
+	}
+	b = append(b, ']')
+	var match string
+	if err := s.SQL.QueryRowContext(ctx, `SELECT coalesce(group_concat(id), '') FROM devices
+		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), pattern, string(b)).Scan(&match); err != nil {
+		return false, fmt.Errorf("list devices: search cache: check changed devices: %w", err)
+	}
+	mask := slices.Clone(e.mask)
+	count := e.count
+	for _, id := range recheck {
+		if id <= int64(len(mask)) && mask[id-1] == 1 {
+			mask[id-1] = 0
+			count--
+		}
+	}
+	n, err := setIDs(&mask, match)
+	if err != nil {
+		return false, err
+	}
+	e.mask, e.count = mask, count+n
+	return false, nil
+}
+
+// maskIDs lists the ids set in mask as a JSON array.
+func maskIDs(mask []byte, n int) string {
+	b := make([]byte, 0, 8*n+2)
+	b = append(b, '[')
+	first := true
+	for i := 0; ; {
+		j := bytes.IndexByte(mask[i:], 1)
+		if j < 0 {
+			break
+		}
+		i += j
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = strconv.AppendInt(b, int64(i+1), 10)
+		i++
+	}
+	return string(append(b, ']'))
+}
