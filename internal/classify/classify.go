@@ -101,39 +101,49 @@ func New(oui *OUI, rules *Rules, opt Options) *Classifier {
 }
 
 type devAcc struct {
-	mac      string
-	ips      map[netip.Addr]bool
-	foreign  map[netip.Addr]bool // addresses routed through this MAC
-	evidence map[[2]string]*Evidence
-	order    []*Evidence // evidence in the order it was added
-	routes   int
-	key      netip.Addr // the address an IP-only device is collected under (none for MAC devices)
+	id      int32 // index in the accumulators
+	mac     string
+	ips     map[netip.Addr]bool
+	foreign map[netip.Addr]bool // addresses routed through this MAC
+	routes  int
+	key     netip.Addr // the address an IP-only device is collected under (none for MAC devices)
 }
 
 // Classify builds the devices of in, sorted by MAC then first IP.
-func (c *Classifier) Classify(in Input) []Device { return c.classify(in, false) }
+func (c *Classifier) Classify(in Input) []Device {
+	in.Evidence = slices.Clone(in.Evidence)
+	return c.classify(in)
+}
 
-// ClassifyOwned is Classify for a caller that hands in over: it may
-// modify in.Evidence and keeps the devices' evidence records in its
-// storage while it works, instead of allocating each.
-func (c *Classifier) ClassifyOwned(in Input) []Device { return c.classify(in, true) }
+// ClassifyOwned is Classify for a caller that hands in over: it
+// reorders and overwrites in.Evidence, and the devices' evidence are
+// parts of it (no copy of the records is made).
+func (c *Classifier) ClassifyOwned(in Input) []Device { return c.classify(in) }
 
-func (c *Classifier) classify(in Input, own bool) []Device {
+// classify groups the evidence by device without a map of records per
+// device: each record is given the index of its device's accumulator,
+// the records are sorted (in place) by device, field and value, the
+// records of one field=value merged, and each device's evidence is its
+// run of the sorted records.
+func (c *Classifier) classify(in Input) []Device {
 	byMAC := map[string]*devAcc{}
 	byIP := map[netip.Addr]*devAcc{}
+	var accs []*devAcc
 	get := func(mac string, ip netip.Addr) *devAcc {
 		if mac != "" {
 			d := byMAC[mac]
 			if d == nil {
-				d = &devAcc{mac: mac, ips: map[netip.Addr]bool{}, evidence: map[[2]string]*Evidence{}}
+				d = &devAcc{id: int32(len(accs)), mac: mac, ips: map[netip.Addr]bool{}}
 				byMAC[mac] = d
+				accs = append(accs, d)
 			}
 			return d
 		}
 		d := byIP[ip]
 		if d == nil {
-			d = &devAcc{ips: map[netip.Addr]bool{ip: true}, evidence: map[[2]string]*Evidence{}}
+			d = &devAcc{id: int32(len(accs)), ips: map[netip.Addr]bool{ip: true}}
 			byIP[ip] = d
+			accs = append(accs, d)
 		}
 		return d
 	}
@@ -200,14 +210,42 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 			d.ips[ip] = true
 		}
 	}
-	for i, e := range in.Evidence {
-		if e.MAC != "" && !usableMAC(e.MAC) {
-			e.MAC = ""
+	traffic, arp = nil, nil
+	// The accumulator of each record (-1: none), and the records' fields
+	// by id (a field is one of few names).
+	ev := in.Evidence
+	devOf := make([]int32, len(ev))
+	fieldID := map[string]uint32{}
+	var fields []string
+	fldOf := make([]uint32, len(ev))
+	// The records of one sender mostly come together: its MAC is looked
+	// up once for them.
+	var lastMAC string
+	var lastUsable bool
+	var lastDev *devAcc
+	for i := range ev {
+		e := &ev[i]
+		if e.MAC != "" {
+			if lastDev == nil || e.MAC != lastMAC {
+				lastMAC, lastUsable, lastDev = e.MAC, usableMAC(e.MAC), nil
+				if lastUsable {
+					lastDev = get(e.MAC, netip.Addr{})
+				}
+			}
+			if !lastUsable {
+				e.MAC = ""
+			}
 		}
 		if e.MAC == "" && !e.IP.IsValid() {
+			devOf[i] = -1
 			continue
 		}
-		d := get(e.MAC, e.IP)
+		var d *devAcc
+		if e.MAC != "" {
+			d = lastDev
+		} else {
+			d = get("", e.IP)
+		}
 		if e.MAC != "" && e.IP.IsValid() && d.foreign[e.IP] {
 			d = get("", e.IP) // said by a host behind a gateway, not by the gateway
 		}
@@ -219,26 +257,20 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 				d.ips[ip] = true
 			}
 		}
-		k := [2]string{e.Field, e.Value}
-		if x := d.evidence[k]; x != nil {
-			mergeEvidence(x, &e)
-			continue
+		devOf[i] = d.id
+		id, ok := fieldID[e.Field]
+		if !ok {
+			id = uint32(len(fields))
+			fieldID[e.Field] = id
+			fields = append(fields, e.Field)
 		}
-		var ev *Evidence
-		if own {
-			// The record's own storage: no allocation per record.
-			in.Evidence[i] = e
-			ev = &in.Evidence[i]
-		} else {
-			ev = new(Evidence)
-			*ev = e
-		}
-		d.evidence[k] = ev
-		d.order = append(d.order, ev)
+		fldOf[i] = id
 	}
 	// Merge IP-only devices into the MAC device that owns the address. When
 	// several MACs claimed an address (re-assigned leases, spoofing), the
-	// lowest MAC owns it, so the result does not depend on map order.
+	// lowest MAC owns it, so the result does not depend on map order. The
+	// records of a merged device go to the owner (into is the accumulator
+	// a record of each goes to).
 	owner := map[netip.Addr]*devAcc{}
 	for _, mac := range slices.Sorted(maps.Keys(byMAC)) {
 		d := byMAC[mac]
@@ -248,41 +280,138 @@ func (c *Classifier) classify(in Input, own bool) []Device {
 			}
 		}
 	}
-	// The same field=value seen by several of them (or by the owner)
-	// becomes one record (mergeEvidence: the same whatever the order).
-	var accs []*devAcc
+	into := make([]int32, len(accs))
+	for i := range into {
+		into[i] = int32(i)
+	}
 	for ip, d := range byIP {
 		if o := owner[ip]; o != nil {
-			for _, e := range d.order {
-				k := [2]string{e.Field, e.Value}
-				if x := o.evidence[k]; x != nil {
-					mergeEvidence(x, e)
-				} else {
-					o.evidence[k] = e
-					o.order = append(o.order, e)
-				}
-			}
+			into[d.id] = o.id
+			accs[d.id] = nil // not a device
 			continue
 		}
 		d.key = ip
-		accs = append(accs, d)
 	}
-	for _, d := range byMAC {
-		accs = append(accs, d)
-	}
-	// Each accumulator is dropped once its device is built, so the
-	// evidence is not held twice over a large capture.
 	byMAC, byIP, owner = nil, nil, nil
+	// Sort the records by device, field and value (the input position
+	// last, so the record kept of a merged field=value is the first given).
+	fieldRank, _ := fieldRanks(fields)
+	type sortKey struct {
+		hi    uint64 // device << 32 | field rank
+		value string
+		i     int32
+	}
+	keys := make([]sortKey, 0, len(ev))
+	for i := range ev {
+		if devOf[i] < 0 {
+			continue
+		}
+		keys = append(keys, sortKey{hi: uint64(into[devOf[i]])<<32 | uint64(fieldRank[fldOf[i]]), value: ev[i].Value, i: int32(i)})
+	}
+	devOf, fldOf = nil, nil
+	slices.SortFunc(keys, func(a, b sortKey) int {
+		if a.hi != b.hi {
+			if a.hi < b.hi {
+				return -1
+			}
+			return 1
+		}
+		if c := strings.Compare(a.value, b.value); c != 0 {
+			return c
+		}
+		return int(a.i - b.i)
+	})
+	// Move the records into place in cycles (position j takes the record
+	// at keys[j].i; the skipped ones end up past len(keys)), then merge
+	// each run of one field=value into its first record.
+	perm := make([]int32, len(ev)) // perm[j]: the record that goes to j
+	placed := make([]bool, len(ev))
+	for j := range keys {
+		perm[j] = keys[j].i
+		placed[keys[j].i] = true
+	}
+	j := len(keys)
+	for i := range ev {
+		if !placed[i] {
+			perm[j] = int32(i)
+			j++
+		}
+	}
+	placed = nil
+	permute(ev, perm)
+	perm = nil
+	type run struct{ dev, start, end int32 }
+	var runs []run
+	w := 0
+	for r := 0; r < len(keys); r++ {
+		dev := int32(keys[r].hi >> 32)
+		if r > 0 && keys[r].hi == keys[r-1].hi && keys[r].value == keys[r-1].value {
+			mergeEvidence(&ev[w-1], &ev[r])
+			continue
+		}
+		if len(runs) == 0 || runs[len(runs)-1].dev != dev {
+			runs = append(runs, run{dev: dev, start: int32(w)})
+		}
+		if w != r {
+			ev[w] = ev[r]
+		}
+		w++
+		runs[len(runs)-1].end = int32(w)
+	}
+	keys = nil
+	clear(ev[w:]) // no strings held past the devices' evidence
+	evOf := make([][]Evidence, len(accs))
+	for _, r := range runs {
+		evOf[r.dev] = ev[r.start:r.end:r.end]
+	}
 	out := make([]Device, 0, len(accs))
-	keys := make([]netip.Addr, 0, len(accs))
+	tie := make([]netip.Addr, 0, len(accs))
 	memo := ruleMemo{}
 	classes := classMemo{}
 	for i, d := range accs {
-		out = append(out, c.device(d, memo, classes))
-		keys = append(keys, d.key)
+		if d == nil {
+			continue
+		}
+		out = append(out, c.device(d, evOf[i], memo, classes))
+		tie = append(tie, d.key)
 		accs[i] = nil
 	}
-	return sortDevices(out, keys)
+	return sortDevices(out, tie)
+}
+
+// fieldRanks returns the position of each field in the sorted fields.
+func fieldRanks(fields []string) ([]uint32, []string) {
+	sorted := slices.Clone(fields)
+	slices.Sort(sorted)
+	rank := make([]uint32, len(fields))
+	for i, f := range fields {
+		r, _ := slices.BinarySearch(sorted, f)
+		rank[i] = uint32(r)
+	}
+	return rank, sorted
+}
+
+// permute moves the records of ev so that position j holds the one that
+// was at perm[j] (a permutation of ev's positions), in cycles: no second
+// slice of them. perm is destroyed.
+func permute(ev []Evidence, perm []int32) {
+	for j := range perm {
+		if perm[j] < 0 || int(perm[j]) == j {
+			continue
+		}
+		tmp := ev[j]
+		k := j
+		for {
+			next := int(perm[k])
+			perm[k] = -1
+			if next == j {
+				ev[k] = tmp
+				break
+			}
+			ev[k] = ev[next]
+			k = next
+		}
+	}
 }
 
 // mergeEvidence adds e to x, a record of the same field and value of
@@ -387,32 +516,17 @@ type ruleMemo map[[2]string][]hit
 
 const maxRuleMemo = 1 << 17
 
-func (c *Classifier) device(d *devAcc, memo ruleMemo, classes classMemo) Device {
-	dev := Device{MAC: d.mac}
+func (c *Classifier) device(d *devAcc, evidence []Evidence, memo ruleMemo, classes classMemo) Device {
+	// evidence is sorted by field then value, one record each.
+	dev := Device{MAC: d.mac, Evidence: evidence}
 	// Sized up front (nil when empty, as appending leaves them).
 	if len(d.ips) > 0 {
 		dev.IPs = make([]netip.Addr, 0, len(d.ips))
-	}
-	if len(d.evidence) > 0 {
-		dev.Evidence = make([]Evidence, 0, len(d.evidence))
 	}
 	for ip := range d.ips {
 		dev.IPs = append(dev.IPs, ip)
 	}
 	slices.SortFunc(dev.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
-	for _, e := range d.order {
-		// In the order added: the evidence of a device arrives mostly
-		// sorted (the sensor sorts its observations), which the sort below
-		// then finds cheap.
-		dev.Evidence = append(dev.Evidence, *e)
-	}
-	slices.SortFunc(dev.Evidence, func(a, b Evidence) int {
-		// Short-circuit, not cmp.Or (which evaluates both comparisons).
-		if c := strings.Compare(a.Field, b.Field); c != 0 {
-			return c
-		}
-		return strings.Compare(a.Value, b.Value)
-	})
 	// Pseudo-observations that rules can match on too.
 	facts := make([][2]string, 0, len(dev.Evidence)+2)
 	for _, e := range dev.Evidence {
