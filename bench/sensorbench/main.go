@@ -66,7 +66,7 @@ func simulateCapture(path string, cfg simulate.Config) error {
 }
 
 func main() {
-	mode := flag.String("mode", "sensor", "floor, sensor, scan, report or direct (report as medwarden scan writes it)")
+	mode := flag.String("mode", "sensor", "floor, sensor, scan, report or direct (report as medwarden scan writes it: TakeScan, WriteScan)")
 	cpu := flag.String("cpuprofile", "", "write a CPU profile here")
 	mem := flag.String("memprofile", "", "write a heap profile (taken before the report is built) here")
 	sim := flag.String("simulate", "", "write a simulated capture to this file instead of timing a scan")
@@ -150,19 +150,25 @@ func run(mode, path string) error {
 			}
 		}
 		stage("run")
-		res := s.TakeResultUnordered() // as medwarden scan does
-		stage("take-result")
-		stats = res.Stats
-		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges) + compactLen(res.CompactEdges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
 		if mode == "direct" {
-			// What medwarden scan does since 2912cad: no Report.
+			// What medwarden scan does: no Report (2912cad), no Result (TakeScan).
+			t := s.TakeScan()
+			stage("take-scan")
+			stats = t.Stats
+			counts = map[string]int{"observations": t.Observations(), "edges": compactLen(t.Edges), "bindings": len(t.Bindings), "findings": len(t.Findings)}
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
-			if err := report.WriteScanJSON(io.Discard, res, classify.New(oui, rules, classify.Options{})); err != nil {
+			if err := report.WriteScan(io.Discard, t, classify.New(oui, rules, classify.Options{})); err != nil {
 				return err
 			}
 			stage("write-json")
-		} else if mode != "sensor" {
+			break
+		}
+		res := s.TakeResultUnordered()
+		stage("take-result")
+		stats = res.Stats
+		counts = map[string]int{"observations": len(res.Observations), "edges": len(res.Edges) + compactLen(res.CompactEdges), "hosts": len(res.Hosts), "findings": len(res.Findings)}
+		if mode != "sensor" {
 			oui, _ := classify.DefaultOUI()
 			rules, _ := classify.DefaultRules()
 			rep := report.FromResult(res, classify.New(oui, rules, classify.Options{}))

@@ -104,8 +104,9 @@ func (a *analysisFlags) write(env *Env, s *sensor.Sensor) error {
 	if a.format == "table" {
 		return report.FromResult(s.TakeResultUnordered(), cl).WriteTable(env.Stdout)
 	}
-	// The bytes of FromResult(...).WriteJSON, written without the Report.
-	return report.WriteScanJSON(env.Stdout, s.TakeResultUnordered(), cl)
+	// The bytes of FromResult(...).WriteJSON, written without the Report
+	// (nor the sensor's observation records and host maps).
+	return report.WriteScan(env.Stdout, s.TakeScan(), cl)
 }
 
 func scanVerb() *Verb {

@@ -2,6 +2,7 @@ package sensor
 
 import (
 	"cmp"
+	"net/netip"
 	"slices"
 	"strings"
 )
@@ -20,17 +21,95 @@ func (s *Sensor) TakeResult() *Result {
 }
 
 // TakeResultUnordered is TakeResult for a consumer that orders what it
-// uses itself, such as report.FromResult: the hosts are in no particular
-// order, and the edges are handed over as the aggregator holds them
-// (Result.CompactEdges; Result.Edges is nil), neither sorted nor turned
-// into Edge values. The observations and findings are ordered as Result
-// documents (grouped by device, the observations make classification
-// cheaper than sorting them costs).
+// uses itself, such as report.FromResult: the observations and hosts are
+// in no particular order, and the edges are handed over as the
+// aggregator holds them (Result.CompactEdges; Result.Edges is nil),
+// neither sorted nor turned into Edge values. The findings are ordered
+// as Result documents.
 func (s *Sensor) TakeResultUnordered() *Result {
 	r := s.take(true)
-	sortObservations(r.Observations)
 	sortFindings(r.Findings)
 	return r
+}
+
+// Binding is one MAC/IP binding of a ScanTake: what a Host holds for one
+// of its addresses.
+type Binding struct {
+	MAC string // "" for raw-IP captures
+	IP  netip.Addr
+	How uint8 // Bind* bits
+}
+
+// ScanTake is what TakeScan hands a one-shot scan: a Result without its
+// records built. The observations stay in the sensor's table until
+// EachObservation hands them over, the hosts are a flat list of
+// bindings (no map per MAC), the edges compact (see TakeResultUnordered).
+type ScanTake struct {
+	Stats    Stats
+	Findings []FindingRecord // ordered as Result documents
+	Edges    *CompactEdges
+	Bindings []Binding // in no particular order
+	obs      *obsTable
+}
+
+// TakeScan is TakeResultUnordered for a consumer that reads the
+// observations once, in no particular order (EachObservation), and the
+// bindings as a list: the sensor is emptied as TakeResult empties it.
+func (s *Sensor) TakeScan() *ScanTake {
+	s.Flush()
+	t := &ScanTake{Stats: s.Stats(), obs: s.obs}
+	s.flows = newFlowTable(s.cfg.MaxFlows) // as take
+	s.obs = nil
+	t.Edges = &CompactEdges{a: s.edges, t: s.edges.total}
+	s.edges.total = nil
+	t.Findings = make([]FindingRecord, 0, len(s.findings))
+	for _, f := range s.findings {
+		t.Findings = append(t.Findings, *f)
+	}
+	s.findings = nil
+	sortFindings(t.Findings)
+	t.Bindings = make([]Binding, 0, len(s.hosts.entries)+len(s.ipHosts))
+	for i := range s.hosts.entries {
+		e := &s.hosts.entries[i]
+		t.Bindings = append(t.Bindings, Binding{MAC: s.macString(e.k.mac), IP: keyAddr(e.k.ip, e.k.v6), How: e.how})
+	}
+	for ip, how := range s.ipHosts {
+		t.Bindings = append(t.Bindings, Binding{IP: ip, How: how})
+	}
+	s.hosts, s.ipHosts, s.macStr = nil, nil, nil
+	stats := s.stats
+	fresh := New(s.cfg)
+	fresh.stats = stats
+	*s = *fresh
+	return t
+}
+
+// Observations is the number of observation records EachObservation
+// hands over.
+func (t *ScanTake) Observations() int {
+	if t.obs == nil {
+		return 0
+	}
+	return t.obs.len()
+}
+
+// EachObservation calls f with each observation record (o is reused),
+// in no particular order, dropping the records as it goes: it hands
+// them over once.
+func (t *ScanTake) EachObservation(f func(o *ObservationRecord)) {
+	if t.obs == nil {
+		return
+	}
+	var o ObservationRecord
+	for i := range t.obs.len() {
+		e := t.obs.at(i)
+		o = e.k.record(&e.v)
+		f(&o)
+		if i&(obsChunk-1) == obsChunk-1 {
+			t.obs.chunks[i>>obsChunkBits] = nil // handed over
+		}
+	}
+	t.obs = nil
 }
 
 // take moves the collected state into a Result in no particular order

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/bits"
 	"net/netip"
 	"strings"
 
@@ -26,7 +27,56 @@ func WriteScanJSON(w io.Writer, res *sensor.Result, c *classify.Classifier) erro
 	res.Observations = nil
 	devs := c.ClassifyOwned(in)
 	in = classify.Input{}
+	return writeScan(w, devs, res)
+}
 
+// WriteScan writes the JSON report of what Sensor.TakeScan handed over:
+// the bytes WriteScanJSON writes for Sensor.TakeResultUnordered, without
+// the observation records or the hosts' maps (the classification input
+// is made from the sensor's table and binding list). t is emptied.
+func WriteScan(w io.Writer, t *sensor.ScanTake, c *classify.Classifier) error {
+	var in classify.Input
+	in.Bindings = takeBindings(t.Bindings)
+	t.Bindings = nil
+	if n := t.Observations(); n > 0 {
+		in.Evidence = make([]classify.Evidence, 0, n)
+		t.EachObservation(func(o *sensor.ObservationRecord) {
+			in.Evidence = append(in.Evidence, classify.Evidence{MAC: o.MAC, IP: o.IP, Protocol: o.Protocol, Field: o.Field,
+				Value: o.Value, FirstSeen: o.FirstSeen, LastSeen: o.LastSeen, Count: o.Count})
+		})
+	}
+	devs := c.ClassifyOwned(in)
+	in = classify.Input{}
+	res := &sensor.Result{Findings: t.Findings, CompactEdges: t.Edges, Stats: t.Stats}
+	t.Findings, t.Edges = nil, nil
+	return writeScan(w, devs, res)
+}
+
+// takeBindings is unsortedBindings of a ScanTake's bindings.
+func takeBindings(bs []sensor.Binding) []classify.Binding {
+	n := 0
+	for _, b := range bs {
+		n += bits.OnesCount8(b.How & (sensor.BindTraffic | sensor.BindARP))
+	}
+	if n == 0 {
+		return nil
+	}
+	out := make([]classify.Binding, 0, n)
+	for _, b := range bs {
+		if b.How&sensor.BindTraffic != 0 {
+			out = append(out, classify.Binding{MAC: b.MAC, IP: b.IP})
+		}
+		if b.How&sensor.BindARP != 0 {
+			out = append(out, classify.Binding{MAC: b.MAC, IP: b.IP, ARP: true})
+		}
+	}
+	return out
+}
+
+// writeScan writes the report of the classified devs and of res's edges,
+// findings and stats (its observations and hosts are not read), emptying
+// res's edges.
+func writeScan(w io.Writer, devs []classify.Device, res *sensor.Result) error {
 	macDev := make(map[string]bool, len(devs))
 	ipOwner := make(map[netip.Addr]string, len(devs))
 	for _, d := range devs {

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -60,6 +61,45 @@ func TestWriteScanJSONIsFromResult(t *testing.T) {
 				if res.Observations != nil || res.Edges != nil || res.CompactEdges != nil || res.Hosts != nil {
 					t.Error("WriteScanJSON did not release the result's observations, edges and hosts")
 				}
+			}
+		})
+	}
+}
+
+// TestWriteScanIsFromResult: what medwarden scan writes (TakeScan, then
+// WriteScan: classification input made from the sensor's observation
+// table and binding list) is the bytes of Flush + Result + FromResult +
+// WriteJSON, on every capture of the sensor's test data and, when
+// MEDWARDEN_TESTDATA_EXTRA is set, of the shared corpus; the take is
+// emptied.
+func TestWriteScanIsFromResult(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/*.*cap*")
+	if dir := os.Getenv("MEDWARDEN_TESTDATA_EXTRA"); dir != "" {
+		more, _ := filepath.Glob(filepath.Join(dir, "pcap", "*", "*.*cap*"))
+		files = append(files, more...)
+	}
+	if len(files) == 0 {
+		t.Fatal("no captures in ../testdata")
+	}
+	c := defaultClassifier(t)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			var want, got bytes.Buffer
+			s := runCapture(t, f)
+			s.Flush()
+			if err := FromResult(s.Result(), c).WriteJSON(&want); err != nil {
+				t.Fatal(err)
+			}
+			take := runCapture(t, f).TakeScan()
+			if err := WriteScan(&got, take, c); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want.Bytes()) {
+				t.Errorf("WriteScan differs from FromResult().WriteJSON:\n got %d bytes\nwant %d bytes\n%s",
+					got.Len(), want.Len(), firstDiff(got.Bytes(), want.Bytes()))
+			}
+			if take.Observations() != 0 || take.Bindings != nil || take.Edges != nil || take.Findings != nil {
+				t.Error("WriteScan did not release the take's observations, bindings, edges and findings")
 			}
 		})
 	}
