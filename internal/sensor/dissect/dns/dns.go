@@ -308,25 +308,38 @@ func readName(p []byte, off int, buf []byte) (string, int, error) {
 	}
 }
 
-// clean makes a name printable and bounded.
+// clean makes a name printable and bounded: invalid UTF-8 and control
+// characters (below 0x20, and 0x7f) dropped, then cut to maxValue bytes
+// at a rune boundary. One pass over the name (it was strings.ToValidUTF8,
+// strings.Map and a trim; FuzzClean checks it against them).
 func clean(s string) string {
 	if len(s) <= maxValue && printableASCII(s) {
 		return s // the usual name: nothing to clean
 	}
-	s = strings.ToValidUTF8(s, "")
-	s = strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return -1
+	b := make([]byte, 0, min(len(s), maxValue))
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			i++
+			if c < 0x20 || c == 0x7f {
+				continue
+			}
+			if len(b) == maxValue {
+				break
+			}
+			b = append(b, c)
+			continue
 		}
-		return r
-	}, s)
-	if len(s) > maxValue {
-		s = s[:maxValue]
-		for len(s) > 0 && !utf8.ValidString(s) {
-			s = s[:len(s)-1]
+		r, w := utf8.DecodeRuneInString(s[i:])
+		i += w
+		if r == utf8.RuneError && w == 1 {
+			continue // an invalid byte
 		}
+		if len(b)+w > maxValue {
+			break // the cut: no part of this rune, nothing after it
+		}
+		b = append(b, s[i-w:i]...)
 	}
-	return s
+	return string(b)
 }
 
 // printableASCII reports whether s holds only bytes 0x20 to 0x7e (which
