@@ -160,9 +160,23 @@ func (e *emitter) observe(field, value string) {
 // itself is never stored; defaults from a public list are named.
 func (e *emitter) community(c string, v byte, tag byte) {
 	agent, peer := e.f.Sender(e.agent), e.f.Sender(1-e.agent)
-	sev, what := "medium", fmt.Sprintf("a non-default community string (%d characters)", utf8.RuneCountInString(c))
-	if defaultCommunities[strings.ToLower(c)] {
-		sev, what = "high", fmt.Sprintf("default community '%s'", strings.ToLower(c))
+	sev, detail := communityDetail(c, v, tag)
+	e.out.Report(dissect.Finding{
+		Time: e.t, Protocol: Name, Kind: "snmp-community", Severity: sev,
+		Detail: detail,
+		MAC:    agent.MAC, IP: agent.Addr.Addr(), Peer: peer.Addr,
+	})
+}
+
+// communityDetail is the severity and text of a community finding, built
+// by concatenation (it was two fmt.Sprintf per datagram; the test keeps
+// them and compares).
+func communityDetail(c string, v byte, tag byte) (sev, detail string) {
+	var what string
+	if lc := strings.ToLower(c); defaultCommunities[lc] {
+		sev, what = "high", "default community '"+lc+"'"
+	} else {
+		sev, what = "medium", "a non-default community string ("+strconv.Itoa(utf8.RuneCountInString(c))+" characters)"
 	}
 	access := " sent in clear"
 	switch tag {
@@ -171,11 +185,7 @@ func (e *emitter) community(c string, v byte, tag byte) {
 	case pduResponse:
 		access = " accepted by the agent (response in clear)"
 	}
-	e.out.Report(dissect.Finding{
-		Time: e.t, Protocol: Name, Kind: "snmp-community", Severity: sev,
-		Detail: fmt.Sprintf("SNMPv%s %s%s", versionName(v), what, access),
-		MAC:    agent.MAC, IP: agent.Addr.Addr(), Peer: peer.Addr,
-	})
+	return sev, "SNMPv" + versionName(v) + " " + what + access
 }
 
 // pdu reads the variable bindings of a PDU and reports the system group
