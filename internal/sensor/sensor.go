@@ -15,6 +15,7 @@ import (
 	"io"
 	"math"
 	"net/netip"
+	"strings"
 	"time"
 	"unique"
 	"unsafe"
@@ -994,14 +995,17 @@ func (c *internCache) text(v string) string {
 	if s, ok := c.byText[v]; ok {
 		return s
 	}
-	s := unique.Make(v).Value()
 	if c.byText == nil {
 		c.byText = make(map[string]string)
 	}
 	if len(c.byText) < maxInternText {
+		// byText is the canonical copy: unique.Make's (a weak pointer
+		// and its cleanup per string) is needed only beyond the bound.
+		s := strings.Clone(v)
 		c.byText[s] = s
+		return s
 	}
-	return s
+	return unique.Make(v).Value()
 }
 
 func (c *internCache) intern(v string) string {
