@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math/bits"
 	"math/rand/v2"
@@ -295,12 +296,22 @@ func (t *flowTable) unlink(f *flow) {
 }
 
 // makeKey builds the direction-independent key and reports whether the
-// packet's source is endpoint a.
+// packet's source is endpoint a: the one that sorts first by
+// netip.Addr.Compare, then by port. The order is computed on the 16-byte
+// forms the key stores (two big-endian words, after the bit length), which
+// is Compare's order for addresses without zones, and decoded packets
+// have none (FuzzMakeKey checks it against Compare).
 func makeKey(src, dst netip.Addr, sport, dport uint16, proto uint8) (flowKey, bool) {
-	c := src.Compare(dst)
+	a, b := src.As16(), dst.As16()
+	c := cmp.Compare(src.BitLen(), dst.BitLen())
+	if c == 0 {
+		if c = cmp.Compare(binary.BigEndian.Uint64(a[:8]), binary.BigEndian.Uint64(b[:8])); c == 0 {
+			c = cmp.Compare(binary.BigEndian.Uint64(a[8:]), binary.BigEndian.Uint64(b[8:]))
+		}
+	}
 	v6 := src.Is6()
 	if c < 0 || (c == 0 && sport <= dport) {
-		return flowKey{a: src.As16(), b: dst.As16(), pa: sport, pb: dport, proto: proto, v6: v6}, true
+		return flowKey{a: a, b: b, pa: sport, pb: dport, proto: proto, v6: v6}, true
 	}
-	return flowKey{a: dst.As16(), b: src.As16(), pa: dport, pb: sport, proto: proto, v6: v6}, false
+	return flowKey{a: b, b: a, pa: dport, pb: sport, proto: proto, v6: v6}, false
 }

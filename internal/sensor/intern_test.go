@@ -38,3 +38,37 @@ func TestInternText(t *testing.T) {
 		t.Fatal("empty text")
 	}
 }
+
+// TestMACString: macString gives formatMAC's text for every MAC, through
+// the direct-mapped cache and the map, with MACs that share cache slots
+// (a slot holds the last one), and one copy per MAC while the map has
+// room.
+func TestMACString(t *testing.T) {
+	s := New(Config{})
+	macs := make([][6]byte, 0, 5000)
+	for i := range 5000 {
+		macs = append(macs, [6]byte{0, 0x1b, byte(i >> 16), byte(i >> 8), byte(i), byte(i * 7)})
+	}
+	first := map[[6]byte]string{}
+	for round := range 3 {
+		for _, m := range macs {
+			got := s.macString(m)
+			if want := formatMAC(m); got != want {
+				t.Fatalf("round %d: macString(%x) = %q, want %q", round, m, got, want)
+			}
+			if f, ok := first[m]; ok && unsafe.StringData(f) != unsafe.StringData(got) {
+				t.Fatalf("round %d: %x: two copies of its text", round, m)
+			}
+			first[m] = got
+		}
+	}
+	hits := 0
+	for i := range s.macCache {
+		if s.macCache[i].ok {
+			hits++
+		}
+	}
+	if hits < len(s.macCache)/2 {
+		t.Errorf("only %d of %d cache slots used: the index spreads MACs badly", hits, len(s.macCache))
+	}
+}

@@ -208,7 +208,8 @@ type Sensor struct {
 	hinted   map[uint16]bool
 	// macStr caches the text form of MACs: flows, edges and observations
 	// of a device then share one string instead of one each.
-	macStr map[[6]byte]string
+	macStr   map[[6]byte]string
+	macCache [1 << macCacheBits]macCacheEntry
 	// udpAll (tcpAll) index + 1 of each UDP (TCP) dissector: flow.dis,
 	// flowApp.sd.
 	udpIndex map[dissect.PacketDissector]uint8
@@ -953,16 +954,33 @@ const hexDigits = "0123456789abcdef"
 // maxMACStrings bounds the MAC text cache (about 40 bytes an entry).
 const maxMACStrings = 1 << 20
 
-// macString is formatMAC through the sensor's cache.
+// macString is formatMAC through the sensor's caches: a small
+// direct-mapped one (a multiply and a compare; every UDP datagram needs
+// both MACs of its flow) in front of macStr.
 func (s *Sensor) macString(m [6]byte) string {
-	if v, ok := s.macStr[m]; ok {
-		return v
+	k := uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+	e := &s.macCache[(k*0x9e3779b97f4a7c15)>>(64-macCacheBits)]
+	if e.ok && e.mac == m {
+		return e.s
 	}
-	v := formatMAC(m)
-	if len(s.macStr) < maxMACStrings {
-		s.macStr[m] = v
+	v, ok := s.macStr[m]
+	if !ok {
+		v = formatMAC(m)
+		if len(s.macStr) < maxMACStrings {
+			s.macStr[m] = v
+		}
 	}
+	e.s, e.mac, e.ok = v, m, true
 	return v
+}
+
+// macCacheBits sizes Sensor.macCache: 1,024 entries (24 KB).
+const macCacheBits = 10
+
+type macCacheEntry struct {
+	s   string
+	mac [6]byte
+	ok  bool
 }
 
 // internCache returns canonical copies of strings (see package unique): a
