@@ -64,7 +64,7 @@ func TestMACString(t *testing.T) {
 	}
 	hits := 0
 	for i := range s.macCache {
-		if s.macCache[i].ok {
+		if s.macCache[i].id != 0 {
 			hits++
 		}
 	}

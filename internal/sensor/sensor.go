@@ -208,7 +208,8 @@ type Sensor struct {
 	hinted   map[uint16]bool
 	// macStr caches the text form of MACs: flows, edges and observations
 	// of a device then share one string instead of one each.
-	macStr   map[[6]byte]string
+	macStr   map[[6]byte]uint32 // index in macTexts + 1
+	macTexts []string
 	macCache [1 << macCacheBits]macCacheEntry
 	// udpAll (tcpAll) index + 1 of each UDP (TCP) dissector: flow.dis,
 	// flowApp.sd.
@@ -244,7 +245,7 @@ func New(cfg Config) *Sensor {
 		udpPorts: map[uint16][]dissect.PacketDissector{},
 		tcpPorts: map[uint16][]dissect.StreamDissector{},
 		hinted:   map[uint16]bool{},
-		macStr:   map[[6]byte]string{},
+		macStr:   map[[6]byte]uint32{},
 		udpIndex: map[dissect.PacketDissector]uint8{},
 		tcpIndex: map[dissect.StreamDissector]uint8{},
 		interned: &internCache{},
@@ -956,31 +957,35 @@ const maxMACStrings = 1 << 20
 
 // macString is formatMAC through the sensor's caches: a small
 // direct-mapped one (a multiply and a compare; every UDP datagram needs
-// both MACs of its flow) in front of macStr.
+// both MACs of its flow) in front of the macStr map. Both hold indexes
+// into macTexts, not strings: filling a slot writes no pointer (a write
+// barrier while the collector runs).
 func (s *Sensor) macString(m [6]byte) string {
 	k := uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
 	e := &s.macCache[(k*0x9e3779b97f4a7c15)>>(64-macCacheBits)]
-	if e.ok && e.mac == m {
-		return e.s
+	if e.id != 0 && e.mac == m {
+		return s.macTexts[e.id-1]
 	}
-	v, ok := s.macStr[m]
+	id, ok := s.macStr[m]
 	if !ok {
-		v = formatMAC(m)
-		if len(s.macStr) < maxMACStrings {
-			s.macStr[m] = v
+		v := formatMAC(m)
+		if len(s.macTexts) >= maxMACStrings {
+			return v
 		}
+		s.macTexts = append(s.macTexts, v)
+		id = uint32(len(s.macTexts))
+		s.macStr[m] = id
 	}
-	e.s, e.mac, e.ok = v, m, true
-	return v
+	e.mac, e.id = m, id
+	return s.macTexts[id-1]
 }
 
-// macCacheBits sizes Sensor.macCache: 1,024 entries (24 KB).
+// macCacheBits sizes Sensor.macCache: 1,024 entries (12 KB).
 const macCacheBits = 10
 
 type macCacheEntry struct {
-	s   string
 	mac [6]byte
-	ok  bool
+	id  uint32 // index in macTexts + 1; 0: empty
 }
 
 // internCache returns canonical copies of strings (see package unique): a
