@@ -14,6 +14,11 @@ package sqldb
 //     migration logs a warning and search runs unindexed, with the same
 //     results).
 //
+// On SQLite a search is first asked of the search cache (search_cache.go:
+// the exact set of matching devices per text, kept current), and takes
+// the index paths below only when the cache does not serve the store
+// (device ids beyond searchCacheMaxID) or is off (tests).
+//
 // The index only narrows the candidates: a device is returned when one of
 // the columns matches the search text as a case-insensitive substring
 // (LIKE/ILIKE), exactly as without the index, so both drivers and both

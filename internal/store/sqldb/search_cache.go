@@ -18,6 +18,10 @@ package sqldb
 //
 // How it stays exact. Before each use an entry catches up:
 //
+//   - First, PRAGMA data_version on a connection of the cache's own that
+//     never writes: it changes when any connection of any process commits.
+//     Unchanged since the entry's last catch-up (read before it), nothing
+//     was committed since, and only the ids queued below are checked.
 //   - Writes by any process (serve's API writes, a CLI import while serve
 //     runs): SQLite serialises writers and every device write stamps
 //     updated_at (store.Now) while it holds the write lock (devices_bulk.go,
@@ -35,7 +39,8 @@ package sqldb
 //     (searchWritten) and checked again at its next use, whatever their
 //     stamp (a clock that did not advance between two writes of a device
 //     gives both the same stamp).
-//   - A bulk import through this DB empties the cache (searchReset); one
+//   - A bulk import through this DB has every entry built again at its
+//     next use (searchReset); one
 //     by another process shows up as more changed devices than
 //     searchRebuildShare of the set, and the entry is built again.
 //   - Deleted devices are left in the set: every page reads only ids that
@@ -56,7 +61,9 @@ package sqldb
 // searchPendingMax: beyond, the entry is rebuilt). A store whose highest
 // device id exceeds searchCacheMaxID is not cached (searches take the
 // index paths of search.go). A set being replaced stays alive while a
-// query still uses it (copy on write: up to twice an entry's size).
+// query still uses it (copy on write: up to twice an entry's size). The
+// cache holds one connection of the pool (PRAGMA data_version) from its
+// first use until the DB is closed.
 
 import (
 	"bytes"
@@ -191,9 +198,6 @@ func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, 
 		e.built = false // built again at the next use
 		return nil, 0, false, err
 	}
-	if !e.built { // ids beyond searchCacheMaxID: not cached
-		return nil, 0, false, nil
-	}
 	c.mu.Lock()
 	if !e.dropped {
 		c.bytes += len(e.mask) - e.size
@@ -201,6 +205,9 @@ func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, 
 	}
 	c.evictLocked(e)
 	c.mu.Unlock()
+	if !e.built { // ids beyond searchCacheMaxID: not cached
+		return nil, 0, false, nil
+	}
 	return e.mask, e.count, true, nil
 }
 
