@@ -88,16 +88,17 @@ type Service struct {
 	mu  sync.Mutex
 	eng *assess.Engine
 	// change marks for Run's watcher
-	digests  map[string]string // advisory id → sha256 the engine holds
-	feedMark time.Time         // newest KEV/EPSS import the engine holds
-	csafMark time.Time         // newest CSAF import the engine holds
-	vulnMark time.Time         // newest OSV, NVD or CSAF import the SBOM matches hold
-	sbomMark string            // the store's SBOM mark the engine holds
-	devMark  time.Time         // devices updated before it are in the engine
-	devSince time.Time         // SQLite: pollDevices lists the devices stamped since (zero: devMark - updateOverlap)
-	day      string            // the engine's day (YYYY-MM-DD)
-	lastSnap time.Time
-	dirty    bool // changes since the last snapshot
+	digests    map[string]string // advisory id → sha256 the engine holds
+	feedMark   time.Time         // newest KEV/EPSS import the engine holds
+	csafMark   time.Time         // newest CSAF import the engine holds
+	vulnMark   time.Time         // newest OSV, NVD or CSAF import the SBOM matches hold
+	sbomMark   string            // the store's SBOM mark the engine holds
+	devMark    time.Time         // devices updated before it are in the engine
+	devSince   time.Time         // SQLite: pollDevices lists the devices stamped since (zero: devMark - updateOverlap)
+	day        string            // the engine's day (YYYY-MM-DD)
+	lastSnap   time.Time
+	dirty      bool      // changes since the last snapshot
+	lastIDScan time.Time // pollDevices' last deletion scan
 }
 
 // New returns a service over st. Nothing is loaded until the first
