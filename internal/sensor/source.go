@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
@@ -48,11 +47,6 @@ const readBufferSize = 256 << 10
 // timestamps, pcapng (several interfaces with different link types are
 // allowed), and gzip-compressed files of either. name is used in errors.
 func OpenCapture(r io.Reader, name string) (Source, error) {
-	if f, ok := r.(*os.File); ok {
-		if src, err := openMapped(f, name); src != nil || err != nil {
-			return src, err
-		}
-	}
 	br := bufio.NewReaderSize(r, readBufferSize)
 	magic, err := br.Peek(4)
 	if err != nil {
@@ -104,13 +98,7 @@ func OpenCapture(r io.Reader, name string) (Source, error) {
 // ends cleanly or right after a record header, io.ErrUnexpectedEOF for one
 // cut inside a record.
 type pcapSource struct {
-	br *bufio.Reader
-	// A classic pcap file mapped into memory (see openMapped) is read
-	// from m at pos instead of from br; big is its byte order. The
-	// mapping is released at the end.
-	m        *mapping
-	pos      int
-	big      bool
+	br       *bufio.Reader
 	lt       layers.LinkType
 	snaplen  uint32
 	order    binary.ByteOrder
@@ -123,9 +111,6 @@ type pcapSource struct {
 const maxEagerRecord = 262144
 
 func (s *pcapSource) Next() (Frame, error) {
-	if s.m != nil {
-		return s.nextMapped()
-	}
 	hdr, err := s.br.Peek(16)
 	if len(hdr) < 16 {
 		s.br.Discard(len(hdr))
@@ -160,63 +145,6 @@ func (s *pcapSource) Next() (Frame, error) {
 		return Frame{}, err
 	}
 	return Frame{Data: data, Time: t, Length: origLen, LinkType: s.lt}, nil
-}
-
-// nextMapped is Next on a mapped file: the same records, times, checks
-// and errors, each frame's data a slice of the mapping. The position is
-// an offset (no pointer written per record) and the byte order a bool
-// (no interface calls).
-func (s *pcapSource) nextMapped() (Frame, error) {
-	data, pos := s.m.data, s.pos
-	b := data[pos:]
-	if len(b) < 16 {
-		s.end()
-		if len(b) > 0 {
-			return Frame{}, io.ErrUnexpectedEOF
-		}
-		return Frame{}, io.EOF
-	}
-	var sec, frac uint32
-	var capLen, origLen int
-	if s.big {
-		sec, frac = binary.BigEndian.Uint32(b[0:4]), binary.BigEndian.Uint32(b[4:8])
-		capLen, origLen = int(binary.BigEndian.Uint32(b[8:12])), int(binary.BigEndian.Uint32(b[12:16]))
-	} else {
-		sec, frac = binary.LittleEndian.Uint32(b[0:4]), binary.LittleEndian.Uint32(b[4:8])
-		capLen, origLen = int(binary.LittleEndian.Uint32(b[8:12])), int(binary.LittleEndian.Uint32(b[12:16]))
-	}
-	pos += 16
-	s.pos = pos
-	if capLen > max(int(s.snaplen), maxEagerRecord) {
-		s.end()
-		return Frame{}, fmt.Errorf("capture length exceeds snap length: %d > %d", capLen, s.snaplen)
-	}
-	if capLen > origLen {
-		s.end()
-		return Frame{}, fmt.Errorf("capture length exceeds original packet length: %d > %d", capLen, origLen)
-	}
-	t := time.Unix(int64(sec), int64(frac*s.nsFactor)).UTC()
-	if len(data)-pos < capLen {
-		s.end()
-		if len(data) > pos {
-			return Frame{}, io.ErrUnexpectedEOF
-		}
-		return Frame{}, io.EOF
-	}
-	s.pos = pos + capLen
-	if pos >= s.m.next {
-		s.m.consumed(pos)
-	}
-	return Frame{Data: data[pos : pos+capLen : pos+capLen], Time: t, Length: origLen, LinkType: s.lt}, nil
-}
-
-// end releases the mapping at the end of the capture or at the first
-// error (after which Next returns io.EOF).
-func (s *pcapSource) end() {
-	s.pos = 0
-	if s.m != nil {
-		s.m.release()
-	}
 }
 
 // readRecord reads a record longer than the read buffer, growing the

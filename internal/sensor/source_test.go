@@ -23,12 +23,19 @@ func pcapRecords(t testing.TB, data []byte) (got, want string, ok bool) {
 	if _, isPcap := src.(*pcapSource); !isPcap {
 		return "", "", false
 	}
-	var w strings.Builder
-	g := describeFrames(src)
+	var g, w strings.Builder
+	for i := 0; i < 1<<16; i++ {
+		fr, err := src.Next()
+		if err != nil {
+			fmt.Fprintf(&g, "end: %v\n", err)
+			break
+		}
+		fmt.Fprintf(&g, "%d %v %d %d %x\n", i, fr.Time, fr.Length, fr.LinkType, fr.Data)
+	}
 	br := bytes.NewReader(data)
 	if data[0] == 0x1f {
 		// OpenCapture un-gzips; give pcapgo the same bytes.
-		return g, "", false
+		return g.String(), "", false
 	}
 	pr, err := pcapgo.NewReader(br)
 	if err != nil {
@@ -42,22 +49,7 @@ func pcapRecords(t testing.TB, data []byte) (got, want string, ok bool) {
 		}
 		fmt.Fprintf(&w, "%d %v %d %d %x\n", i, ci.Timestamp, ci.Length, pr.LinkType(), d)
 	}
-	return g, w.String(), true
-}
-
-// describeFrames reads src to its end (or 65,536 frames) and describes
-// every frame and the error that ended the run.
-func describeFrames(src Source) string {
-	var g strings.Builder
-	for i := 0; i < 1<<16; i++ {
-		fr, err := src.Next()
-		if err != nil {
-			fmt.Fprintf(&g, "end: %v\n", err)
-			break
-		}
-		fmt.Fprintf(&g, "%d %v %d %d %x\n", i, fr.Time, fr.Length, fr.LinkType, fr.Data)
-	}
-	return g.String()
+	return g.String(), w.String(), true
 }
 
 // pcapFile builds a classic pcap: magic, snap length, and records of
