@@ -399,12 +399,12 @@ var searchFewLimit = 2000
 // sorted and the page's rows are read afterwards: sorting or copying whole
 // rows cost several times more.
 func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any) error {
-	mask, count, ok, err := s.searchSet(ctx, c.text, c.pattern) // search_cache.go
+	set, ok, err := s.searchSet(ctx, c.text, c.pattern) // search_cache.go
 	if err != nil {
 		return err
 	}
 	if ok {
-		return s.searchPageExact(ctx, page, c, where, pos, limit, args, mask, count)
+		return s.searchPageExact(ctx, page, c, where, pos, limit, args, set)
 	}
 	few, budget, short := false, searchWalkBudget, 0
 	if c.ftsQuery != "" {
@@ -513,29 +513,77 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 // devices, so the walk is cheaper once 10*count^2 > limit*len(mask)
 // (about 700 matches at 100,000 devices: "ventilator", 1,706 matches,
 // 3.4-5.3 CPU-ms by id, about 1 by the walk) and below searchFewLimit.
-// The walk is not bounded, as the candidate-probe walk before it was not:
-// matches that all sort late walk most of the index.
-func (s *DB) searchPageExact(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any, mask []byte, count int) error {
-	rest := make([]string, 0, len(where)+1)
+// The walk is not bounded, as the candidate-probe walk before it was not,
+// but a first page starts at the set's first device in the sort order
+// once a first page without other conditions has found it (searchStart):
+// matches that all sort late ("ventilator" or "philips" sorted by vendor)
+// walked most of the index before it.
+func (s *DB) searchPageExact(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any, set searchSetView) error {
+	rest := make([]string, 0, len(where)+2)
 	args = slices.Clone(args)
-	sel := "SELECT id FROM devices"
-	if count < searchFewLimit && 10*count*count < limit*len(mask) {
+	arg := func(v any) string {
+		args = append(args, v)
+		return fmt.Sprintf("$%d", len(args))
+	}
+	if set.count < searchFewLimit && 10*set.count*set.count < limit*len(set.mask) {
 		// One rowid lookup per match; CROSS JOIN fixes the join order.
-		args = append(args, maskIDs(mask, count))
-		sel = fmt.Sprintf("SELECT id FROM (SELECT value AS sid FROM json_each($%d)) AS m CROSS JOIN devices ON devices.id = m.sid", len(args))
-	} else {
-		// First: SQLite tests the conditions in this order.
-		args = append(args, mask)
-		rest = append(rest, fmt.Sprintf("substr($%d, id, 1) = x'01'", len(args)))
+		sel := "SELECT id FROM (SELECT value AS sid FROM json_each(" + arg(maskIDs(set.mask, set.count)) + ")) AS m CROSS JOIN devices ON devices.id = m.sid"
+		for _, w := range where {
+			if w != c.exact {
+				rest = append(rest, w)
+			}
+		}
+		ids, err := s.searchIDs(ctx, sel, rest, pos.order, limit, args)
+		if err != nil {
+			return err
+		}
+		return s.fillPage(ctx, page, ids)
+	}
+	// First: SQLite tests the conditions in this order.
+	rest = append(rest, "substr("+arg(set.mask)+", id, 1) = x'01'")
+	// A first page starts at the set's first device in this order when it
+	// is known (searchStart): the walk skips the devices before it.
+	learn := !pos.after
+	if !pos.after {
+		if st, ok := set.start(pos.order); ok {
+			op := ">="
+			if pos.desc {
+				op = "<="
+			}
+			rest = append(rest, s.keyCond(pos.expr, op, st.key, st.id, arg))
+			learn = false
+		}
 	}
 	for _, w := range where {
 		if w != c.exact {
 			rest = append(rest, w)
+			learn = false // the first device found need not be the set's first
 		}
 	}
-	ids, err := s.searchIDs(ctx, sel, rest, pos.order, limit, args)
+	key := "id"
+	if pos.expr != "" {
+		key = pos.expr
+	}
+	rows, err := s.queryCached(ctx, "SELECT id, "+key+" FROM devices WHERE "+strings.Join(rest, " AND ")+pos.order+" LIMIT "+fmt.Sprint(limit), args)
 	if err != nil {
-		return err
+		return fmt.Errorf("list devices: %w", err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		var k any
+		if err := rows.Scan(&id, &k); err != nil {
+			rows.Close()
+			return fmt.Errorf("list devices: %w", err)
+		}
+		if learn && len(ids) == 0 {
+			set.learn(pos.order, searchStart{key: k, id: id})
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list devices: %w", err)
 	}
 	return s.fillPage(ctx, page, ids)
 }

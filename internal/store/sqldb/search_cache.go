@@ -123,6 +123,10 @@ type searchEntry struct {
 	overflow bool               // pending overflowed (or a reset): build again
 	dropped  bool               // evicted: not counted, not queued on
 
+	startMu sync.Mutex
+	gen     uint64                 // changes whenever a device may have joined the set or moved in a sort order
+	starts  map[string]searchStart // sort order -> the set's first device in it (valid for gen)
+
 	mu     sync.Mutex // serialises build and catch-up
 	built  bool
 	ver    int64  // data_version read before the last probe
@@ -130,6 +134,57 @@ type searchEntry struct {
 	count  int    // bytes of mask set to 1
 	newest string // newest updated_at seen
 	seen   map[int64]string
+}
+
+// searchStart is a sort position (sort key, id): no device of the set
+// sorts before it.
+type searchStart struct {
+	key any
+	id  int64
+}
+
+// searchSetView is what a search uses of an entry: its set as of the
+// catch-up, and the entry's first positions as of that state (gen).
+type searchSetView struct {
+	mask  []byte
+	count int
+	e     *searchEntry
+	gen   uint64
+}
+
+// start returns the set's first position in sort order, when known.
+func (v searchSetView) start(order string) (searchStart, bool) {
+	v.e.startMu.Lock()
+	defer v.e.startMu.Unlock()
+	st, ok := v.e.starts[order]
+	return st, ok && v.e.gen == v.gen
+}
+
+// learn records st, the first device of a page walked over the whole set
+// from the start of order with no other condition, as the set's first
+// position in order, unless the set may have gained a device or a device
+// moved since the view was taken. The position stays a bound while
+// devices only leave the set (deleted, or no longer matching): every
+// catch-up that finds a changed device matching moves gen on (noteMoved).
+func (v searchSetView) learn(order string, st searchStart) {
+	v.e.startMu.Lock()
+	defer v.e.startMu.Unlock()
+	if v.e.gen != v.gen {
+		return
+	}
+	if v.e.starts == nil {
+		v.e.starts = map[string]searchStart{}
+	}
+	v.e.starts[order] = st
+}
+
+// noteMoved forgets the first positions of e: a device may have joined
+// its set, or one of its devices may sort elsewhere now.
+func (e *searchEntry) noteMoved() {
+	e.startMu.Lock()
+	defer e.startMu.Unlock()
+	e.gen++
+	e.starts = nil
 }
 
 // asciiLower lower-cases ASCII letters only (as SQLite's LIKE folds).
@@ -161,9 +216,9 @@ func searchExactSQL(p string) string {
 // searchSet returns the exact set of devices matching text (pattern is
 // its LIKE pattern): a byte per id (see above) and how many are set. ok
 // is false when the cache does not serve this store or text.
-func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, count int, ok bool, err error) {
+func (s *DB) searchSet(ctx context.Context, text, pattern string) (view searchSetView, ok bool, err error) {
 	if searchCacheOff || s.dialect.Name() != "sqlite" {
-		return nil, 0, false, nil
+		return view, false, nil
 	}
 	c := &s.search
 	key := asciiLower(text)
@@ -196,7 +251,8 @@ func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, 
 	}
 	if err != nil {
 		e.built = false // built again at the next use
-		return nil, 0, false, err
+		e.noteMoved()
+		return view, false, err
 	}
 	c.mu.Lock()
 	if !e.dropped {
@@ -206,9 +262,12 @@ func (s *DB) searchSet(ctx context.Context, text, pattern string) (mask []byte, 
 	c.evictLocked(e)
 	c.mu.Unlock()
 	if !e.built { // ids beyond searchCacheMaxID: not cached
-		return nil, 0, false, nil
+		return view, false, nil
 	}
-	return e.mask, e.count, true, nil
+	e.startMu.Lock()
+	gen := e.gen
+	e.startMu.Unlock()
+	return searchSetView{mask: e.mask, count: e.count, e: e, gen: gen}, true, nil
 }
 
 // evictLocked drops least recently used entries other than keep while
@@ -353,6 +412,7 @@ func (s *DB) searchProbe(ctx context.Context, e *searchEntry) ([]int64, error) {
 // carries a stamp the next probe reads.
 func (s *DB) searchBuild(ctx context.Context, e *searchEntry, text, pattern string) error {
 	e.built, e.mask, e.count, e.seen, e.newest = false, nil, 0, nil, ""
+	e.noteMoved()
 	v, err := s.dataVersion(ctx)
 	if err != nil {
 		return err
@@ -456,6 +516,13 @@ func (s *DB) searchCatchUp(ctx context.Context, e *searchEntry, pattern string, 
 	if err := s.SQL.QueryRowContext(ctx, `SELECT coalesce(group_concat(id), '') FROM devices
 		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), pattern, string(b)).Scan(&match); err != nil {
 		return false, fmt.Errorf("list devices: search cache: check changed devices: %w", err)
+	}
+	if match != "" {
+		// A device that matches now may be new to the set or sort
+		// elsewhere: the first positions are forgotten before the new
+		// set is published (a page already walking the old one may still
+		// learn one only while gen is unchanged).
+		e.noteMoved()
 	}
 	mask := slices.Clone(e.mask)
 	count := e.count
