@@ -184,6 +184,12 @@ type endpoints struct {
 	byIP    map[netip.Addr]uint32 // the name id of an address (not for the unspecified ones)
 	byName  map[string]uint32
 	names   []string
+	// last holds the address last named at each end (source, destination)
+	// and its id: the sensor's edges of one host mostly come together.
+	last [2]struct {
+		ip netip.Addr
+		id uint32
+	}
 }
 
 // of names the source (dst false) or destination end of e.
@@ -195,7 +201,15 @@ func (p *endpoints) of(e *edgeIn, dst bool) uint32 {
 	if !ip.IsValid() {
 		return 0 // folded edge: any host
 	}
+	last := &p.last[0]
+	if dst {
+		last = &p.last[1]
+	}
+	if ip == last.ip {
+		return last.id
+	}
 	if id, ok := p.byIP[ip]; ok {
+		last.ip, last.id = ip, id
 		return id
 	}
 	k, owned := p.ipOwner[ip]
@@ -220,6 +234,7 @@ func (p *endpoints) of(e *edgeIn, dst bool) uint32 {
 		p.names = append(p.names, ip.String())
 	}
 	p.byIP[ip] = id
+	last.ip, last.id = ip, id
 	return id
 }
 
@@ -321,22 +336,40 @@ func (st *stamper) appendFixed(out []byte, t time.Time) []byte {
 	}
 	var b [30]byte
 	copy(b[:], st.date[:])
-	put(b[:], 11, int(sod/3600), 2)
+	put2(b[:], 11, int(sod/3600))
 	b[13] = ':'
-	put(b[:], 14, int(sod/60%60), 2)
+	put2(b[:], 14, int(sod/60%60))
 	b[16] = ':'
-	put(b[:], 17, int(sod%60), 2)
+	put2(b[:], 17, int(sod%60))
 	n := 19
 	if ns := t.Nanosecond(); ns != 0 {
-		b[n] = '.'
-		put(b[:], n+1, ns, 9)
-		n += 10
+		// Nine digits, the trailing zeros dropped.
+		b[19] = '.'
+		b[28] = byte('0' + ns%10)
+		ns /= 10
+		put2(b[:], 26, ns%100)
+		ns /= 100
+		put2(b[:], 24, ns%100)
+		ns /= 100
+		put2(b[:], 22, ns%100)
+		put2(b[:], 20, ns/100)
+		n = 29
 		for b[n-1] == '0' {
 			n--
 		}
 	}
 	b[n] = 'Z'
 	return append(out, b[:n+1]...)
+}
+
+// pairs holds the two decimal digits of 0..99.
+const pairs = "00010203040506070809101112131415161718192021222324252627282930313233343536373839" +
+	"40414243444546474849505152535455565758596061626364656667686970717273747576777879" +
+	"8081828384858687888990919293949596979899"
+
+// put2 writes v (0 ≤ v < 100) in two decimal digits at b[i:i+2].
+func put2(b []byte, i, v int) {
+	b[i], b[i+1] = pairs[2*v], pairs[2*v+1]
 }
 
 // put writes v in decimal into b[i:i+width], zero-padded.

@@ -155,6 +155,11 @@ func TestTimestampsAsRFC3339Nano(t *testing.T) {
 			time.Unix(1795000000+int64(i%7)*86399+int64(i), int64(i%3)*100))
 	}
 	times = append(times, time.Unix(minFixedUnix, 0), time.Unix(minFixedUnix-1, 5), time.Unix(maxFixedUnix-1, 999), time.Unix(maxFixedUnix, 0))
+	// Every number of trailing zeros in the fraction, each digit position.
+	for ns, k := 1, 0; k < 9; ns, k = ns*10, k+1 {
+		times = append(times, time.Unix(1795000000+int64(k), int64(ns)), time.Unix(1795000000, int64(ns*(1+k%9))),
+			time.Unix(1795000000, int64(999999999/ns*ns)), time.Unix(1795000000, int64(123456789/ns*ns)))
+	}
 	var st stamper
 	for _, tm := range times {
 		want := tm.UTC().Format(time.RFC3339Nano)
