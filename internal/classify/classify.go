@@ -104,20 +104,52 @@ type devAcc struct {
 	id      int32 // index in the accumulators
 	mac     string
 	ips     map[netip.Addr]bool
-	foreign map[netip.Addr]bool // addresses routed through this MAC
-	routes  int
+	routes  int        // addresses routed through this MAC
+	router  bool       // routes all but its link-local IPv6 addresses (else only the public ones)
+	traffic []Binding  // of a MAC that routes: its bindings, sorted (see compareBindings)
 	key     netip.Addr // the address an IP-only device is collected under (none for MAC devices)
+}
+
+// routed reports whether ip is an address routed through d: one d sent
+// traffic from that is not its own (a router's not link-local IPv6, a
+// gateway's public ones).
+func (d *devAcc) routed(ip netip.Addr) bool {
+	if d.routes == 0 {
+		return false
+	}
+	if d.router && ip.Is6() && ip.IsLinkLocalUnicast() || !d.router && isLocal(ip) {
+		return false
+	}
+	i, found := slices.BinarySearchFunc(d.traffic, Binding{MAC: d.mac, IP: ip}, compareBindings)
+	return found && !d.traffic[i].ARP
+}
+
+// compareBindings orders bindings by MAC, address, then traffic before ARP.
+func compareBindings(a, b Binding) int {
+	if c := strings.Compare(a.MAC, b.MAC); c != 0 {
+		return c
+	}
+	if c := a.IP.Compare(b.IP); c != 0 {
+		return c
+	}
+	switch {
+	case a.ARP == b.ARP:
+		return 0
+	case a.ARP:
+		return 1
+	}
+	return -1
 }
 
 // Classify builds the devices of in, sorted by MAC then first IP.
 func (c *Classifier) Classify(in Input) []Device {
-	in.Evidence = slices.Clone(in.Evidence)
+	in.Evidence, in.Bindings = slices.Clone(in.Evidence), slices.Clone(in.Bindings)
 	return c.classify(in)
 }
 
 // ClassifyOwned is Classify for a caller that hands in over: it
-// reorders and overwrites in.Evidence, and the devices' evidence are
-// parts of it (no copy of the records is made).
+// reorders and overwrites in.Evidence and in.Bindings, and the devices'
+// evidence are parts of in.Evidence (no copy of the records is made).
 func (c *Classifier) ClassifyOwned(in Input) []Device { return c.classify(in) }
 
 // classify groups the evidence by device without a map of records per
@@ -148,8 +180,10 @@ func (c *Classifier) classify(in Input) []Device {
 		return d
 	}
 	// IP attachment: all traffic addresses of a MAC unless it routes.
-	traffic := map[string][]netip.Addr{}
-	arp := map[string][]netip.Addr{}
+	// The bindings of each MAC are a run of them sorted by MAC, address
+	// and ARP (traffic first); a sensor hands them over in that order, so
+	// the sort only checks it.
+	bs := in.Bindings[:0]
 	for _, b := range in.Bindings {
 		if !b.IP.IsValid() || !usableMAC(b.MAC) && b.MAC != "" {
 			continue
@@ -160,57 +194,61 @@ func (c *Classifier) classify(in Input) []Device {
 			}
 			continue
 		}
-		if b.ARP {
-			arp[b.MAC] = append(arp[b.MAC], b.IP)
-		} else {
-			traffic[b.MAC] = append(traffic[b.MAC], b.IP)
-		}
+		bs = append(bs, b)
 	}
-	for mac, ips := range traffic {
-		d := get(mac, netip.Addr{})
-		var local []netip.Addr
-		for _, ip := range ips {
-			if isLocal(ip) {
-				local = append(local, ip)
+	clear(in.Bindings[len(bs):])
+	if !slices.IsSortedFunc(bs, compareBindings) {
+		slices.SortFunc(bs, compareBindings)
+	}
+	for i := 0; i < len(bs); {
+		j := i + 1
+		for j < len(bs) && bs[j].MAC == bs[i].MAC {
+			j++
+		}
+		run := bs[i:j:j]
+		i = j
+		d := get(run[0].MAC, netip.Addr{})
+		n, local := 0, 0 // traffic addresses (as often as given), the site ones among them
+		for _, b := range run {
+			if !b.ARP {
+				n++
+				if isLocal(b.IP) {
+					local++
+				}
 			}
 		}
 		switch {
-		case len(ips) > c.opt.MaxIPsPerMAC:
+		case n == 0:
+		case n > c.opt.MaxIPsPerMAC:
 			// A router: keep only its own link-local addresses.
-			d.routes = len(ips)
-			d.foreign = make(map[netip.Addr]bool, len(ips))
-			for _, ip := range ips {
-				if ip.Is6() && ip.IsLinkLocalUnicast() {
-					d.ips[ip] = true
-				} else {
-					d.foreign[ip] = true
+			d.routes, d.router, d.traffic = n, true, run
+			for _, b := range run {
+				if !b.ARP && b.IP.Is6() && b.IP.IsLinkLocalUnicast() {
+					d.ips[b.IP] = true
 				}
 			}
-		case len(local) > 0 && len(local) < len(ips):
+		case local > 0 && local < n:
 			// Site addresses plus public ones: the public ones are routed
 			// through this MAC (a gateway), not its own.
-			d.routes = len(ips) - len(local)
-			d.foreign = make(map[netip.Addr]bool, d.routes)
-			for _, ip := range ips {
-				if isLocal(ip) {
-					d.ips[ip] = true
-				} else {
-					d.foreign[ip] = true
+			d.routes, d.traffic = n-local, run
+			for _, b := range run {
+				if !b.ARP && isLocal(b.IP) {
+					d.ips[b.IP] = true
 				}
 			}
 		default:
-			for _, ip := range ips {
-				d.ips[ip] = true
+			for _, b := range run {
+				if !b.ARP {
+					d.ips[b.IP] = true
+				}
+			}
+		}
+		for _, b := range run {
+			if b.ARP {
+				d.ips[b.IP] = true
 			}
 		}
 	}
-	for mac, ips := range arp {
-		d := get(mac, netip.Addr{})
-		for _, ip := range ips {
-			d.ips[ip] = true
-		}
-	}
-	traffic, arp = nil, nil
 	// The accumulator of each record (-1: none), and the records' fields
 	// by id (a field is one of few names).
 	ev := in.Evidence
@@ -246,7 +284,7 @@ func (c *Classifier) classify(in Input) []Device {
 		} else {
 			d = get("", e.IP)
 		}
-		if e.MAC != "" && e.IP.IsValid() && d.foreign[e.IP] {
+		if e.MAC != "" && e.IP.IsValid() && d.routed(e.IP) {
 			d = get("", e.IP) // said by a host behind a gateway, not by the gateway
 		}
 		if e.MAC != "" && e.IP.IsValid() && !e.IP.IsUnspecified() && d.routes == 0 {
@@ -368,11 +406,12 @@ func (c *Classifier) classify(in Input) []Device {
 	tie := make([]netip.Addr, 0, len(accs))
 	memo := ruleMemo{}
 	classes := classMemo{}
+	var sc scratch
 	for i, d := range accs {
 		if d == nil {
 			continue
 		}
-		out = append(out, c.device(d, evOf[i], memo, classes))
+		out = append(out, c.device(d, evOf[i], memo, classes, &sc))
 		tie = append(tie, d.key)
 		accs[i] = nil
 	}
@@ -499,8 +538,10 @@ func isLocal(ip netip.Addr) bool {
 	if ip.IsPrivate() || ip.IsLinkLocalUnicast() {
 		return true
 	}
-	return netip.MustParsePrefix("100.64.0.0/10").Contains(ip)
+	return sharedSpace.Contains(ip)
 }
+
+var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
 
 type cand struct {
 	conf  float64
@@ -516,7 +557,13 @@ type ruleMemo map[[2]string][]hit
 
 const maxRuleMemo = 1 << 17
 
-func (c *Classifier) device(d *devAcc, evidence []Evidence, memo ruleMemo, classes classMemo) Device {
+// scratch is the storage device reuses from one device to the next.
+type scratch struct {
+	facts [][2]string
+	key   []byte
+}
+
+func (c *Classifier) device(d *devAcc, evidence []Evidence, memo ruleMemo, classes classMemo, sc *scratch) Device {
 	// evidence is sorted by field then value, one record each.
 	dev := Device{MAC: d.mac, Evidence: evidence}
 	// Sized up front (nil when empty, as appending leaves them).
@@ -528,7 +575,8 @@ func (c *Classifier) device(d *devAcc, evidence []Evidence, memo ruleMemo, class
 	}
 	slices.SortFunc(dev.IPs, func(a, b netip.Addr) int { return a.Compare(b) })
 	// Pseudo-observations that rules can match on too.
-	facts := make([][2]string, 0, len(dev.Evidence)+2)
+	facts := sc.facts[:0]
+	defer func() { clear(facts); sc.facts = facts[:0] }()
 	for _, e := range dev.Evidence {
 		// Only fields some rule reads can change the classification (and
 		// leaving the others out lets devices share one, see classes).
@@ -548,12 +596,13 @@ func (c *Classifier) device(d *devAcc, evidence []Evidence, memo ruleMemo, class
 	}
 	// Devices with the same facts get the same classification: it is
 	// made once per distinct set of facts (classes) and copied.
-	key, keyOK := classKey(facts, org != "")
-	cl, ok := classes[key]
+	var keyOK bool
+	sc.key, keyOK = appendClassKey(sc.key[:0], facts, org != "")
+	cl, ok := classes[string(sc.key)] // no copy of the key to look it up
 	if !ok || !keyOK {
 		cl = c.classifyFacts(facts, org, memo)
 		if keyOK && len(classes) < maxClassMemo {
-			classes[key] = cl
+			classes[string(sc.key)] = cl
 		}
 	}
 	dev.Vendor, dev.Model, dev.Type, dev.OS = cl.vendor, cl.model, cl.typ, cl.os
@@ -592,14 +641,20 @@ const (
 // two lists of facts share a key); ok is false for large sets (not
 // memoised).
 func classKey(facts [][2]string, oui bool) (string, bool) {
+	b, ok := appendClassKey(nil, facts, oui)
+	return string(b), ok
+}
+
+// appendClassKey is classKey appended to b (b itself, empty, when not ok).
+func appendClassKey(b []byte, facts [][2]string, oui bool) ([]byte, bool) {
 	n := 1
 	for _, f := range facts {
 		n += len(f[0]) + len(f[1]) + 2*binary.MaxVarintLen64
 	}
 	if n > maxClassKey+1 {
-		return "", false
+		return b[:0], false
 	}
-	b := make([]byte, 0, n)
+	b = slices.Grow(b[:0], n)
 	if oui {
 		b = append(b, 'o')
 	} else {
@@ -611,7 +666,7 @@ func classKey(facts [][2]string, oui bool) (string, bool) {
 		b = binary.AppendUvarint(b, uint64(len(f[1])))
 		b = append(b, f[1]...)
 	}
-	return string(b), true
+	return b, true
 }
 
 // classifyFacts applies the registry entry org (when not "") and the

@@ -1,6 +1,7 @@
 package sensor
 
 import (
+	"bytes"
 	"cmp"
 	"net/netip"
 	"slices"
@@ -48,7 +49,7 @@ type ScanTake struct {
 	Stats    Stats
 	Findings []FindingRecord // ordered as Result documents
 	Edges    *CompactEdges
-	Bindings []Binding // in no particular order
+	Bindings []Binding // by MAC ("" first), then address (see TakeScan)
 	obs      *obsTable
 }
 
@@ -68,13 +69,34 @@ func (s *Sensor) TakeScan() *ScanTake {
 	}
 	s.findings = nil
 	sortFindings(t.Findings)
+	// The MAC-less bindings first, then the others sorted by MAC, then
+	// address (as text and netip.Addr.Compare order them): the order
+	// classification groups them in. The table is dropped: its entries
+	// are sorted where they are.
 	t.Bindings = make([]Binding, 0, len(s.hosts.entries)+len(s.ipHosts))
-	for i := range s.hosts.entries {
-		e := &s.hosts.entries[i]
-		t.Bindings = append(t.Bindings, Binding{MAC: s.macString(e.k.mac), IP: keyAddr(e.k.ip, e.k.v6), How: e.how})
-	}
 	for ip, how := range s.ipHosts {
 		t.Bindings = append(t.Bindings, Binding{IP: ip, How: how})
+	}
+	entries := s.hosts.entries
+	slices.SortFunc(entries, func(a, b hostEntry) int {
+		if c := bytes.Compare(a.k.mac[:], b.k.mac[:]); c != 0 {
+			return c
+		}
+		if a.k.v6 != b.k.v6 {
+			if a.k.v6 {
+				return 1 // IPv4 first
+			}
+			return -1
+		}
+		return bytes.Compare(a.k.ip[:], b.k.ip[:])
+	})
+	var mac string
+	for i := range entries {
+		e := &entries[i]
+		if i == 0 || e.k.mac != entries[i-1].k.mac {
+			mac = s.macString(e.k.mac)
+		}
+		t.Bindings = append(t.Bindings, Binding{MAC: mac, IP: keyAddr(e.k.ip, e.k.v6), How: e.how})
 	}
 	s.hosts, s.ipHosts, s.macStr = nil, nil, nil
 	stats := s.stats

@@ -2,10 +2,13 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,6 +94,12 @@ func TestWriteScanIsFromResult(t *testing.T) {
 				t.Fatal(err)
 			}
 			take := runCapture(t, f).TakeScan()
+			// Bindings with a MAC by MAC then address: the order
+			// classification takes without sorting.
+			macs := slices.DeleteFunc(slices.Clone(take.Bindings), func(b sensor.Binding) bool { return b.MAC == "" })
+			if !slices.IsSortedFunc(macs, func(a, b sensor.Binding) int { return cmp.Or(strings.Compare(a.MAC, b.MAC), a.IP.Compare(b.IP)) }) {
+				t.Error("TakeScan's bindings are not sorted by MAC, then address")
+			}
 			if err := WriteScan(&got, take, c); err != nil {
 				t.Fatal(err)
 			}
