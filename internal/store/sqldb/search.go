@@ -576,7 +576,7 @@ func (s *DB) searchPageExact(ctx context.Context, page *store.DevicePage, c sear
 			rows.Close()
 			return fmt.Errorf("list devices: %w", err)
 		}
-		if learn && len(ids) == 0 {
+		if learn && len(ids) == 0 && k != nil { // a NULL key bounds nothing in SQL
 			set.learn(pos.order, searchStart{key: k, id: id})
 		}
 		ids = append(ids, id)

@@ -214,8 +214,9 @@ func searchExactSQL(p string) string {
 }
 
 // searchSet returns the exact set of devices matching text (pattern is
-// its LIKE pattern): a byte per id (see above) and how many are set. ok
-// is false when the cache does not serve this store or text.
+// its LIKE pattern), brought up to date: a byte per id (see above), how
+// many are set, and the entry's first positions. ok is false when the
+// cache does not serve this store.
 func (s *DB) searchSet(ctx context.Context, text, pattern string) (view searchSetView, ok bool, err error) {
 	if searchCacheOff || s.dialect.Name() != "sqlite" {
 		return view, false, nil
