@@ -3,6 +3,7 @@ package sensor
 import (
 	"math/rand/v2"
 	"net/netip"
+	"reflect"
 	"strconv"
 	"testing"
 	"unsafe"
@@ -132,7 +133,7 @@ func TestObsTableMatchesMap(t *testing.T) {
 	tab := newObsTable()
 	want := map[obsKey]uint64{}
 	macs := []string{"", "00:09:fb:11:22:33", "00:1b:21:01:02:03"}
-	ips := []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("fe80::1")}
+	ips := []netip.Addr{{}, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("::ffff:10.0.0.1"), netip.MustParseAddr("fe80::1"), netip.MustParseAddr("fe80::1%eth0"), netip.MustParseAddr("fe80::1%eth1")}
 	for range 30000 {
 		k := obsKey{mac: macs[rng.IntN(len(macs))], ip: ips[rng.IntN(len(ips))], field: []string{"dns.query", "tls.sni"}[rng.IntN(2)],
 			value: strconv.Itoa(rng.IntN(3000))}
@@ -144,7 +145,7 @@ func TestObsTableMatchesMap(t *testing.T) {
 		if e == nil {
 			tab.insert(slot, h, k, obsVal{count: 1})
 		} else {
-			e.v.count++
+			e.count++
 		}
 	}
 	if tab.len() != len(want) {
@@ -156,4 +157,24 @@ func TestObsTableMatchesMap(t *testing.T) {
 			t.Fatalf("%v counted %d, want %d", e.k, e.v.count, want[e.k])
 		}
 	}
+}
+
+// TestObsRecHasNoPointers: the stored observation records stay
+// pointer-free, so the garbage collector does not scan their chunks.
+func TestObsRecHasNoPointers(t *testing.T) {
+	t.Parallel()
+	var check func(reflect.Type)
+	check = func(ty reflect.Type) {
+		switch ty.Kind() {
+		case reflect.Pointer, reflect.String, reflect.Slice, reflect.Map, reflect.Interface, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+			t.Fatalf("obsRec holds a %v", ty)
+		case reflect.Array:
+			check(ty.Elem())
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				check(ty.Field(i).Type)
+			}
+		}
+	}
+	check(reflect.TypeFor[obsRec]())
 }

@@ -7,15 +7,31 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"slices"
+	"strings"
+	"unsafe"
 )
 
-// obsEntry is one observation record in an obsTable.
+// obsEntry is an observation record as strings and an address (the form
+// Sensor.Observe looks records up by and take.go reads them in); the
+// table stores it as an obsRec.
 type obsEntry struct {
 	k obsKey
 	v obsVal
 }
 
-// obsChunkBits sets the obsTable chunk: 512 records (60 KB).
+// obsRec is one stored observation record: its texts as ids into the
+// table's texts and its address as 16 bytes, so that it holds no pointer
+// (72 bytes; an obsEntry is 120 with five pointers) and the garbage
+// collector neither scans the record chunks nor marks from them.
+type obsRec struct {
+	ip                             [16]byte // As16 form
+	mac, field, value, proto, zone uint32   // ids in obsTable.texts; 0 is ""
+	ipKind                         uint8    // 0: no address, 4: IPv4, 6: IPv6
+	t, first, last                 int64
+	count                          uint64
+}
+
+// obsChunkBits sets the obsTable chunk: 512 records (36 KB).
 const (
 	obsChunkBits = 9
 	obsChunk     = 1 << obsChunkBits
@@ -27,24 +43,80 @@ const (
 // hash). It replaced a Go map of obsKey: growing the map rehashed every
 // key (three strings and an address) again and again, and its entries of
 // 120 bytes sat in groups at most 7/8 full; growing this index moves
-// 8-byte slots only.
+// 8-byte slots only. The records' texts are stored once each in texts
+// (the table's own copies), the records holding their ids.
 type obsTable struct {
-	chunks [][]obsEntry
+	chunks [][]obsRec
 	n      int
 	slots  []uint64 // index+1 | hash32<<32; 0: empty
 	mask   uint32
 	seed   maphash.Seed
+	texts  []string          // texts[0] is ""
+	ids    map[string]uint32 // index in texts
+	// byData remembers the id of the texts last looked up by where
+	// their bytes are (dissectors pass the same constant field and
+	// protocol names and the sensor's MAC texts again and again): a hit
+	// costs a comparison instead of a map lookup. The address is kept
+	// as a number, not a pointer (no write barrier, nothing kept alive),
+	// so a hit is confirmed by comparing the text.
+	byData [256]struct {
+		data uintptr
+		id   uint32
+	}
+	view obsEntry // at's result
 }
 
 func newObsTable() *obsTable {
-	return &obsTable{slots: make([]uint64, 256), mask: 255, seed: maphash.MakeSeed()}
+	return &obsTable{slots: make([]uint64, 256), mask: 255, seed: maphash.MakeSeed(), texts: []string{""}, ids: map[string]uint32{}}
 }
 
 // len is the number of records.
 func (t *obsTable) len() int { return t.n }
 
-// at returns record i (0-based).
-func (t *obsTable) at(i int) *obsEntry { return &t.chunks[i>>obsChunkBits][i&(obsChunk-1)] }
+// rec returns stored record i (0-based).
+func (t *obsTable) rec(i int) *obsRec { return &t.chunks[i>>obsChunkBits][i&(obsChunk-1)] }
+
+// at returns record i (0-based) as an obsEntry. The entry is the table's
+// scratch copy: valid until the next call, and changing it does not
+// change the record.
+func (t *obsTable) at(i int) *obsEntry {
+	r := t.rec(i)
+	t.view = obsEntry{k: obsKey{mac: t.texts[r.mac], ip: t.addr(r), field: t.texts[r.field], value: t.texts[r.value]},
+		v: obsVal{proto: t.texts[r.proto], t: r.t, first: r.first, last: r.last, count: r.count}}
+	return &t.view
+}
+
+// addr returns r's address.
+func (t *obsTable) addr(r *obsRec) netip.Addr {
+	switch r.ipKind {
+	case 4:
+		return netip.AddrFrom4([4]byte(r.ip[12:]))
+	case 6:
+		return netip.AddrFrom16(r.ip).WithZone(t.texts[r.zone])
+	}
+	return netip.Addr{}
+}
+
+// textID returns the id of v in texts, adding a copy of it.
+func (t *obsTable) textID(v string) uint32 {
+	if v == "" {
+		return 0
+	}
+	p := uintptr(unsafe.Pointer(unsafe.StringData(v)))
+	e := &t.byData[(p>>3^uintptr(len(v)))&255]
+	if e.data == p && t.texts[e.id] == v {
+		return e.id
+	}
+	id, ok := t.ids[v]
+	if !ok {
+		c := strings.Clone(v)
+		t.texts = append(t.texts, c)
+		id = uint32(len(t.texts) - 1)
+		t.ids[c] = id
+	}
+	e.data, e.id = p, id
+	return id
+}
 
 func (t *obsTable) hash32(k *obsKey) uint32 {
 	a := k.ip.As16()
@@ -53,9 +125,23 @@ func (t *obsTable) hash32(k *obsKey) uint32 {
 	return uint32(h >> 32)
 }
 
+// is reports whether r is the record of k.
+func (t *obsTable) is(r *obsRec, k *obsKey) bool {
+	if t.texts[r.value] != k.value || t.texts[r.field] != k.field || t.texts[r.mac] != k.mac {
+		return false
+	}
+	switch r.ipKind {
+	case 0:
+		return !k.ip.IsValid()
+	case 4:
+		return k.ip.Is4() && r.ip == k.ip.As16()
+	}
+	return k.ip.Is6() && r.ip == k.ip.As16() && t.texts[r.zone] == k.ip.Zone()
+}
+
 // find returns the record of k, or nil and the slot and hash to pass to
 // insert.
-func (t *obsTable) find(k *obsKey) (*obsEntry, uint32, uint32) {
+func (t *obsTable) find(k *obsKey) (*obsRec, uint32, uint32) {
 	h := t.hash32(k)
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		s := t.slots[i]
@@ -63,21 +149,28 @@ func (t *obsTable) find(k *obsKey) (*obsEntry, uint32, uint32) {
 			return nil, i, h
 		}
 		if uint32(s>>32) == h {
-			if e := t.at(int(uint32(s)) - 1); e.k == *k {
-				return e, i, h
+			if r := t.rec(int(uint32(s)) - 1); t.is(r, k) {
+				return r, i, h
 			}
 		}
 	}
 }
 
 // insert adds a record for a key that find did not find, at the slot
-// and with the hash it returned (the key's text may since have been
-// replaced by an equal copy).
+// and with the hash it returned.
 func (t *obsTable) insert(slot, h uint32, k obsKey, v obsVal) {
 	if t.n>>obsChunkBits == len(t.chunks) {
-		t.chunks = append(t.chunks, make([]obsEntry, obsChunk))
+		t.chunks = append(t.chunks, make([]obsRec, obsChunk))
 	}
-	*t.at(t.n) = obsEntry{k: k, v: v}
+	r := obsRec{mac: t.textID(k.mac), field: t.textID(k.field), value: t.textID(k.value), proto: t.textID(v.proto),
+		t: v.t, first: v.first, last: v.last, count: v.count}
+	switch {
+	case k.ip.Is4():
+		r.ipKind, r.ip = 4, k.ip.As16()
+	case k.ip.Is6():
+		r.ipKind, r.ip, r.zone = 6, k.ip.As16(), t.textID(k.ip.Zone())
+	}
+	*t.rec(t.n) = r
 	t.n++
 	t.slots[slot] = uint64(t.n) | uint64(h)<<32
 	if t.n*2 > len(t.slots) {

@@ -856,14 +856,13 @@ func (s *Sensor) Observe(o dissect.Observation) {
 	ns := timeNS(o.Time)
 	e, slot, h := s.obs.find(&k)
 	if e == nil {
-		// Kept for the whole run: share the text with every other device
-		// that reports the same value (and drop any larger buffer the
+		// The table keeps one copy of each text for the whole run, shared
+		// by every record that holds it (and drops any larger buffer the
 		// dissector's string points into).
-		k = obsKey{mac: s.interned.intern(o.MAC), ip: o.IP, field: s.interned.intern(o.Field), value: s.interned.text(o.Value)}
-		s.obs.insert(slot, h, k, obsVal{proto: s.interned.intern(o.Protocol), t: ns, first: ns, last: ns, count: 1})
+		s.obs.insert(slot, h, k, obsVal{proto: o.Protocol, t: ns, first: ns, last: ns, count: 1})
 		return
 	}
-	r := &e.v
+	r := e
 	r.count++
 	r.first = min(r.first, ns)
 	r.last = max(r.last, ns)
