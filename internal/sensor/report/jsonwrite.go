@@ -19,7 +19,16 @@ import (
 // appendString appends s as a JSON string, escaped as encoding/json does
 // (HTML characters, invalid UTF-8, U+2028/U+2029 included).
 func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		w := s[i : i+8]
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56 // one load
+		if !plain8(x) {
+			break
+		}
+	}
+	for ; i < len(s); i++ {
 		if plainJSON[s[i]] == 0 {
 			q, _ := json.Marshal(s) // rare: let encoding/json escape it
 			return append(b, q...)
@@ -28,6 +37,17 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
 	b = append(b, s...)
 	return append(b, '"')
+}
+
+// plain8 reports whether the eight bytes of x are all plainJSON ones,
+// testing them together: none has the high bit set, none is below 0x20
+// and none is '"', '\\', '<', '>' or '&' ((v−0x01…)&^v&0x80… is set
+// exactly when v has a zero byte, for bytes below 0x80).
+func plain8(x uint64) bool {
+	const lo, hi = 0x0101010101010101, 0x8080808080808080
+	q, bs, lt, gt, am := x^'"'*lo, x^'\\'*lo, x^'<'*lo, x^'>'*lo, x^'&'*lo
+	t := x | (x-0x20*lo)&^x | (q-lo)&^q | (bs-lo)&^bs | (lt-lo)&^lt | (gt-lo)&^gt | (am-lo)&^am
+	return t&hi == 0
 }
 
 // plainJSON[c] is 1 for the bytes encoding/json writes as they are in a
@@ -62,15 +82,17 @@ type jsonObject struct {
 }
 
 func (o *jsonObject) key(k string) {
+	b := o.b // a local: o.b is not reloaded and stored for each append
 	if o.n > 0 {
-		o.b = append(o.b, ',')
+		b = append(b, ",\n"...)
+	} else {
+		b = append(b, '\n')
 	}
 	o.n++
-	o.b = append(o.b, '\n')
-	o.b = append(o.b, o.indent...)
-	o.b = append(o.b, '"')
-	o.b = append(o.b, k...)
-	o.b = append(o.b, `": `...)
+	b = append(b, o.indent...)
+	b = append(b, '"')
+	b = append(b, k...)
+	o.b = append(b, `": `...)
 }
 
 func (o *jsonObject) str(k, v string) {

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -221,6 +222,18 @@ func TestAppendStringEveryByte(t *testing.T) {
 			want, _ := json.Marshal(s)
 			if got := appendString(nil, s); string(got) != string(want) {
 				t.Errorf("appendString(%q) = %s, want %s", s, got, want)
+			}
+		}
+		// At every position of a text checked eight bytes at a time, next
+		// to every plain byte value that bounds the tests (0x1f..0x7f).
+		for _, fill := range []byte{' ', '!', '#', '%', '\'', ';', '=', '?', '[', ']', '~', 0x7f} {
+			for pos := range 20 {
+				b := bytes.Repeat([]byte{fill}, 20)
+				b[pos] = byte(c)
+				want, _ := json.Marshal(string(b))
+				if got := appendString(nil, string(b)); string(got) != string(want) {
+					t.Errorf("appendString(%q) = %s, want %s", b, got, want)
+				}
 			}
 		}
 	}
