@@ -245,6 +245,9 @@ func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) s
 	if expr == "" {
 		return "id " + op + " " + arg(id)
 	}
+	if expr == nullableSort {
+		return s.nullableKeyCond(expr, op, key, id, arg)
+	}
 	p := arg(key)
 	if strings.HasPrefix(expr, "lower(") {
 		p = s.dialect.FoldParam(p)
@@ -259,6 +262,36 @@ func (s *DB) keyCond(expr, op string, key any, id int64, arg func(any) string) s
 		cond = fmt.Sprintf("%s %s= %s AND %s", expr, strings.TrimSuffix(op, "="), p, cond)
 	}
 	return cond
+}
+
+// nullableSort is the one sort expression whose column holds NULL:
+// asset_id, NULL for a device without a tag (so that UNIQUE allows many;
+// never ""), and so a cursor key "" (or a NULL read back) stands for NULL.
+const nullableSort = "asset_id"
+
+// nullableKeyCond is keyCond for nullableSort. A row-value comparison
+// with a NULL is NULL, so "(asset_id, id) > (k, id)" alone drops every
+// untagged device on one side of the cursor: paging by asset_id lost
+// them (storetest "list_pages_null_keys"). Each database orders NULL at
+// one end: SQLite as the least value (first ascending, last
+// descending), PostgreSQL as the greatest (last ascending, first
+// descending); the condition follows the database's own ORDER BY.
+func (s *DB) nullableKeyCond(expr, op string, key any, id int64, arg func(any) string) string {
+	greater := strings.HasPrefix(op, ">")
+	nullLeast := s.dialect.Name() != "postgres"
+	if k, _ := key.(string); key == nil || k == "" {
+		// the position is inside the NULL keys, ordered by id
+		inNulls := fmt.Sprintf("(%s IS NULL AND id %s %s)", expr, op, arg(id))
+		if greater == nullLeast { // the non-NULL keys all lie on this side
+			return fmt.Sprintf("(%s OR %s IS NOT NULL)", inNulls, expr)
+		}
+		return inNulls
+	}
+	cond := fmt.Sprintf("(%s, id) %s (%s, %s)", expr, op, arg(key), arg(id))
+	if greater == nullLeast {
+		return cond // the NULL keys lie on the other side
+	}
+	return fmt.Sprintf("(%s OR %s IS NULL)", cond, expr)
 }
 
 // compositeSorts: filter field → sort fields for which a (filter, sort, id)
