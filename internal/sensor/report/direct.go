@@ -87,25 +87,10 @@ func writeScan(w io.Writer, devs []classify.Device, res *sensor.Result) error {
 	var st stamper
 	var buf []byte
 	const prefix = "    "
-	// open and close write an array as Report.WriteJSON does.
-	open := func(name string) { fmt.Fprintf(bw, "  %q: [", name) }
-	elem := func(i int, b []byte) {
-		if i > 0 {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n    ")
-		bw.Write(b)
-	}
-	closeArr := func(n int, last bool) {
-		if n > 0 {
-			bw.WriteString("\n  ")
-		}
-		bw.WriteString("]")
-		if !last {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
-	}
+	// open, elem and closeArr write an array as Report.WriteJSON does.
+	open := func(name string) { openArray(bw, name) }
+	elem := func(i int, b []byte) { arrayElem(bw, i, b) }
+	closeArr := func(n int, last bool) { closeArray(bw, n, last) }
 
 	bw.WriteString("{\n")
 	open("devices")
@@ -208,10 +193,8 @@ func appendClassified(b []byte, d *classify.Device, prefix string, st *stamper) 
 			e.str("protocol", proto)
 			e.str("field", ev.Field)
 			e.str("value", ev.Value)
-			e.key("first_seen")
-			e.b = st.appendTS(e.b, ev.FirstSeen)
-			e.key("last_seen")
-			e.b = st.appendTS(e.b, ev.LastSeen)
+			e.ts("first_seen", st, ev.FirstSeen)
+			e.ts("last_seen", st, ev.LastSeen)
 			e.uint("count", ev.Count)
 			o.endElem(e, in)
 		}
@@ -233,10 +216,8 @@ func appendEdgeOut(b []byte, e *edgeOut, prefix string, st *stamper) []byte {
 	o.str("app", e.app)
 	o.uint("packets", e.packets)
 	o.uint("bytes", e.bytes)
-	o.key("first_seen")
-	o.b = st.appendTS(o.b, e.first)
-	o.key("last_seen")
-	o.b = st.appendTS(o.b, e.last)
+	o.ts("first_seen", st, e.first)
+	o.ts("last_seen", st, e.last)
 	b = append(o.b, '\n')
 	b = append(b, prefix...)
 	return append(b, '}')
@@ -270,10 +251,8 @@ func appendFindingRecord(b []byte, f *sensor.FindingRecord, ipOwner map[netip.Ad
 	if f.Peer.IsValid() {
 		o.str("peer", f.Peer.String())
 	}
-	o.key("first_seen")
-	o.b = st.appendTS(o.b, f.FirstSeen)
-	o.key("last_seen")
-	o.b = st.appendTS(o.b, f.LastSeen)
+	o.ts("first_seen", st, f.FirstSeen)
+	o.ts("last_seen", st, f.LastSeen)
 	o.uint("count", f.Count)
 	b = append(o.b, '\n')
 	b = append(b, prefix...)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/medwarden/medwarden/internal/classify"
@@ -98,6 +99,12 @@ func (o *jsonObject) key(k string) {
 func (o *jsonObject) str(k, v string) {
 	o.key(k)
 	o.b = appendString(o.b, v)
+}
+
+// ts writes key k and time t as st writes report timestamps.
+func (o *jsonObject) ts(k string, st *stamper, t time.Time) {
+	o.key(k)
+	o.b = st.appendTS(o.b, t)
 }
 
 func (o *jsonObject) uint(k string, v uint64) {

@@ -305,6 +305,30 @@ func dash(s string) string {
 	return s
 }
 
+// openArray, arrayElem and closeArray frame a top-level array of the
+// report's indented JSON (Report.WriteJSON and WriteScan): its name, each
+// element on its own line, and the closing bracket (a comma unless last).
+func openArray(bw *bufio.Writer, name string) { fmt.Fprintf(bw, "  %q: [", name) }
+
+func arrayElem(bw *bufio.Writer, i int, b []byte) {
+	if i > 0 {
+		bw.WriteString(",")
+	}
+	bw.WriteString("\n    ")
+	bw.Write(b)
+}
+
+func closeArray(bw *bufio.Writer, n int, last bool) {
+	if n > 0 {
+		bw.WriteString("\n  ")
+	}
+	bw.WriteString("]")
+	if !last {
+		bw.WriteString(",")
+	}
+	bw.WriteString("\n")
+}
+
 // WriteJSON writes the report as indented JSON, one array element at a
 // time, so a report with hundreds of thousands of edges is never held twice
 // in memory as text.
@@ -312,27 +336,16 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	bw := bufio.NewWriterSize(w, 64<<10)
 	var buf []byte
 	writeArray := func(name string, n int, elem func(b []byte, i int) ([]byte, error), last bool) error {
-		fmt.Fprintf(bw, "  %q: [", name)
+		openArray(bw, name)
 		for i := range n {
 			var err error
 			buf, err = elem(buf[:0], i)
 			if err != nil {
 				return fmt.Errorf("encode %s[%d]: %w", name, i, err)
 			}
-			if i > 0 {
-				bw.WriteString(",")
-			}
-			bw.WriteString("\n    ")
-			bw.Write(buf)
+			arrayElem(bw, i, buf)
 		}
-		if n > 0 {
-			bw.WriteString("\n  ")
-		}
-		bw.WriteString("]")
-		if !last {
-			bw.WriteString(",")
-		}
-		bw.WriteString("\n")
+		closeArray(bw, n, last)
 		return nil
 	}
 	const prefix = "    "
