@@ -75,8 +75,9 @@ type Server struct {
 	batches      BatchSink  // nil until EnableSensorBatches
 	pki          *sensorPKI // nil until EnableSensors
 	workflow     WorkflowService
-	authCache    *authCache // nil: every request reads the token and user
-	unavailLog   logEvery   // rate of "store unavailable" warnings
+	authCache    *authCache      // nil: every request reads the token and user
+	unavailLog   logEvery        // rate of "store unavailable" warnings
+	listJSON     deviceJSONCache // JSON of recently listed devices (devicejson.go)
 }
 
 // New builds the API.
@@ -117,9 +118,9 @@ func New(d Deps) *Server {
 		Name: "medwarden_http_requests_total", Help: "HTTP requests by route pattern, method and status code.",
 	}, []string{"route", "method", "code"})
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name: "medwarden_http_request_duration_seconds", Help: "HTTP request latency by route pattern.",
-		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 10},
-	}, []string{"route"})
+		Name: "medwarden_http_request_duration_seconds", Help: "HTTP request latency by route pattern and method.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .075, .1, .25, .5, 1, 2.5, 10},
+	}, []string{"route", "method"})
 	s.reg.MustRegister(s.requests, s.latency,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "medwarden_devices", Help: "Devices in the inventory."}, func() float64 {
@@ -193,12 +194,13 @@ func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, 
 func (s *Server) handle(method, path string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, handler: h})
 	route := path
+	latency := s.latency.WithLabelValues(route, method)
 	s.mux.Handle(method+" "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
 		s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
-		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		latency.Observe(time.Since(start).Seconds())
 	}))
 }
 

@@ -40,14 +40,20 @@ func writeDeviceJSON(w http.ResponseWriter, status int, v deviceView) {
 }
 
 // writeDeviceList writes {"devices":[…],"next":"…"} as writeJSON writes
-// the equivalent map (keys in sorted order).
-func writeDeviceList(w http.ResponseWriter, views []deviceView, next string) {
+// the equivalent map (keys in sorted order). With a cache, each device's
+// JSON is taken from it when it holds that version of the device.
+func writeDeviceList(w http.ResponseWriter, views []deviceView, next string, cache *deviceJSONCache) {
 	bp := bufPool.Get().(*[]byte)
 	b := append((*bp)[:0], `{"devices":[`...)
 	for i, v := range views {
 		if i > 0 {
 			b = append(b, ',')
 		}
+		if js := cache.get(v.Device); js != nil {
+			b = append(b, js...)
+			continue
+		}
+		n := len(b)
 		var ok bool
 		if b, ok = appendDevice(b, v); !ok {
 			bufPool.Put(bp)
@@ -58,6 +64,7 @@ func writeDeviceList(w http.ResponseWriter, views []deviceView, next string) {
 			writeJSON(w, http.StatusOK, resp)
 			return
 		}
+		cache.put(v.Device, b[n:])
 	}
 	b = append(b, ']')
 	if next != "" {
@@ -68,6 +75,71 @@ func writeDeviceList(w http.ResponseWriter, views []deviceView, next string) {
 	writeBytes(w, http.StatusOK, b)
 	*bp = b
 	putBuf(bp)
+}
+
+// deviceJSONCache holds the JSON of recently listed devices by id, each
+// for one stored version of the device: its revision and updated_at, both
+// new at every write (store). A list page of 50 devices spent about a
+// fifth of its CPU encoding them under bench/load.sh, where the same
+// first pages are listed again and again (docs/benchmarks/api.md, session
+// 6). Like the store's cache of decoded devices it has two generations of
+// jsonCacheGen devices: a full current one replaces the previous one.
+type deviceJSONCache struct {
+	mu        sync.Mutex
+	cur, prev map[int64]cachedJSON
+}
+
+type cachedJSON struct {
+	rev     int64
+	updated time.Time
+	js      []byte
+}
+
+// jsonCacheGen is the number of devices in each generation (about 2 KB
+// of JSON each).
+const jsonCacheGen = 4096
+
+func (c cachedJSON) of(d *inventory.Device) bool {
+	return c.rev == d.Revision && c.updated == d.UpdatedAt
+}
+
+// get returns the JSON of d's version, or nil (also for a nil cache).
+func (c *deviceJSONCache) get(d *inventory.Device) []byte {
+	if c == nil || d.ID == 0 {
+		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if e, ok := c.cur[d.ID]; ok {
+		if e.of(d) {
+			return e.js
+		}
+		return nil
+	}
+	if e, ok := c.prev[d.ID]; ok && e.of(d) {
+		c.add(d.ID, e) // still in use: keep it through the next turn
+		return e.js
+	}
+	return nil
+}
+
+// put stores a copy of js as the JSON of d's version.
+func (c *deviceJSONCache) put(d *inventory.Device, js []byte) {
+	if c == nil || d.ID == 0 {
+		return
+	}
+	e := cachedJSON{rev: d.Revision, updated: d.UpdatedAt, js: slices.Clone(js)}
+	c.mu.Lock()
+	c.add(d.ID, e)
+	c.mu.Unlock()
+}
+
+// add stores e; the caller holds c.mu.
+func (c *deviceJSONCache) add(id int64, e cachedJSON) {
+	if c.cur == nil || len(c.cur) >= jsonCacheGen {
+		c.prev, c.cur = c.cur, make(map[int64]cachedJSON, jsonCacheGen)
+	}
+	c.cur[id] = e
 }
 
 func putBuf(bp *[]byte) {

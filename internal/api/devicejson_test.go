@@ -103,7 +103,7 @@ func TestDeviceJSONMatchesEncodingJSON(t *testing.T) {
 	}
 	for _, next := range []string{"", "eyJrIjoiUFVNUC0wMDUwIn0<&>"} {
 		rec := httptest.NewRecorder()
-		writeDeviceList(rec, views, next)
+		writeDeviceList(rec, views, next, nil)
 		resp := map[string]any{"devices": views}
 		if next != "" {
 			resp["next"] = next
@@ -117,10 +117,63 @@ func TestDeviceJSONMatchesEncodingJSON(t *testing.T) {
 		}
 	}
 	rec := httptest.NewRecorder()
-	writeDeviceList(rec, []deviceView{}, "")
+	writeDeviceList(rec, []deviceView{}, "", nil)
 	if got := rec.Body.String(); got != "{\"devices\":[]}\n" {
 		t.Errorf("empty list: %q", got)
 	}
+}
+
+// TestDeviceListJSONCache: a list written through the JSON cache is byte
+// for byte the list written without it, when the cache is empty, when it
+// holds every device, and after devices were written (a new revision and
+// updated_at) or replaced by another device with the same id.
+func TestDeviceListJSONCache(t *testing.T) {
+	var views []deviceView
+	n := 0
+	if err := demo.Generate(demo.Config{Seed: 3, Devices: 120, Now: time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC)}, func(d *inventory.Device) error {
+		n++
+		d.ID, d.Revision = int64(n), 1
+		d.CreatedAt = time.Date(2026, 1, 1, 0, 0, 0, n, time.UTC)
+		d.UpdatedAt = d.CreatedAt
+		views = append(views, view(d))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	cache := &deviceJSONCache{}
+	check := func(step string) {
+		t.Helper()
+		want := httptest.NewRecorder()
+		writeDeviceList(want, views, "c", nil)
+		for round := 0; round < 2; round++ {
+			got := httptest.NewRecorder()
+			writeDeviceList(got, views, "c", cache)
+			if !bytes.Equal(got.Body.Bytes(), want.Body.Bytes()) {
+				t.Fatalf("%s, round %d: cached list differs:\n got: %.300s\nwant: %.300s", step, round, got.Body.Bytes(), want.Body.Bytes())
+			}
+		}
+	}
+	check("empty cache")
+	// an update: new values, next revision, later updated_at
+	d := *views[7].Device
+	d.Vendor, d.Revision, d.UpdatedAt = "Philips <edited>", d.Revision+1, d.UpdatedAt.Add(time.Second)
+	views[7] = view(&d)
+	check("after an update")
+	if !bytes.Contains(cache.get(&d), []byte("Philips \\u003cedited\\u003e")) {
+		t.Fatalf("cache holds %s for the updated device", cache.get(&d))
+	}
+	// another device under a deleted device's id: revision 1 again
+	e := *views[9].Device
+	e.ID = views[8].ID
+	e.UpdatedAt = e.UpdatedAt.Add(time.Hour)
+	views[8] = view(&e)
+	check("after an id was given again")
+	// more devices than one generation holds: old ones leave, and the
+	// list is still right
+	for i := range 2*jsonCacheGen + 10 {
+		cache.put(&inventory.Device{ID: int64(1000 + i), Revision: 1}, []byte(`{}`))
+	}
+	check("after eviction")
 }
 
 // TestDeviceJSONFallsBack: values encoding/json refuses are not written by
@@ -187,7 +240,7 @@ func BenchmarkDeviceListJSON(b *testing.B) {
 	b.Run("fast", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			writeDeviceList(discard{}, views, "abc")
+			writeDeviceList(discard{}, views, "abc", nil)
 		}
 	})
 }

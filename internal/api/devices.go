@@ -63,7 +63,7 @@ func (s *Server) listDevices(w http.ResponseWriter, r *http.Request) {
 		nq.Set("cursor", page.Next)
 		w.Header().Set("Link", fmt.Sprintf(`<%s?%s>; rel="next"`, r.URL.Path, nq.Encode()))
 	}
-	writeDeviceList(w, views, page.Next)
+	writeDeviceList(w, views, page.Next, &s.listJSON)
 }
 
 func (s *Server) deviceByPath(w http.ResponseWriter, r *http.Request) (*inventory.Device, bool) {

@@ -46,6 +46,10 @@ type Store interface {
 type DeviceStore interface {
 	GetDevice(ctx context.Context, id int64) (*inventory.Device, error)
 	GetDeviceByAssetID(ctx context.Context, assetID string) (*inventory.Device, error)
+	// ListDevices returns one page of devices. Each device is the
+	// caller's own struct, but its maps and slices (Provenance, Observed,
+	// MACs, IPs) may be shared with other pages (the SQL store's cache of
+	// recently listed devices): replace them rather than modify them.
 	ListDevices(ctx context.Context, q DeviceQuery) (*DevicePage, error)
 	CountDevices(ctx context.Context) (int64, error)
 	// CreateDevice inserts d and sets its ID, Revision and timestamps.

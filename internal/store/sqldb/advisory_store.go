@@ -104,7 +104,7 @@ func (s *DB) ListAdvisories(ctx context.Context, q store.AdvisoryQuery) (*store.
 		query += " WHERE " + strings.Join(where, " AND ")
 	}
 	query += " ORDER BY id LIMIT " + arg(limit+1)
-	rows, err := s.SQL.QueryContext(ctx, query, args...)
+	rows, err := s.queryCached(ctx, query, args) // prepared once per shape (list.go)
 	if err != nil {
 		return nil, fmt.Errorf("list advisories: %w", err)
 	}

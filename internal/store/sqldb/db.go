@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,7 @@ type DB struct {
 	searchTable bool         // the search index of migration 0010 exists (search.go)
 	trigrams    trigramStats // how common each searched trigram is (search.go)
 	search      searchCache  // exact sets of searched texts (search_cache.go)
+	devices     deviceCache  // decoded devices of recent list pages (device_cache.go)
 
 	writes groupCommit // audited device writes (device_writes.go)
 }
@@ -208,6 +210,45 @@ func uniqueErr(d *inventory.Device, err error) error {
 	return err
 }
 
+// updateChanged is updateIn for a device whose stored version old was
+// read in the same transaction: it sets only the columns whose stored
+// value changes, and revision and updated_at. SQLite rewrites the entries
+// of every index on a column the SET list names, and the search trigger
+// (migration 0010) re-indexes the device when the list names a searched
+// column, whether or not the value changed: setting all 28 columns
+// rewrote all the devices indexes for every edit.
+func updateChanged(ctx context.Context, tx Tx, old, d *inventory.Device) error {
+	d.Revision++
+	d.UpdatedAt = store.Now()
+	args, err := DeviceArgs(d)
+	if err != nil {
+		return err
+	}
+	was, err := DeviceArgs(old)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("UPDATE devices SET ")
+	vals := []any{d.ID}
+	for i, c := range deviceColumns {
+		v := args[i+1]
+		if c != "revision" && c != "updated_at" && v == was[i+1] {
+			continue
+		}
+		if len(vals) > 1 {
+			b.WriteString(", ")
+		}
+		vals = append(vals, v)
+		b.WriteString(c + " = $" + strconv.Itoa(len(vals)))
+	}
+	b.WriteString(" WHERE id = $1")
+	if err := tx.Exec(ctx, b.String(), vals...); err != nil {
+		return uniqueErr(d, err)
+	}
+	return nil
+}
+
 // DeleteDevice removes a device when its revision matches (0: any).
 func (s *DB) DeleteDevice(ctx context.Context, id int64, ifRevision int64) error {
 	q, args := "DELETE FROM devices WHERE id = $1", []any{id}
@@ -224,6 +265,7 @@ func (s *DB) DeleteDevice(ctx context.Context, id int64, ifRevision int64) error
 		}
 		return fmt.Errorf("device %d is not at revision %d: %w", id, ifRevision, store.ErrConflict)
 	}
+	s.devices.forget(id) // device_cache.go
 	return nil
 }
 

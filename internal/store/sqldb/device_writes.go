@@ -199,7 +199,11 @@ func (s *DB) commitGroup(group []*deviceWrite) {
 	if err == nil { // the search cache checks them again (search_cache.go)
 		var ids []int64
 		for _, w := range live {
-			if w.err == nil && w.kind != writeDelete {
+			switch {
+			case w.err != nil:
+			case w.kind == writeDelete:
+				s.devices.forget(w.id) // device_cache.go
+			default:
 				ids = append(ids, w.d.ID)
 			}
 		}
@@ -238,7 +242,7 @@ func (s *DB) applyWrite(ctx context.Context, tx Tx, w *deviceWrite) (e *audit.En
 			return nil, false, fmt.Errorf("device %d is at revision %d, not %d: %w", w.d.ID, old.Revision, w.ifRev, store.ErrConflict)
 		}
 		w.d.Revision = old.Revision
-		if err := updateIn(ctx, tx, w.d); err != nil {
+		if err := updateChanged(ctx, tx, old, w.d); err != nil {
 			return nil, true, err
 		}
 		before, after = old, w.d

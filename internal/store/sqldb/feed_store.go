@@ -189,7 +189,7 @@ func (s *DB) RecordFeedError(ctx context.Context, f store.FeedStatus, msg string
 
 // ListFeeds returns every feed's status by name.
 func (s *DB) ListFeeds(ctx context.Context) ([]store.FeedStatus, error) {
-	rows, err := s.SQL.QueryContext(ctx, "SELECT name, kind, source, imported_at, feed_date, version, items, last_error, error_at FROM feeds ORDER BY name")
+	rows, err := s.queryCached(ctx, "SELECT name, kind, source, imported_at, feed_date, version, items, last_error, error_at FROM feeds ORDER BY name", nil)
 	if err != nil {
 		return nil, fmt.Errorf("list feeds: %w", err)
 	}

@@ -193,8 +193,8 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 			inner += " WHERE " + strings.Join(where[filters:], " AND ")
 		}
 		inner += order + fmt.Sprintf(" LIMIT %d", scanBudget)
-		sqlText := "SELECT * FROM (" + inner + ") AS d WHERE " + strings.Join(where[:filters], " AND ") + order + " LIMIT " + fmt.Sprint(limit+1)
-		if err := s.queryDevices(ctx, page, sqlText, args); err != nil {
+		sqlText := "SELECT " + keyColumns + " FROM (" + inner + ") AS d WHERE " + strings.Join(where[:filters], " AND ") + order + " LIMIT " + fmt.Sprint(limit+1)
+		if err := s.queryPage(ctx, page, sqlText, args); err != nil {
 			return nil, err
 		}
 		if len(page.Devices) <= limit {
@@ -203,12 +203,12 @@ func (s *DB) ListDevices(ctx context.Context, q store.DeviceQuery) (*store.Devic
 	}
 	if len(page.Devices) == 0 && search.exact == "" {
 		// Phase 2: every match, in sort order.
-		sqlText := selectDevice
+		sqlText := "SELECT " + keyColumns + " FROM devices"
 		if len(where) > 0 {
 			sqlText += " WHERE " + strings.Join(where, " AND ")
 		}
 		sqlText += order + " LIMIT " + fmt.Sprint(limit+1)
-		if err := s.queryDevices(ctx, page, sqlText, args); err != nil {
+		if err := s.queryPage(ctx, page, sqlText, args); err != nil {
 			return nil, err
 		}
 	}
@@ -327,22 +327,6 @@ func indexServes(q store.DeviceQuery, sortField string) bool {
 // examines before falling back to the filter indexes.
 const scanBudget = 4000
 
-func (s *DB) queryDevices(ctx context.Context, page *store.DevicePage, sqlText string, args []any) error {
-	rows, err := s.queryCached(ctx, sqlText, args)
-	if err != nil {
-		return fmt.Errorf("list devices: %w", err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		d, err := scanDevice(rows)
-		if err != nil {
-			return err
-		}
-		page.Devices = append(page.Devices, d)
-	}
-	return rows.Err()
-}
-
 // stmtCache holds the prepared list statements by database and SQL text:
 // parsing the 29-column SELECT again for every page was a tenth of the
 // CPU of a 50-device list request (serve profile, docs/benchmarks/api.md).
@@ -394,6 +378,26 @@ func (s *DB) queryCached(ctx context.Context, sqlText string, args []any) (*sql.
 	}
 	stmtCache.Unlock()
 	return st.QueryContext(ctx, args...)
+}
+
+// scanOneCached runs sqlText as queryCached does and scans its one row
+// into dest (sql.ErrNoRows when there is none).
+func (s *DB) scanOneCached(ctx context.Context, sqlText string, args []any, dest ...any) error {
+	rows, err := s.queryCached(ctx, sqlText, args)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if !rows.Next() {
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return err
+	}
+	return rows.Close()
 }
 
 type cursor struct {

@@ -65,7 +65,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
 )
 
@@ -740,40 +739,4 @@ func (s *DB) searchIDs(ctx context.Context, sel string, where []string, order st
 		return nil, fmt.Errorf("list devices: %w", err)
 	}
 	return ids, nil
-}
-
-// fillPage appends the devices with these ids to page, in this order.
-func (s *DB) fillPage(ctx context.Context, page *store.DevicePage, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	byID := make(map[int64]*inventory.Device, len(ids))
-	var q string
-	var arg any
-	if s.dialect.Name() == "postgres" {
-		q, arg = selectDevice+" WHERE id = ANY($1)", ids
-	} else {
-		b := make([]byte, 0, 8*len(ids))
-		b = append(b, '[')
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, id, 10)
-		}
-		q, arg = selectDevice+" WHERE id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
-	}
-	var got store.DevicePage
-	if err := s.queryDevices(ctx, &got, q, []any{arg}); err != nil {
-		return err
-	}
-	for _, d := range got.Devices {
-		byID[d.ID] = d
-	}
-	for _, id := range ids {
-		if d, ok := byID[id]; ok { // deleted in between: left out
-			page.Devices = append(page.Devices, d)
-		}
-	}
-	return nil
 }

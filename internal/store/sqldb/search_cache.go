@@ -379,8 +379,8 @@ func (s *DB) searchProbe(ctx context.Context, e *searchEntry) ([]int64, error) {
 		mark = stampBefore(e.newest, searchStampMargin)
 	}
 	var list, newest string
-	if err := s.SQL.QueryRowContext(ctx, `SELECT coalesce(group_concat(id || ' ' || updated_at), ''), coalesce(max(updated_at), '')
-		FROM devices WHERE updated_at >= $1`, mark).Scan(&list, &newest); err != nil {
+	if err := s.scanOneCached(ctx, `SELECT coalesce(group_concat(id || ' ' || updated_at), ''), coalesce(max(updated_at), '')
+		FROM devices WHERE updated_at >= $1`, []any{mark}, &list, &newest); err != nil {
 		return nil, fmt.Errorf("list devices: search cache: changed devices: %w", err)
 	}
 	var unseen []int64
@@ -514,8 +514,8 @@ func (s *DB) searchCatchUp(ctx context.Context, e *searchEntry, pattern string, 
 	}
 	b = append(b, ']')
 	var match string
-	if err := s.SQL.QueryRowContext(ctx, `SELECT coalesce(group_concat(id), '') FROM devices
-		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), pattern, string(b)).Scan(&match); err != nil {
+	if err := s.scanOneCached(ctx, `SELECT coalesce(group_concat(id), '') FROM devices
+		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), []any{pattern, string(b)}, &match); err != nil {
 		return false, fmt.Errorf("list devices: search cache: check changed devices: %w", err)
 	}
 	if match != "" {

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
@@ -100,7 +102,7 @@ func (Dialect) Import(ctx context.Context, db *sql.DB, fn func(tx sqldb.Tx) erro
 	if err != nil {
 		return err
 	}
-	t := &txn{tx: tx}
+	t := &txn{tx: tx, db: db}
 	if err := fn(t); err != nil {
 		t.close()
 		tx.Rollback() //nolint:errcheck // the error that matters is err
@@ -112,6 +114,7 @@ func (Dialect) Import(ctx context.Context, db *sql.DB, fn func(tx sqldb.Tx) erro
 
 type txn struct {
 	tx     *sql.Tx
+	db     *sql.DB
 	nextID int64
 	stmts  map[int]*sql.Stmt
 	byText map[string]*sql.Stmt // statements with arguments, prepared once per transaction
@@ -127,6 +130,65 @@ func (t *txn) close() {
 	}
 }
 
+// sharedStmts holds statements prepared on a database by text, for its
+// transactions: Tx.StmtContext runs such a statement on the transaction's
+// connection, compiled there once (database/sql keeps it per connection)
+// instead of once per transaction. A group commit of API writes
+// (sqldb/device_writes.go) compiled its UPDATE, INSERT and audit
+// statements again for every group: the UPDATE alone is a program that
+// maintains every index and the search trigger. Statements of a closed
+// database fail; once the cache holds sharedStmtsSize texts, further ones
+// are prepared per transaction.
+var sharedStmts struct {
+	sync.Mutex
+	m map[sharedKey]*sql.Stmt
+}
+
+type sharedKey struct {
+	db   *sql.DB
+	text string
+}
+
+const sharedStmtsSize = 128
+
+// prepare returns q prepared for this transaction, from sharedStmts when
+// it can.
+func (t *txn) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
+	k := sharedKey{t.db, q}
+	sharedStmts.Lock()
+	st, ok := sharedStmts.m[k]
+	full := len(sharedStmts.m) >= sharedStmtsSize
+	sharedStmts.Unlock()
+	if !ok {
+		if full || t.db == nil {
+			return t.tx.PrepareContext(ctx, q)
+		}
+		// Preparing on the database takes another connection, once per
+		// text. Should the pool have none free (every one held by a
+		// transaction waiting for this one's write lock), the statement
+		// is prepared for this transaction alone.
+		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		var err error
+		st, err = t.db.PrepareContext(pctx, q)
+		cancel()
+		if err != nil {
+			return t.tx.PrepareContext(ctx, q)
+		}
+		sharedStmts.Lock()
+		if old, ok := sharedStmts.m[k]; ok { // prepared meanwhile
+			st.Close()
+			st = old
+		} else {
+			if sharedStmts.m == nil {
+				sharedStmts.m = map[sharedKey]*sql.Stmt{}
+			}
+			sharedStmts.m[k] = st
+		}
+		sharedStmts.Unlock()
+	}
+	return t.tx.StmtContext(ctx, st), nil
+}
+
 // prepared returns q prepared in this transaction. An import reads and
 // updates matched devices one by one with the same few statements;
 // compiling each again per device cost more than running it.
@@ -134,7 +196,7 @@ func (t *txn) prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if s, ok := t.byText[q]; ok {
 		return s, nil
 	}
-	s, err := t.tx.PrepareContext(ctx, q)
+	s, err := t.prepare(ctx, q)
 	if err != nil {
 		return nil, err
 	}
@@ -253,7 +315,11 @@ func (t *txn) stmt(ctx context.Context, rows int, cols []string) (*sql.Stmt, err
 		}
 		b.WriteString(")")
 	}
-	s, err := t.tx.PrepareContext(ctx, b.String())
+	prep := t.tx.PrepareContext
+	if rows == 1 { // one device created through the API: every group commit
+		prep = t.prepare
+	}
+	s, err := prep(ctx, b.String())
 	if err != nil {
 		return nil, err
 	}

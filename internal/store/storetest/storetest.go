@@ -38,6 +38,7 @@ func Run(t *testing.T, open Opener) {
 		{"list_filters", testListFilters},
 		{"list_sort_and_pages", testListPages},
 		{"list_pages_null_keys", testListPagesNullKeys}, // nullkeys.go
+		{"list_after_writes", testListAfterWrites},      // listfresh.go
 		{"list_search", testListSearch},
 		{"search_index", testSearchIndex},              // search.go
 		{"search_after_writes", testSearchAfterWrites}, // search.go
