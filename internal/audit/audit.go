@@ -127,6 +127,14 @@ func canonicalJSON(b []byte) (json.RawMessage, error) {
 	if len(bytes.TrimSpace(b)) == 0 {
 		return json.RawMessage("null"), nil
 	}
+	if out, ok := appendCanonical(make([]byte, 0, len(b)), b); ok { // canonical.go
+		return out, nil
+	}
+	return canonicalSlow(b)
+}
+
+// canonicalSlow is canonicalJSON by decoding into maps and marshalling.
+func canonicalSlow(b []byte) (json.RawMessage, error) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
 	var v any
