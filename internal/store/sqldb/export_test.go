@@ -24,3 +24,11 @@ func SetSearchCacheOff(off bool) (restore func()) {
 	searchCacheOff = off
 	return func() { searchCacheOff = old }
 }
+
+// SetSearchFeedMax bounds the search cache's shared change log
+// (search_cache.go) for a test and returns a function restoring it.
+func SetSearchFeedMax(n int) (restore func()) {
+	old := searchFeedMax
+	searchFeedMax = n
+	return func() { searchFeedMax = old }
+}

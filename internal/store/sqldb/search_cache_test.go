@@ -153,6 +153,9 @@ func TestSearchCacheDifferential(t *testing.T) {
 	// Thresholds so that a small store takes every page plan of the
 	// cache (ids, walk) and of the index paths.
 	defer sqldb.SetSearchLimits(40, 20)()
+	// A short shared change log: entries searched less often fall out of
+	// it and are built again, the others catch up from it.
+	defer sqldb.SetSearchFeedMax(24)()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), sqlite.FileName)
 	a, err := sqlite.Open(ctx, path)
