@@ -8,7 +8,9 @@ import (
 	_ "embed"
 	"log/slog"
 	"net/http"
+	"runtime"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -48,7 +50,24 @@ type Deps struct {
 	// Only stores that count security changes (SecurityGenerationer) are
 	// cached; see authcache.go.
 	AuthCacheTTL time.Duration
+	// ReadConcurrency bounds the API reads (GET under /api/) that run at
+	// once; the others wait their turn (0: DefaultReadConcurrency).
+	ReadConcurrency int
 }
+
+// DefaultReadConcurrency is twice the processors Go uses, at least 4.
+//
+// Why bound reads: every device write waits for the one goroutine that
+// commits them in groups (store/sqldb/device_writes.go), and under a read
+// flood that goroutine got a small share of the CPU among dozens of
+// runnable reads: writes waited 35-50 ms on average and made the load
+// test's p99 (bench/load.sh). With reads admitted a few at a time (in
+// arrival order, as the processors free up) the committer keeps its share,
+// and the p99 fell from 95-106 to 73-84 ms in alternating runs at the
+// same throughput (docs/benchmarks/api.md, session 6). A request waiting
+// for its turn counts in its latency metric; one whose client goes away
+// while waiting is dropped.
+func DefaultReadConcurrency() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
 
 // Route is one registered endpoint; the list is what the OpenAPI test checks.
 type Route struct {
@@ -78,11 +97,16 @@ type Server struct {
 	authCache    *authCache      // nil: every request reads the token and user
 	unavailLog   logEvery        // rate of "store unavailable" warnings
 	listJSON     deviceJSONCache // JSON of recently listed devices (devicejson.go)
+	readSlots    chan struct{}   // API reads running (Deps.ReadConcurrency)
 }
 
 // New builds the API.
 func New(d Deps) *Server {
 	s := &Server{st: d.Store, log: d.Logger, maxImport: d.MaxImportBytes, mux: http.NewServeMux(), reg: d.Registry}
+	if d.ReadConcurrency <= 0 {
+		d.ReadConcurrency = DefaultReadConcurrency()
+	}
+	s.readSlots = make(chan struct{}, d.ReadConcurrency)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -195,8 +219,17 @@ func (s *Server) handle(method, path string, h http.HandlerFunc) {
 	s.routes = append(s.routes, Route{Method: method, Path: path, handler: h})
 	route := path
 	latency := s.latency.WithLabelValues(route, method)
+	gated := method == http.MethodGet && strings.HasPrefix(path, "/api/") // see DefaultReadConcurrency
 	s.mux.Handle(method+" "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		if gated {
+			select {
+			case s.readSlots <- struct{}{}:
+				defer func() { <-s.readSlots }()
+			case <-r.Context().Done():
+				return // the client went away while waiting: nothing to answer
+			}
+		}
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
 		s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
