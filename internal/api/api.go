@@ -51,23 +51,25 @@ type Deps struct {
 	// cached; see authcache.go.
 	AuthCacheTTL time.Duration
 	// ReadConcurrency bounds the API reads (GET under /api/) that run at
-	// once; the others wait their turn (0: DefaultReadConcurrency).
+	// once; the others wait their turn (0: DefaultReadConcurrency()).
 	ReadConcurrency int
 }
 
-// DefaultReadConcurrency is twice the processors Go uses, at least 4.
+// DefaultReadConcurrency is one more than the processors Go uses, at
+// least 3.
 //
 // Why bound reads: every device write waits for the one goroutine that
 // commits them in groups (store/sqldb/device_writes.go), and under a read
 // flood that goroutine got a small share of the CPU among dozens of
 // runnable reads: writes waited 35-50 ms on average and made the load
 // test's p99 (bench/load.sh). With reads admitted a few at a time (in
-// arrival order, as the processors free up) the committer keeps its share,
-// and the p99 fell from 95-106 to 73-84 ms in alternating runs at the
-// same throughput (docs/benchmarks/api.md, session 6). A request waiting
-// for its turn counts in its latency metric; one whose client goes away
-// while waiting is dropped.
-func DefaultReadConcurrency() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// arrival order, as the processors free up) the committer keeps its share:
+// on 2 processors the p99 fell from 91-219 ms unbounded to 77-79 ms with 3
+// reads at once (86-91 with 4; 69-86 with 2, at 7-10 % fewer requests per
+// second) in alternating runs (docs/benchmarks/api.md, session 6). A
+// request waiting for its turn counts in its latency metric; one whose
+// client goes away while waiting is dropped.
+func DefaultReadConcurrency() int { return max(3, runtime.GOMAXPROCS(0)+1) }
 
 // Route is one registered endpoint; the list is what the OpenAPI test checks.
 type Route struct {
