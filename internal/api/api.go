@@ -224,15 +224,24 @@ func (s *Server) handle(method, path string, h http.HandlerFunc) {
 	gated := method == http.MethodGet && strings.HasPrefix(path, "/api/") // see DefaultReadConcurrency
 	s.mux.Handle(method+" "+path, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		if gated {
+			select {
+			case <-r.Context().Done(): // the client left before it was its turn
+				s.abandoned(sw, r, r.Context().Err())
+				s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
+				return
+			default:
+			}
 			select {
 			case s.readSlots <- struct{}{}:
 				defer func() { <-s.readSlots }()
 			case <-r.Context().Done():
-				return // the client went away while waiting: nothing to answer
+				s.abandoned(sw, r, r.Context().Err())
+				s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
+				return
 			}
 		}
-		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		h(sw, r)
 		s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
 		latency.Observe(time.Since(start).Seconds())

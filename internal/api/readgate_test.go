@@ -11,8 +11,8 @@ import (
 
 // TestReadConcurrencyBounded: with room for one API read, a second GET
 // waits until the first has finished, a GET whose client leaves while
-// waiting is dropped without running, and writes and the health probes
-// are never held back.
+// waiting is dropped without running (499, as any request whose client
+// went away), and writes and the health probes are never held back.
 func TestReadConcurrencyBounded(t *testing.T) {
 	s := New(Deps{ReadConcurrency: 1})
 	release := make(chan struct{})
@@ -53,7 +53,9 @@ func TestReadConcurrencyBounded(t *testing.T) {
 		t.Fatalf("%d reads started while the only slot was taken", n)
 	}
 	cancel()
-	<-gone // returns without running
+	if code := <-gone; code != StatusClientClosedRequest { // returns without running
+		t.Errorf("read whose client left while waiting: %d, want %d", code, StatusClientClosedRequest)
+	}
 	close(release)
 	<-first
 	<-second
