@@ -1,15 +1,13 @@
 // Command vulngate reads 'govulncheck -format json' on standard input and
 // fails (exit 1) when the code calls a vulnerable function of a required
-// module or of the standard library. Standard-library vulnerabilities are
-// fixed by a newer Go toolchain, not by this repository: .ci/run builds
-// with one (GOTOOLCHAIN); with -stdlib=warn they are only listed (see
-// docs/SECURITY.md, section 8).
+// module. Called vulnerabilities of the standard library are listed as
+// warnings: they are fixed by a newer Go toolchain, not by this
+// repository (see docs/SECURITY.md, "Dependency vulnerabilities").
 package main
 
 import (
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -30,12 +28,6 @@ type message struct {
 }
 
 func main() {
-	stdlib := flag.String("stdlib", "fail", "called standard-library vulnerabilities: fail or warn")
-	flag.Parse()
-	if *stdlib != "fail" && *stdlib != "warn" {
-		fmt.Fprintln(os.Stderr, "vulngate: -stdlib must be fail or warn")
-		os.Exit(2)
-	}
 	dec := json.NewDecoder(os.Stdin)
 	called := map[string]string{} // osv -> module@version (fixed)
 	for {
@@ -66,17 +58,13 @@ func main() {
 	sort.Strings(std)
 	sort.Strings(mods)
 	for _, l := range std {
-		if *stdlib == "warn" {
-			fmt.Println("WARNING (Go toolchain):", l)
-		} else {
-			fmt.Println("VULNERABLE (Go toolchain, called; build with a Go that has the fix):", l)
-		}
+		fmt.Println("WARNING (Go toolchain):", l)
 	}
 	for _, l := range mods {
 		fmt.Println("VULNERABLE (module, called):", l)
 	}
 	fmt.Printf("vulngate: %d called vulnerabilities in required modules, %d in the standard library\n", len(mods), len(std))
-	if len(mods) > 0 || (*stdlib == "fail" && len(std) > 0) {
+	if len(mods) > 0 {
 		os.Exit(1)
 	}
 }
