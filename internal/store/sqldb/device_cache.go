@@ -211,10 +211,22 @@ func (s *DB) fillPage(ctx context.Context, page *store.DevicePage, ids []int64) 
 
 // idsIn is the condition "id is one of ids" with its one parameter ($1).
 func (s *DB) idsIn(ids []int64) (string, any) {
-	if s.dialect.Name() == "postgres" {
+	return idsCondition(s.dialect.Name(), ids)
+}
+
+// idsCondition is the condition "id is one of ids" in dialect with its
+// one parameter ($1): an array on PostgreSQL, a JSON array (jsonIDs) read
+// by json_each on SQLite.
+func idsCondition(dialect string, ids []int64) (string, any) {
+	if dialect == "postgres" {
 		return "id = ANY($1)", ids
 	}
-	b := make([]byte, 0, 8*len(ids))
+	return "id IN (SELECT value FROM json_each($1))", jsonIDs(ids)
+}
+
+// jsonIDs writes ids as a JSON array.
+func jsonIDs(ids []int64) string {
+	b := make([]byte, 0, 8*len(ids)+2)
 	b = append(b, '[')
 	for i, id := range ids {
 		if i > 0 {
@@ -222,5 +234,5 @@ func (s *DB) idsIn(ids []int64) (string, any) {
 		}
 		b = strconv.AppendInt(b, id, 10)
 	}
-	return "id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
+	return string(append(b, ']'))
 }

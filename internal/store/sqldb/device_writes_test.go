@@ -2,17 +2,13 @@ package sqldb_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/store"
-	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
-	"github.com/medwarden/medwarden/internal/store/sqlite"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
@@ -23,27 +19,7 @@ import (
 // value and no longer by the old one, and the untouched devices beside it
 // stay as they were.
 func TestAuditedUpdateWritesChangedColumns(t *testing.T) {
-	ctx := context.Background()
-	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		checkChangedColumns(t, st)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
-		}
-		st, err := postgres.Open(ctx, storetest.PostgresSchemaDSN(t, base))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer st.Close()
-		checkChangedColumns(t, st)
-	})
+	eachDriver(t, checkChangedColumns) // times_test.go
 }
 
 func checkChangedColumns(t *testing.T, st *sqldb.DB) {

@@ -167,21 +167,8 @@ func getMany(ctx context.Context, tx Tx, d Dialect, ids []int64) (map[int64]*inv
 	}
 	ids = slices.Clone(ids)
 	slices.Sort(ids) // primary-key order: neighbouring pages
-	var q string
-	var arg any
-	if d.Name() == "postgres" {
-		q, arg = selectDevice+" WHERE id = ANY($1)", ids
-	} else {
-		b := make([]byte, 0, 8*len(ids))
-		b = append(b, '[')
-		for i, id := range ids {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = strconv.AppendInt(b, id, 10)
-		}
-		q, arg = selectDevice+" WHERE id IN (SELECT value FROM json_each($1))", string(append(b, ']'))
-	}
+	cond, arg := idsCondition(d.Name(), ids)
+	q := selectDevice + " WHERE " + cond
 	err := tx.Query(ctx, q, []any{arg}, func(r Row) error {
 		d, err := scanDevice(r)
 		if err != nil {

@@ -578,18 +578,9 @@ func (s *DB) searchCatchUp(ctx context.Context, e *searchEntry, pattern string, 
 	if len(recheck) > max(4096, len(e.mask)/searchRebuildShare) {
 		return true, nil
 	}
-	b := make([]byte, 0, 8*len(recheck)+2)
-	b = append(b, '[')
-	for i, id := range recheck {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = strconv.AppendInt(b, id, 10)
-	}
-	b = append(b, ']')
 	var match string
 	if err := s.scanOneCached(ctx, `SELECT coalesce(group_concat(id), '') FROM devices
-		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), []any{pattern, string(b)}, &match); err != nil {
+		WHERE id IN (SELECT value FROM json_each($2)) AND `+searchExactSQL("$1"), []any{pattern, jsonIDs(recheck)}, &match); err != nil {
 		return false, fmt.Errorf("list devices: search cache: check changed devices: %w", err)
 	}
 	if match != "" {

@@ -24,6 +24,12 @@ import (
 // Not parallel: it sets store.Now (restored before the parallel tests of
 // the package run).
 func TestUpdatedAtTextOrder(t *testing.T) {
+	eachDriver(t, checkUpdatedAtOrder)
+}
+
+// eachDriver runs check on a fresh SQLite store and, when
+// MEDWARDEN_TEST_POSTGRES is set, on a fresh PostgreSQL schema.
+func eachDriver(t *testing.T, check func(t *testing.T, st *sqldb.DB)) {
 	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
 		st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
@@ -31,7 +37,7 @@ func TestUpdatedAtTextOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		checkUpdatedAtOrder(t, st)
+		check(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
 		base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
@@ -43,7 +49,7 @@ func TestUpdatedAtTextOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Close()
-		checkUpdatedAtOrder(t, st)
+		check(t, st)
 	})
 }
 
