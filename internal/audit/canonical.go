@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"slices"
 	"sync"
+
+	"github.com/medwarden/medwarden/internal/jsonesc"
 )
 
 // Canonical JSON without a round trip through map[string]any.
@@ -14,18 +16,22 @@ import (
 // per API edit) that was two thirds of building an audit entry, and the
 // entry is built inside the group commit that every API write waits for
 // (sqldb/device_writes.go). appendCanonical rewrites the bytes directly:
-// whitespace dropped, members sorted by key, numbers and literals copied,
+// whitespace dropped, members sorted by key (a repeated key keeps its last
+// value, as decoding into a map does), numbers and literals copied,
 // strings copied when encoding/json would write them unchanged (printable
-// ASCII without the characters it escapes) and re-encoded by encoding/json
-// otherwise. Anything it does not handle exactly as the decode-and-marshal
-// path would (a syntax error, a repeated key, deep nesting, more than one
-// value) makes it report false, and canonicalJSON takes the slow path,
-// which then also gives the error. TestCanonicalFastMatchesSlow and
-// FuzzCanonicalJSON compare the two.
+// ASCII without the characters it escapes) and otherwise decoded and
+// written again by jsonesc, which escapes as Go 1.26's encoding/json does
+// whatever the toolchain: the bytes hashed must not change with the Go
+// version (Go 1.27 writes invalid UTF-8 as a raw U+FFFD). Only input it
+// does not take (a syntax error, an escaped object key, nesting beyond
+// encoding/json's limit, more than one value) goes to the slow path,
+// which decodes and marshals with encoding/json and gives the error.
+// TestCanonicalFastMatchesSlow and FuzzCanonicalJSON compare the two.
 
-// maxCanonicalDepth bounds the fast path's recursion; deeper values take
-// the slow path (encoding/json's limit is 10,000).
-const maxCanonicalDepth = 200
+// maxCanonicalDepth is encoding/json's limit: at most 10,000 arrays and
+// objects nested in one another (deeper is an error, which the slow path
+// reports). A container at depth d is the (d+1)th level.
+const maxCanonicalDepth = 10000
 
 // member is one object member written to the output: its decoded key and
 // where "key":value lies.
@@ -66,10 +72,12 @@ func (c *canonicalizer) skip(i int) int {
 
 // value writes the value starting at in[i] and returns the index after it.
 func (c *canonicalizer) value(i, depth int) (int, bool) {
-	if i >= len(c.in) || depth > maxCanonicalDepth {
+	if i >= len(c.in) {
 		return i, false
 	}
 	switch b := c.in[i]; {
+	case (b == '{' || b == '[') && depth >= maxCanonicalDepth:
+		return i, false // one level deeper than encoding/json takes
 	case b == '{':
 		return c.object(i, depth)
 	case b == '[':
@@ -164,11 +172,7 @@ func (c *canonicalizer) str(i int) (int, bool) {
 	if err := json.Unmarshal(c.in[i:j+1], &s); err != nil {
 		return i, false
 	}
-	enc, err := json.Marshal(s)
-	if err != nil {
-		return i, false
-	}
-	c.out = append(c.out, enc...)
+	c.out = jsonesc.Append(c.out, s)
 	return j + 1, true
 }
 
@@ -252,12 +256,26 @@ func (c *canonicalizer) object(i, depth int) (int, bool) {
 	cmpKeys := func(a, b member) int { return bytes.Compare(c.out[a.kStart:a.kEnd], c.out[b.kStart:b.kEnd]) }
 	sorted := slices.IsSortedFunc(ms, cmpKeys)
 	if !sorted {
-		slices.SortFunc(ms, cmpKeys)
+		slices.SortStableFunc(ms, cmpKeys) // a repeated key's members keep their order
 	}
+	// A repeated key: decoding into a map keeps the last value.
+	dup := false
 	for k := 1; k < len(ms); k++ {
 		if cmpKeys(ms[k-1], ms[k]) == 0 {
-			return i, false // the decoder keeps the last: the slow path decides
+			dup = true
+			break
 		}
+	}
+	if dup {
+		last := ms[:0]
+		for k, m := range ms {
+			if k+1 < len(ms) && cmpKeys(m, ms[k+1]) == 0 {
+				continue
+			}
+			last = append(last, m)
+		}
+		ms = last
+		sorted = false // rewrite without the dropped members
 	}
 	if !sorted { // write the members again in key order
 		bp := canonicalScratch.Get().(*[]byte)

@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -27,6 +28,37 @@ var canonicalEdges = []string{
 	`{`, `}`, `{"a"}`, `{"a":}`, `{"a":1,}`, `[1,]`, `[1 2]`, `01`, `1.`, `.5`, `1e`, `-`, `+1`, `tru`, `nulll`,
 	`{"a":1} {"b":2}`, `"unterminated`, `"bad escape \x"`, `"\ud800"`, `{"a":1}x`, "\"raw\nnewline\"",
 	`[` + string(bytes.Repeat([]byte("["), 300)) + string(bytes.Repeat([]byte("]"), 300)) + `]`,
+}
+
+// TestCanonicalDepthLimit: around encoding/json's nesting limit the fast
+// path accepts and refuses exactly what the decoder does.
+func TestCanonicalDepthLimit(t *testing.T) {
+	for _, n := range []int{9999, 10000, 10001, 10002} {
+		in := strings.Repeat("[", n) + strings.Repeat("]", n)
+		checkCanonical(t, []byte(in))
+		in = strings.Repeat(`{"a":`, n) + "1" + strings.Repeat("}", n)
+		checkCanonical(t, []byte(in))
+	}
+}
+
+// TestCanonicalIndependentOfToolchain pins canonical bytes of strings the
+// encoder re-escapes: they are hashed into the audit chain and must be
+// the same with every Go version.
+func TestCanonicalIndependentOfToolchain(t *testing.T) {
+	for in, want := range map[string]string{
+		"{\"v\":\"a\xffb\"}":        "{\"v\":\"a\uFFFDb\"}", // decoded to U+FFFD, written as is
+		`{"v":"\u003c\u2028\b"}`:    `{"v":"\u003c\u2028\b"}`,
+		`{"v":"<\/>","w":"\u00e9"}`: `{"v":"\u003c/\u003e","w":"é"}`,
+		`{"b":1,"a":2,"b":3}`:       `{"a":2,"b":3}`,
+	} {
+		got, err := canonicalJSON([]byte(in))
+		if err != nil {
+			t.Fatalf("canonicalJSON(%q): %v", in, err)
+		}
+		if string(got) != want {
+			t.Errorf("canonicalJSON(%q) = %s, want %s", in, got, want)
+		}
+	}
 }
 
 // checkCanonical: canonicalJSON (fast path first) gives the slow path's
