@@ -71,21 +71,6 @@ type Deps struct {
 // client goes away while waiting is dropped.
 func DefaultReadConcurrency() int { return max(3, runtime.GOMAXPROCS(0)+1) }
 
-// takeReadSlot waits for a free read slot (DefaultReadConcurrency) and
-// reports false, holding none, when ctx ends first; an already cancelled
-// request never takes one (a select with both ready picks at random).
-func (s *Server) takeReadSlot(ctx context.Context) bool {
-	if ctx.Err() != nil {
-		return false
-	}
-	select {
-	case s.readSlots <- struct{}{}:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // Route is one registered endpoint; the list is what the OpenAPI test checks.
 type Route struct {
 	Method, Path string
@@ -241,12 +226,21 @@ func (s *Server) handle(method, path string, h http.HandlerFunc) {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
 		if gated {
-			if !s.takeReadSlot(r.Context()) { // the client left before it was its turn
+			select {
+			case <-r.Context().Done(): // the client left before it was its turn
+				s.abandoned(sw, r, r.Context().Err())
+				s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
+				return
+			default:
+			}
+			select {
+			case s.readSlots <- struct{}{}:
+				defer func() { <-s.readSlots }()
+			case <-r.Context().Done():
 				s.abandoned(sw, r, r.Context().Err())
 				s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()
 				return
 			}
-			defer func() { <-s.readSlots }()
 		}
 		h(sw, r)
 		s.requests.WithLabelValues(route, method, strconv.Itoa(sw.code)).Inc()

@@ -189,9 +189,17 @@ func (s *DB) UpdateDevice(ctx context.Context, d *inventory.Device, ifRevision i
 	return err
 }
 
-// updateIn writes every column of d, its stored version unknown.
 func updateIn(ctx context.Context, tx Tx, d *inventory.Device) error {
-	return updateChanged(ctx, tx, nil, d)
+	d.Revision++
+	d.UpdatedAt = store.Now()
+	args, err := DeviceArgs(d)
+	if err != nil {
+		return err
+	}
+	if err := tx.Exec(ctx, updateDevice, args...); err != nil {
+		return uniqueErr(d, err)
+	}
+	return nil
 }
 
 func uniqueErr(d *inventory.Device, err error) error {
@@ -202,14 +210,13 @@ func uniqueErr(d *inventory.Device, err error) error {
 	return err
 }
 
-// updateChanged writes d with a new revision and updated_at. When old,
-// the stored version read in the same transaction, is given, it sets only
-// the columns whose stored value changes (and revision and updated_at).
-// SQLite rewrites the entries of every index on a column the SET list
-// names, and the search trigger (migration 0010) re-indexes the device
-// when the list names a searched column, whether or not the value
-// changed: setting all 28 columns rewrote all the devices indexes for
-// every edit.
+// updateChanged is updateIn for a device whose stored version old was
+// read in the same transaction: it sets only the columns whose stored
+// value changes, and revision and updated_at. SQLite rewrites the entries
+// of every index on a column the SET list names, and the search trigger
+// (migration 0010) re-indexes the device when the list names a searched
+// column, whether or not the value changed: setting all 28 columns
+// rewrote all the devices indexes for every edit.
 func updateChanged(ctx context.Context, tx Tx, old, d *inventory.Device) error {
 	d.Revision++
 	d.UpdatedAt = store.Now()
@@ -217,29 +224,13 @@ func updateChanged(ctx context.Context, tx Tx, old, d *inventory.Device) error {
 	if err != nil {
 		return err
 	}
-	q := updateDevice
-	if old != nil {
-		if q, args, err = changedColumns(old, args); err != nil {
-			return err
-		}
-	}
-	if err := tx.Exec(ctx, q, args...); err != nil {
-		return uniqueErr(d, err)
-	}
-	return nil
-}
-
-// changedColumns returns the UPDATE of the columns of args (DeviceArgs)
-// whose value differs from old's, and of revision and updated_at, with
-// its arguments (the id first).
-func changedColumns(old *inventory.Device, args []any) (string, []any, error) {
 	was, err := DeviceArgs(old)
 	if err != nil {
-		return "", nil, err
+		return err
 	}
 	var b strings.Builder
 	b.WriteString("UPDATE devices SET ")
-	vals := []any{args[0]}
+	vals := []any{d.ID}
 	for i, c := range deviceColumns {
 		v := args[i+1]
 		if c != "revision" && c != "updated_at" && v == was[i+1] {
@@ -252,7 +243,10 @@ func changedColumns(old *inventory.Device, args []any) (string, []any, error) {
 		b.WriteString(c + " = $" + strconv.Itoa(len(vals)))
 	}
 	b.WriteString(" WHERE id = $1")
-	return b.String(), vals, nil
+	if err := tx.Exec(ctx, b.String(), vals...); err != nil {
+		return uniqueErr(d, err)
+	}
+	return nil
 }
 
 // DeleteDevice removes a device when its revision matches (0: any).

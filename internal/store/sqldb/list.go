@@ -327,14 +327,12 @@ func indexServes(q store.DeviceQuery, sortField string) bool {
 // examines before falling back to the filter indexes.
 const scanBudget = 4000
 
-// stmtCache holds statements prepared on a database, by database and SQL
-// text, for the whole process: list queries (parsing the 29-column SELECT
-// again for every page was a tenth of the CPU of a 50-device list
-// request, docs/benchmarks/api.md) and, through SharedStmt, the SQLite
-// driver's transaction statements. The shapes are few (filters and sort
-// in a fixed order); once the cache holds stmtCacheSize texts, further
-// ones are not cached (closing cached statements could close one another
-// request is about to run), and statements of a closed database fail.
+// stmtCache holds the prepared list statements by database and SQL text:
+// parsing the 29-column SELECT again for every page was a tenth of the
+// CPU of a 50-device list request (serve profile, docs/benchmarks/api.md).
+// The shapes are few (filters and sort in a fixed order); once the cache
+// holds stmtCacheSize, further texts are run unprepared (closing cached
+// statements could close one another request is about to run).
 var stmtCache struct {
 	sync.Mutex
 	m map[stmtKey]*sql.Stmt
@@ -345,51 +343,40 @@ type stmtKey struct {
 	text string
 }
 
-const stmtCacheSize = 384
+const stmtCacheSize = 256
 
-// SharedStmt returns text prepared on db from stmtCache, preparing and
-// caching it on first use; nil (and no error) when the cache is full.
-// Preparing takes a connection of db's pool.
-func SharedStmt(ctx context.Context, db *sql.DB, text string) (*sql.Stmt, error) {
-	k := stmtKey{db, text}
+// queryCached runs sqlText as a cached prepared statement.
+func (s *DB) queryCached(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
+	k := stmtKey{s.SQL, sqlText}
 	stmtCache.Lock()
 	st, ok := stmtCache.m[k]
 	full := len(stmtCache.m) >= stmtCacheSize
 	stmtCache.Unlock()
-	if ok || full {
-		return st, nil
+	if ok {
+		return st.QueryContext(ctx, args...)
 	}
-	st, err := db.PrepareContext(ctx, text)
+	if full {
+		return s.SQL.QueryContext(ctx, sqlText, args...)
+	}
+	st, err := s.SQL.PrepareContext(ctx, sqlText)
 	if err != nil {
 		return nil, err
 	}
 	stmtCache.Lock()
-	defer stmtCache.Unlock()
-	if old, ok := stmtCache.m[k]; ok { // prepared meanwhile by another caller
+	if old, ok := stmtCache.m[k]; ok { // prepared meanwhile by another request
+		stmtCache.Unlock()
 		st.Close()
-		return old, nil
-	}
-	if len(stmtCache.m) >= stmtCacheSize { // filled meanwhile
-		st.Close()
-		return nil, nil
+		return old.QueryContext(ctx, args...)
 	}
 	if stmtCache.m == nil {
 		stmtCache.m = make(map[stmtKey]*sql.Stmt)
 	}
-	stmtCache.m[k] = st
-	return st, nil
-}
-
-// queryCached runs sqlText as a cached prepared statement (unprepared once
-// the cache is full).
-func (s *DB) queryCached(ctx context.Context, sqlText string, args []any) (*sql.Rows, error) {
-	st, err := SharedStmt(ctx, s.SQL, sqlText)
-	if err != nil {
-		return nil, err
+	if len(stmtCache.m) < stmtCacheSize {
+		stmtCache.m[k] = st
+	} else {
+		defer st.Close() // after the rows are read: closed with them
 	}
-	if st == nil {
-		return s.SQL.QueryContext(ctx, sqlText, args...)
-	}
+	stmtCache.Unlock()
 	return st.QueryContext(ctx, args...)
 }
 

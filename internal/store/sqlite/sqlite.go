@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -129,26 +130,63 @@ func (t *txn) close() {
 	}
 }
 
-// prepare returns q prepared for this transaction. Statements come from
-// sqldb's process-wide cache (sqldb.SharedStmt): Tx.StmtContext runs such
-// a statement on the transaction's connection, compiled there once
-// (database/sql keeps it per connection) instead of once per transaction.
-// A group commit of API writes (sqldb/device_writes.go) compiled its
-// UPDATE, INSERT and audit statements again for every group: the UPDATE
-// alone is a program that maintains every index and the search trigger.
-// When the cache is full, or the pool has no connection free to prepare
-// on within 50 ms (every one held by a transaction waiting for this one's
-// write lock), the statement is prepared for this transaction alone.
+// sharedStmts holds statements prepared on a database by text, for its
+// transactions: Tx.StmtContext runs such a statement on the transaction's
+// connection, compiled there once (database/sql keeps it per connection)
+// instead of once per transaction. A group commit of API writes
+// (sqldb/device_writes.go) compiled its UPDATE, INSERT and audit
+// statements again for every group: the UPDATE alone is a program that
+// maintains every index and the search trigger. Statements of a closed
+// database fail; once the cache holds sharedStmtsSize texts, further ones
+// are prepared per transaction.
+var sharedStmts struct {
+	sync.Mutex
+	m map[sharedKey]*sql.Stmt
+}
+
+type sharedKey struct {
+	db   *sql.DB
+	text string
+}
+
+const sharedStmtsSize = 128
+
+// prepare returns q prepared for this transaction, from sharedStmts when
+// it can.
 func (t *txn) prepare(ctx context.Context, q string) (*sql.Stmt, error) {
-	if t.db != nil {
-		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-		st, err := sqldb.SharedStmt(pctx, t.db, q)
-		cancel()
-		if err == nil && st != nil {
-			return t.tx.StmtContext(ctx, st), nil
+	k := sharedKey{t.db, q}
+	sharedStmts.Lock()
+	st, ok := sharedStmts.m[k]
+	full := len(sharedStmts.m) >= sharedStmtsSize
+	sharedStmts.Unlock()
+	if !ok {
+		if full || t.db == nil {
+			return t.tx.PrepareContext(ctx, q)
 		}
+		// Preparing on the database takes another connection, once per
+		// text. Should the pool have none free (every one held by a
+		// transaction waiting for this one's write lock), the statement
+		// is prepared for this transaction alone.
+		pctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+		var err error
+		st, err = t.db.PrepareContext(pctx, q)
+		cancel()
+		if err != nil {
+			return t.tx.PrepareContext(ctx, q)
+		}
+		sharedStmts.Lock()
+		if old, ok := sharedStmts.m[k]; ok { // prepared meanwhile
+			st.Close()
+			st = old
+		} else {
+			if sharedStmts.m == nil {
+				sharedStmts.m = map[sharedKey]*sql.Stmt{}
+			}
+			sharedStmts.m[k] = st
+		}
+		sharedStmts.Unlock()
 	}
-	return t.tx.PrepareContext(ctx, q)
+	return t.tx.StmtContext(ctx, st), nil
 }
 
 // prepared returns q prepared in this transaction. An import reads and
