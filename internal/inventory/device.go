@@ -265,6 +265,26 @@ func (d *Device) Get(field string) string {
 	return ""
 }
 
+// Has reports whether a field (one of Fields) has a value: Get(field) != ""
+// without building the text.
+func (d *Device) Has(field string) bool {
+	switch field {
+	case "mac":
+		return len(d.MACs) > 1 || len(d.MACs) == 1 && d.MACs[0] != ""
+	case "ip":
+		return len(d.IPs) > 1 || len(d.IPs) == 1 && d.IPs[0] != ""
+	case "patient_connected":
+		return d.PatientConnected != nil
+	case "phi":
+		return d.PHI != nil
+	case "end_of_support":
+		return d.EndOfSupport != nil
+	case "end_of_life":
+		return d.EndOfLife != nil
+	}
+	return d.Get(field) != ""
+}
+
 func boolText(b *bool) string {
 	if b == nil {
 		return ""

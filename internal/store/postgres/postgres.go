@@ -183,6 +183,17 @@ func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
 	return nil
 }
 
+// InsertDeviceRows copies rows of sqldb.DeviceArgs (sqldb.RowInserter).
+func (t *txn) InsertDeviceRows(ctx context.Context, rows [][]any) error {
+	for _, a := range rows {
+		pgArgs(a)
+	}
+	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"devices"}, sqldb.DeviceColumns(), pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("copy devices: %w", err)
+	}
+	return nil
+}
+
 // pgArgs converts database/sql-only value types for pgx's binary COPY.
 func pgArgs(a []any) []any {
 	for i, v := range a {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -91,8 +92,29 @@ func DeviceArgs(d *inventory.Device) ([]any, error) {
 		string(d.Criticality), d.Criticality.Rank(), nullBool(d.PatientConnected), nullBool(d.PHI),
 		d.Zone, d.OS, dateText(d.EndOfSupport), dateText(d.EndOfLife), timeText(d.FirstSeen),
 		timeText(d.LastSeen), string(prov), string(obs), d.Revision,
-		d.CreatedAt.UTC().Format(timeLayout), d.UpdatedAt.UTC().Format(timeLayout),
+		stampText(&createdText, d.CreatedAt), stampText(&updatedText, d.UpdatedAt),
 	}, nil
+}
+
+// createdText and updatedText remember the last created_at and updated_at
+// written: an import stamps every device of a batch alike, and formatting
+// them was 6 % of a bulk insert's CPU.
+var createdText, updatedText atomic.Pointer[formattedTime]
+
+type formattedTime struct {
+	t    time.Time
+	text string
+}
+
+// stampText formats t as stored (timeLayout, UTC), reusing the text last
+// remembered in c when it is the same instant.
+func stampText(c *atomic.Pointer[formattedTime], t time.Time) string {
+	if f := c.Load(); f != nil && f.t.Equal(t) {
+		return f.text
+	}
+	f := &formattedTime{t: t, text: t.UTC().Format(timeLayout)}
+	c.Store(f)
+	return f.text
 }
 
 // Provenance is stored compactly: most devices have every field from one
@@ -152,28 +174,31 @@ func encodeProvenance(d *inventory.Device) ([]byte, error) {
 // uniformProvenance is the fast path for the common case (every field from
 // one import): all entries equal and every non-empty field has one.
 func uniformProvenance(d *inventory.Device) ([]byte, bool) {
+	if len(d.Provenance) < 2 {
+		return nil, false
+	}
 	var first inventory.Provenance
 	n := 0
-	for _, p := range d.Provenance {
-		if n == 0 {
+	for _, f := range inventory.Fields {
+		p, ok := d.Provenance[f]
+		if !d.Has(f) {
+			if ok {
+				return nil, false // an entry for an empty field
+			}
+			continue
+		}
+		switch {
+		case !ok:
+			return nil, false // a non-empty field without one
+		case n == 0:
 			first = p
-		} else if p != first {
+		case p != first:
 			return nil, false
 		}
 		n++
 	}
-	if n < 2 {
-		return nil, false
-	}
-	for _, f := range inventory.Fields {
-		if _, ok := d.Provenance[f]; !ok && d.Get(f) != "" {
-			return nil, false
-		}
-	}
-	for f := range d.Provenance {
-		if d.Get(f) == "" || !slices.Contains(inventory.Fields, f) {
-			return nil, false
-		}
+	if n != len(d.Provenance) {
+		return nil, false // entries for names outside inventory.Fields
 	}
 	provCache.Lock()
 	defer provCache.Unlock()

@@ -380,20 +380,45 @@ func (t *importTx) Insert(ctx context.Context, ds []*inventory.Device) error {
 	if err := t.beforeInsert(ctx, len(ds)); err != nil {
 		return err
 	}
-	ids, err := t.tx.NextIDs(ctx, len(ds))
-	if err != nil {
-		return fmt.Errorf("reserve device ids: %w", err)
-	}
 	now := store.Now()
-	for i, d := range ds {
-		d.ID = ids[i]
+	for _, d := range ds {
 		d.Revision = 1
 		if d.CreatedAt.IsZero() {
 			d.CreatedAt = now
 		}
 		d.UpdatedAt = now
 	}
-	if err := t.tx.InsertDevices(ctx, ds); err != nil {
+	// A batch's rows are built before NextIDs, which waits for the
+	// previous batch's insert: built after it, the insert goroutine would
+	// idle meanwhile (a third of a bulk insert's CPU is building rows).
+	p, pipelined := t.tx.(*pipeTx)
+	var rows [][]any
+	if pipelined && len(ds) > 1 && p.rowInserter() {
+		rows = make([][]any, len(ds))
+		for i, d := range ds {
+			a, err := DeviceArgs(d)
+			if err != nil {
+				return err
+			}
+			rows[i] = a
+		}
+	}
+	ids, err := t.tx.NextIDs(ctx, len(ds))
+	if err != nil {
+		return fmt.Errorf("reserve device ids: %w", err)
+	}
+	for i, d := range ds {
+		d.ID = ids[i]
+		if rows != nil {
+			rows[i][0] = d.ID // DeviceArgs: id first
+		}
+	}
+	if rows != nil {
+		err = p.insertRows(ctx, rows)
+	} else {
+		err = t.tx.InsertDevices(ctx, ds)
+	}
+	if err != nil {
 		if len(ds) == 1 {
 			return uniqueErr(ds[0], err)
 		}

@@ -232,6 +232,19 @@ func (p *pipeTx) InsertDevices(ctx context.Context, ds []*inventory.Device) erro
 	return p.start(func(tx Tx) error { return tx.InsertDevices(ctx, ds) })
 }
 
+// rowInserter reports whether the transaction takes rows of DeviceArgs.
+func (p *pipeTx) rowInserter() bool {
+	_, ok := p.Tx.(RowInserter)
+	return ok
+}
+
+// insertRows inserts rows of DeviceArgs on the second goroutine, like
+// InsertDevices; rows must not be used by the caller afterwards.
+func (p *pipeTx) insertRows(ctx context.Context, rows [][]any) error {
+	ri := p.Tx.(RowInserter)
+	return p.start(func(Tx) error { return ri.InsertDeviceRows(ctx, rows) })
+}
+
 func (p *pipeTx) Exec(ctx context.Context, q string, args ...any) error {
 	if err := p.wait(); err != nil {
 		return err

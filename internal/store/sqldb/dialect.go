@@ -51,6 +51,13 @@ type Tx interface {
 	NextIDs(ctx context.Context, n int) ([]int64, error)
 }
 
+// RowInserter is a Tx that also inserts devices from rows of DeviceArgs
+// (IDs assigned), so that an import builds the rows of its next batch on
+// its own goroutine while the previous batch is being written (pipeTx).
+type RowInserter interface {
+	InsertDeviceRows(ctx context.Context, rows [][]any) error
+}
+
 // Row is a single-row result.
 type Row interface {
 	Scan(dest ...any) error

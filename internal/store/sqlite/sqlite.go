@@ -271,25 +271,34 @@ func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
 const rowsPerInsert = 64
 
 func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
+	rows := make([][]any, len(ds))
+	for i, d := range ds {
+		a, err := sqldb.DeviceArgs(d)
+		if err != nil {
+			return err
+		}
+		rows[i] = a
+	}
+	return t.InsertDeviceRows(ctx, rows)
+}
+
+// InsertDeviceRows inserts rows of sqldb.DeviceArgs (sqldb.RowInserter).
+func (t *txn) InsertDeviceRows(ctx context.Context, rows [][]any) error {
 	cols := sqldb.DeviceColumns()
-	for len(ds) > 0 {
-		n := min(len(ds), rowsPerInsert)
+	for len(rows) > 0 {
+		n := min(len(rows), rowsPerInsert)
 		st, err := t.stmt(ctx, n, cols)
 		if err != nil {
 			return err
 		}
 		t.args = t.args[:0]
-		for _, d := range ds[:n] {
-			a, err := sqldb.DeviceArgs(d)
-			if err != nil {
-				return err
-			}
+		for _, a := range rows[:n] {
 			t.args = append(t.args, a...)
 		}
 		if _, err := st.ExecContext(ctx, t.args...); err != nil {
 			return fmt.Errorf("insert devices: %w", err)
 		}
-		ds = ds[n:]
+		rows = rows[n:]
 	}
 	return nil
 }
