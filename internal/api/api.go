@@ -53,6 +53,9 @@ type Deps struct {
 	// ReadConcurrency bounds the API reads (GET under /api/) that run at
 	// once; the others wait their turn (0: DefaultReadConcurrency()).
 	ReadConcurrency int
+	// AfterImport, when set, is called after each import that wrote to
+	// the store (serve: run the index builds a large import deferred).
+	AfterImport func()
 }
 
 // DefaultReadConcurrency is one more than the processors Go uses, at
@@ -100,11 +103,12 @@ type Server struct {
 	unavailLog   logEvery        // rate of "store unavailable" warnings
 	listJSON     deviceJSONCache // JSON of recently listed devices (devicejson.go)
 	readSlots    chan struct{}   // API reads running (Deps.ReadConcurrency)
+	afterImport  func()          // Deps.AfterImport
 }
 
 // New builds the API.
 func New(d Deps) *Server {
-	s := &Server{st: d.Store, log: d.Logger, maxImport: d.MaxImportBytes, mux: http.NewServeMux(), reg: d.Registry}
+	s := &Server{st: d.Store, log: d.Logger, maxImport: d.MaxImportBytes, mux: http.NewServeMux(), reg: d.Registry, afterImport: d.AfterImport}
 	if d.ReadConcurrency <= 0 {
 		d.ReadConcurrency = DefaultReadConcurrency()
 	}

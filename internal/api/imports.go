@@ -51,6 +51,9 @@ func (s *Server) importFile(w http.ResponseWriter, r *http.Request) {
 	res, err := importer.Import(r.Context(), s.st, dec, opts)
 	if res != nil {
 		res.Format = string(format)
+		if res.Written && s.afterImport != nil {
+			s.afterImport()
+		}
 	}
 	switch {
 	case err == nil:

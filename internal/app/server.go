@@ -14,6 +14,7 @@ import (
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/audit/recorder"
 	"github.com/medwarden/medwarden/internal/findings"
+	"github.com/medwarden/medwarden/internal/indexbuild"
 	"github.com/medwarden/medwarden/internal/oidc"
 	"github.com/medwarden/medwarden/internal/pki"
 	"github.com/medwarden/medwarden/internal/store"
@@ -84,7 +85,13 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 	fdone := make(chan struct{})
 	go func() { defer close(fdone); fsvc.Run(fctx) }() //nolint:errcheck // Run logs its errors
 	defer func() { fstop(); <-fdone }()
-	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit})
+	// Index builds a large import left for after its commit, in this
+	// process or another (a CLI import interrupted while building), and
+	// after every import through the API or the console.
+	builds := indexbuild.New(ctx, rec, log.With("subsystem", "indexes"))
+	builds.Kick()
+	defer builds.Wait()
+	handler := api.New(api.Deps{Store: rec, Logger: log, RateLimit: cfg.RateLimit, AfterImport: builds.Kick})
 	handler.EnableFindingsService(fsvc)
 	if cfg.SensorCA != nil {
 		ss, ok := st.(store.SensorStore)
@@ -107,7 +114,7 @@ func Serve(ctx context.Context, cfg ServerConfig, st store.Store, log *slog.Logg
 	defer ing.Stop()
 	handler.EnableSensorBatches(ing.Sink)
 	ui, err := web.New(ctx, web.Deps{Store: rec, Logger: log.With("subsystem", "web"), TrustForwardedProto: cfg.TrustForwardedProto,
-		Findings: fsvc, MaxFeedAge: cfg.MaxFeedAge, BundleKeys: cfg.BundleKeys})
+		Findings: fsvc, MaxFeedAge: cfg.MaxFeedAge, BundleKeys: cfg.BundleKeys, AfterImport: builds.Kick})
 	if err != nil {
 		return err
 	}

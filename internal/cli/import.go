@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/importer"
 	"github.com/medwarden/medwarden/internal/inventory"
@@ -31,6 +32,12 @@ changes nothing. The import is all-or-nothing: when any record of any file
 is invalid, every problem is listed (file, line, column, reason) and nothing
 is written. --skip-invalid imports the good records and lists the rest.
 
+A large import (100,000 new devices or more into a store no larger than
+the import) commits the devices first and then builds the list and search
+indexes, reporting each on standard error; lists and searches answer
+meanwhile, only slower. --no-index-build returns after the commit and leaves
+the builds to the next import or serve (docs/INVENTORY.md, "Large imports").
+
 Exit status: 0 imported; 3 rejected (invalid records); 1 a file could not be
 read or the store failed.`,
 		Run: runImport,
@@ -42,6 +49,7 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 	skip := fs.Bool("skip-invalid", false, "import the valid records and report the invalid ones instead of rejecting the file")
 	dry := fs.Bool("dry-run", false, "validate and report what would change; write nothing")
 	format := fs.String("format", "table", "report format: table or json")
+	noBuild := fs.Bool("no-index-build", false, "return once the devices are committed, leaving the index builds a large import defers to the next import or serve")
 	files, err := parseFlags(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +102,32 @@ func runImport(ctx context.Context, env *Env, fs *flag.FlagSet, args []string) e
 		}
 	}
 	printImport(env, *format, results, *dry)
+	if *dry || *noBuild {
+		return rejected
+	}
+	if err := buildIndexes(ctx, st, env); err != nil {
+		return err
+	}
 	return rejected
+}
+
+// buildIndexes builds the indexes a large import left for after its commit
+// (store.DeviceStore.BuildIndexes), reporting each on standard error.
+func buildIndexes(ctx context.Context, st store.DeviceStore, env *Env) error {
+	pending, err := st.PendingIndexes(ctx)
+	if err != nil || len(pending) == 0 {
+		return err
+	}
+	fmt.Fprintf(env.Stderr, "devices committed; building %d deferred index step(s) (lists and search answer meanwhile, slower; Ctrl-C stops, the next import or serve resumes)\n", len(pending))
+	start := time.Now()
+	err = st.BuildIndexes(ctx, func(b store.IndexBuild) {
+		fmt.Fprintf(env.Stderr, "  %-24s %6.1f s  (%d left)\n", b.Name, b.Took.Seconds(), b.Left)
+	})
+	if err != nil {
+		return fmt.Errorf("the devices are imported, but building their indexes stopped (the next import or serve resumes it): %w", err)
+	}
+	fmt.Fprintf(env.Stderr, "indexes built in %.1f s\n", time.Since(start).Seconds())
+	return nil
 }
 
 func importFile(ctx context.Context, st store.DeviceStore, env *Env, name string, opts importer.Options) (*importer.Result, error) {

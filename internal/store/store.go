@@ -69,6 +69,22 @@ type DeviceStore interface {
 	ScanDevices(ctx context.Context, fn func(*inventory.Device) error) error
 	// Import runs fn inside one transaction: all of its writes land or none.
 	Import(ctx context.Context, fn func(ImportTx) error) error
+	// BuildIndexes builds the device indexes that large bulk imports left
+	// for after their commit (docs/INVENTORY.md, "Large imports"), one per
+	// transaction, calling progress (when not nil) after each; it returns
+	// at once when none is pending. Lists and searches give the same
+	// answers before, only slower. Any number of processes may call it:
+	// each index is built once.
+	BuildIndexes(ctx context.Context, progress func(IndexBuild)) error
+	// PendingIndexes names the deferred builds not done yet, in build order.
+	PendingIndexes(ctx context.Context) ([]string, error)
+}
+
+// IndexBuild reports one finished step of DeviceStore.BuildIndexes.
+type IndexBuild struct {
+	Name string        // index name; "search index"; "statistics"
+	Took time.Duration // wall time of the step
+	Left int           // steps still pending after it
 }
 
 // ImportTx is what an import may do inside its transaction.

@@ -250,6 +250,9 @@ func (h *Handler) runImport(j *job, f *os.File) {
 		res = &importer.Result{File: j.Name}
 	}
 	res.Format = string(format)
+	if res.Written && h.afterImport != nil {
+		h.afterImport()
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.result, j.progress = res, *res

@@ -71,6 +71,9 @@ type Deps struct {
 	// MaxFeedAge is when a feed is called stale in the freshness banner
 	// (zero: feeds.DefaultMaxAge, 7 days), as --max-feed-age elsewhere.
 	MaxFeedAge time.Duration
+	// AfterImport, when set, is called after each import that wrote to
+	// the store (serve: run the index builds a large import deferred).
+	AfterImport func()
 	// MaxFeedUploadBytes bounds a feed file uploaded on the Feeds page
 	// (zero: DefaultMaxFeedUpload).
 	MaxFeedUploadBytes int64
@@ -86,20 +89,21 @@ type Deps struct {
 
 // Handler serves the console. Close stops running imports.
 type Handler struct {
-	st       store.Store
-	log      *slog.Logger
-	params   auth.Params
-	idle     time.Duration
-	absolute time.Duration
-	maxUp    int64
-	tempDir  string
-	fwdProto bool
-	now      func() time.Time
-	throttle *auth.Throttle
-	pages    map[string]*template.Template
-	mux      *http.ServeMux
-	routes   []Route
-	static   http.Handler
+	afterImport func() // Deps.AfterImport
+	st          store.Store
+	log         *slog.Logger
+	params      auth.Params
+	idle        time.Duration
+	absolute    time.Duration
+	maxUp       int64
+	tempDir     string
+	fwdProto    bool
+	now         func() time.Time
+	throttle    *auth.Throttle
+	pages       map[string]*template.Template
+	mux         *http.ServeMux
+	routes      []Route
+	static      http.Handler
 
 	ctx    context.Context // import jobs run under it
 	cancel context.CancelFunc
@@ -166,6 +170,7 @@ func New(ctx context.Context, d Deps) (*Handler, error) {
 		h.maxUp = DefaultMaxUpload
 	}
 	h.maxFeedAge, h.maxFeedUp, h.bundleKeys, h.findings = d.MaxFeedAge, d.MaxFeedUploadBytes, d.BundleKeys, d.Findings
+	h.afterImport = d.AfterImport
 	if h.maxFeedAge <= 0 {
 		h.maxFeedAge = feeds.DefaultMaxAge
 	}

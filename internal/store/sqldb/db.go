@@ -23,6 +23,7 @@ type DB struct {
 	devices     deviceCache  // decoded devices of recent list pages (device_cache.go)
 
 	writes groupCommit // audited device writes (device_writes.go)
+	builds indexBuilds // deferred index builds (index_builds.go)
 }
 
 var _ store.Store = (*DB)(nil)
@@ -324,7 +325,7 @@ func (s *DB) ScanDevices(ctx context.Context, fn func(*inventory.Device) error) 
 
 // Import runs fn in one transaction.
 func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
-	var bulk bool
+	var bulk, deferred bool
 	var written []int64 // devices inserted or updated, unless overflow
 	var overflow bool
 	err := s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
@@ -337,11 +338,14 @@ func (s *DB) Import(ctx context.Context, fn func(store.ImportTx) error) error {
 		if err != nil {
 			return err
 		}
-		bulk = it.bulk.dropped != nil
 		written, overflow = it.written, it.overflow
-		return it.finish(ctx)
+		if err := it.finish(ctx); err != nil {
+			return err
+		}
+		bulk, deferred = it.bulk.dropped != nil, it.bulk.deferred
+		return nil
 	})
-	if err == nil && bulk {
+	if err == nil && bulk && !deferred { // deferred: the last build step vacuums
 		s.afterBulkLoad(ctx) // devices_bulk.go
 	}
 	if err == nil { // search_cache.go

@@ -36,6 +36,7 @@ type bulkState struct {
 	existing int64 // devices before the import
 	inserted int64 // devices this import inserted so far
 	dropped  []IndexDef
+	deferred bool // the rebuild is left for after the commit (index_builds.go)
 }
 
 // beforeInsert drops the secondary indexes when the import has become a
@@ -80,6 +81,9 @@ func (t *importTx) beforeInsert(ctx context.Context, n int) error {
 func (t *importTx) finish(ctx context.Context) error {
 	if t.bulk.dropped == nil {
 		return nil
+	}
+	if t.bulk.inserted >= deferMinRows {
+		return t.deferBuilds(ctx) // index_builds.go
 	}
 	if pre := t.dialect.BeforeIndexBuild(); pre != "" {
 		if err := t.tx.Exec(ctx, pre); err != nil {

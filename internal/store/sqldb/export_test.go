@@ -32,3 +32,12 @@ func SetSearchFeedMax(n int) (restore func()) {
 	searchFeedMax = n
 	return func() { searchFeedMax = old }
 }
+
+// SetDeferMinRows sets the smallest bulk load whose index builds are
+// deferred past its commit (index_builds.go) for a test and returns a
+// function restoring it.
+func SetDeferMinRows(n int64) (restore func()) {
+	old := deferMinRows
+	deferMinRows = n
+	return func() { deferMinRows = old }
+}

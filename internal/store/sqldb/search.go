@@ -116,16 +116,8 @@ func (t *importTx) searchBulkFinish(ctx context.Context) error {
 	// segment), about 1.5 ms of CPU per write for the first thousands of
 	// API writes after an import (bench/load.sh: the merge was 23 % of
 	// serve's CPU under the mixed load, 1.4 % after).
-	for _, q := range []string{
-		"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
-		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
-		"INSERT INTO devices_search(rowid, t) SELECT id, " + searchTextSQLite("") + " FROM devices",
-		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', " + strconv.Itoa(searchAutomerge) + ")",
-		"INSERT INTO devices_search(devices_search) VALUES('optimize')",
-	} {
-		if err := t.tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("bulk load: fill search index: %w", err)
-		}
+	if err := searchFill(ctx, t.tx); err != nil {
+		return fmt.Errorf("bulk load: %w", err)
 	}
 	for _, d := range t.search.triggers {
 		if err := t.tx.Exec(ctx, d[1]); err != nil {
@@ -133,6 +125,23 @@ func (t *importTx) searchBulkFinish(ctx context.Context) error {
 		}
 	}
 	t.search = searchBulk{}
+	return nil
+}
+
+// searchFill empties the SQLite search index and fills it from every
+// device, in tx (searchBulkFinish; a deferred build, index_builds.go).
+func searchFill(ctx context.Context, tx Tx) error {
+	for _, q := range []string{
+		"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
+		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
+		"INSERT INTO devices_search(rowid, t) SELECT id, " + searchTextSQLite("") + " FROM devices",
+		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', " + strconv.Itoa(searchAutomerge) + ")",
+		"INSERT INTO devices_search(devices_search) VALUES('optimize')",
+	} {
+		if err := tx.Exec(ctx, q); err != nil {
+			return fmt.Errorf("fill search index: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -405,6 +414,33 @@ func (s *DB) searchPage(ctx context.Context, page *store.DevicePage, c searchCon
 	if ok {
 		return s.searchPageExact(ctx, page, c, where, pos, limit, args, set)
 	}
+	if c.ftsQuery == "" {
+		return s.searchPageIndexed(ctx, page, c, where, pos, limit, args)
+	}
+	// The SQLite search index does not hold the devices written since a
+	// large bulk import until its deferred rebuild (index_builds.go): then
+	// every device is checked. Checked again after the page, since an
+	// import may have committed meanwhile.
+	pending, err := s.ftsPending(ctx)
+	if err != nil {
+		return err
+	}
+	if !pending {
+		n := len(page.Devices)
+		if err := s.searchPageIndexed(ctx, page, c, where, pos, limit, args); err != nil {
+			return err
+		}
+		if pending, err = s.ftsPending(ctx); err != nil || !pending {
+			return err
+		}
+		page.Devices = page.Devices[:n]
+	}
+	c.ftsQuery, c.trigrams = "", nil
+	return s.searchPageIndexed(ctx, page, c, where, pos, limit, args)
+}
+
+// searchPageIndexed is searchPage without the search cache.
+func (s *DB) searchPageIndexed(ctx context.Context, page *store.DevicePage, c searchCond, where []string, pos sortPos, limit int, args []any) error {
 	few, budget, short := false, searchWalkBudget, 0
 	if c.ftsQuery != "" {
 		q, estimate, total, err := s.rarestTrigram(ctx, c)

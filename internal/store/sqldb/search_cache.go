@@ -501,17 +501,30 @@ func (s *DB) searchBuild(ctx context.Context, e *searchEntry, text, pattern stri
 		return nil
 	}
 	q, args := "SELECT coalesce(group_concat(id), '') FROM devices WHERE "+searchExactSQL("$1"), []any{pattern}
+	var list string
 	if s.searchTable && utf8.RuneCountInString(text) >= minIndexedSearch {
 		g, _, _, err := s.rarestTrigram(ctx, searchCond{trigrams: ftsTrigrams(text)})
 		if err != nil {
 			return err
 		}
-		q = "SELECT coalesce(group_concat(id), '') FROM (SELECT rowid AS sid FROM devices_search WHERE devices_search MATCH $2) AS m CROSS JOIN devices ON devices.id = m.sid WHERE " + searchExactSQL("$1")
-		args = append(args, g)
+		// NULL while the index awaits its deferred rebuild (index_builds.go):
+		// asked in the same statement, so of the same snapshot as the
+		// candidates.
+		fts := "SELECT CASE WHEN EXISTS (SELECT 1 FROM deferred_index_builds WHERE kind = 'search') THEN NULL ELSE " +
+			"(SELECT coalesce(group_concat(id), '') FROM (SELECT rowid AS sid FROM devices_search WHERE devices_search MATCH $2) AS m CROSS JOIN devices ON devices.id = m.sid WHERE " + searchExactSQL("$1") + ") END"
+		var got sql.NullString
+		if err := s.SQL.QueryRowContext(ctx, fts, pattern, g).Scan(&got); err != nil {
+			return fmt.Errorf("list devices: search cache: build: %w", err)
+		}
+		if got.Valid {
+			q, args = "", nil
+			list = got.String
+		}
 	}
-	var list string
-	if err := s.SQL.QueryRowContext(ctx, q, args...).Scan(&list); err != nil {
-		return fmt.Errorf("list devices: search cache: build: %w", err)
+	if q != "" {
+		if err := s.SQL.QueryRowContext(ctx, q, args...).Scan(&list); err != nil {
+			return fmt.Errorf("list devices: search cache: build: %w", err)
+		}
 	}
 	mask := make([]byte, maxID)
 	n, err := setIDs(&mask, list)

@@ -1,0 +1,221 @@
+package sqldb_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/medwarden/medwarden/internal/importer"
+	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/inventory/csvfile"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/sqldb"
+)
+
+// A large bulk import commits without its indexes and leaves their builds
+// to BuildIndexes: meanwhile every list and search must answer exactly as
+// after the builds (including devices written after the import, which the
+// SQLite search index does not hold until it is rebuilt); an interrupted
+// build must resume; afterwards every index exists again and the search
+// index follows writes again.
+func TestDeferredIndexBuilds(t *testing.T) {
+	defer sqldb.SetDeferMinRows(2000)()
+	eachDriver(t, checkDeferredIndexBuilds)
+}
+
+func deferredCSV(from, n int) string {
+	var b strings.Builder
+	b.WriteString("asset_id,vendor,model,version,serial,mac,ip,hostname,site,location,department,device_type,criticality,patient_connected,phi,os,end_of_support\n")
+	vendors := []string{"Baxter", "Philips", "GE Healthcare", "B. Braun", "Medtronic"}
+	types := []string{"infusion-pump", "patient-monitor", "ventilator", "ct-scanner"}
+	crit := []string{"life-sustaining", "life-supporting", "therapeutic", "diagnostic", "non-clinical"}
+	for i := from; i < from+n; i++ {
+		fmt.Fprintf(&b, "DEF-%06d,%s,Model %d,%d.%02d,SN%06d,02:00:00:%02x:%02x:%02x,10.%d.%d.%d,host-%06d,S%d,B1/%d,Dept%d,%s,%s,yes,no,,2027-%02d-15\n",
+			i, vendors[i%len(vendors)], i%7, i%9, i%40, i, (i>>16)&255, (i>>8)&255, i&255, i%3, (i>>8)&255, i&255, i,
+			i%3, i%5, i%4, types[i%len(types)], crit[i%len(crit)], 1+i%12)
+	}
+	return b.String()
+}
+
+func importDeferred(t *testing.T, st *sqldb.DB, name, body string) {
+	t.Helper()
+	dec, err := csvfile.NewDecoder(strings.NewReader(body), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := importer.Import(context.Background(), st, dec, importer.Options{Source: name})
+	if err != nil || !res.Written {
+		t.Fatalf("import %s: %+v, %v", name, res, err)
+	}
+}
+
+// deviceIndexes lists the devices table's indexes.
+func deviceIndexes(t *testing.T, st *sqldb.DB) []string {
+	t.Helper()
+	q := "SELECT name FROM sqlite_schema WHERE type IN ('index', 'trigger') AND tbl_name = 'devices' ORDER BY name"
+	if st.Dialect() == "postgres" {
+		q = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'devices' ORDER BY indexname"
+	}
+	rows, err := st.SQL.Query(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+var deferredQueries = []store.DeviceQuery{
+	{Sort: "asset_id", Limit: 40},
+	{Sort: "-updated_at", Limit: 40},
+	{Filters: map[string]string{"site": "S1"}, Sort: "vendor", Limit: 40},
+	{Filters: map[string]string{"device_type": "ventilator"}, Sort: "version", Limit: 40},
+	{Filters: map[string]string{"criticality": "life-sustaining"}, Sort: "end_of_support", Limit: 40},
+	{EOSBefore: "2027-04-01", Sort: "end_of_support", Limit: 40},
+	{Search: "philips", Sort: "model", Limit: 40},
+	{Search: "host-0012", Sort: "asset_id", Limit: 40},
+	{Search: "late-arrival", Sort: "asset_id", Limit: 40},
+	{Search: "renamed-after", Sort: "asset_id", Limit: 40},
+	{Search: "S2", Sort: "-updated_at", Limit: 40},
+}
+
+// listAll runs each query over two pages and returns the asset ids.
+func listAll(t *testing.T, st *sqldb.DB) []string {
+	t.Helper()
+	var out []string
+	for i, q := range deferredQueries {
+		for page := 0; page < 2; page++ {
+			p, err := st.ListDevices(context.Background(), q)
+			if err != nil {
+				t.Fatalf("query %d %+v: %v", i, q, err)
+			}
+			ids := make([]string, 0, len(p.Devices))
+			for _, d := range p.Devices {
+				ids = append(ids, d.AssetID)
+			}
+			out = append(out, fmt.Sprintf("q%d p%d: %s", i, page, strings.Join(ids, " ")))
+			if p.Next == "" {
+				break
+			}
+			q.Cursor = p.Next
+		}
+	}
+	return out
+}
+
+func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
+	ctx := context.Background()
+	want := deviceIndexes(t, st)
+	importDeferred(t, st, "first.csv", deferredCSV(0, 3000))
+	pending, err := st.PendingIndexes(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pending) < 20 || pending[0] != "devices_updated" {
+		t.Fatalf("pending after a deferred bulk load: %v", pending)
+	}
+	if got := deviceIndexes(t, st); len(got) >= len(want) {
+		t.Fatalf("indexes right after a deferred bulk load: %v (before: %v)", got, want)
+	}
+	// Written after the import, before the builds: not in the SQLite
+	// search index until it is rebuilt.
+	late := &inventory.Device{AssetID: "LATE-1", Vendor: "Draeger", Hostname: "late-arrival", Site: "S1"}
+	if err := st.CreateDevice(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	d, err := st.GetDeviceByAssetID(ctx, "DEF-000007")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Hostname = "renamed-after"
+	if err := st.UpdateDevice(ctx, d, d.Revision); err != nil {
+		t.Fatal(err)
+	}
+	var before [2][]string // search cache on, off
+	before[0] = listAll(t, st)
+	restore := sqldb.SetSearchCacheOff(true)
+	before[1] = listAll(t, st)
+	restore()
+	for _, page := range before[0] {
+		if strings.HasPrefix(page, "q8 p0:") && page != "q8 p0: LATE-1" || strings.HasPrefix(page, "q9 p0:") && page != "q9 p0: DEF-000007" {
+			t.Errorf("search while the index build is pending: %s", page)
+		}
+	}
+	if !slices.Equal(before[0], before[1]) {
+		t.Errorf("pending builds: search cache and direct search differ:\n%v\n%v", before[0], before[1])
+	}
+
+	// Interrupted after the first step: the rest stays pending.
+	cctx, cancel := context.WithCancel(ctx)
+	steps := 0
+	err = st.BuildIndexes(cctx, func(b store.IndexBuild) {
+		steps++
+		cancel()
+	})
+	if err == nil || steps != 1 {
+		t.Fatalf("interrupted build: %d steps, err %v", steps, err)
+	}
+	left, _ := st.PendingIndexes(ctx)
+	if len(left) != len(pending)-1 || !slices.Equal(left, pending[1:]) {
+		t.Fatalf("pending after one step: %v, want %v", left, pending[1:])
+	}
+	var names []string
+	if err := st.BuildIndexes(ctx, func(b store.IndexBuild) { names = append(names, b.Name) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) != len(left) {
+		t.Errorf("built %v, want %d steps", names, len(left))
+	}
+	if left, _ := st.PendingIndexes(ctx); len(left) != 0 {
+		t.Fatalf("pending after BuildIndexes: %v", left)
+	}
+	if got := deviceIndexes(t, st); !slices.Equal(got, want) {
+		t.Fatalf("indexes after the builds:\n got %v\nwant %v", got, want)
+	}
+	for cache := range 2 {
+		restore := sqldb.SetSearchCacheOff(cache == 1)
+		if after := listAll(t, st); !slices.Equal(after, before[cache]) {
+			t.Errorf("cache off %v: lists after the builds differ from before:\n%v\n%v", cache == 1, after, before[cache])
+		}
+		restore()
+	}
+	// The search index follows writes again.
+	d.Hostname = "renamed-again"
+	if err := st.UpdateDevice(ctx, d, d.Revision); err != nil {
+		t.Fatal(err)
+	}
+	p, err := st.ListDevices(ctx, store.DeviceQuery{Search: "renamed-again"})
+	if err != nil || len(p.Devices) != 1 || p.Devices[0].AssetID != "DEF-000007" {
+		t.Fatalf("search after the builds: %+v, %v", p, err)
+	}
+	if st.Dialect() == "postgres" && names[len(names)-1] != "statistics" {
+		t.Errorf("PostgreSQL builds %v: want the statistics (VACUUM ANALYZE) last", names)
+	}
+	// A second large import while nothing is pending defers again, and
+	// an import into a store with pending builds keeps them.
+	importDeferred(t, st, "second.csv", deferredCSV(3000, 3100))
+	p1, _ := st.PendingIndexes(ctx)
+	importDeferred(t, st, "third.csv", deferredCSV(6100, 100))
+	p2, _ := st.PendingIndexes(ctx)
+	if len(p1) != len(pending) || !slices.Equal(p1, p2) {
+		t.Fatalf("pending after a second and a small third import: %v, %v", p1, p2)
+	}
+	if err := st.BuildIndexes(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if got := deviceIndexes(t, st); !slices.Equal(got, want) {
+		t.Fatalf("indexes after the second builds:\n got %v\nwant %v", got, want)
+	}
+	if n, _ := st.CountDevices(ctx); n != 6201 {
+		t.Fatalf("%d devices, want 6201", n)
+	}
+}
