@@ -63,8 +63,6 @@ type Result struct {
 // liner is implemented by decoders that know the line of the last record.
 type liner interface{ Line() int }
 
-// insertBatch new devices are written together (COPY / multi-row INSERT).
-const insertBatch = 2000
 
 // lookAhead records are decoded before they are merged, so that the stored
 // devices they match are read with one query.
@@ -123,6 +121,9 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 			return err
 		}
 		existing, scanned = n, nil
+		// New devices are written insertBatch at a time (COPY / multi-row
+		// INSERT), as many as suit the store.
+		insertBatch := max(1, tx.InsertBatch())
 		var pending []*inventory.Device
 		touched := map[int64]int{} // stored device id → line or record number
 		var newLines []int         // new device -id-1 → line or record number

@@ -155,7 +155,17 @@ func ParseDate(s string) (Date, error) {
 	return Date{}, fmt.Errorf("date %q is not YYYY-MM-DD", s)
 }
 
-func (d Date) String() string { return d.Format(DateLayout) }
+func (d Date) String() string {
+	y, m, day := d.Date()
+	if y < 0 || y > 9999 {
+		return d.Format(DateLayout)
+	}
+	// DateLayout by hand: Format parses the layout on every call, and an
+	// import formats an end-of-support date per device.
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + day/10), byte('0' + day%10)}
+	return string(b[:])
+}
 
 // MarshalJSON writes "2006-01-02".
 func (d Date) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }

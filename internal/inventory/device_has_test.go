@@ -29,3 +29,23 @@ func TestHasAgreesWithGet(t *testing.T) {
 		}
 	}
 }
+
+// Date.String formats by hand; it must equal Format(DateLayout).
+func TestDateStringMatchesFormat(t *testing.T) {
+	loc := time.FixedZone("UTC+14", 14*3600)
+	for _, tm := range []time.Time{
+		time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(1999, 12, 9, 23, 59, 59, 0, time.UTC),
+		time.Date(9, 2, 3, 0, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(-1, 6, 15, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 28, 23, 0, 0, 0, loc),
+		{},
+	} {
+		d := Date{tm}
+		if got, want := d.String(), tm.Format(DateLayout); got != want {
+			t.Errorf("%v: String %q, Format %q", tm, got, want)
+		}
+	}
+}

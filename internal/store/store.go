@@ -99,6 +99,9 @@ type ImportTx interface {
 	// Insert queues new devices for a bulk insert (COPY on PostgreSQL) and
 	// assigns their IDs.
 	Insert(ctx context.Context, ds []*inventory.Device) error
+	// InsertBatch is how many new devices an importer should pass to one
+	// Insert (the cheapest size for the database).
+	InsertBatch() int
 	Update(ctx context.Context, d *inventory.Device) error
 	// IdentitiesSince keeps every other device writer out until the
 	// transaction ends (SQLite's write transaction does already; PostgreSQL

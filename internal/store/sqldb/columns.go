@@ -177,28 +177,30 @@ func uniformProvenance(d *inventory.Device) ([]byte, bool) {
 	if len(d.Provenance) < 2 {
 		return nil, false
 	}
+	// Every key a non-empty field and as many keys as non-empty fields:
+	// then the keys are exactly the non-empty fields (one iteration of
+	// the map instead of a lookup per field).
 	var first inventory.Provenance
 	n := 0
-	for _, f := range inventory.Fields {
-		p, ok := d.Provenance[f]
+	for f, p := range d.Provenance {
 		if !d.Has(f) {
-			if ok {
-				return nil, false // an entry for an empty field
-			}
-			continue
+			return nil, false // an empty field, or a name outside inventory.Fields
 		}
-		switch {
-		case !ok:
-			return nil, false // a non-empty field without one
-		case n == 0:
+		if n == 0 {
 			first = p
-		case p != first:
+		} else if p != first {
 			return nil, false
 		}
 		n++
 	}
-	if n != len(d.Provenance) {
-		return nil, false // entries for names outside inventory.Fields
+	filled := 0
+	for _, f := range inventory.Fields {
+		if d.Has(f) {
+			filled++
+		}
+	}
+	if filled != n {
+		return nil, false // a non-empty field without an entry
 	}
 	provCache.Lock()
 	defer provCache.Unlock()
