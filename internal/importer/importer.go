@@ -63,7 +63,6 @@ type Result struct {
 // liner is implemented by decoders that know the line of the last record.
 type liner interface{ Line() int }
 
-
 // lookAhead records are decoded before they are merged, so that the stored
 // devices they match are read with one query.
 const lookAhead = 1000
