@@ -50,14 +50,18 @@ const (
 )
 
 // Build order (seq): the updated_at index first (the findings watcher and
-// the search cache read it after every write), then the other list
-// indexes, the search index, and the planner statistics last.
+// the search cache read it after every write) and PostgreSQL's trigram
+// index (the longest build, overlapped with the others), then the other
+// list indexes, the SQLite search index, and the planner statistics last.
 const (
 	seqFirst   = 0
 	seqIndex   = 1
 	seqSearch  = 1000
 	seqAnalyze = 2000
 )
+
+// statisticsStep names the planner-statistics step (PostgreSQL).
+const statisticsStep = "devices statistics"
 
 // insertDeferred records one deferred step; a step already recorded (an
 // earlier import's, not built yet) is kept.
@@ -69,7 +73,8 @@ const insertDeferred = `INSERT INTO deferred_index_builds (name, kind, ddl, seq)
 func (t *importTx) deferBuilds(ctx context.Context) error {
 	for i, ix := range t.bulk.dropped {
 		seq := seqIndex + i
-		if ix.Name == "devices_updated" {
+		switch ix.Name {
+		case "devices_updated", "devices_search": // devices_search: PostgreSQL's GIN
 			seq = seqFirst
 		}
 		if err := t.tx.Exec(ctx, insertDeferred, ix.Name, buildIndex, ix.DDL, seq); err != nil {
@@ -88,7 +93,7 @@ func (t *importTx) deferBuilds(ctx context.Context) error {
 		t.search = searchBulk{}
 	}
 	if t.dialect.Analyze() != "" {
-		if err := t.tx.Exec(ctx, insertDeferred, "devices statistics", buildAnalyze, "", seqAnalyze); err != nil {
+		if err := t.tx.Exec(ctx, insertDeferred, statisticsStep, buildAnalyze, "", seqAnalyze); err != nil {
 			return fmt.Errorf("bulk load: defer statistics: %w", err)
 		}
 	}
@@ -121,41 +126,100 @@ func (s *DB) PendingIndexes(ctx context.Context) ([]string, error) {
 	return names, nil
 }
 
-// BuildIndexes: see store.DeviceStore and the comment above.
+// BuildIndexes: see store.DeviceStore and the comment above. On
+// PostgreSQL two steps run at once, on two connections (CREATE INDEX
+// takes a lock that lets other index builds and readers through): the
+// trigram index, a single-threaded GIN build as long as all the others
+// together, starts first and overlaps them. SQLite builds one at a time
+// (one writer).
 func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) error {
 	s.builds.Lock()
 	defer s.builds.Unlock()
-	for {
-		pending, err := s.PendingIndexes(ctx)
-		if err != nil {
-			return err
-		}
-		if len(pending) == 0 {
-			return nil
-		}
-		name := pending[0]
-		start := time.Now()
-		kind, err := s.buildStep(ctx, name)
-		if err != nil {
-			return fmt.Errorf("build %s: %w", name, err)
-		}
-		if kind == buildSearch {
-			s.searchReset() // search_cache.go: entries built without the index
-			s.trigrams.mu.Lock()
-			s.trigrams.n = nil // estimates of the index as it was
-			s.trigrams.mu.Unlock()
-		}
-		if progress != nil && kind != "" {
-			label := name
-			switch kind {
-			case buildSearch:
-				label = "search index"
-			case buildAnalyze:
-				label = "statistics"
-			}
-			progress(store.IndexBuild{Name: label, Took: time.Since(start), Left: len(pending) - 1})
-		}
+	workers := 1
+	if s.dialect.Name() == "postgres" {
+		workers = 2
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu      sync.Mutex
+		claimed = map[string]bool{}
+		first   error
+		wg      sync.WaitGroup
+	)
+	fail := func(err error) {
+		mu.Lock()
+		if first == nil {
+			first = err
+		}
+		mu.Unlock()
+		cancel()
+	}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				pending, err := s.PendingIndexes(ctx)
+				if err != nil {
+					fail(err)
+					return
+				}
+				mu.Lock()
+				name := ""
+				for _, p := range pending {
+					if !claimed[p] {
+						name = p
+						break
+					}
+				}
+				// The statistics step comes last: left to whichever
+				// worker finishes the last index.
+				if name == "" || name == statisticsStep && len(claimed) > 0 {
+					mu.Unlock()
+					return
+				}
+				claimed[name] = true
+				mu.Unlock()
+				start := time.Now()
+				kind, err := s.buildStep(ctx, name)
+				if err != nil {
+					fail(fmt.Errorf("build %s: %w", name, err))
+					return
+				}
+				if kind == buildSearch {
+					s.searchReset() // search_cache.go: entries built without the index
+					s.trigrams.mu.Lock()
+					s.trigrams.n = nil // estimates of the index as it was
+					s.trigrams.mu.Unlock()
+				}
+				left := 0
+				if progress != nil && kind != "" {
+					rest, err := s.PendingIndexes(ctx)
+					if err != nil {
+						fail(err)
+						return
+					}
+					left = len(rest)
+				}
+				mu.Lock()
+				delete(claimed, name)
+				if progress != nil && kind != "" {
+					label := name
+					switch kind {
+					case buildSearch:
+						label = "search index"
+					case buildAnalyze:
+						label = "statistics"
+					}
+					progress(store.IndexBuild{Name: label, Took: time.Since(start), Left: left})
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	return first
 }
 
 // buildStep builds the step name in its own transaction and returns its

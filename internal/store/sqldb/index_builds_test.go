@@ -120,7 +120,7 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(pending) < 20 || pending[0] != "devices_updated" {
+	if len(pending) < 20 || !slices.Contains(pending[:2], "devices_updated") {
 		t.Fatalf("pending after a deferred bulk load: %v", pending)
 	}
 	if got := deviceIndexes(t, st); len(got) >= len(want) {
@@ -161,12 +161,18 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 		steps++
 		cancel()
 	})
-	if err == nil || steps != 1 {
+	if err == nil || steps < 1 {
 		t.Fatalf("interrupted build: %d steps, err %v", steps, err)
 	}
+	// Every reported step is done; a step interrupted midway is not.
 	left, _ := st.PendingIndexes(ctx)
-	if len(left) != len(pending)-1 || !slices.Equal(left, pending[1:]) {
-		t.Fatalf("pending after one step: %v, want %v", left, pending[1:])
+	if len(left) != len(pending)-steps || len(left) == 0 {
+		t.Fatalf("pending after %d steps: %v (before: %v)", steps, left, pending)
+	}
+	for _, n := range left {
+		if !slices.Contains(pending, n) {
+			t.Fatalf("pending after an interrupted build: %v holds %s, not pending before", left, n)
+		}
 	}
 	var names []string
 	if err := st.BuildIndexes(ctx, func(b store.IndexBuild) { names = append(names, b.Name) }); err != nil {
