@@ -41,3 +41,12 @@ func SetDeferMinRows(n int64) (restore func()) {
 	deferMinRows = n
 	return func() { deferMinRows = old }
 }
+
+// SetSearchFillChunk sets how many devices one transaction of a deferred
+// search-index fill takes, and a hook run after each transaction of
+// BuildIndexes, for a test; it returns a function restoring both.
+func SetSearchFillChunk(n int64, after func(step string)) (restore func()) {
+	oldN, oldAfter := searchFillChunkSize, afterBuildTx
+	searchFillChunkSize, afterBuildTx = n, after
+	return func() { searchFillChunkSize, afterBuildTx = oldN, oldAfter }
+}

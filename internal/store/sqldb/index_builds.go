@@ -28,8 +28,10 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -46,6 +48,7 @@ const (
 	buildIndex   = "index"
 	buildTrigger = "trigger"
 	buildSearch  = "search"
+	buildMerge   = "merge"
 	buildAnalyze = "analyze"
 )
 
@@ -57,11 +60,20 @@ const (
 	seqFirst   = 0
 	seqIndex   = 1
 	seqSearch  = 1000
+	seqMerge   = 1500
 	seqAnalyze = 2000
 )
 
-// statisticsStep names the planner-statistics step (PostgreSQL).
-const statisticsStep = "devices statistics"
+// afterBuildTx, when set (tests), runs after each transaction of
+// BuildIndexes, with the step's name.
+var afterBuildTx func(step string)
+
+// statisticsStep names the planner-statistics step (PostgreSQL);
+// mergeStep the merge of the SQLite search index's segments.
+const (
+	statisticsStep = "devices statistics"
+	mergeStep      = "devices_search merge"
+)
 
 // insertDeferred records one deferred step; a step already recorded (an
 // earlier import's, not built yet) is kept.
@@ -144,6 +156,7 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 	var (
 		mu      sync.Mutex
 		claimed = map[string]bool{}
+		began   = map[string]time.Time{} // a step's first transaction (steps of several)
 		first   error
 		wg      sync.WaitGroup
 	)
@@ -180,12 +193,18 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 					return
 				}
 				claimed[name] = true
+				if _, ok := began[name]; !ok {
+					began[name] = time.Now()
+				}
+				start := began[name]
 				mu.Unlock()
-				start := time.Now()
 				kind, err := s.buildStep(ctx, name)
 				if err != nil {
 					fail(fmt.Errorf("build %s: %w", name, err))
 					return
+				}
+				if afterBuildTx != nil {
+					afterBuildTx(name)
 				}
 				if kind == buildSearch {
 					s.searchReset() // search_cache.go: entries built without the index
@@ -204,6 +223,9 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 				}
 				mu.Lock()
 				delete(claimed, name)
+				if kind != "" {
+					delete(began, name)
+				}
 				if progress != nil && kind != "" {
 					label := name
 					switch kind {
@@ -211,6 +233,8 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 						label = "search index"
 					case buildAnalyze:
 						label = "statistics"
+					case buildMerge:
+						label = "search index merge"
 					}
 					progress(store.IndexBuild{Name: label, Took: time.Since(start), Left: left})
 				}
@@ -267,8 +291,10 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 				return err
 			}
 		case buildSearch:
-			if err := searchFill(ctx, tx); err != nil {
-				return err
+			more, err := searchFillChunk(ctx, tx, name, ddl)
+			if err != nil || more {
+				done = more
+				return err // the row stays: the next call fills on
 			}
 			var triggers [][2]string
 			if err := tx.Query(ctx, "SELECT name, ddl FROM deferred_index_builds WHERE kind = $1 ORDER BY seq, name", []any{buildTrigger}, func(r Row) error {
@@ -289,6 +315,17 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 			if err := tx.Exec(ctx, "DELETE FROM deferred_index_builds WHERE kind = $1", buildTrigger); err != nil {
 				return err
 			}
+			// The fill left one segment per chunk: merged in steps of
+			// their own (buildMerge), with the index in use meanwhile.
+			if err := tx.Exec(ctx, insertDeferred, mergeStep, buildMerge, "", seqMerge); err != nil {
+				return err
+			}
+		case buildMerge:
+			more, err := searchMergeStep(ctx, tx, name, ddl)
+			if err != nil || more {
+				done = more
+				return err
+			}
 		default:
 			return fmt.Errorf("unknown kind %q", kind)
 		}
@@ -298,7 +335,121 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 	if err != nil || !done {
 		return "", err
 	}
+	if more, _ := s.stepLeft(ctx, name); more {
+		return "", nil // a chunk of a step done: not reported
+	}
 	return kind, nil
+}
+
+// stepLeft reports whether step name is still pending.
+func (s *DB) stepLeft(ctx context.Context, name string) (bool, error) {
+	var n int
+	err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM deferred_index_builds WHERE name = $1", name).Scan(&n)
+	return n > 0, err
+}
+
+// The SQLite search index is filled searchFillChunk devices per
+// transaction (about 3 s at 1,000,000 devices: writers wait at most that
+// long, under the 10 s busy timeout, where one transaction for the whole
+// fill held them up for about a minute). Its triggers stay dropped and
+// searches do not use it until the last transaction, so a device written
+// meanwhile is only checked when the fill ends: that transaction indexes
+// again every device stamped since the fill began (the identity mark of
+// devices_bulk.go: every write after it carries a stamp no older), then
+// recreates the triggers. A device deleted after its chunk leaves its
+// rowid in the index, which searches never return (they read devices);
+// its id, if reused, carries a new stamp and is indexed again.
+var searchFillChunkSize int64 = 50_000
+
+// searchFillState is the search step's progress, kept in its ddl column.
+type searchFillState struct {
+	Next int64  `json:"next"` // devices with id <= Next are filled
+	Mark string `json:"mark"` // updated_at when the fill began (cut to the second)
+}
+
+// searchFillChunk runs one transaction of the fill of step name (state in
+// ddl) and reports whether more remain; when none do it has indexed the
+// devices written meanwhile, and the caller recreates the triggers.
+func searchFillChunk(ctx context.Context, tx Tx, name, ddl string) (more bool, err error) {
+	var st searchFillState
+	if ddl == "" {
+		for _, q := range []string{
+			"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
+			"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
+		} {
+			if err := tx.Exec(ctx, q); err != nil {
+				return false, fmt.Errorf("search index: %w", err)
+			}
+		}
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(updated_at), '') FROM devices").Scan(&st.Mark); err != nil {
+			return false, err
+		}
+		if len(st.Mark) > sqliteMarkLen {
+			st.Mark = st.Mark[:sqliteMarkLen]
+		}
+	} else if err := json.Unmarshal([]byte(ddl), &st); err != nil {
+		return false, fmt.Errorf("search index state %q: %w", ddl, err)
+	}
+	var maxID int64
+	if err := tx.QueryRow(ctx, "SELECT coalesce(max(id), 0) FROM devices").Scan(&maxID); err != nil {
+		return false, err
+	}
+	text := searchTextSQLite("")
+	if st.Next < maxID {
+		to := min(st.Next+searchFillChunkSize, maxID)
+		if err := tx.Exec(ctx, "INSERT INTO devices_search(rowid, t) SELECT id, "+text+" FROM devices WHERE id > $1 AND id <= $2", st.Next, to); err != nil {
+			return false, fmt.Errorf("fill search index: %w", err)
+		}
+		st.Next = to
+		b, _ := json.Marshal(st)
+		return true, tx.Exec(ctx, "UPDATE deferred_index_builds SET ddl = $1 WHERE name = $2", string(b), name)
+	}
+	// Devices written since the fill began: indexed again (their old
+	// text, if a chunk took it, deleted first).
+	for _, q := range []string{
+		"DELETE FROM devices_search WHERE rowid IN (SELECT id FROM devices WHERE updated_at >= $1 AND id <= $2)",
+		"INSERT INTO devices_search(rowid, t) SELECT id, " + text + " FROM devices WHERE updated_at >= $1 AND id <= $2",
+	} {
+		if err := tx.Exec(ctx, q, st.Mark, st.Next); err != nil {
+			return false, fmt.Errorf("search index: devices written during the fill: %w", err)
+		}
+	}
+	if err := tx.Exec(ctx, "INSERT INTO devices_search(devices_search, rank) VALUES('automerge', "+strconv.Itoa(searchAutomerge)+")"); err != nil {
+		return false, fmt.Errorf("search index: %w", err)
+	}
+	return false, nil
+}
+
+// searchMergePages bounds one merge transaction (FTS5 'merge' pages).
+const searchMergePages = 4000
+
+// searchMergeStep merges some of the search index's segments in one
+// transaction and reports whether more merging remains. FTS5's 'merge'
+// with a negative page count starts an incremental optimize (every
+// segment into one), positive counts continue it; one that changes fewer
+// than 2 rows found nothing left to do. ddl is "" before the first step.
+func searchMergeStep(ctx context.Context, tx Tx, name, ddl string) (more bool, err error) {
+	var before, after int64
+	if err := tx.QueryRow(ctx, "SELECT total_changes()").Scan(&before); err != nil {
+		return false, err
+	}
+	pages := searchMergePages
+	if ddl == "" {
+		pages = -pages
+	}
+	if err := tx.Exec(ctx, "INSERT INTO devices_search(devices_search, rank) VALUES('merge', $1)", pages); err != nil {
+		return false, fmt.Errorf("merge search index: %w", err)
+	}
+	if err := tx.QueryRow(ctx, "SELECT total_changes()").Scan(&after); err != nil {
+		return false, err
+	}
+	if ddl == "" {
+		if err := tx.Exec(ctx, "UPDATE deferred_index_builds SET ddl = 'started' WHERE name = $1", name); err != nil {
+			return false, err
+		}
+		return true, nil
+	}
+	return after-before >= 2, nil
 }
 
 // ftsPending reports whether the SQLite search index awaits its deferred

@@ -5,10 +5,12 @@
 -- So the table always names exactly what is missing, whatever crashed.
 -- kind: 'index' (ddl recreates it), 'trigger' (ddl recreates a search
 -- trigger; built with the search index), 'search' (the SQLite search
--- index is refilled), 'analyze' (planner statistics, PostgreSQL).
+-- index is refilled, a chunk per transaction; ddl holds the progress),
+-- 'merge' (its segments merged), 'analyze' (planner statistics,
+-- PostgreSQL).
 CREATE TABLE deferred_index_builds (
   name TEXT PRIMARY KEY,
-  kind TEXT NOT NULL CHECK (kind IN ('index', 'trigger', 'search', 'analyze')),
+  kind TEXT NOT NULL CHECK (kind IN ('index', 'trigger', 'search', 'merge', 'analyze')),
   ddl  TEXT NOT NULL DEFAULT '',
   seq  INTEGER NOT NULL
 );
