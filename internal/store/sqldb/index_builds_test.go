@@ -292,12 +292,3 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 		t.Fatalf("%d devices, want 6201", n)
 	}
 }
-
-func mustAsset(t *testing.T, st *sqldb.DB, asset string) *inventory.Device {
-	t.Helper()
-	d, err := st.GetDeviceByAssetID(context.Background(), asset)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
