@@ -14,6 +14,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/app"
 	"github.com/medwarden/medwarden/internal/inventory"
+	"github.com/medwarden/medwarden/internal/store"
 )
 
 const canonicalHeader = "asset_id,vendor,model,version,serial,mac,ip,hostname,site,location,department,device_type,criticality,patient_connected,phi,os,end_of_support\n"
@@ -188,5 +189,59 @@ func TestVersionPrintsSchema(t *testing.T) {
 	_, out, _ := run(t, "version")
 	if !strings.Contains(out, "schema: ") || !strings.Contains(out, "commit: ") {
 		t.Errorf("version output %q", out)
+	}
+}
+
+// A large import (100,000 new devices) commits before its indexes: with
+// --no-index-build the store is left with the builds pending, and the
+// next import (here of a file with no records) builds them and says so.
+func TestImportDefersIndexBuilds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("imports 100,000 devices")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	fleet := filepath.Join(dir, "fleet.csv")
+	writeFleet(t, fleet, 0, 100_000)
+	code, out, errs := run(t, "import", "--no-index-build", "--data", data, fleet)
+	if code != 0 || !strings.Contains(out, "100000 created") || strings.Contains(errs, "building") {
+		t.Fatalf("import --no-index-build: %d %q %q", code, out, errs)
+	}
+	pending := func() []string {
+		st, err := app.OpenStore(context.Background(), app.StoreConfig{DataDir: data})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		p, err := st.PendingIndexes(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if p := pending(); len(p) < 20 {
+		t.Fatalf("pending after a 100,000-device import: %v", p)
+	}
+	empty := filepath.Join(dir, "empty.csv")
+	os.WriteFile(empty, []byte(canonicalHeader), 0o600)
+	code, out, errs = run(t, "import", "--data", data, empty)
+	if code != 0 || !strings.Contains(out, "0 records") || !strings.Contains(errs, "building") ||
+		!strings.Contains(errs, "devices_updated") || !strings.Contains(errs, "search index") || !strings.Contains(errs, "indexes built in") {
+		t.Fatalf("import that builds: %d %q %q", code, out, errs)
+	}
+	if p := pending(); len(p) != 0 {
+		t.Fatalf("pending after the builds: %v", p)
+	}
+	// Lists and search answer from the rebuilt indexes.
+	st, err := app.OpenStore(context.Background(), app.StoreConfig{DataDir: data})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for _, q := range []store.DeviceQuery{{Filters: map[string]string{"hostname": "pump-99999"}}, {Search: "pump-99999"}} {
+		p, err := st.ListDevices(context.Background(), q)
+		if err != nil || len(p.Devices) != 1 || p.Devices[0].AssetID != "BIO-0099999" {
+			t.Fatalf("list %+v after the builds: %+v, %v", q, p, err)
+		}
 	}
 }
