@@ -317,6 +317,9 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 			}
 			// The fill left one segment per chunk: merged in steps of
 			// their own (buildMerge), with the index in use meanwhile.
+			if err := tx.Exec(ctx, "DELETE FROM deferred_index_builds WHERE name = $1", mergeStep); err != nil {
+				return err // a merge left by an earlier fill starts over
+			}
 			if err := tx.Exec(ctx, insertDeferred, mergeStep, buildMerge, "", seqMerge); err != nil {
 				return err
 			}
