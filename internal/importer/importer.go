@@ -123,6 +123,7 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 		// New devices are written insertBatch at a time (COPY / multi-row
 		// INSERT), as many as suit the store.
 		insertBatch := max(1, tx.InsertBatch())
+		var newProv provenanceMaps
 		var pending []*inventory.Device
 		touched := map[int64]int{} // stored device id → line or record number
 		var newLines []int         // new device -id-1 → line or record number
@@ -252,12 +253,7 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 					// result as Apply onto an empty device, without its copying).
 					nd := d
 					nd.ID, nd.Revision = 0, 0
-					nd.Provenance = make(map[string]inventory.Provenance, len(inventory.Fields))
-					for _, f := range inventory.Fields {
-						if nd.Get(f) != "" {
-							nd.Provenance[f] = prov
-						}
-					}
+					nd.Provenance = newProv.of(nd, prov)
 					nd.CreatedAt = now
 					nextTemp--
 					idx.Add(nextTemp, nd)
@@ -304,6 +300,53 @@ func Import(ctx context.Context, st store.DeviceStore, dec inventory.Decoder, op
 	}
 	res.Written = true
 	return res, nil
+}
+
+// provenanceMaps hands out the provenance of new devices: one entry per
+// non-empty field, all the same. Devices with the same non-empty fields
+// (most rows of a file) share one map, which nothing modifies: a new
+// device is only read until the import ends, and its own map was 2 KB
+// allocated per row, a quarter of a large import's garbage.
+type provenanceMaps struct {
+	byFields map[uint32]map[string]inventory.Provenance
+}
+
+// maxSharedProvenance bounds the shared maps (files with more shapes of
+// empty fields get a map per device beyond it).
+const maxSharedProvenance = 1024
+
+func (m *provenanceMaps) of(d *inventory.Device, prov inventory.Provenance) map[string]inventory.Provenance {
+	if len(inventory.Fields) > 32 { // the set no longer fits: a map each
+		p := make(map[string]inventory.Provenance, len(inventory.Fields))
+		for _, f := range inventory.Fields {
+			if d.Has(f) {
+				p[f] = prov
+			}
+		}
+		return p
+	}
+	var set uint32
+	for i, f := range inventory.Fields {
+		if d.Has(f) {
+			set |= 1 << i
+		}
+	}
+	if p, ok := m.byFields[set]; ok {
+		return p
+	}
+	p := make(map[string]inventory.Provenance, len(inventory.Fields))
+	for i, f := range inventory.Fields {
+		if set&(1<<i) != 0 {
+			p[f] = prov
+		}
+	}
+	if m.byFields == nil {
+		m.byFields = map[uint32]map[string]inventory.Provenance{}
+	}
+	if len(m.byFields) < maxSharedProvenance {
+		m.byFields[set] = p
+	}
+	return p
 }
 
 // afterScan, when set (tests), runs between the identity scan and the

@@ -40,6 +40,9 @@ type column struct {
 }
 
 type devicesData struct {
+	// Building is how many index builds a large import left pending
+	// (lists answer, slower, until they are done).
+	Building  int
 	Query     string
 	Primary   []filterInput
 	More      []filterInput
@@ -168,6 +171,9 @@ func (h *Handler) devices(w http.ResponseWriter, r *http.Request, rc *reqCtx) {
 		return
 	}
 	d.Views = views
+	if pending, err := h.st.PendingIndexes(r.Context()); err == nil {
+		d.Building = len(pending)
+	}
 	if v.Get("conflicts") == "open" {
 		h.conflictList(w, r, rc, d)
 		return
