@@ -5,12 +5,12 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/medwarden/medwarden/internal/api"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
+	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
 // serve builds, in the background, the index builds a large import left
@@ -21,15 +21,7 @@ func TestServeBuildsDeferredIndexes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	var ddl string
-	if err := st.SQL.QueryRow("SELECT sql FROM sqlite_schema WHERE name = 'devices_model'").Scan(&ddl); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DROP INDEX devices_model", "INSERT INTO deferred_index_builds (name, kind, ddl, seq) VALUES ('devices_model', 'index', '" + strings.ReplaceAll(ddl, "'", "''") + "', 1)"} {
-		if _, err := st.SQL.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.DeferIndexBuild(t, st.SQL, "devices_model")
 	ctx, cancel := context.WithCancel(context.Background())
 	up, done := make(chan struct{}), make(chan error, 1)
 	go func() {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/medwarden/medwarden/internal/indexbuild"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
+	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
 // A Runner builds what is pending when kicked, again when kicked during a
@@ -21,21 +22,7 @@ func TestRunnerBuildsPending(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	// What a deferred bulk load leaves: an index dropped, its definition
-	// recorded (store/sqldb/index_builds.go).
-	drop := func(name string) {
-		t.Helper()
-		var ddl string
-		if err := st.SQL.QueryRow("SELECT sql FROM sqlite_schema WHERE name = $1", name).Scan(&ddl); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.SQL.Exec("DROP INDEX " + name); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := st.SQL.Exec("INSERT INTO deferred_index_builds (name, kind, ddl, seq) VALUES ($1, 'index', $2, 1)", name, ddl); err != nil {
-			t.Fatal(err)
-		}
-	}
+	drop := func(name string) { storetest.DeferIndexBuild(t, st.SQL, name) }
 	exists := func(name string) bool {
 		var n int
 		if err := st.SQL.QueryRow("SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = $1", name).Scan(&n); err != nil {

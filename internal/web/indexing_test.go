@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/medwarden/medwarden/internal/store/sqldb"
+	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
 // While a large import's index builds are pending, the devices page says
@@ -16,17 +17,7 @@ func TestDevicesPageSaysIndexing(t *testing.T) {
 	if r := c.get("/devices"); r.Code != 200 || strings.Contains(r.Body, "being indexed") {
 		t.Fatalf("devices page without pending builds: %d, says indexing: %v", r.Code, strings.Contains(r.Body, "being indexed"))
 	}
-	db := e.st.(*sqldb.DB)
-	// What a deferred bulk load leaves (store/sqldb/index_builds.go).
-	var ddl string
-	if err := db.SQL.QueryRow("SELECT sql FROM sqlite_schema WHERE name = 'devices_vendor'").Scan(&ddl); err != nil {
-		t.Fatal(err)
-	}
-	for _, q := range []string{"DROP INDEX devices_vendor", "INSERT INTO deferred_index_builds (name, kind, ddl, seq) VALUES ('devices_vendor', 'index', '" + strings.ReplaceAll(ddl, "'", "''") + "', 1)"} {
-		if _, err := db.SQL.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.DeferIndexBuild(t, e.st.(*sqldb.DB).SQL, "devices_vendor")
 	r := c.get("/devices?sort=vendor")
 	if r.Code != 200 || !strings.Contains(r.Body, "A large import is being indexed (1 step left)") || strings.Count(r.Body, `href="/devices/`) < 20 {
 		t.Fatalf("devices page with a pending build: %d\n%s", r.Code, r.Body)
