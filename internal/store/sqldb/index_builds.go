@@ -40,7 +40,8 @@ import (
 
 // deferMinRows is the smallest bulk load whose index builds are deferred
 // past its commit; smaller ones rebuild inside their transaction (a
-// variable for tests). At 100,000 devices the rebuild takes a few seconds.
+// variable for tests). At 100,000 devices the builds take about 10 s on a
+// 2-core VM (docs/benchmarks/inventory.md), which an import may wait for.
 var deferMinRows int64 = 100_000
 
 // Steps of deferred_index_builds (migration 0017).
