@@ -19,6 +19,12 @@ import (
 
 func newServer(t *testing.T, maxImport int64) (*api.Server, *httptest.Server) {
 	t.Helper()
+	return newServerDeps(t, api.Deps{MaxImportBytes: maxImport})
+}
+
+// newServerDeps is newServer with d (its Store is set to the fresh one).
+func newServerDeps(t *testing.T, d api.Deps) (*api.Server, *httptest.Server) {
+	t.Helper()
 	st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), sqlite.FileName))
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +34,8 @@ func newServer(t *testing.T, maxImport int64) (*api.Server, *httptest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := api.New(api.Deps{Store: rec, MaxImportBytes: maxImport})
+	d.Store = rec
+	s := api.New(d)
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	bearer.Store(ts.URL, newToken(t, rec, "admin", "admin", "*"))

@@ -32,29 +32,6 @@ func bulkCSV(n, from int, bad bool) string {
 	return b.String()
 }
 
-// indexNames lists the devices table's indexes as the bulk path sees them.
-func indexNames(t *testing.T, db *sqldb.DB) []string {
-	t.Helper()
-	q := "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'devices' ORDER BY name"
-	if db.Dialect() == "postgres" {
-		q = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'devices' ORDER BY indexname"
-	}
-	rows, err := db.SQL.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
-}
-
 // TestBulkLoadIndexes: a bulk load drops the secondary indexes inside its
 // transaction, so a rejected one must leave every index (and no rows), and
 // a successful one must rebuild every index, then serve the sorted lists.
@@ -84,7 +61,7 @@ func TestBulkLoadIndexes(t *testing.T) {
 			st := open(t)
 			defer st.Close()
 			ctx := context.Background()
-			want := indexNames(t, st)
+			want := storetest.DeviceIndexNames(t, st, false)
 			if len(want) < 10 {
 				t.Fatalf("only %d device indexes before the import: %v", len(want), want)
 			}
@@ -94,7 +71,7 @@ func TestBulkLoadIndexes(t *testing.T) {
 			if !errors.Is(err, importer.ErrRejected) {
 				t.Fatalf("import with a bad record: %v, want rejected", err)
 			}
-			if got := indexNames(t, st); !slices.Equal(got, want) {
+			if got := storetest.DeviceIndexNames(t, st, false); !slices.Equal(got, want) {
 				t.Fatalf("indexes after a rejected bulk load:\n got %v\nwant %v", got, want)
 			}
 			if n, _ := st.CountDevices(ctx); n != 0 {
@@ -105,7 +82,7 @@ func TestBulkLoadIndexes(t *testing.T) {
 			if err != nil || res.Created != 5000 {
 				t.Fatalf("bulk import: %+v, %v", res, err)
 			}
-			if got := indexNames(t, st); !slices.Equal(got, want) {
+			if got := storetest.DeviceIndexNames(t, st, false); !slices.Equal(got, want) {
 				t.Fatalf("indexes after a bulk load:\n got %v\nwant %v", got, want)
 			}
 			if st.Dialect() == "postgres" {

@@ -160,27 +160,11 @@ func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
 		_, err = t.tx.Exec(ctx, insertOne, a...)
 		return err
 	}
-	i := 0
-	var ferr error
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i >= len(ds) {
-			return nil, nil
-		}
-		a, err := sqldb.DeviceArgs(ds[i])
-		if err != nil {
-			ferr = err
-			return nil, err
-		}
-		i++
-		return pgArgs(a), nil
-	})
-	if _, err := t.tx.CopyFrom(ctx, pgx.Identifier{"devices"}, sqldb.DeviceColumns(), src); err != nil {
-		if ferr != nil {
-			return ferr
-		}
-		return fmt.Errorf("copy devices: %w", err)
+	rows, err := sqldb.DeviceRows(ds)
+	if err != nil {
+		return err
 	}
-	return nil
+	return t.InsertDeviceRows(ctx, rows)
 }
 
 // InsertDeviceRows copies rows of sqldb.DeviceArgs (sqldb.RowInserter).

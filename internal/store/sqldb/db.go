@@ -398,13 +398,9 @@ func (t *importTx) Insert(ctx context.Context, ds []*inventory.Device) error {
 	p, pipelined := t.tx.(*pipeTx)
 	var rows [][]any
 	if pipelined && len(ds) > 1 && p.rowInserter() {
-		rows = make([][]any, len(ds))
-		for i, d := range ds {
-			a, err := DeviceArgs(d)
-			if err != nil {
-				return err
-			}
-			rows[i] = a
+		var err error
+		if rows, err = DeviceRows(ds); err != nil {
+			return err
 		}
 	}
 	ids, err := t.tx.NextIDs(ctx, len(ds))

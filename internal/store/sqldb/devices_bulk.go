@@ -313,7 +313,7 @@ const sqliteMarkLen = 19
 
 // IdentityMark marks the present for IdentitiesSince (see above).
 func (s *DB) IdentityMark(ctx context.Context) (store.IdentityMark, error) {
-	q := "SELECT coalesce(max(updated_at), '') FROM devices"
+	q := sqliteMarkSQL
 	if s.dialect.Name() == "postgres" {
 		q = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text"
 	}
@@ -321,11 +321,17 @@ func (s *DB) IdentityMark(ctx context.Context) (store.IdentityMark, error) {
 	if err := s.SQL.QueryRowContext(ctx, q).Scan(&m); err != nil {
 		return "", fmt.Errorf("identity mark: %w", err)
 	}
-	if s.dialect.Name() != "postgres" && len(m) > sqliteMarkLen {
-		m = m[:sqliteMarkLen]
+	if s.dialect.Name() != "postgres" {
+		m = sqliteMark(m)
 	}
 	return store.IdentityMark(m), nil
 }
+
+// sqliteMarkSQL reads the latest stamp, which sqliteMark cuts to the
+// second (SQLite's mark, see above).
+const sqliteMarkSQL = "SELECT coalesce(max(updated_at), '') FROM devices"
+
+func sqliteMark(stamp string) string { return stamp[:min(len(stamp), sqliteMarkLen)] }
 
 // IdentitiesSince: see store.ImportTx and the comment above.
 func (t *importTx) IdentitiesSince(ctx context.Context, mark store.IdentityMark, fn func(*inventory.Device) error) (int64, error) {

@@ -31,7 +31,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -268,7 +267,7 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 		_, err := s.SQL.ExecContext(ctx, "DELETE FROM deferred_index_builds WHERE name = $1", name)
 		return kind, err
 	}
-	done := false
+	done, more := false, false // done: the transaction did the step's work (all of it unless more)
 	err = s.dialect.Import(ctx, s.SQL, func(tx Tx) error {
 		lock := ""
 		if s.dialect.Name() == "postgres" {
@@ -292,8 +291,8 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 				return err
 			}
 		case buildSearch:
-			more, err := searchFillChunk(ctx, tx, name, ddl)
-			if err != nil || more {
+			var err error
+			if more, err = searchFillChunk(ctx, tx, name, ddl); err != nil || more {
 				done = more
 				return err // the row stays: the next call fills on
 			}
@@ -325,8 +324,8 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 				return err
 			}
 		case buildMerge:
-			more, err := searchMergeStep(ctx, tx, name, ddl)
-			if err != nil || more {
+			var err error
+			if more, err = searchMergeStep(ctx, tx, name, ddl); err != nil || more {
 				done = more
 				return err
 			}
@@ -336,20 +335,10 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 		done = true
 		return tx.Exec(ctx, "DELETE FROM deferred_index_builds WHERE name = $1", name)
 	})
-	if err != nil || !done {
-		return "", err
-	}
-	if more, _ := s.stepLeft(ctx, name); more {
-		return "", nil // a chunk of a step done: not reported
+	if err != nil || !done || more {
+		return "", err // a chunk of a step is not reported
 	}
 	return kind, nil
-}
-
-// stepLeft reports whether step name is still pending.
-func (s *DB) stepLeft(ctx context.Context, name string) (bool, error) {
-	var n int
-	err := s.SQL.QueryRowContext(ctx, "SELECT count(*) FROM deferred_index_builds WHERE name = $1", name).Scan(&n)
-	return n > 0, err
 }
 
 // The SQLite search index is filled searchFillChunk devices per
@@ -377,20 +366,13 @@ type searchFillState struct {
 func searchFillChunk(ctx context.Context, tx Tx, name, ddl string) (more bool, err error) {
 	var st searchFillState
 	if ddl == "" {
-		for _, q := range []string{
-			"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
-			"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
-		} {
-			if err := tx.Exec(ctx, q); err != nil {
-				return false, fmt.Errorf("search index: %w", err)
-			}
-		}
-		if err := tx.QueryRow(ctx, "SELECT coalesce(max(updated_at), '') FROM devices").Scan(&st.Mark); err != nil {
+		if err := searchExec(ctx, tx, "search index", searchEmpty, searchMergeOff); err != nil {
 			return false, err
 		}
-		if len(st.Mark) > sqliteMarkLen {
-			st.Mark = st.Mark[:sqliteMarkLen]
+		if err := tx.QueryRow(ctx, sqliteMarkSQL).Scan(&st.Mark); err != nil {
+			return false, err
 		}
+		st.Mark = sqliteMark(st.Mark)
 	} else if err := json.Unmarshal([]byte(ddl), &st); err != nil {
 		return false, fmt.Errorf("search index state %q: %w", ddl, err)
 	}
@@ -418,10 +400,7 @@ func searchFillChunk(ctx context.Context, tx Tx, name, ddl string) (more bool, e
 			return false, fmt.Errorf("search index: devices written during the fill: %w", err)
 		}
 	}
-	if err := tx.Exec(ctx, "INSERT INTO devices_search(devices_search, rank) VALUES('automerge', "+strconv.Itoa(searchAutomerge)+")"); err != nil {
-		return false, fmt.Errorf("search index: %w", err)
-	}
-	return false, nil
+	return false, searchExec(ctx, tx, "search index", searchMergeOn)
 }
 
 // searchMergePages bounds one merge transaction (FTS5 'merge' pages).

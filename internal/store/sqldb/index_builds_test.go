@@ -12,6 +12,7 @@ import (
 	"github.com/medwarden/medwarden/internal/inventory/csvfile"
 	"github.com/medwarden/medwarden/internal/store"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
+	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
 // A large bulk import commits without its indexes and leaves their builds
@@ -49,29 +50,6 @@ func importDeferred(t *testing.T, st *sqldb.DB, name, body string) {
 	if err != nil || !res.Written {
 		t.Fatalf("import %s: %+v, %v", name, res, err)
 	}
-}
-
-// deviceIndexes lists the devices table's indexes.
-func deviceIndexes(t *testing.T, st *sqldb.DB) []string {
-	t.Helper()
-	q := "SELECT name FROM sqlite_schema WHERE type IN ('index', 'trigger') AND tbl_name = 'devices' ORDER BY name"
-	if st.Dialect() == "postgres" {
-		q = "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = 'devices' ORDER BY indexname"
-	}
-	rows, err := st.SQL.Query(q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	return out
 }
 
 var deferredQueries = []store.DeviceQuery{
@@ -114,7 +92,7 @@ func listAll(t *testing.T, st *sqldb.DB) []string {
 
 func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 	ctx := context.Background()
-	want := deviceIndexes(t, st)
+	want := storetest.DeviceIndexNames(t, st, true)
 	importDeferred(t, st, "first.csv", deferredCSV(0, 3000))
 	pending, err := st.PendingIndexes(ctx)
 	if err != nil {
@@ -123,7 +101,7 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 	if len(pending) < 20 || !slices.Contains(pending[:2], "devices_updated") {
 		t.Fatalf("pending after a deferred bulk load: %v", pending)
 	}
-	if got := deviceIndexes(t, st); len(got) >= len(want) {
+	if got := storetest.DeviceIndexNames(t, st, true); len(got) >= len(want) {
 		t.Fatalf("indexes right after a deferred bulk load: %v (before: %v)", got, want)
 	}
 	// Written after the import, before the builds: not in the SQLite
@@ -189,7 +167,7 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 	if left, _ := st.PendingIndexes(ctx); len(left) != 0 {
 		t.Fatalf("pending after BuildIndexes: %v", left)
 	}
-	if got := deviceIndexes(t, st); !slices.Equal(got, want) {
+	if got := storetest.DeviceIndexNames(t, st, true); !slices.Equal(got, want) {
 		t.Fatalf("indexes after the builds:\n got %v\nwant %v", got, want)
 	}
 	for cache := range 2 {
@@ -285,7 +263,7 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 			restore()
 		}
 	}
-	if got := deviceIndexes(t, st); !slices.Equal(got, want) {
+	if got := storetest.DeviceIndexNames(t, st, true); !slices.Equal(got, want) {
 		t.Fatalf("indexes after the second builds:\n got %v\nwant %v", got, want)
 	}
 	if n, _ := st.CountDevices(ctx); n != 6201 {

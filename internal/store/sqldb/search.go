@@ -131,15 +131,27 @@ func (t *importTx) searchBulkFinish(ctx context.Context) error {
 // searchFill empties the SQLite search index and fills it from every
 // device, in tx (searchBulkFinish; a deferred build, index_builds.go).
 func searchFill(ctx context.Context, tx Tx) error {
-	for _, q := range []string{
-		"INSERT INTO devices_search(devices_search) VALUES('delete-all')",
-		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)",
-		"INSERT INTO devices_search(rowid, t) SELECT id, " + searchTextSQLite("") + " FROM devices",
-		"INSERT INTO devices_search(devices_search, rank) VALUES('automerge', " + strconv.Itoa(searchAutomerge) + ")",
-		"INSERT INTO devices_search(devices_search) VALUES('optimize')",
-	} {
+	return searchExec(ctx, tx, "fill search index",
+		searchEmpty, searchMergeOff,
+		"INSERT INTO devices_search(rowid, t) SELECT id, "+searchTextSQLite("")+" FROM devices",
+		searchMergeOn, "INSERT INTO devices_search(devices_search) VALUES('optimize')")
+}
+
+// Statements of a search-index fill (searchFill; the deferred fill of
+// index_builds.go): empty it without reading it, stop FTS5's incremental
+// merges while filling, resume them after.
+var (
+	searchEmpty    = "INSERT INTO devices_search(devices_search) VALUES('delete-all')"
+	searchMergeOff = "INSERT INTO devices_search(devices_search, rank) VALUES('automerge', 0)"
+	searchMergeOn  = "INSERT INTO devices_search(devices_search, rank) VALUES('automerge', " + strconv.Itoa(searchAutomerge) + ")"
+)
+
+// searchExec runs statements without arguments in tx; what names the work
+// in an error.
+func searchExec(ctx context.Context, tx Tx, what string, stmts ...string) error {
+	for _, q := range stmts {
 		if err := tx.Exec(ctx, q); err != nil {
-			return fmt.Errorf("fill search index: %w", err)
+			return fmt.Errorf("%s: %w", what, err)
 		}
 	}
 	return nil

@@ -276,13 +276,9 @@ func (t *txn) NextIDs(ctx context.Context, n int) ([]int64, error) {
 const rowsPerInsert = 64
 
 func (t *txn) InsertDevices(ctx context.Context, ds []*inventory.Device) error {
-	rows := make([][]any, len(ds))
-	for i, d := range ds {
-		a, err := sqldb.DeviceArgs(d)
-		if err != nil {
-			return err
-		}
-		rows[i] = a
+	rows, err := sqldb.DeviceRows(ds)
+	if err != nil {
+		return err
 	}
 	return t.InsertDeviceRows(ctx, rows)
 }
