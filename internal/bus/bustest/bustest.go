@@ -135,12 +135,18 @@ func testRedelivery(t *testing.T, open Open) {
 	if d1.Attempt() != 1 {
 		t.Fatalf("attempt %d, want 1", d1.Attempt())
 	}
-	// No ack: delivered again after the ack wait.
+	// No ack: delivered again after each ack wait, counting up. A
+	// redelivery lost between two of the consumer's pull requests would
+	// show here as a late delivery or a count that is not 2 then 3.
 	d2 := next(t, c, 10*time.Second)
 	if d2.Message().ID != "s1/1" || d2.Attempt() != 2 {
 		t.Fatalf("redelivery %q attempt %d, want s1/1 attempt 2", d2.Message().ID, d2.Attempt())
 	}
-	if err := d2.Ack(ctxT(t)); err != nil {
+	d3 := next(t, c, 10*time.Second)
+	if d3.Message().ID != "s1/1" || d3.Attempt() != 3 {
+		t.Fatalf("second redelivery %q attempt %d, want s1/1 attempt 3", d3.Message().ID, d3.Attempt())
+	}
+	if err := d3.Ack(ctxT(t)); err != nil {
 		t.Fatalf("Ack redelivery: %v", err)
 	}
 	expectNothing(t, c, 1500*time.Millisecond)

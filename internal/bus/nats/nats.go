@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	natsgo "github.com/nats-io/nats.go"
@@ -153,39 +154,76 @@ func (b *Bus) Close() error {
 	return nil
 }
 
-type consumer struct{ c jetstream.Consumer }
+// consumer reads through one long-lived pull subscription
+// (jetstream.MessagesContext) holding at most one message in the client.
+// Short Fetch polls were used before: a redelivery the server sent just as
+// a poll's request expired went to an inbox nobody read any more, so the
+// message waited one more ack wait, and NATS 2.9 then reported its
+// delivery count one too low. A subscription that outlives each Next
+// never drops a delivery that way.
+type consumer struct {
+	c jetstream.Consumer
 
-// pollWait bounds one pull request so ctx is checked regularly.
-const pollWait = 500 * time.Millisecond
-
-func (c *consumer) Next(ctx context.Context) (bus.Delivery, error) {
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		wait := pollWait
-		if dl, ok := ctx.Deadline(); ok {
-			wait = min(wait, max(time.Until(dl), time.Millisecond))
-		}
-		m, err := c.c.Next(jetstream.FetchMaxWait(wait))
-		if err != nil {
-			if errors.Is(err, natsgo.ErrTimeout) || errors.Is(err, jetstream.ErrNoMessages) || errors.Is(err, context.DeadlineExceeded) {
-				continue
-			}
-			if errors.Is(err, natsgo.ErrConnectionClosed) {
-				return nil, bus.ErrClosed
-			}
-			return nil, fmt.Errorf("fetch from consumer: %w", err)
-		}
-		d := &delivery{m: m, attempt: 1}
-		if md, err := m.Metadata(); err == nil {
-			d.attempt = int(md.NumDelivered)
-		}
-		return d, nil
-	}
+	mu     sync.Mutex
+	iter   jetstream.MessagesContext
+	closed bool
 }
 
-func (c *consumer) Close() error { return nil }
+func (c *consumer) messages() (jetstream.MessagesContext, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return nil, jetstream.ErrMsgIteratorClosed
+	}
+	if c.iter == nil {
+		it, err := c.c.Messages(jetstream.PullMaxMessages(1))
+		if err != nil {
+			return nil, err
+		}
+		c.iter = it
+	}
+	return c.iter, nil
+}
+
+func (c *consumer) Next(ctx context.Context) (bus.Delivery, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	it, err := c.messages()
+	if err != nil {
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, natsgo.ErrConnectionClosed) {
+			return nil, bus.ErrClosed
+		}
+		return nil, fmt.Errorf("subscribe to consumer: %w", err)
+	}
+	m, err := it.Next(jetstream.NextContext(ctx))
+	if err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
+		if errors.Is(err, jetstream.ErrMsgIteratorClosed) || errors.Is(err, natsgo.ErrConnectionClosed) {
+			return nil, bus.ErrClosed
+		}
+		return nil, fmt.Errorf("fetch from consumer: %w", err)
+	}
+	d := &delivery{m: m, attempt: 1}
+	if md, err := m.Metadata(); err == nil {
+		d.attempt = int(md.NumDelivered)
+	}
+	return d, nil
+}
+
+// Close stops the subscription; a message it held but had not handed out
+// is delivered again after the ack wait.
+func (c *consumer) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	if c.iter != nil {
+		c.iter.Stop()
+	}
+	return nil
+}
 
 type delivery struct {
 	m       jetstream.Msg
