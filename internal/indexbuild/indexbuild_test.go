@@ -3,12 +3,17 @@ package indexbuild_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/indexbuild"
+	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/sqldb"
 	"github.com/medwarden/medwarden/internal/store/sqlite"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
@@ -62,4 +67,89 @@ func TestRunnerBuildsPending(t *testing.T) {
 	if p, _ := st.PendingIndexes(ctx); len(p) != 1 || exists("devices_site") {
 		t.Fatalf("after a cancelled run: pending %v, index exists %v", p, exists("devices_site"))
 	}
+}
+
+// failingBuilds is a real store whose first BuildIndexes calls fail, as on
+// a lost database connection.
+type failingBuilds struct {
+	*sqldb.DB
+	mu    sync.Mutex
+	fails int
+	calls int
+}
+
+func (f *failingBuilds) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) error {
+	f.mu.Lock()
+	f.calls++
+	fail := f.calls <= f.fails
+	f.mu.Unlock()
+	if fail {
+		return errors.New("connection reset by peer")
+	}
+	return f.DB.BuildIndexes(ctx, progress)
+}
+
+// A failed run is tried again after a wait, without another import or a
+// restart, and the pending indexes are built.
+func TestRunnerRetriesFailedBuilds(t *testing.T) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	storetest.DeferIndexBuild(t, st.SQL, "devices_vendor")
+	f := &failingBuilds{DB: st, fails: 2}
+	var logs syncBuffer
+	r := indexbuild.New(ctx, f, slog.New(slog.NewTextHandler(&logs, nil)))
+	r.RetryMin, r.RetryMax = 20*time.Millisecond, 30*time.Millisecond
+	start := time.Now()
+	r.Kick()
+	r.Wait()
+	if p, err := st.PendingIndexes(ctx); err != nil || len(p) != 0 {
+		t.Fatalf("pending after the retries: %v, %v", p, err)
+	}
+	if f.calls != 3 {
+		t.Errorf("BuildIndexes called %d times, want 3 (two failures, one success)", f.calls)
+	}
+	if took := time.Since(start); took < 50*time.Millisecond {
+		t.Errorf("retried after %v, want the waits (20 ms, then 30 ms) in between", took)
+	}
+	out := logs.String()
+	if strings.Count(out, "deferred index builds failed; retrying") != 2 || !strings.Contains(out, "connection reset by peer") ||
+		!strings.Contains(out, "retry_in=20ms") || !strings.Contains(out, "retry_in=30ms") {
+		t.Errorf("log does not show two failures with doubling, capped waits:\n%s", out)
+	}
+
+	// A Runner whose context ends while it waits to retry stops; the
+	// index stays pending for the next start.
+	storetest.DeferIndexBuild(t, st.SQL, "devices_model")
+	cctx, cancel := context.WithCancel(ctx)
+	f = &failingBuilds{DB: st, fails: 1 << 30}
+	r = indexbuild.New(cctx, f, slog.New(slog.NewTextHandler(&logs, nil)))
+	r.RetryMin = time.Hour
+	r.Kick()
+	time.AfterFunc(50*time.Millisecond, cancel)
+	r.Wait()
+	if p, _ := st.PendingIndexes(ctx); len(p) != 1 {
+		t.Fatalf("pending after a cancelled retry wait: %v", p)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the Runner's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
