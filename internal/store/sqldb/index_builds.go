@@ -28,9 +28,11 @@ package sqldb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -53,9 +55,9 @@ const (
 )
 
 // Build order (seq): the updated_at index first (the findings watcher and
-// the search cache read it after every write) and PostgreSQL's trigram
-// index (the longest build, overlapped with the others), then the other
-// list indexes, the SQLite search index, and the planner statistics last.
+// the search cache read it after every write), then the other list
+// indexes, the search index (SQLite's FTS5 fill and merge; PostgreSQL's
+// GIN trigram index, built CONCURRENTLY), and the planner statistics last.
 const (
 	seqFirst   = 0
 	seqIndex   = 1
@@ -86,8 +88,10 @@ func (t *importTx) deferBuilds(ctx context.Context) error {
 	for i, ix := range t.bulk.dropped {
 		seq := seqIndex + i
 		switch ix.Name {
-		case "devices_updated", "devices_search": // devices_search: PostgreSQL's GIN
+		case "devices_updated":
 			seq = seqFirst
+		case "devices_search": // PostgreSQL's GIN, built concurrently after the B-trees
+			seq = seqSearch
 		}
 		if err := t.tx.Exec(ctx, insertDeferred, ix.Name, buildIndex, ix.DDL, seq); err != nil {
 			return fmt.Errorf("bulk load: defer index %s: %w", ix.Name, err)
@@ -140,10 +144,12 @@ func (s *DB) PendingIndexes(ctx context.Context) ([]string, error) {
 
 // BuildIndexes: see store.DeviceStore and the comment above. On
 // PostgreSQL two steps run at once, on two connections (CREATE INDEX
-// takes a lock that lets other index builds and readers through): the
-// trigram index, a single-threaded GIN build as long as all the others
-// together, starts first and overlaps them. SQLite builds one at a time
-// (one writer).
+// takes a lock that lets other index builds and readers through, but not
+// writers: each B-tree holds device writes for a few seconds). The GIN
+// trigram index, a single-threaded build as long as all the B-trees
+// together, comes after them and is built CONCURRENTLY (buildConcurrently),
+// so device writes go on while it runs. SQLite builds one at a time (one
+// writer).
 func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) error {
 	s.builds.Lock()
 	defer s.builds.Unlock()
@@ -214,7 +220,9 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 				}
 				left := 0
 				if progress != nil && kind != "" {
-					rest, err := s.PendingIndexes(ctx)
+					// Counted even when the run is being stopped: every
+					// step done is reported.
+					rest, err := s.PendingIndexes(context.WithoutCancel(ctx))
 					if err != nil {
 						fail(err)
 						return
@@ -249,11 +257,19 @@ func (s *DB) BuildIndexes(ctx context.Context, progress func(store.IndexBuild)) 
 // buildStep builds the step name in its own transaction and returns its
 // kind ("" when another builder did it first).
 func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error) {
-	if err := s.SQL.QueryRowContext(ctx, "SELECT kind FROM deferred_index_builds WHERE name = $1", name).Scan(&kind); err != nil {
+	var ddl string
+	if err := s.SQL.QueryRowContext(ctx, "SELECT kind, ddl FROM deferred_index_builds WHERE name = $1", name).Scan(&kind, &ddl); err != nil {
 		if errors.Is(err, sql.ErrNoRows) || isNoRows(err) {
 			return "", nil
 		}
 		return "", err
+	}
+	if kind == buildIndex && s.dialect.Name() == "postgres" && concurrentDDL(ddl) != "" {
+		built, err := s.buildConcurrently(ctx, name, ddl)
+		if err != nil || !built {
+			return "", err
+		}
+		return kind, nil
 	}
 	if kind == buildAnalyze {
 		// PostgreSQL: VACUUM cannot run in a transaction. It sets the
@@ -339,6 +355,90 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 		return "", err // a chunk of a step is not reported
 	}
 	return kind, nil
+}
+
+// concurrentDDL returns the CREATE INDEX CONCURRENTLY IF NOT EXISTS form
+// of a PostgreSQL GIN index's definition (pg_indexes.indexdef), or "" for
+// any other index: those are built in a transaction, which blocks device
+// writes for the few seconds a B-tree takes, where the trigram index
+// takes about a minute at 1,000,000 devices.
+func concurrentDDL(ddl string) string {
+	const plain = "CREATE INDEX "
+	if !strings.HasPrefix(ddl, plain) || !strings.Contains(ddl, " USING gin ") {
+		return ""
+	}
+	return "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + ddl[len(plain):]
+}
+
+// buildConcurrently builds the PostgreSQL index name with CREATE INDEX
+// CONCURRENTLY, which cannot run in a transaction and so cannot delete its
+// deferred_index_builds row atomically with the build:
+//
+//   - Two builders: a session advisory lock on the step's name, taken on
+//     the connection that builds, keeps a second one waiting (as FOR
+//     UPDATE does for the other steps); it then finds the row gone and
+//     reports false.
+//   - A build interrupted midway (cancel, crash, lost connection) leaves
+//     an INVALID index, which queries ignore: the next run drops it and
+//     builds again.
+//   - Interrupted after the build and before the row's delete: the next
+//     run finds the index valid (IF NOT EXISTS) and deletes the row.
+//
+// A connection whose lock could not be released is closed rather than put
+// back in the pool.
+func (s *DB) buildConcurrently(ctx context.Context, name, ddl string) (built bool, err error) {
+	conn, err := s.SQL.Conn(ctx)
+	if err != nil {
+		return false, err
+	}
+	key := "medwarden deferred index " + name
+	locked := false
+	defer func() {
+		if locked {
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext($1))", key); uerr != nil {
+				conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
+			}
+		}
+		conn.Close()
+	}()
+	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext($1))", key); err != nil {
+		conn.Raw(func(any) error { return driver.ErrBadConn }) // may hold the lock once granted
+		return false, err
+	}
+	locked = true
+	var n int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM deferred_index_builds WHERE name = $1", name).Scan(&n); err != nil || n == 0 {
+		return false, err // n == 0: built by another process meanwhile
+	}
+	var valid bool
+	switch err := conn.QueryRowContext(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relname = $1 AND c.relnamespace = current_schema()::regnamespace`, name).Scan(&valid); {
+	case errors.Is(err, sql.ErrNoRows) || isNoRows(err):
+	case err != nil:
+		return false, err
+	case !valid:
+		if _, err := conn.ExecContext(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+quoteIdent(name)); err != nil {
+			return false, fmt.Errorf("drop the invalid index left by an interrupted build: %w", err)
+		}
+	}
+	// The session form of the transaction's settings (SET LOCAL), reset
+	// before the connection goes back to the pool.
+	if pre := strings.Replace(s.dialect.BeforeIndexBuild(), "SET LOCAL ", "SET ", 1); pre != "" {
+		if _, err := conn.ExecContext(ctx, pre); err != nil {
+			return false, err
+		}
+	}
+	_, err = conn.ExecContext(ctx, concurrentDDL(ddl))
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), "RESET ALL"); rerr != nil && err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return false, err
+	}
+	if _, err := conn.ExecContext(ctx, "DELETE FROM deferred_index_builds WHERE name = $1", name); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // The SQLite search index is filled searchFillChunk devices per

@@ -3,14 +3,17 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/medwarden/medwarden/internal/importer"
 	"github.com/medwarden/medwarden/internal/inventory"
 	"github.com/medwarden/medwarden/internal/inventory/csvfile"
 	"github.com/medwarden/medwarden/internal/store"
+	"github.com/medwarden/medwarden/internal/store/postgres"
 	"github.com/medwarden/medwarden/internal/store/sqldb"
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
@@ -268,5 +271,153 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 	}
 	if n, _ := st.CountDevices(ctx); n != 6201 {
 		t.Fatalf("%d devices, want 6201", n)
+	}
+}
+
+// PostgreSQL builds the deferred GIN trigram index with CREATE INDEX
+// CONCURRENTLY: device writes go on while it runs, an index left INVALID
+// by an interrupted build is dropped and built again, a build whose row
+// outlived it only deletes the row, and a second builder waits for the
+// first and then finds the step done.
+func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
+	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
+	}
+	ctx := context.Background()
+	st, err := postgres.Open(ctx, storetest.PostgresSchemaDSN(t, base))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	importDeferred(t, st, "small.csv", deferredCSV(0, 200)) // below deferMinRows: indexes built inline
+	var ddl string
+	if err := st.SQL.QueryRow("SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'devices_search'").Scan(&ddl); err != nil {
+		t.Fatalf("the trigram index: %v", err)
+	}
+	if !strings.Contains(ddl, "USING gin") {
+		t.Skipf("devices_search is not a GIN index here (pg_trgm missing?): %s", ddl)
+	}
+	exec := func(q string, args ...any) {
+		t.Helper()
+		if _, err := st.SQL.Exec(q, args...); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	deferGIN := func() {
+		exec("DROP INDEX IF EXISTS devices_search")
+		exec("INSERT INTO deferred_index_builds (name, kind, ddl, seq) VALUES ('devices_search', 'index', $1, 1000)", ddl)
+	}
+	index := func() (oid int64, def string, valid bool) {
+		t.Helper()
+		err := st.SQL.QueryRow(`SELECT c.oid::bigint, pg_get_indexdef(c.oid), i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			WHERE c.relname = 'devices_search' AND c.relnamespace = current_schema()::regnamespace`).Scan(&oid, &def, &valid)
+		if err != nil {
+			t.Fatalf("devices_search: %v", err)
+		}
+		return
+	}
+	build := func(what string) {
+		t.Helper()
+		if err := st.BuildIndexes(ctx, nil); err != nil {
+			t.Fatalf("%s: BuildIndexes: %v", what, err)
+		}
+		if p, err := st.PendingIndexes(ctx); err != nil || len(p) != 0 {
+			t.Fatalf("%s: pending after BuildIndexes: %v, %v", what, p, err)
+		}
+		if _, def, valid := index(); def != ddl || !valid {
+			t.Fatalf("%s: devices_search is %q (valid %v), want %q", what, def, valid, ddl)
+		}
+		p, err := st.ListDevices(ctx, store.DeviceQuery{Search: "host-000123"})
+		if err != nil || len(p.Devices) != 1 || p.Devices[0].AssetID != "DEF-000123" {
+			t.Fatalf("%s: search after the build: %+v, %v", what, p, err)
+		}
+	}
+
+	// Device writes go on during the build. An open transaction that
+	// wrote devices makes the build wait for it; a plain CREATE INDEX,
+	// queued for its lock, would hold every later write behind it.
+	deferGIN()
+	tx, err := st.SQL.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback() // on failure: lets the build and st.Close end
+	if _, err := tx.Exec("UPDATE devices SET location = location WHERE asset_id = 'DEF-000001'"); err != nil {
+		t.Fatal(err)
+	}
+	built := make(chan error, 1)
+	go func() { built <- st.BuildIndexes(ctx, nil) }()
+	time.Sleep(300 * time.Millisecond) // the build is waiting for tx
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	start := time.Now()
+	err = st.CreateDevice(wctx, &inventory.Device{AssetID: "DURING-1", Vendor: "Mindray", Hostname: "written-during-build"})
+	cancel()
+	if err != nil {
+		t.Fatalf("a device write while the trigram index builds: %v (after %v)", err, time.Since(start))
+	}
+	select {
+	case err := <-built:
+		t.Fatalf("BuildIndexes returned while a writing transaction was open: %v", err)
+	default:
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
+	build("after writes during the build")
+	if p, err := st.ListDevices(ctx, store.DeviceQuery{Search: "written-during"}); err != nil || len(p.Devices) != 1 {
+		t.Fatalf("search for the device written during the build: %+v, %v", p, err)
+	}
+
+	// Interrupted midway: an INVALID index of that name is left (here by
+	// a concurrent build that fails), which the next run replaces.
+	deferGIN()
+	if _, err := st.SQL.Exec("CREATE UNIQUE INDEX CONCURRENTLY devices_search ON devices (vendor)"); err == nil {
+		t.Fatal("a unique index on vendor was built; want it to fail and stay invalid")
+	}
+	if _, _, valid := index(); valid {
+		t.Fatal("the failed concurrent build left a valid index")
+	}
+	build("after an interrupted build")
+
+	// Built, but the row outlived it: the run only deletes the row.
+	before, _, _ := index()
+	exec("INSERT INTO deferred_index_builds (name, kind, ddl, seq) VALUES ('devices_search', 'index', $1, 1000)", ddl)
+	build("with the index already built")
+	if after, _, _ := index(); after != before {
+		t.Fatal("an index already built was built again")
+	}
+
+	// Another builder holds the step: this one waits, then finds it done.
+	deferGIN()
+	other, err := st.SQL.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if _, err := other.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext('medwarden deferred index devices_search'))"); err != nil {
+		t.Fatal(err)
+	}
+	go func() { built <- st.BuildIndexes(ctx, nil) }()
+	select {
+	case err := <-built:
+		t.Fatalf("BuildIndexes returned while another builder held the step: %v", err)
+	case <-time.After(500 * time.Millisecond):
+	}
+	for _, q := range []string{ddl, "DELETE FROM deferred_index_builds WHERE name = 'devices_search'", "SELECT pg_advisory_unlock(hashtext('medwarden deferred index devices_search'))"} {
+		if _, err := other.ExecContext(ctx, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	before, _, _ = index()
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
+	build("after another builder")
+	if after, _, _ := index(); after != before {
+		t.Fatal("the index another builder built was built again")
 	}
 }
