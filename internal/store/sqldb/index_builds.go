@@ -357,6 +357,15 @@ func (s *DB) buildStep(ctx context.Context, name string) (kind string, err error
 	return kind, nil
 }
 
+// buildLockKey is the advisory lock of a concurrent build ($1: the step's
+// key), per schema: stores in other schemas of the same database (tests)
+// do not wait for each other.
+const buildLockKey = "hashtext(current_schema() || ' ' || $1)"
+
+// buildLockPoll is how often a builder asks again for a step another
+// builder holds.
+const buildLockPoll = 500 * time.Millisecond
+
 // concurrentDDL returns the CREATE INDEX CONCURRENTLY IF NOT EXISTS form
 // of a PostgreSQL GIN index's definition (pg_indexes.indexdef), or "" for
 // any other index: those are built in a transaction, which blocks device
@@ -376,8 +385,8 @@ func concurrentDDL(ddl string) string {
 //
 //   - Two builders: a session advisory lock on the step's name, taken on
 //     the connection that builds, keeps a second one waiting (as FOR
-//     UPDATE does for the other steps); it then finds the row gone and
-//     reports false.
+//     UPDATE does for the other steps, but polling: see below); it then
+//     finds the row gone and reports false.
 //   - A build interrupted midway (cancel, crash, lost connection) leaves
 //     an INVALID index, which queries ignore: the next run drops it and
 //     builds again.
@@ -391,21 +400,34 @@ func (s *DB) buildConcurrently(ctx context.Context, name, ddl string) (built boo
 	if err != nil {
 		return false, err
 	}
-	key := "medwarden deferred index " + name
+	key := "medwarden deferred index " + name // with the schema: see buildLockKey
 	locked := false
 	defer func() {
 		if locked {
-			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext($1))", key); uerr != nil {
+			if _, uerr := conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock("+buildLockKey+")", key); uerr != nil {
 				conn.Raw(func(any) error { return driver.ErrBadConn }) // closes it
 			}
 		}
 		conn.Close()
 	}()
-	if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext($1))", key); err != nil {
-		conn.Raw(func(any) error { return driver.ErrBadConn }) // may hold the lock once granted
-		return false, err
+	// Polled, not waited for: a session waiting in pg_advisory_lock is a
+	// running statement, which the other builder's CREATE INDEX
+	// CONCURRENTLY waits for in turn (a deadlock PostgreSQL would break by
+	// failing one of them).
+	for {
+		if err := conn.QueryRowContext(ctx, "SELECT pg_try_advisory_lock("+buildLockKey+")", key).Scan(&locked); err != nil {
+			conn.Raw(func(any) error { return driver.ErrBadConn }) // it may hold the lock
+			return false, err
+		}
+		if locked {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(buildLockPoll):
+		}
 	}
-	locked = true
 	var n int
 	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM deferred_index_builds WHERE name = $1", name).Scan(&n); err != nil || n == 0 {
 		return false, err // n == 0: built by another process meanwhile

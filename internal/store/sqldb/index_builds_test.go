@@ -285,7 +285,8 @@ func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
 		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
 	}
 	ctx := context.Background()
-	st, err := postgres.Open(ctx, storetest.PostgresSchemaDSN(t, base))
+	dsn := storetest.PostgresSchemaDSN(t, base)
+	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -398,7 +399,7 @@ func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Close()
-	if _, err := other.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext('medwarden deferred index devices_search'))"); err != nil {
+	if _, err := other.ExecContext(ctx, "SELECT pg_advisory_lock(hashtext(current_schema() || ' medwarden deferred index devices_search'))"); err != nil {
 		t.Fatal(err)
 	}
 	go func() { built <- st.BuildIndexes(ctx, nil) }()
@@ -407,7 +408,7 @@ func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
 		t.Fatalf("BuildIndexes returned while another builder held the step: %v", err)
 	case <-time.After(500 * time.Millisecond):
 	}
-	for _, q := range []string{ddl, "DELETE FROM deferred_index_builds WHERE name = 'devices_search'", "SELECT pg_advisory_unlock(hashtext('medwarden deferred index devices_search'))"} {
+	for _, q := range []string{ddl, "DELETE FROM deferred_index_builds WHERE name = 'devices_search'", "SELECT pg_advisory_unlock(hashtext(current_schema() || ' medwarden deferred index devices_search'))"} {
 		if _, err := other.ExecContext(ctx, q); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
@@ -419,5 +420,28 @@ func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
 	build("after another builder")
 	if after, _, _ := index(); after != before {
 		t.Fatal("the index another builder built was built again")
+	}
+
+	// Two stores (two serve processes) build at once: one builds, the
+	// other waits without holding a statement open that the concurrent
+	// build would wait for in turn (a deadlock PostgreSQL breaks by
+	// failing one).
+	st2, err := postgres.Open(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st2.Close()
+	for round := range 3 {
+		deferGIN()
+		errs := make(chan error, 2)
+		for _, s := range []*sqldb.DB{st, st2} {
+			go func() { errs <- s.BuildIndexes(ctx, nil) }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: two builders at once: %v", round, err)
+			}
+		}
+		build(fmt.Sprintf("round %d of two builders", round))
 	}
 }
