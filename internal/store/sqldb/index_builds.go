@@ -24,6 +24,8 @@ package sqldb
 // or `serve`) builds it. Several builders may run at once (two processes):
 // each takes a step's row inside the step's transaction (SQLite: the write
 // lock; PostgreSQL: FOR UPDATE) and skips it when another built it first.
+// The one exception is PostgreSQL's trigram index, built CONCURRENTLY
+// outside a transaction (buildConcurrently says how it stays safe).
 
 import (
 	"context"
