@@ -50,3 +50,12 @@ func SetSearchFillChunk(n int64, after func(step string)) (restore func()) {
 	searchFillChunkSize, afterBuildTx = n, after
 	return func() { searchFillChunkSize, afterBuildTx = oldN, oldAfter }
 }
+
+// SetSearchHedgeArm makes PostgreSQL's hedged search run only one of its
+// plans (1: through the trigram index, 2: the sort-index walk; 0: both)
+// and returns a function restoring it.
+func SetSearchHedgeArm(arm int) (restore func()) {
+	old := searchHedgeArm
+	searchHedgeArm = arm
+	return func() { searchHedgeArm = old }
+}

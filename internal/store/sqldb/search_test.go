@@ -38,6 +38,28 @@ func TestSearchPlansSmallThresholds(t *testing.T) {
 	}
 }
 
+// The same on PostgreSQL, whose bounded walk then falls short on most
+// searches: each of the two plans searchHedged races, and the race
+// itself, must give the same pages.
+func TestSearchPlansSmallThresholdsPostgres(t *testing.T) {
+	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
+	}
+	defer sqldb.SetSearchLimits(5, 20)()
+	for _, arm := range []int{1, 2, 0} {
+		t.Run(fmt.Sprintf("arm=%d", arm), func(t *testing.T) {
+			defer sqldb.SetSearchHedgeArm(arm)()
+			st, err := postgres.Open(context.Background(), storetest.PostgresSchemaDSN(t, base))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			storetest.SearchIndex(t, st)
+		})
+	}
+}
+
 // The same with the short walk before the walk with the candidate probe
 // fixed at 2 devices (it rarely fills a page: the probe walk, bounded by
 // nothing but the page, answers) and at 1 (never fills one).
