@@ -3,7 +3,6 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -280,12 +279,8 @@ func checkDeferredIndexBuilds(t *testing.T, st *sqldb.DB) {
 // outlived it only deletes the row, and a second builder waits for the
 // first and then finds the step done.
 func TestPostgresSearchIndexBuiltConcurrently(t *testing.T) {
-	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
-	}
 	ctx := context.Background()
-	dsn := storetest.PostgresSchemaDSN(t, base)
+	dsn := postgresDSN(t)
 	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -3,7 +3,6 @@ package sqldb_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -42,15 +41,11 @@ func TestSearchPlansSmallThresholds(t *testing.T) {
 // searches: each of the two plans searchHedged races, and the race
 // itself, must give the same pages.
 func TestSearchPlansSmallThresholdsPostgres(t *testing.T) {
-	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
-	}
 	defer sqldb.SetSearchLimits(5, 20)()
 	for _, arm := range []int{1, 2, 0} {
 		t.Run(fmt.Sprintf("arm=%d", arm), func(t *testing.T) {
 			defer sqldb.SetSearchHedgeArm(arm)()
-			st, err := postgres.Open(context.Background(), storetest.PostgresSchemaDSN(t, base))
+			st, err := postgres.Open(context.Background(), postgresDSN(t))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -104,12 +99,8 @@ func TestSearchWithoutIndex(t *testing.T) {
 }
 
 func TestSearchWithoutIndexPostgres(t *testing.T) {
-	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
-	if base == "" {
-		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
-	}
 	ctx := context.Background()
-	dsn := storetest.PostgresSchemaDSN(t, base)
+	dsn := postgresDSN(t)
 	st, err := postgres.Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,17 @@ func TestUpdatedAtTextOrder(t *testing.T) {
 
 // eachDriver runs check on a fresh SQLite store and, when
 // MEDWARDEN_TEST_POSTGRES is set, on a fresh PostgreSQL schema.
+// postgresDSN returns the URL of a fresh schema on the test server, or
+// skips t when MEDWARDEN_TEST_POSTGRES is not set.
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
+	if base == "" {
+		t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
+	}
+	return storetest.PostgresSchemaDSN(t, base)
+}
+
 func eachDriver(t *testing.T, check func(t *testing.T, st *sqldb.DB)) {
 	ctx := context.Background()
 	t.Run("sqlite", func(t *testing.T) {
@@ -40,11 +51,7 @@ func eachDriver(t *testing.T, check func(t *testing.T, st *sqldb.DB)) {
 		check(t, st)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		base := os.Getenv("MEDWARDEN_TEST_POSTGRES")
-		if base == "" {
-			t.Skip("MEDWARDEN_TEST_POSTGRES not set: PostgreSQL tests skipped")
-		}
-		st, err := postgres.Open(ctx, storetest.PostgresSchemaDSN(t, base))
+		st, err := postgres.Open(ctx, postgresDSN(t))
 		if err != nil {
 			t.Fatal(err)
 		}
