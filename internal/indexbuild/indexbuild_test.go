@@ -18,15 +18,22 @@ import (
 	"github.com/medwarden/medwarden/internal/store/storetest"
 )
 
+// openStore opens a fresh SQLite store, closed when t ends.
+func openStore(t *testing.T) *sqldb.DB {
+	t.Helper()
+	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
 // A Runner builds what is pending when kicked, again when kicked during a
 // run, and logs each step.
 func TestRunnerBuildsPending(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	drop := func(name string) { storetest.DeferIndexBuild(t, st.SQL, name) }
 	exists := func(name string) bool {
 		var n int
@@ -93,14 +100,10 @@ func (f *failingBuilds) BuildIndexes(ctx context.Context, progress func(store.In
 // restart, and the pending indexes are built.
 func TestRunnerRetriesFailedBuilds(t *testing.T) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), sqlite.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := openStore(t)
 	storetest.DeferIndexBuild(t, st.SQL, "devices_vendor")
 	f := &failingBuilds{DB: st, fails: 2}
-	var logs syncBuffer
+	var logs bytes.Buffer // read only after Wait, which the run's last log write precedes
 	r := indexbuild.New(ctx, f, slog.New(slog.NewTextHandler(&logs, nil)))
 	r.RetryMin, r.RetryMax = 20*time.Millisecond, 30*time.Millisecond
 	start := time.Now()
@@ -134,22 +137,4 @@ func TestRunnerRetriesFailedBuilds(t *testing.T) {
 	if p, _ := st.PendingIndexes(ctx); len(p) != 1 {
 		t.Fatalf("pending after a cancelled retry wait: %v", p)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the Runner's goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
