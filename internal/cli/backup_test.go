@@ -193,7 +193,7 @@ func TestServeTLSByDefault(t *testing.T) {
 	dir := t.TempDir()
 	addr := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb safeBuffer
+	var out, errb syncBuffer // pgrestart_fault_test.go
 	done := make(chan int, 1)
 	go func() {
 		done <- Run(ctx, []string{"medwarden", "serve", "--addr", addr, "--data", dir}, strings.NewReader(""), &out, &errb, func(string) string { return "" })
@@ -285,21 +285,4 @@ func TestServeRefusesInsecureOffLoopback(t *testing.T) {
 			}
 		})
 	}
-}
-
-type safeBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *safeBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *safeBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
